@@ -1,0 +1,42 @@
+// Package httpapi serves the native EIMS API (spec eims-native.md) on Fiber.
+// It is the only core package that imports an HTTP framework. Handlers are
+// thin: they decode, call a core service through a small interface declared
+// here (consumer-owned), and return errors; one ErrorHandler renders every
+// error as the spec's envelope (§1.5).
+//
+// File ownership: server.go/errors.go/middleware.go/metrics.go/health.go/
+// swagger.go (the server), auth.go (token endpoint, bearer auth), entities.go
+// (entity CRUD). Each area binds its routes with one bindXxxRoutes function.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Checker reports whether a dependency (store, cache) is ready, for /readyz.
+type Checker interface {
+	Ping(ctx context.Context) error
+}
+
+// Options are the server's settings (from config).
+type Options struct {
+	// BodyLimit is the maximum request body in bytes. Default: 10 MiB.
+	BodyLimit int
+	// Swagger serves /swagger and /swagger/v1/swagger.json. Default: true.
+	Swagger bool
+	// PathPrefixes are extra prefixes the API is also served under (e.g. "/jlauth").
+	PathPrefixes []string
+	// ShutdownTimeout bounds the graceful drain. Default: 10s.
+	ShutdownTimeout time.Duration
+}
+
+// Deps is everything the native API needs; cmd/eimshub wires it.
+type Deps struct {
+	Logger   *slog.Logger
+	Options  Options
+	Ready    map[string]Checker // name → checker, e.g. "store"
+	Identity Identity           // declared in auth.go
+	Entities Entities           // declared in entities.go
+}
