@@ -39,4 +39,5 @@ type Deps struct {
 	Ready    map[string]Checker // name → checker, e.g. "store"
 	Identity Identity           // declared in auth.go
 	Entities Entities           // declared in entities.go
+	Limits   Limiter            // declared in ratelimit.go; nil = no rate limiting
 }

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/eimshub/eimshub/config"
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/identity"
+	"github.com/eimshub/eimshub/core/schema"
+	"github.com/eimshub/eimshub/core/store"
+)
+
+// seedID is the stable id of a seeded entity: the same YAML entry gets the
+// same id on every start and on every instance, and two tenants never share
+// one (ids are unique per collection across tenants).
+func seedID(kind, tenant, key string) string {
+	sum := sha256.Sum256([]byte(kind + "\x00" + tenant + "\x00" + strings.ToLower(key)))
+	return hex.EncodeToString(sum[:12])
+}
+
+var systemOperator = map[string]any{"id": "system", "value": "system", "label": "system"}
+
+// seeder writes the YAML tenants into the store: what is missing is created,
+// what exists is left alone (an admin's later changes win over the file).
+type seeder struct {
+	st  store.Store
+	now int64
+}
+
+// seedTenants creates the configured tenants and everything they own, one
+// transaction per tenant.
+func seedTenants(ctx context.Context, st store.Store, tenants []config.Tenant) error {
+	s := &seeder{st: st, now: time.Now().UnixMilli()}
+	for i := range tenants {
+		t := &tenants[i]
+		if err := st.Tx(ctx, func(ctx context.Context) error { return s.tenant(ctx, t) }); err != nil {
+			return fmt.Errorf("seed tenant %q: %w", t.ID, err)
+		}
+	}
+	return nil
+}
+
+// put inserts doc unless a document with its id exists. It reports whether it inserted.
+func (s *seeder) put(ctx context.Context, coll, tenant string, doc store.Doc) (bool, error) {
+	id := doc["id"].(string)
+	if _, err := s.st.Get(ctx, coll, tenant, id); err == nil {
+		return false, nil
+	} else if errs.CodeOf(err) != errs.NotFound {
+		return false, fmt.Errorf("%s %s: %w", coll, id, err)
+	}
+	doc["corpId"] = tenant
+	doc["createBy"], doc["updateBy"] = systemOperator, systemOperator
+	doc["createTime"], doc["updateTime"] = s.now, s.now
+	if err := s.st.Insert(ctx, coll, doc); err != nil {
+		return false, fmt.Errorf("%s %s: %w", coll, id, err)
+	}
+	return true, nil
+}
+
+func (s *seeder) tenant(ctx context.Context, t *config.Tenant) error {
+	tid := t.ID
+	if _, err := s.put(ctx, "tenant", "", store.Doc{"id": tid, "name": or(t.Name, tid)}); err != nil {
+		return err
+	}
+	roles := map[string]store.Doc{}
+	for i, r := range t.Roles {
+		d := store.Doc{"id": seedID("role", tid, r.Code), "code": r.Code, "name": or(r.Name, r.Code),
+			"description": r.Description, "sortValue": int64(i)}
+		roles[r.Code] = d
+		if _, err := s.put(ctx, "role", tid, d); err != nil {
+			return err
+		}
+	}
+	depts := map[string]config.Department{}
+	for _, d := range t.Departments {
+		depts[d.Code] = d
+	}
+	// hierarchy walks up the parents (validated acyclic by config).
+	hierarchy := func(code string) (ids, names []string) {
+		for c := code; c != ""; c = depts[c].Parent {
+			ids = append([]string{seedID("department", tid, c)}, ids...)
+			names = append([]string{or(depts[c].Name, c)}, names...)
+		}
+		return ids, names
+	}
+	for _, d := range t.Departments {
+		ids, names := hierarchy(d.Code)
+		doc := store.Doc{"id": seedID("department", tid, d.Code), "code": d.Code, "name": or(d.Name, d.Code),
+			"isCompany": d.Parent == "", "parentId": "", "parentName": "",
+			"heriarchyId": strings.Join(ids, "/"), "heriarchyName": strings.Join(names, "/")}
+		if d.Parent != "" {
+			doc["parentId"] = seedID("department", tid, d.Parent)
+			doc["parentName"] = or(depts[d.Parent].Name, d.Parent)
+		}
+		if d.Manager != "" {
+			doc["managerId"] = seedID("user", tid, d.Manager)
+		}
+		if _, err := s.put(ctx, "department", tid, doc); err != nil {
+			return err
+		}
+	}
+	for _, u := range t.Users {
+		doc := store.Doc{"id": seedID("user", tid, u.UserName), "userName": strings.ToLower(u.UserName),
+			"code": u.Code, "empName": or(u.Name, u.UserName), "workPhone": u.Phone,
+			"workEmail": strings.ToLower(u.Email), "status": int64(0), "isManager": u.Manager}
+		if u.Department != "" {
+			doc["departmentId"] = seedID("department", tid, u.Department)
+		}
+		var rs []any
+		for _, code := range u.Roles {
+			r := roles[code]
+			if r == nil {
+				return fmt.Errorf("user %s: unknown role %q", u.UserName, code)
+			}
+			rs = append(rs, map[string]any{"roleId": r["id"], "roleName": r["name"], "roleCode": code})
+		}
+		doc["roles"] = rs
+		if u.Password != "" {
+			if _, err := s.st.Get(ctx, "user", tid, doc["id"].(string)); err == nil {
+				continue // exists: never reset a password from the file
+			}
+			h, err := identity.HashPassword(u.Password)
+			if err != nil {
+				return fmt.Errorf("user %s: %w", u.UserName, err)
+			}
+			doc["passwordHash"] = h
+		}
+		if _, err := s.put(ctx, "user", tid, doc); err != nil {
+			return err
+		}
+	}
+	for _, c := range t.Clients {
+		doc := store.Doc{"id": c.ID, "tenantId": tid, "name": or(c.Name, c.ID), "public": c.Public,
+			"grants": anys(c.Grants), "scopes": anys(c.Scopes),
+			"accessTokenTTL": int64(c.AccessTokenTTL.Std() / time.Second), "rateLimit": c.RateLimit, "disabled": false}
+		if c.ServiceUser != "" {
+			doc["serviceUserId"] = seedID("user", tid, c.ServiceUser)
+		}
+		if !c.Public {
+			if _, err := s.st.Get(ctx, "client", "", c.ID); err == nil {
+				continue
+			}
+			h, err := identity.HashClientSecret(c.Secret)
+			if err != nil {
+				return fmt.Errorf("client %s: %w", c.ID, err)
+			}
+			doc["secretHash"] = h
+		}
+		if _, err := s.put(ctx, "client", "", doc); err != nil {
+			if errors.Is(err, errs.E(errs.Conflict)) {
+				return fmt.Errorf("client id %q is already used by another tenant", c.ID)
+			}
+			return err
+		}
+	}
+	for i, a := range t.Apps {
+		doc := store.Doc{"id": seedID("app", tid, a.Key), "key": a.Key, "name": or(a.Name, a.Key),
+			"description": a.Description, "sortIndex": int64(i)}
+		if _, err := s.put(ctx, "app", tid, doc); err != nil {
+			return err
+		}
+	}
+	for _, f := range t.Forms {
+		items := make([]any, 0, len(f.Fields))
+		for _, fd := range f.Fields {
+			items = append(items, fieldDoc(fd))
+		}
+		content := map[string]any{"items": items}
+		if _, err := schema.ParseContent(content); err != nil {
+			return fmt.Errorf("form %s: %w", f.Key, err)
+		}
+		doc := store.Doc{"id": seedID("form", tid, f.Key), "key": f.Key, "name": or(f.Name, f.Key),
+			"appId": seedID("app", tid, f.App), "usingWorkflow": f.UsingWorkflow, "isLedger": false,
+			"content": content}
+		if _, err := s.put(ctx, "form", tid, doc); err != nil {
+			return err
+		}
+		form, err := schema.FormFromDoc(doc)
+		if err != nil {
+			return fmt.Errorf("form %s: %w", f.Key, err)
+		}
+		if err := s.st.EnsureIndex(ctx, "formdata", form.IndexPaths()); err != nil {
+			return fmt.Errorf("form %s: index: %w", f.Key, err)
+		}
+	}
+	return nil
+}
+
+// fieldDoc renders a config field as a FieldDef object (content.items[]).
+func fieldDoc(f config.Field) map[string]any {
+	d := map[string]any{"field": f.Field, "type": f.Type, "title": or(f.Title, f.Field)}
+	if f.Required {
+		d["required"] = true
+	}
+	if f.Hidden {
+		d["hidden"] = true
+	}
+	if len(f.Options) > 0 {
+		opts := make([]any, 0, len(f.Options))
+		for _, o := range f.Options {
+			opts = append(opts, map[string]any{"value": o.Value, "label": or(o.Label, o.Value)})
+		}
+		d["props"] = map[string]any{"options": opts}
+	}
+	if len(f.Columns) > 0 {
+		cols := make([]any, 0, len(f.Columns))
+		for _, c := range f.Columns {
+			cols = append(cols, fieldDoc(c))
+		}
+		d["columns"] = cols
+	}
+	return d
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/eimshub/eimshub/adapters/memory"
+	"github.com/eimshub/eimshub/adapters/mongo"
+	"github.com/eimshub/eimshub/adapters/sqlite"
+	"github.com/eimshub/eimshub/config"
+	"github.com/eimshub/eimshub/core/cache"
+	"github.com/eimshub/eimshub/core/entity"
+	"github.com/eimshub/eimshub/core/httpapi"
+	"github.com/eimshub/eimshub/core/identity"
+	"github.com/eimshub/eimshub/core/store"
+	"github.com/gofiber/fiber/v2"
+)
+
+// checkConfig loads and validates a config file without starting anything.
+func checkConfig(path string, getenv func(string) string) error {
+	_, err := config.LoadEnv(path, getenv)
+	return err
+}
+
+// hub is a wired, not yet listening, hub.
+type hub struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	store   store.Store
+	cache   cache.Cache
+	ident   *identity.Service
+	app     *fiber.App
+	closers []func() error
+}
+
+// openStore picks the store adapter by URL (STYLE.md practice 3).
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	switch cfg.StorageDriver() {
+	case config.DriverMongo:
+		uri := cfg.Storage.URL
+		if uri == "" {
+			uri = cfg.Storage.Mongo.URI
+		}
+		st, err := mongo.Open(ctx, uri, cfg.Storage.Mongo.Database)
+		if err != nil {
+			return nil, fmt.Errorf("open mongodb store: %w", err)
+		}
+		return st, nil
+	default:
+		path := cfg.SQLitePath()
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open embedded store %s: %w", path, err)
+		}
+		return st, nil
+	}
+}
+
+// buildHub wires config → adapters → core services → HTTP app.
+func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, err error) {
+	h := &hub{cfg: cfg, log: newLogger(logw, cfg.Log.Level, cfg.Log.Format)}
+	defer func() {
+		if err != nil {
+			h.close()
+		}
+	}()
+	if h.store, err = openStore(ctx, cfg); err != nil {
+		return nil, err
+	}
+	h.closers = append(h.closers, h.store.Close)
+
+	mc := memory.NewCache()
+	h.closers = append(h.closers, func() error { mc.Close(); return nil })
+	h.cache = mc
+
+	if err := seedTenants(ctx, h.store, cfg.Tenants); err != nil {
+		return nil, err
+	}
+	if demo := cfg.DemoSecretsInUse(); len(demo) > 0 {
+		h.log.Warn("DEMO SECRETS IN USE — anyone who has read the README can log in; change them before exposing this hub",
+			"secrets", strings.Join(demo, ", "))
+	}
+
+	key, err := loadSigningKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	icfg := identity.Config{
+		Issuer:          cfg.Auth.Issuer,
+		Audience:        cfg.Auth.Audience,
+		SigningKey:      key,
+		AccessTTL:       cfg.Auth.AccessTokenTTL.Std(),
+		RefreshTTL:      cfg.Auth.RefreshTokenTTL.Std(),
+		RefreshMaxTTL:   cfg.Auth.RefreshTokenMaxTTL.Std(),
+		MaxFailedLogins: cfg.Auth.MaxFailedLogins,
+		LockoutWindow:   cfg.Auth.LockoutWindow.Std(),
+	}
+	if len(cfg.Tenants) > 0 {
+		icfg.DefaultTenant = cfg.Tenants[0].ID
+	}
+	if h.ident, err = identity.New(icfg, h.store, h.cache, nil, h.log); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+
+	ents := entity.New(h.store, entity.Options{})
+	h.app = httpapi.New(httpapi.Deps{
+		Logger: h.log,
+		Options: httpapi.Options{
+			BodyLimit:       int(cfg.Server.BodyLimit),
+			Swagger:         cfg.Native.Swagger,
+			PathPrefixes:    cfg.Native.PathPrefixes,
+			ShutdownTimeout: cfg.Server.ShutdownTimeout.Std(),
+		},
+		Ready:    map[string]httpapi.Checker{"store": h.store, "cache": h.cache},
+		Identity: h.ident,
+		Entities: ents,
+	})
+	return h, nil
+}
+
+func loadSigningKey(cfg *config.Config) ([]byte, error) {
+	if cfg.Auth.SigningKey != "" {
+		return identity.ParseSigningKeyPEM([]byte(cfg.Auth.SigningKey))
+	}
+	return identity.LoadOrCreateSigningKey(cfg.SigningKeyPath())
+}
+
+func (h *hub) close() {
+	for i := len(h.closers) - 1; i >= 0; i-- {
+		if err := h.closers[i](); err != nil && h.log != nil {
+			h.log.Error("close", "err", err)
+		}
+	}
+	h.closers = nil
+}
+
+// serve loads the config, wires the hub and serves until ctx ends. When
+// ready is not nil it receives the listen address once the hub accepts
+// connections (tests use it).
+func serve(ctx context.Context, path string, logw io.Writer, getenv func(string) string, ready chan<- string) error {
+	cfg, err := config.LoadEnv(path, getenv)
+	if err != nil {
+		return err
+	}
+	h, err := buildHub(ctx, cfg, logw)
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	h.log.Info("eimshub starting", "version", version, "listen", cfg.Server.Listen,
+		"store", cfg.StorageDriver(), "cache", cfg.CacheDriver(), "dataDir", cfg.DataDir)
+	err = httpapi.Serve(ctx, h.app, cfg.Server.Listen, cfg.Server.ShutdownTimeout.Std(), h.log, ready)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

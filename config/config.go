@@ -1,0 +1,411 @@
+// Package config is the schema of the hub's one YAML file: defaults, ${ENV}
+// expansion, strict decoding, environment overrides and validation with
+// file:line errors (DESIGN.md; STYLE.md practices 3 and 11; spec
+// eims-native.md §8, the appsettings.json row).
+//
+// Every field's comment ends with its default. Default returns those values;
+// Load starts from them, decodes the file over them, applies the EIMSHUB_*
+// environment overrides, fills the derived defaults and validates:
+//
+//	cfg, err := config.Load("config/eimshub.yaml")
+//	if err != nil {
+//		// err is an Errors value: one "file:line: key: message" per line.
+//	}
+//
+// The package imports only the standard library and gopkg.in/yaml.v3; the
+// wiring in cmd/eimshub turns these values into the option structs each core
+// package and adapter declares. Connector configuration stays raw (yaml.Node)
+// and is decoded by the connector itself.
+package config
+
+import (
+	"path/filepath"
+	"sort"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole hub.
+type Config struct {
+	// Server is the HTTP listener.
+	Server Server `yaml:"server"`
+	// Native configures the native EIMS API (spec eims-native.md).
+	Native Native `yaml:"native"`
+	// DataDir holds the embedded database, the generated signing key and,
+	// by default, uploaded files. Default: "./data".
+	DataDir string `yaml:"dataDir"`
+	// Storage picks the document store. Default: embedded SQLite.
+	Storage Storage `yaml:"storage"`
+	// Cache picks the token cache and rate-limit store. Default: in-process.
+	Cache Cache `yaml:"cache"`
+	// Auth configures the token endpoint and tokens (spec §2).
+	Auth Auth `yaml:"auth"`
+	// Limits configures rate limiting (spec §1.6).
+	Limits Limits `yaml:"limits"`
+	// Files configures uploads (spec §3).
+	Files Files `yaml:"files"`
+	// Log configures the process log.
+	Log Log `yaml:"log"`
+	// Tenants is the seed: tenants with their clients, roles, departments,
+	// users, apps and forms, created at start-up when missing.
+	// Default: none.
+	Tenants []Tenant `yaml:"tenants"`
+	// Connectors enables dialect connectors, keyed by connector id
+	// (e.g. "h3yun"). Default: none.
+	Connectors map[string]Connector `yaml:"connectors"`
+
+	// src remembers where each key came from (file line or environment
+	// variable) so that validation errors can name it.
+	src *sources
+}
+
+// Server is the HTTP listener.
+type Server struct {
+	// Listen is the TCP address to listen on, host:port. Default: "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	// BodyLimit caps a request body (JSON and form bodies; uploads are capped
+	// by files.maxUpload). Bytes or a size such as "10MiB". Default: 10MiB.
+	BodyLimit ByteSize `yaml:"bodyLimit"`
+	// ShutdownTimeout bounds a graceful shutdown. Default: 10s.
+	ShutdownTimeout Duration `yaml:"shutdownTimeout"`
+	// TimeZone is the IANA zone used where the API renders local dates.
+	// Default: "Asia/Shanghai".
+	TimeZone string `yaml:"timeZone"`
+}
+
+// Native configures the native EIMS API.
+type Native struct {
+	// PathPrefixes are extra URL prefixes under which the native API is also
+	// served, so clients can keep a gateway-style base URL (spec §1.1),
+	// e.g. ["/jlauth"]. Default: none.
+	PathPrefixes []string `yaml:"pathPrefixes"`
+	// Swagger serves the OpenAPI document at /swagger/v1/swagger.json and
+	// its UI at /swagger (spec §8). Default: true.
+	Swagger bool `yaml:"swagger"`
+}
+
+// Storage picks the document store by URL (STYLE.md practice 3).
+type Storage struct {
+	// URL selects the store: empty means the embedded SQLite file
+	// <dataDir>/eimshub.db; "mongodb://…" or "mongodb+srv://…" means
+	// MongoDB. Any other scheme is an error. Overridden by EIMSHUB_MONGO_URI.
+	// Default: "" (embedded).
+	URL string `yaml:"url"`
+	// Mongo holds MongoDB settings.
+	Mongo Mongo `yaml:"mongo"`
+}
+
+// Mongo holds MongoDB settings.
+type Mongo struct {
+	// URI is the spelling of spec §8 (`storage.mongo.uri`); it is the same
+	// setting as storage.url and may be used instead of it. Default: "".
+	URI string `yaml:"uri"`
+	// Database is the database name. Default: "EIMS" (as the original).
+	Database string `yaml:"database"`
+}
+
+// Cache picks the token cache and the rate-limit counter store by URL.
+type Cache struct {
+	// URL selects the cache: empty means in-process (one instance only);
+	// "redis://…" or "rediss://…" means Redis, shared by every instance.
+	// Overridden by EIMSHUB_REDIS_URL. Default: "" (in-process).
+	URL string `yaml:"url"`
+	// Redis holds Redis settings.
+	Redis Redis `yaml:"redis"`
+}
+
+// Redis holds Redis settings.
+type Redis struct {
+	// URL is the spelling of spec §8 (`cache.redis.url`); it is the same
+	// setting as cache.url and may be used instead of it. Default: "".
+	URL string `yaml:"url"`
+	// DB is the Redis logical database; it overrides a database number in
+	// the URL when not 0. Default: 0.
+	DB int `yaml:"db"`
+}
+
+// Auth configures the token endpoint and tokens (spec §2).
+type Auth struct {
+	// Issuer is the JWT `iss` claim. Default: "https://eimshub.local".
+	Issuer string `yaml:"issuer"`
+	// Audience is the JWT `aud` claim. Default: "eimsnext.api".
+	Audience string `yaml:"audience"`
+	// SigningKeyFile is the path of the Ed25519 private key (PKCS#8 PEM)
+	// that signs access tokens. Empty means <dataDir>/signing.key, generated
+	// on first start. Several instances must share one key.
+	// Default: "" (generated).
+	SigningKeyFile string `yaml:"signingKeyFile"`
+	// SigningKey is the same key inline as PEM text, typically
+	// "${EIMSHUB_SIGNING_KEY}"; it excludes signingKeyFile. Default: "".
+	SigningKey string `yaml:"signingKey"`
+	// AccessTokenTTL is the access token lifetime (`expires_in`); a client
+	// may override it. Default: 8h.
+	AccessTokenTTL Duration `yaml:"accessTokenTTL"`
+	// RefreshTokenTTL is the sliding refresh token lifetime: each use
+	// extends it by this much. Default: 15d.
+	RefreshTokenTTL Duration `yaml:"refreshTokenTTL"`
+	// RefreshTokenMaxTTL is the absolute refresh token lifetime, counted
+	// from the login. Default: 30d.
+	RefreshTokenMaxTTL Duration `yaml:"refreshTokenMaxTTL"`
+	// MaxFailedLogins is the number of failed password attempts per user
+	// within lockoutWindow after which logins are refused. Default: 5.
+	MaxFailedLogins int `yaml:"maxFailedLogins"`
+	// LockoutWindow is the window for maxFailedLogins and the lockout
+	// duration. Default: 15m.
+	LockoutWindow Duration `yaml:"lockoutWindow"`
+}
+
+// Limits configures rate limiting (spec §1.6).
+type Limits struct {
+	// DefaultRate is the per-client and per-user rate in ulule/limiter
+	// format "<n>-<S|M|H|D>" (requests per second, minute, hour, day); a
+	// client may set its own. Default: "100-S".
+	DefaultRate string `yaml:"defaultRate"`
+}
+
+// Files configures uploads (spec §3).
+type Files struct {
+	// Root is the directory of the local blob store. Default: <dataDir>/files.
+	Root string `yaml:"root"`
+	// MaxUpload caps one upload request. Bytes or a size such as "100MiB".
+	// Default: 100MiB.
+	MaxUpload ByteSize `yaml:"maxUpload"`
+	// PublicBaseURL, when set, is the absolute http(s) base URL used to build
+	// file `url`s (e.g. "https://hub.example.com"); empty means relative
+	// URLs ("/api/v1/files/{id}"). Default: "".
+	PublicBaseURL string `yaml:"publicBaseURL"`
+}
+
+// Log configures the process log (log/slog).
+type Log struct {
+	// Level is one of debug, info, warn, error. Default: "info".
+	Level string `yaml:"level"`
+	// Format is "text" or "json". Default: "text".
+	Format string `yaml:"format"`
+}
+
+// Connector enables one dialect connector. Its own settings stay raw in
+// Config and are decoded by the connector.
+type Connector struct {
+	// Enabled turns the connector on. Default: true (listing it enables it).
+	Enabled bool `yaml:"enabled"`
+	// Command is the path of an external plugin binary. Empty means the
+	// built-in connector of that id (the host runs `eimshub connector ID`).
+	// Default: "".
+	Command string `yaml:"command"`
+	// SHA256 is the hex SHA-256 checksum of Command, checked before launch;
+	// required with command. Default: "".
+	SHA256 string `yaml:"sha256"`
+	// Mount is an extra URL prefix for the connector's routes (e.g. "/h3");
+	// empty means the dialect's own paths at the root. Default: "".
+	Mount string `yaml:"mount"`
+	// Isolation is "process" (a go-plugin child process, restarted when it
+	// dies) or "inproc" (direct calls: faster, no isolation).
+	// Default: "process".
+	Isolation string `yaml:"isolation"`
+	// Config is the connector's own configuration, decoded by the connector
+	// (environment variables already expanded). Default: empty.
+	Config yaml.Node `yaml:"config"`
+}
+
+// UnmarshalYAML decodes a connector entry with Enabled defaulting to true.
+func (c *Connector) UnmarshalYAML(n *yaml.Node) error {
+	type plain Connector
+	p := plain{Enabled: true}
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*c = Connector(p)
+	return nil
+}
+
+// Isolation modes of a connector.
+const (
+	IsolationProcess = "process"
+	IsolationInproc  = "inproc"
+)
+
+// The storage and cache drivers chosen by URL.
+const (
+	DriverSQLite = "sqlite"
+	DriverMongo  = "mongodb"
+	DriverMemory = "memory"
+	DriverRedis  = "redis"
+)
+
+// Default returns the built-in defaults: an embedded, single-instance hub on
+// 127.0.0.1:8080 with no tenants. Defaults derived from dataDir (files.root)
+// are filled by Load, after the file and the environment are applied.
+func Default() Config {
+	return Config{
+		Server: Server{
+			Listen:          "127.0.0.1:8080",
+			BodyLimit:       10 * MiB,
+			ShutdownTimeout: Duration(10 * time.Second),
+			TimeZone:        "Asia/Shanghai",
+		},
+		Native:  Native{Swagger: true},
+		DataDir: "./data",
+		Storage: Storage{Mongo: Mongo{Database: "EIMS"}},
+		Auth: Auth{
+			Issuer:             "https://eimshub.local",
+			Audience:           "eimsnext.api",
+			AccessTokenTTL:     Duration(8 * time.Hour),
+			RefreshTokenTTL:    Duration(15 * 24 * time.Hour),
+			RefreshTokenMaxTTL: Duration(30 * 24 * time.Hour),
+			MaxFailedLogins:    5,
+			LockoutWindow:      Duration(15 * time.Minute),
+		},
+		Limits: Limits{DefaultRate: "100-S"},
+		Files:  Files{MaxUpload: 100 * MiB},
+		Log:    Log{Level: "info", Format: "text"},
+	}
+}
+
+// applyDefaults fills every zero field with its default, including the ones
+// derived from DataDir, and folds the spec §8 spellings (storage.mongo.uri,
+// cache.redis.url) into storage.url and cache.url. Booleans are not touched:
+// their defaults come from decoding over Default.
+func (c *Config) applyDefaults() {
+	d := Default()
+	setStr := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	setStr(&c.Server.Listen, d.Server.Listen)
+	if c.Server.BodyLimit == 0 {
+		c.Server.BodyLimit = d.Server.BodyLimit
+	}
+	if c.Server.ShutdownTimeout == 0 {
+		c.Server.ShutdownTimeout = d.Server.ShutdownTimeout
+	}
+	setStr(&c.Server.TimeZone, d.Server.TimeZone)
+	setStr(&c.DataDir, d.DataDir)
+	if c.Storage.URL == "" && c.Storage.Mongo.URI != "" {
+		c.Storage.URL = c.Storage.Mongo.URI
+		c.src.alias("storage.url", "storage.mongo.uri")
+	}
+	setStr(&c.Storage.Mongo.Database, d.Storage.Mongo.Database)
+	if c.Cache.URL == "" && c.Cache.Redis.URL != "" {
+		c.Cache.URL = c.Cache.Redis.URL
+		c.src.alias("cache.url", "cache.redis.url")
+	}
+	setStr(&c.Auth.Issuer, d.Auth.Issuer)
+	setStr(&c.Auth.Audience, d.Auth.Audience)
+	if c.Auth.AccessTokenTTL == 0 {
+		c.Auth.AccessTokenTTL = d.Auth.AccessTokenTTL
+	}
+	if c.Auth.RefreshTokenTTL == 0 {
+		c.Auth.RefreshTokenTTL = d.Auth.RefreshTokenTTL
+	}
+	if c.Auth.RefreshTokenMaxTTL == 0 {
+		c.Auth.RefreshTokenMaxTTL = d.Auth.RefreshTokenMaxTTL
+	}
+	if c.Auth.MaxFailedLogins == 0 {
+		c.Auth.MaxFailedLogins = d.Auth.MaxFailedLogins
+	}
+	if c.Auth.LockoutWindow == 0 {
+		c.Auth.LockoutWindow = d.Auth.LockoutWindow
+	}
+	setStr(&c.Limits.DefaultRate, d.Limits.DefaultRate)
+	setStr(&c.Files.Root, filepath.Join(c.DataDir, "files"))
+	if c.Files.MaxUpload == 0 {
+		c.Files.MaxUpload = d.Files.MaxUpload
+	}
+	setStr(&c.Log.Level, d.Log.Level)
+	setStr(&c.Log.Format, d.Log.Format)
+	for id, cn := range c.Connectors {
+		setStr(&cn.Isolation, IsolationProcess)
+		c.Connectors[id] = cn
+	}
+	for ti := range c.Tenants {
+		t := &c.Tenants[ti]
+		setStr(&t.Name, t.ID)
+		for i := range t.Clients {
+			setStr(&t.Clients[i].Name, t.Clients[i].ID)
+		}
+		for i := range t.Roles {
+			setStr(&t.Roles[i].Name, t.Roles[i].Code)
+		}
+		for i := range t.Departments {
+			setStr(&t.Departments[i].Name, t.Departments[i].Code)
+		}
+		for i := range t.Users {
+			setStr(&t.Users[i].Name, t.Users[i].UserName)
+		}
+		for i := range t.Apps {
+			setStr(&t.Apps[i].Name, t.Apps[i].Key)
+		}
+		for i := range t.Forms {
+			setStr(&t.Forms[i].Name, t.Forms[i].Key)
+			fillTitles(t.Forms[i].Fields)
+		}
+	}
+}
+
+func fillTitles(fs []Field) {
+	for i := range fs {
+		if fs[i].Title == "" {
+			fs[i].Title = fs[i].Field
+		}
+		for j := range fs[i].Options {
+			if fs[i].Options[j].Label == "" {
+				fs[i].Options[j].Label = fs[i].Options[j].Value
+			}
+		}
+		fillTitles(fs[i].Columns)
+	}
+}
+
+// StorageDriver reports the store storage.url selects: DriverSQLite or
+// DriverMongo ("" for an unsupported URL, which Validate rejects).
+func (c *Config) StorageDriver() string {
+	d, _ := storageDriver(c.Storage.URL)
+	return d
+}
+
+// CacheDriver reports the cache cache.url selects: DriverMemory or
+// DriverRedis ("" for an unsupported URL, which Validate rejects).
+func (c *Config) CacheDriver() string {
+	d, _ := cacheDriver(c.Cache.URL)
+	return d
+}
+
+// SQLitePath is the embedded database file: <dataDir>/eimshub.db.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "eimshub.db") }
+
+// SigningKeyPath is the signing key file: auth.signingKeyFile, or
+// <dataDir>/signing.key (generated when missing) when that is empty. It is
+// "" when the key is given inline (auth.signingKey).
+func (c *Config) SigningKeyPath() string {
+	switch {
+	case c.Auth.SigningKey != "":
+		return ""
+	case c.Auth.SigningKeyFile != "":
+		return c.Auth.SigningKeyFile
+	}
+	return filepath.Join(c.DataDir, "signing.key")
+}
+
+// ConnectorIDs lists the enabled connectors' ids, sorted.
+func (c *Config) ConnectorIDs() []string {
+	ids := make([]string, 0, len(c.Connectors))
+	for id, cn := range c.Connectors {
+		if cn.Enabled {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// File is the path the configuration was loaded from ("" when built in
+// code), for connectors that report errors at Connector.Config's lines.
+func (c *Config) File() string {
+	if c.src == nil {
+		return ""
+	}
+	return c.src.file
+}

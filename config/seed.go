@@ -1,0 +1,153 @@
+package config
+
+// Tenant is one seeded tenant (corporation) with everything it owns. Seeding
+// creates what is missing and leaves existing records alone; references
+// between entries use codes, user names and keys, never store ids.
+type Tenant struct {
+	// ID is the tenant id (JWT `corp`). Required.
+	ID string `yaml:"id"`
+	// Name is the display name. Default: the id.
+	Name string `yaml:"name"`
+	// Clients are the OAuth clients of this tenant. Default: none.
+	Clients []Client `yaml:"clients"`
+	// Roles are the roles users refer to by code. Default: none.
+	Roles []Role `yaml:"roles"`
+	// Departments form the department tree. Default: none.
+	Departments []Department `yaml:"departments"`
+	// Users are the tenant's users. Default: none.
+	Users []User `yaml:"users"`
+	// Apps group forms. Default: none.
+	Apps []App `yaml:"apps"`
+	// Forms are the form schemas. Default: none.
+	Forms []Form `yaml:"forms"`
+}
+
+// Client is an OAuth client (spec §2.2). Client ids are unique across all
+// tenants: the token endpoint finds the tenant from the client.
+type Client struct {
+	// ID is the client_id. Required.
+	ID string `yaml:"id"`
+	// Secret is the client_secret in plain text (stored hashed); use
+	// "${ENV}" to keep it out of the file. Required unless public.
+	// Default: "".
+	Secret string `yaml:"secret"`
+	// Public marks a client without a secret (e.g. a browser app).
+	// Default: false.
+	Public bool `yaml:"public"`
+	// Name is the display name. Default: the id.
+	Name string `yaml:"name"`
+	// Grants are the allowed grant types: password, code,
+	// verification_code, refresh_token, client_credentials, sso. Required.
+	Grants []string `yaml:"grants"`
+	// Scopes are the allowed scopes, as a list or one space-separated
+	// string (e.g. "openid profile api.readwrite"). Required.
+	Scopes SpaceList `yaml:"scopes"`
+	// AccessTokenTTL overrides auth.accessTokenTTL for this client.
+	// Default: 0 (auth.accessTokenTTL).
+	AccessTokenTTL Duration `yaml:"accessTokenTTL"`
+	// RateLimit overrides limits.defaultRate for this client ("5-S").
+	// Default: "" (limits.defaultRate).
+	RateLimit string `yaml:"rateLimit"`
+	// ServiceUser is the userName a client_credentials token acts as;
+	// required with that grant. Default: "".
+	ServiceUser string `yaml:"serviceUser"`
+}
+
+// Role is a role (spec §6.2); the code "admin" grants administration.
+type Role struct {
+	// Code is the role's key, used by users.roles. Required.
+	Code string `yaml:"code"`
+	// Name is the display name. Default: the code.
+	Name string `yaml:"name"`
+	// Description is free text. Default: "".
+	Description string `yaml:"description"`
+}
+
+// Department is a node of the department tree.
+type Department struct {
+	// Code is the department's key, used by parent and users.department.
+	// Required.
+	Code string `yaml:"code"`
+	// Name is the display name. Default: the code.
+	Name string `yaml:"name"`
+	// Parent is the parent department's code. Default: "" (top level).
+	Parent string `yaml:"parent"`
+	// Manager is the userName of the department's manager. Default: "".
+	Manager string `yaml:"manager"`
+}
+
+// User is a user (employee) of the tenant.
+type User struct {
+	// UserName is the login name, unique in the tenant. Required.
+	UserName string `yaml:"userName"`
+	// Password is the password in plain text (stored hashed); use "${ENV}"
+	// to keep it out of the file. Empty means no password login (SMS code
+	// only). Default: "".
+	Password string `yaml:"password"`
+	// Code is the employee code (Operator `value`). Default: "".
+	Code string `yaml:"code"`
+	// Name is the display name (`empName`). Default: the userName.
+	Name string `yaml:"name"`
+	// Phone is the mobile number (`workPhone`), used by SMS code login;
+	// unique in the tenant. Default: "".
+	Phone string `yaml:"phone"`
+	// Email is the e-mail address (`workEmail`). Default: "".
+	Email string `yaml:"email"`
+	// Department is the code of the user's department. Default: "".
+	Department string `yaml:"department"`
+	// Roles are role codes. Default: none.
+	Roles []string `yaml:"roles"`
+	// Manager marks the user as a manager (`isManager`). Default: false.
+	Manager bool `yaml:"manager"`
+}
+
+// App groups forms.
+type App struct {
+	// Key is the app's key, used by forms.app. Required.
+	Key string `yaml:"key"`
+	// Name is the display name. Default: the key.
+	Name string `yaml:"name"`
+	// Description is free text. Default: "".
+	Description string `yaml:"description"`
+}
+
+// Form is a form schema (spec §6.2–6.3).
+type Form struct {
+	// Key is the form's API name (the entity name of its records, e.g.
+	// /api/v1/contract); unique in the tenant, not a built-in entity name.
+	// Required.
+	Key string `yaml:"key"`
+	// Name is the display name. Default: the key.
+	Name string `yaml:"name"`
+	// App is the key of the form's app. Required.
+	App string `yaml:"app"`
+	// UsingWorkflow makes records start as drafts for approval.
+	// Default: false.
+	UsingWorkflow bool `yaml:"usingWorkflow"`
+	// Fields are the form's fields. Required.
+	Fields []Field `yaml:"fields"`
+}
+
+// Field is one field of a form (a FieldDef, spec §6.3).
+type Field struct {
+	// Field is the key in record `data`: letters, digits and "_", not
+	// starting with a digit. Required.
+	Field string `yaml:"field"`
+	// Type is one of input, textarea, number, timestamp, radio, select,
+	// checkbox, select2, employee1, employee2, department1, department2,
+	// imageupload, fileupload, tableform. Required.
+	Type string `yaml:"type"`
+	// Title is the label. Default: the field key.
+	Title string `yaml:"title"`
+	// Required makes the field mandatory on create. Default: false.
+	Required bool `yaml:"required"`
+	// Hidden hides the field in forms. Default: false.
+	Hidden bool `yaml:"hidden"`
+	// Options are the choices of radio, select, checkbox and select2
+	// fields (required there), each a string or {value, label}.
+	// Default: none.
+	Options []Option `yaml:"options"`
+	// Columns are the child fields of a tableform (required there; no
+	// nested tableform). Default: none.
+	Columns []Field `yaml:"columns"`
+}

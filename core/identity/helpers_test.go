@@ -1,0 +1,163 @@
+package identity
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eimshub/eimshub/adapters/memory"
+	"github.com/eimshub/eimshub/core/identity/identitytest"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	svc   *Service
+	st    *identitytest.Store
+	cache *memory.Cache
+	clock *clock
+}
+
+func newFixture(t *testing.T, tweak ...func(*Config)) *fixture {
+	t.Helper()
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := identitytest.NewStore()
+	if err := identitytest.Seed(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	c := memory.NewCache()
+	t.Cleanup(func() { _ = c.Close() })
+	clk := &clock{t: time.Now()}
+	cfg := Config{Issuer: "https://auth.test", SigningKey: key, KeyID: "k1", Now: clk.Now, DefaultTenant: identitytest.Tenant}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	svc, err := New(cfg, st, c, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, st: st, cache: c, clock: clk}
+}
+
+// token posts a token request with the given form pairs ("k=v").
+func (f *fixture) token(t *testing.T, pairs ...string) (*TokenResponse, error) {
+	t.Helper()
+	return f.svc.Token(context.Background(), TokenRequest{Form: formOf(t, pairs...), IP: "127.0.0.1"})
+}
+
+func formOf(t *testing.T, pairs ...string) url.Values {
+	t.Helper()
+	v := url.Values{}
+	for _, p := range pairs {
+		k, val, ok := strings.Cut(p, "=")
+		if !ok {
+			t.Fatalf("bad pair %q", p)
+		}
+		v.Add(k, val)
+	}
+	return v
+}
+
+func (f *fixture) mustToken(t *testing.T, pairs ...string) *TokenResponse {
+	t.Helper()
+	r, err := f.token(t, pairs...)
+	if err != nil {
+		t.Fatalf("Token(%v): %v", pairs, err)
+	}
+	return r
+}
+
+func (f *fixture) login(t *testing.T) *TokenResponse {
+	t.Helper()
+	return f.mustToken(t, "grant_type=password", "username=admin", "password=123456", "client_id=web", "scope=api.readwrite")
+}
+
+func wantOAuth(t *testing.T, err error, code string, status int) *OAuthError {
+	t.Helper()
+	var oe *OAuthError
+	if !errors.As(err, &oe) {
+		t.Fatalf("err = %v (%T), want *OAuthError %s", err, err, code)
+	}
+	if oe.Code != code || oe.Status != status {
+		t.Fatalf("OAuthError = %s/%d (%q), want %s/%d", oe.Code, oe.Status, oe.Description, code, status)
+	}
+	return oe
+}
+
+// jwtParts decodes a JWT's header and payload without verifying it.
+func jwtParts(t *testing.T, tok string) (map[string]any, map[string]any) {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	dec := func(s string) map[string]any {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]any{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	return dec(parts[0]), dec(parts[1])
+}
+
+var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)
+
+// lastCode returns the code in the newest outbox SMS to phone.
+func (f *fixture) lastCode(t *testing.T, phone string) string {
+	t.Helper()
+	var newest map[string]any
+	for _, d := range f.st.All("outbox", identitytest.Tenant) {
+		if d["to"] == phone && d["channel"] == "sms" {
+			if newest == nil || d["createTime"].(int64) >= newest["createTime"].(int64) {
+				newest = d
+			}
+		}
+	}
+	if newest == nil {
+		t.Fatalf("no SMS to %s in the outbox", phone)
+	}
+	m := sixDigits.FindStringSubmatch(newest["body"].(string))
+	if m == nil {
+		t.Fatalf("no 6-digit code in %q", newest["body"])
+	}
+	return m[1]
+}
+
+func (f *fixture) outboxCount(phone string) int {
+	n := 0
+	for _, d := range f.st.All("outbox", identitytest.Tenant) {
+		if d["to"] == phone {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,174 @@
+// Package identity is the hub's token service (spec eims-native.md §2): the
+// OAuth2-style token endpoint's grants (password, SMS code, refresh token,
+// client credentials), SMS verification codes, access-token issuing and
+// checking, revocation, userinfo and the published signing keys.
+//
+// It keeps no state of its own. Clients and users live in the document store
+// (collections "client" and "user", see notes/DATA.md); refresh-token
+// families, revocations, SMS codes and brute-force counters live in the cache,
+// so several hub instances sharing one Redis share them too.
+//
+// Errors: Token and Revocation return *OAuthError for everything a caller can
+// get wrong (RFC 6749 §5.2); every other method returns *errs.Error values.
+// Secrets, passwords, codes and tokens are never logged.
+package identity
+
+import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/eimshub/eimshub/core/cache"
+	"github.com/eimshub/eimshub/core/store"
+)
+
+// Config are the service's settings. Zero values take the defaults noted.
+type Config struct {
+	// Issuer is the JWT iss. Default "eimshub".
+	Issuer string
+	// Audience is the JWT aud. Default "eimsnext.api" (§2.3).
+	Audience string
+	// SigningKey signs access tokens (EdDSA). Required.
+	SigningKey ed25519.PrivateKey
+	// KeyID is the JWT kid and the JWK's kid. Default: the key's RFC 7638
+	// thumbprint.
+	KeyID string
+	// AccessTTL is the default access-token lifetime (a client's
+	// accessTokenTTL overrides it). Default 8h.
+	AccessTTL time.Duration
+	// RefreshTTL is the sliding refresh-token lifetime. Default 15 days.
+	RefreshTTL time.Duration
+	// RefreshMaxTTL is the absolute lifetime of a refresh-token family. Default 30 days.
+	RefreshMaxTTL time.Duration
+	// MaxFailedLogins failed password attempts per user within LockoutWindow
+	// lock the user's password logins for LockoutWindow. Default 5 / 15m.
+	MaxFailedLogins int
+	LockoutWindow   time.Duration
+	// CodeTTL is an SMS code's lifetime. Default 5m.
+	CodeTTL time.Duration
+	// CodeResendInterval is the minimum time between two codes to one phone. Default 60s.
+	CodeResendInterval time.Duration
+	// CodeDailyMax is the most codes one phone receives per day. Default 10.
+	CodeDailyMax int
+	// CodeMaxAttempts is how often one code may be checked. Default 5.
+	CodeMaxAttempts int
+	// DefaultTenant is the tenant /auth/sendcode uses when the caller names no
+	// client_id (the wiring sets it to the first seeded tenant). Without it,
+	// sendcode requires client_id.
+	DefaultTenant string
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Leeway is the clock skew tolerated on exp/nbf/iat (§2.3).
+const Leeway = 30 * time.Second
+
+func (c *Config) defaults() error {
+	if len(c.SigningKey) != ed25519.PrivateKeySize {
+		return errors.New("identity: config: SigningKey must be an ed25519 private key")
+	}
+	if c.Issuer == "" {
+		c.Issuer = "eimshub"
+	}
+	if c.Audience == "" {
+		c.Audience = "eimsnext.api"
+	}
+	if c.KeyID == "" {
+		c.KeyID = thumbprint(c.SigningKey.Public().(ed25519.PublicKey))
+	}
+	setDur := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	setInt := func(n *int, def int) {
+		if *n <= 0 {
+			*n = def
+		}
+	}
+	setDur(&c.AccessTTL, 8*time.Hour)
+	setDur(&c.RefreshTTL, 15*24*time.Hour)
+	setDur(&c.RefreshMaxTTL, 30*24*time.Hour)
+	setDur(&c.LockoutWindow, 15*time.Minute)
+	setDur(&c.CodeTTL, 5*time.Minute)
+	setDur(&c.CodeResendInterval, 60*time.Second)
+	setInt(&c.MaxFailedLogins, 5)
+	setInt(&c.CodeDailyMax, 10)
+	setInt(&c.CodeMaxAttempts, 5)
+	if c.RefreshMaxTTL < c.RefreshTTL {
+		return fmt.Errorf("identity: config: RefreshMaxTTL %v is shorter than RefreshTTL %v", c.RefreshMaxTTL, c.RefreshTTL)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Service issues and checks tokens. It is safe for concurrent use.
+type Service struct {
+	cfg    Config
+	st     store.Store
+	c      cache.Cache
+	sender Sender
+	log    *slog.Logger
+	pub    ed25519.PublicKey
+	// codeKey peppers SMS-code hashes, so a cache dump does not give the
+	// 6-digit codes away by a 10^6 brute force.
+	codePepper []byte
+	jwks       []byte
+}
+
+// New returns a Service. sender may be nil: codes are then recorded in the
+// outbox (OutboxSender). logger may be nil (slog.Default()).
+func New(cfg Config, st store.Store, c cache.Cache, sender Sender, logger *slog.Logger) (*Service, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	if st == nil || c == nil {
+		return nil, errors.New("identity: New needs a store and a cache")
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger = logger.With("component", "identity")
+	if sender == nil {
+		sender = &OutboxSender{Store: st, Logger: logger, Now: cfg.Now}
+	}
+	s := &Service{cfg: cfg, st: st, c: c, sender: sender, log: logger}
+	s.pub = cfg.SigningKey.Public().(ed25519.PublicKey)
+	m := hmac.New(sha256.New, cfg.SigningKey.Seed())
+	m.Write([]byte("eimshub sms code pepper"))
+	s.codePepper = m.Sum(nil)
+	s.jwks = buildJWKS(s.pub, cfg.KeyID)
+	return s, nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now() }
+
+var (
+	dummyOnce sync.Once
+	dummyHash string
+)
+
+// dummyPasswordHash is checked against when a login names no user, so that
+// unknown and known users take the same time to reject.
+func (s *Service) dummyPasswordHash() string {
+	dummyOnce.Do(func() {
+		if h, err := HashPassword("eimshub-no-such-user"); err == nil {
+			dummyHash = h
+		}
+	})
+	return dummyHash
+}
+
+// sha256Hex hashes an opaque token for use as a cache key.
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
