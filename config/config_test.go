@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -523,5 +524,35 @@ func TestConnectorEntries(t *testing.T) {
 	}
 	if d := cfg.Connectors["d"]; d.Isolation != IsolationInproc || d.Config.Kind != yaml.MappingNode {
 		t.Errorf("d = %+v", d)
+	}
+}
+
+// TestDocExamples loads every YAML example of docs/CONFIG.md's Examples
+// section, so the documentation cannot drift from the schema.
+func TestDocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../docs/CONFIG.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, examples, ok := strings.Cut(string(doc), "\n## Examples\n")
+	if !ok {
+		t.Fatal("docs/CONFIG.md has no Examples section")
+	}
+	examples, _, _ = strings.Cut(examples, "\n## ")
+	getenv := env(map[string]string{
+		"ACME_ADMIN_PASSWORD": "pw", "MONGO_URI": "mongodb://m1,m2,m3/?replicaSet=rs0",
+		"REDIS_URL": "redis://:pw@redis:6379", "H3YUN_ENGINE_CODE": "c", "H3YUN_ENGINE_SECRET": "s",
+		"CUSTOM_PLUGIN_SHA256": strings.Repeat("ab", 32),
+	})
+	n := 0
+	for _, block := range strings.Split(examples, "```yaml\n")[1:] {
+		body, _, _ := strings.Cut(block, "```")
+		n++
+		if _, err := Parse(fmt.Sprintf("CONFIG.md example %d", n), []byte(body), getenv); err != nil {
+			t.Errorf("example %d does not load:\n%v", n, err)
+		}
+	}
+	if n < 2 {
+		t.Errorf("found %d examples, want the embedded and the production one", n)
 	}
 }

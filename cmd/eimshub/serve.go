@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -127,11 +130,27 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	return h, nil
 }
 
-func loadSigningKey(cfg *config.Config) ([]byte, error) {
+func loadSigningKey(cfg *config.Config) (ed25519.PrivateKey, error) {
 	if cfg.Auth.SigningKey != "" {
-		return identity.ParseSigningKeyPEM([]byte(cfg.Auth.SigningKey))
+		blk, _ := pem.Decode([]byte(cfg.Auth.SigningKey))
+		if blk == nil {
+			return nil, errors.New("auth.signingKey: not a PEM block")
+		}
+		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("auth.signingKey: %w", err)
+		}
+		ek, ok := k.(ed25519.PrivateKey)
+		if !ok {
+			return nil, errors.New("auth.signingKey: not an Ed25519 key")
+		}
+		return ek, nil
 	}
-	return identity.LoadOrCreateSigningKey(cfg.SigningKeyPath())
+	k, err := identity.LoadOrCreateSigningKey(cfg.SigningKeyPath())
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	return k, nil
 }
 
 func (h *hub) close() {

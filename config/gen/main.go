@@ -65,7 +65,7 @@ func splice(doc, ref string) (string, error) {
 	if b < 0 || e < b {
 		return "", errors.New("missing generated-region markers")
 	}
-	return doc[:b+len(beginMarker)] + "\n\n" + ref + "\n" + doc[e:], nil
+	return doc[:b+len(beginMarker)] + "\n\n" + strings.TrimRight(ref, "\n") + "\n\n" + doc[e:], nil
 }
 
 // structDoc is a struct type of package config and its doc comment.
@@ -112,7 +112,7 @@ func reference(dir string) (string, error) {
 	if _, ok := types["Config"]; !ok {
 		return "", fmt.Errorf("no Config type in %s", dir)
 	}
-	g := &gen{types: types}
+	g := &gen{types: types, done: map[string]string{}}
 	g.section("", "Top level", "Config")
 	return g.buf.String(), nil
 }
@@ -120,6 +120,7 @@ func reference(dir string) (string, error) {
 type gen struct {
 	types map[string]structDoc
 	buf   bytes.Buffer
+	done  map[string]string // struct type -> path where it is documented
 }
 
 type nested struct {
@@ -129,6 +130,7 @@ type nested struct {
 // section writes the table of struct typ at path, then its nested structs.
 func (g *gen) section(path, title, typ string) {
 	sd := g.types[typ]
+	g.done[typ] = path
 	fmt.Fprintf(&g.buf, "### %s\n\n", title)
 	if sd.doc != "" {
 		fmt.Fprintf(&g.buf, "%s\n\n", sd.doc)
@@ -147,13 +149,23 @@ func (g *gen) section(path, title, typ string) {
 		if path != "" {
 			full = path + "." + key
 		}
-		text := oneLine(f.Doc.Text())
+		text := trimSubject(oneLine(f.Doc.Text()), f.Names[0].Name)
 		meaning, def := text, ""
 		if i := strings.LastIndex(text, "Default:"); i >= 0 {
-			meaning, def = strings.TrimSpace(text[:i]), strings.TrimSpace(text[i+len("Default:"):])
-			def = strings.TrimSuffix(def, ".")
+			meaning, def = strings.TrimSpace(text[:i]), code(strings.TrimSuffix(strings.TrimSpace(text[i+len("Default:"):]), "."))
+		} else if m, ok := strings.CutSuffix(text, " Required."); ok {
+			meaning, def = m, "*required*"
 		}
 		typName, sub := g.describe(f.Type)
+		if _, isStruct := f.Type.(*ast.Ident); isStruct && sub != "" {
+			subs = append(subs, nested{full, "`" + full + "`", sub})
+			g.done[sub] = full
+			continue // documented by its own section
+		}
+		if at, ok := g.done[sub]; ok && sub != "" {
+			meaning += fmt.Sprintf(" Same keys as `%s`.", at)
+			sub = ""
+		}
 		if sub != "" {
 			subPath := full
 			switch f.Type.(type) {
@@ -163,8 +175,9 @@ func (g *gen) section(path, title, typ string) {
 				subPath += ".<id>"
 			}
 			subs = append(subs, nested{subPath, "`" + subPath + "`", sub})
+			g.done[sub] = subPath
 		}
-		fmt.Fprintf(&g.buf, "| `%s` | %s | %s | %s |\n", full, cell(typName), cell(code(def)), cell(meaning))
+		fmt.Fprintf(&g.buf, "| `%s` | %s | %s | %s |\n", full, cell(typName), cell(def), cell(meaning))
 	}
 	g.buf.WriteString("\n")
 	for _, s := range subs {
@@ -225,24 +238,44 @@ func yamlKey(tag string) string {
 	return name
 }
 
-// code marks up a default: quoted strings and plain values as code, prose
-// ("none", "the id", "<dataDir>/files") as it is.
+// code marks up a default: a leading quoted string, number, bool or
+// <placeholder> path as code, prose ("none", "the id") as it is.
 func code(def string) string {
-	switch {
-	case def == "":
+	if def == "" {
 		return ""
-	case strings.HasPrefix(def, `"`):
+	}
+	if def[0] == '"' {
 		if end := strings.Index(def[1:], `"`); end >= 0 {
 			return "`" + def[:end+2] + "`" + def[end+2:]
 		}
-	case !strings.Contains(def, " ") || strings.HasPrefix(def, "<"):
-		return "`" + def + "`"
 	}
 	first, rest, _ := strings.Cut(def, " ")
-	if first == "true" || first == "false" || first[0] >= '0' && first[0] <= '9' {
-		return "`" + first + "` " + rest
+	if first == "true" || first == "false" || first[0] >= '0' && first[0] <= '9' || first[0] == '<' {
+		if rest != "" {
+			rest = " " + rest
+		}
+		return "`" + first + "`" + rest
 	}
 	return def
+}
+
+// trimSubject turns "Listen is the address" into "The address" and
+// "BodyLimit caps a body" into "Caps a body".
+func trimSubject(text, name string) string {
+	rest, ok := strings.CutPrefix(text, name+" ")
+	if !ok {
+		return text
+	}
+	for _, verb := range []string{"is ", "are "} {
+		if r, ok := strings.CutPrefix(rest, verb); ok {
+			rest = r
+			break
+		}
+	}
+	if rest == "" {
+		return text
+	}
+	return strings.ToUpper(rest[:1]) + rest[1:]
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

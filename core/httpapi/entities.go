@@ -1,10 +1,352 @@
 package httpapi
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"context"
+	"mime"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
 
-// Entities is what the entity routes need. (Placeholder: filled in by the
-// entity work.)
-type Entities interface{}
+	"github.com/gofiber/fiber/v2"
 
-// bindEntityRoutes binds /api/v1/{entity}... under r (already behind bearerAuth).
-func bindEntityRoutes(r fiber.Router, d *Deps) {}
+	"github.com/eimshub/eimshub/core/entity"
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/principal"
+)
+
+// Entities is what the entity routes need (implemented by *entity.Service).
+type Entities interface {
+	// List serves GET /{entity} (§6.1, §7).
+	List(ctx context.Context, p *principal.Principal, name string, o entity.ListOptions) (*entity.ListResult, error)
+	// Count serves GET /{entity}/$count.
+	Count(ctx context.Context, p *principal.Principal, name string, o entity.ListOptions) (int64, error)
+	// Get serves GET /{entity}/{id} with $select and $expand.
+	Get(ctx context.Context, p *principal.Principal, name, id, sel, expand string) (map[string]any, error)
+	// Create serves POST /{entity}.
+	Create(ctx context.Context, p *principal.Principal, name string, body map[string]any) (map[string]any, error)
+	// Update serves PUT and PATCH /{entity}/{id} (partial merge; ifMatch "" = none).
+	Update(ctx context.Context, p *principal.Principal, name, id string, body map[string]any, ifMatch string) (map[string]any, error)
+	// Delete serves DELETE /{entity}/{id} (soft delete).
+	Delete(ctx context.Context, p *principal.Principal, name, id, ifMatch string) error
+	// Query serves POST /{entity}/$query (DynamicFindOptions, §7.8).
+	Query(ctx context.Context, p *principal.Principal, name, formID string, body []byte) (*entity.ListResult, error)
+	// CountQuery serves POST /{entity}/$count with a filter body.
+	CountQuery(ctx context.Context, p *principal.Principal, name, formID string, body []byte) (int64, error)
+}
+
+var _ Entities = (*entity.Service)(nil)
+
+// The server mounts BindODataRoutes under /odata/v1 through odataBinder.
+func init() { odataBinder = BindODataRoutes }
+
+// bindEntityRoutes binds /api/v1/{entity}... under r (already behind
+// bearerAuth). Bind it after the other /api/v1 families: its /:entity
+// patterns would otherwise shadow them (names of other families are passed
+// on with c.Next() all the same).
+func bindEntityRoutes(r fiber.Router, d *Deps) {
+	r.Get("/:entity/$count", entityCountHandler(d))
+	r.Post("/:entity/$count", entityCountQueryHandler(d))
+	r.Post("/:entity/$query", entityQueryHandler(d))
+	r.Get("/:entity", entityListHandler(d))
+	r.Post("/:entity", entityCreateHandler(d))
+	r.Get("/:entity/:id", entityGetHandler(d))
+	r.Put("/:entity/:id", entityUpdateHandler(d))
+	r.Patch("/:entity/:id", entityUpdateHandler(d))
+	r.Delete("/:entity/:id", entityDeleteHandler(d))
+}
+
+// BindODataRoutes binds the OData aliases of §1.1 under r (mounted at
+// /odata/v1 behind bearerAuth): GET /{EntitySet} and GET /{EntitySet}('{id}'),
+// with the same query options and JSON as the entity routes.
+func BindODataRoutes(r fiber.Router, d *Deps) {
+	list, get := entityListHandler(d), entityGetHandler(d)
+	r.Get("/:set", func(c *fiber.Ctx) error {
+		set, err := url.PathUnescape(c.Params("set"))
+		if err != nil {
+			return errs.NotFoundf("unknown entity set")
+		}
+		if m := odataKey.FindStringSubmatch(set); m != nil {
+			return serveWith(c, get, map[string]string{"entity": m[1], "id": strings.ReplaceAll(m[2], "''", "'")})
+		}
+		return serveWith(c, list, map[string]string{"entity": set})
+	})
+	r.Get("/:set/$count", func(c *fiber.Ctx) error {
+		return serveWith(c, entityCountHandler(d), map[string]string{"entity": c.Params("set")})
+	})
+}
+
+// odataKey matches EntitySet('id') (and EntitySet(id)).
+var odataKey = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\('?((?:[^']|'')*?)'?\)$`)
+
+type paramsKey struct{}
+
+// serveWith runs h with route parameters given explicitly (the OData routes
+// address entities with another syntax).
+func serveWith(c *fiber.Ctx, h fiber.Handler, params map[string]string) error {
+	c.Locals(paramsKey{}, params)
+	return h(c)
+}
+
+// param returns a route parameter, path-unescaped.
+func param(c *fiber.Ctx, name string) string {
+	if m, ok := c.Locals(paramsKey{}).(map[string]string); ok {
+		return m[name]
+	}
+	v := c.Params(name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
+func entitiesOf(d *Deps) (Entities, error) {
+	if d == nil || d.Entities == nil {
+		return nil, errs.Unavailablef("entity service not configured")
+	}
+	return d.Entities, nil
+}
+
+func callerOf(c *fiber.Ctx) (*principal.Principal, error) {
+	p, ok := principal.From(c.UserContext())
+	if !ok {
+		return nil, errs.New(errs.Unauthorized, "a bearer access token is required")
+	}
+	return p, nil
+}
+
+// otherFamily reports names the entity patterns must pass on to the other
+// /api/v1 route families (workflow, upload, files, …).
+func otherFamily(name string) bool {
+	_, builtin := entity.Builtin(name)
+	return !builtin && entity.Reserved(name)
+}
+
+// entityCall is the common prologue of the entity handlers.
+type entityCall struct {
+	svc  Entities
+	p    *principal.Principal
+	name string
+	opts map[string]string // query parameters, lower-case names
+}
+
+// knownOptions are the $-options of §6.1/§7; any other → invalid_query_option.
+var knownOptions = map[string]bool{"$filter": true, "$orderby": true, "$select": true,
+	"$expand": true, "$top": true, "$skip": true, "$count": true}
+
+// begin resolves the service, the principal and the query options; next is
+// true when the request belongs to another route family.
+func begin(c *fiber.Ctx, d *Deps) (*entityCall, bool, error) {
+	name := param(c, "entity")
+	if otherFamily(name) {
+		return nil, true, nil
+	}
+	svc, err := entitiesOf(d)
+	if err != nil {
+		return nil, false, err
+	}
+	p, err := callerOf(c)
+	if err != nil {
+		return nil, false, err
+	}
+	opts := map[string]string{}
+	var bad error
+	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
+		key := strings.ToLower(string(k))
+		if bad != nil {
+			return
+		}
+		if strings.HasPrefix(key, "$") {
+			if !knownOptions[key] {
+				bad = errs.Invalidf("unknown query option %s", string(k)).
+					WithReason("invalid_query_option").WithTarget(string(k))
+				return
+			}
+			if _, dup := opts[key]; dup {
+				bad = errs.Invalidf("query option %s given twice", string(k)).
+					WithReason("invalid_query_option").WithTarget(string(k))
+				return
+			}
+		}
+		if _, dup := opts[key]; !dup {
+			opts[key] = string(v)
+		}
+	})
+	if bad != nil {
+		return nil, false, bad
+	}
+	return &entityCall{svc: svc, p: p, name: name, opts: opts}, false, nil
+}
+
+func (e *entityCall) listOptions() entity.ListOptions {
+	o := e.opts
+	return entity.ListOptions{Filter: o["$filter"], OrderBy: o["$orderby"], Select: o["$select"],
+		Expand: o["$expand"], Top: o["$top"], Skip: o["$skip"], Count: o["$count"],
+		FormID: o["formid"], AppID: o["appid"]}
+}
+
+// jsonBody checks the content type (§1.2: 415 otherwise) and returns the body.
+func jsonBody(c *fiber.Ctx) ([]byte, error) {
+	ct := string(c.Request().Header.ContentType())
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != fiber.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
+		return nil, errs.New(errs.UnsupportedMedia, "Content-Type must be application/json")
+	}
+	return c.Body(), nil
+}
+
+func decodedBody(c *fiber.Ctx) (map[string]any, error) {
+	b, err := jsonBody(c)
+	if err != nil {
+		return nil, err
+	}
+	return entity.DecodeJSON(b)
+}
+
+func listBody(res *entity.ListResult) map[string]any {
+	out := map[string]any{"value": res.Value}
+	if res.Count != nil {
+		out["@odata.count"] = *res.Count
+	}
+	return out
+}
+
+func entityListHandler(d *Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, next, err := begin(c, d)
+		if next || err != nil {
+			return nextOr(c, next, err)
+		}
+		res, err := e.svc.List(c.UserContext(), e.p, e.name, e.listOptions())
+		if err != nil {
+			return err
+		}
+		return c.JSON(listBody(res))
+	}
+}
+
+func nextOr(c *fiber.Ctx, next bool, err error) error {
+	if next {
+		return c.Next()
+	}
+	return err
+}
+
+func entityCountHandler(d *Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, next, err := begin(c, d)
+		if next || err != nil {
+			return nextOr(c, next, err)
+		}
+		n, err := e.svc.Count(c.UserContext(), e.p, e.name, e.listOptions())
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.SendString(strconv.FormatInt(n, 10))
+	}
+}
+
+func entityCountQueryHandler(d *Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, next, err := begin(c, d)
+		if next || err != nil {
+			return nextOr(c, next, err)
+		}
+		var body []byte
+		if len(c.Body()) > 0 {
+			if body, err = jsonBody(c); err != nil {
+				return err
+			}
+		}
+		n, err := e.svc.CountQuery(c.UserContext(), e.p, e.name, e.opts["formid"], body)
+		if err != nil {
+			return err
+		}
+		return c.JSON(n)
+	}
+}
+
+func entityQueryHandler(d *Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, next, err := begin(c, d)
+		if next || err != nil {
+			return nextOr(c, next, err)
+		}
+		body, err := jsonBody(c)
+		if err != nil {
+			return err
+		}
+		res, err := e.svc.Query(c.UserContext(), e.p, e.name, e.opts["formid"], body)
+		if err != nil {
+			return err
+		}
+		return c.JSON(listBody(res))
+	}
+}
+
+func entityCreateHandler(d *Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, next, err := begin(c, d)
+		if next || err != nil {
+			return nextOr(c, next, err)
+		}
+		body, err := decodedBody(c)
+		if err != nil {
+			return err
+		}
+		out, err := e.svc.Create(c.UserContext(), e.p, e.name, body)
+		if err != nil {
+			return err
+		}
+		if id, ok := out["id"].(string); ok {
+			c.Set(fiber.HeaderLocation, strings.TrimSuffix(c.Path(), "/")+"/"+url.PathEscape(id))
+		}
+		return c.JSON(out)
+	}
+}
+
+func entityGetHandler(d *Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, next, err := begin(c, d)
+		if next || err != nil {
+			return nextOr(c, next, err)
+		}
+		out, err := e.svc.Get(c.UserContext(), e.p, e.name, param(c, "id"), e.opts["$select"], e.opts["$expand"])
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}
+
+func entityUpdateHandler(d *Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, next, err := begin(c, d)
+		if next || err != nil {
+			return nextOr(c, next, err)
+		}
+		body, err := decodedBody(c)
+		if err != nil {
+			return err
+		}
+		out, err := e.svc.Update(c.UserContext(), e.p, e.name, param(c, "id"), body, c.Get(fiber.HeaderIfMatch))
+		if err != nil {
+			return err
+		}
+		return c.JSON(out)
+	}
+}
+
+func entityDeleteHandler(d *Deps) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		e, next, err := begin(c, d)
+		if next || err != nil {
+			return nextOr(c, next, err)
+		}
+		if err := e.svc.Delete(c.UserContext(), e.p, e.name, param(c, "id"), c.Get(fiber.HeaderIfMatch)); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}

@@ -1,8 +1,12 @@
 package query
 
-// This file declares the parser entry points. Their behaviour is spec
-// eims-native.md §7 (grammar, typing, null/array semantics, limits, errors
-// with byte positions). Errors are *errs.Error with Code errs.Invalid, Reason
+// This file declares the parsers' shared types and limits. The entry points
+// are ParseFilter (filter.go), ParseOrderBy (orderby.go), ParseSelect
+// (select.go), ParseExpand (expand.go), ParsePaging (paging.go) and
+// ParseDynamic / ParseDynamicFilter (dynamic.go, the original's
+// DynamicFindOptions body); Walk and Format (walk.go) inspect an Expr.
+// Their behaviour is spec eims-native.md §7 (grammar, typing, null/array
+// semantics, limits, errors with byte positions). Errors are *errs.Error with Code errs.Invalid, Reason
 // one of invalid_filter / invalid_orderby / invalid_select / invalid_expand /
 // invalid_query_option, Target the member path or option name at fault, and
 // Pos the 0-based byte offset into the option text.

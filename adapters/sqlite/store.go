@@ -1,0 +1,548 @@
+// Package sqlite is the embedded default document store: store.Store on a
+// single SQLite file through the pure-Go driver modernc.org/sqlite (no cgo).
+//
+// Layout: one table per collection, created on first use, named "c_<coll>":
+//
+//	id TEXT PRIMARY KEY, corp_id TEXT, deleted INTEGER, doc BLOB (JSONB)
+//
+// The whole document is kept in doc (SQLite's binary JSON, so paths are read
+// without re-parsing); id, tenant and the soft-delete flag are also columns
+// so every statement can be scoped by an index. Filters and sorts compile to
+// json_extract over doc (compile.go), and EnsureIndex builds expression
+// indexes on exactly those expressions.
+//
+// Transactions (spec §8, MongoTransactionScope row) travel in the context:
+// the outermost Tx begins an IMMEDIATE transaction (retried while the
+// database is busy), nested Tx calls join it, and every Store method called
+// with that context uses it.
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// Store is the SQLite store.Store. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	opts options
+
+	tables  sync.Map // collection name → struct{}: table and base indexes exist
+	indexes sync.Map // index name → struct{}: created
+}
+
+type options struct {
+	busyTimeout time.Duration
+	maxConns    int
+	beginTries  int
+	partitions  map[string]query.Path
+}
+
+// Option configures Open.
+type Option func(*options)
+
+// WithBusyTimeout sets how long a statement waits for another writer's lock
+// before failing. Default: 10s.
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
+
+// WithMaxConns caps the connection pool. Default: 16.
+func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
+
+// WithPartition declares that queries on coll are (almost) always filtered
+// by key equality, so every index EnsureIndex builds on coll leads with it
+// after the tenant. Default: "formdata" is partitioned by "formId".
+func WithPartition(coll string, key query.Path) Option {
+	return func(o *options) { o.partitions[coll] = key }
+}
+
+// Open opens (creating it and its parent directory when missing) the
+// database file at path, in WAL mode.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	o := options{
+		busyTimeout: 10 * time.Second,
+		maxConns:    16,
+		beginTries:  4,
+		partitions:  map[string]query.Path{"formdata": {"formId"}},
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path == "" {
+		return nil, errs.Invalidf("sqlite: empty database path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "sqlite: database path")
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, errs.Wrap(errs.Unavailable, err, "sqlite: create database directory")
+	}
+	q := url.Values{}
+	q.Set("_txlock", "immediate")
+	q.Set("_busy_timeout", strconv.FormatInt(o.busyTimeout.Milliseconds(), 10))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	// The file: URI form lets any file name through (percent-encoded).
+	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "sqlite: open")
+	}
+	db.SetMaxOpenConns(o.maxConns)
+	db.SetMaxIdleConns(o.maxConns)
+	s := &Store{db: db, opts: o}
+	if err := s.Ping(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return mapErr(err, "sqlite: ping")
+	}
+	return nil
+}
+
+// Close closes the database. Transactions in flight fail.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return mapErr(err, "sqlite: close")
+	}
+	return nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type txKey struct{}
+
+// txState is the transaction a context carries.
+type txState struct {
+	owner *Store
+	tx    *sql.Tx
+
+	mu        sync.Mutex
+	failed    error    // a nested Tx's error: the whole transaction rolls back
+	newTables []string // created inside the transaction; known after commit
+}
+
+func (s *Store) txFrom(ctx context.Context) *txState {
+	st, _ := ctx.Value(txKey{}).(*txState)
+	if st == nil || st.owner != s {
+		return nil
+	}
+	return st
+}
+
+// conn returns the transaction carried by ctx, or the pool.
+func (s *Store) conn(ctx context.Context) (querier, *txState) {
+	if st := s.txFrom(ctx); st != nil {
+		return st.tx, st
+	}
+	return s.db, nil
+}
+
+// Tx runs fn in a transaction carried by the context fn receives. Nested
+// calls join the outer transaction; an error from any level (even one the
+// outer fn swallows) or a panic rolls the whole transaction back.
+func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if st := s.txFrom(ctx); st != nil {
+		if err := fn(ctx); err != nil {
+			st.mu.Lock()
+			if st.failed == nil {
+				st.failed = err
+			}
+			st.mu.Unlock()
+			return err
+		}
+		return nil
+	}
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	st := &txState{owner: s, tx: tx}
+	done := false
+	defer func() {
+		if !done { // fn failed or panicked (the panic keeps unwinding)
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(context.WithValue(ctx, txKey{}, st)); err != nil {
+		return err
+	}
+	st.mu.Lock()
+	failed := st.failed
+	st.mu.Unlock()
+	if failed != nil {
+		return failed
+	}
+	done = true
+	if err := tx.Commit(); err != nil {
+		return mapErr(err, "sqlite: commit")
+	}
+	for _, t := range st.newTables {
+		s.tables.Store(t, struct{}{})
+	}
+	return nil
+}
+
+// begin starts an IMMEDIATE transaction, retrying while the database stays
+// busy beyond the busy timeout.
+func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
+	var err error
+	for i := 0; i < s.opts.beginTries; i++ {
+		var tx *sql.Tx
+		tx, err = s.db.BeginTx(ctx, nil)
+		if err == nil {
+			return tx, nil
+		}
+		if !busy(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, mapErr(ctx.Err(), "sqlite: begin")
+		case <-time.After(time.Duration(i+1) * 20 * time.Millisecond):
+		}
+	}
+	return nil, mapErr(err, "sqlite: begin")
+}
+
+var collName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
+
+// table returns the quoted table of coll, creating it on first use.
+func (s *Store) table(ctx context.Context, q querier, st *txState, coll string) (string, error) {
+	if !collName.MatchString(coll) {
+		return "", errs.Invalidf("sqlite: invalid collection name %q", coll)
+	}
+	name := `"c_` + coll + `"`
+	if _, ok := s.tables.Load(coll); ok {
+		return name, nil
+	}
+	stmts := []string{
+		`CREATE TABLE IF NOT EXISTS ` + name + ` (
+			id TEXT PRIMARY KEY NOT NULL,
+			corp_id TEXT NOT NULL,
+			deleted INTEGER NOT NULL DEFAULT 0,
+			doc BLOB NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS "c_` + coll + `__tenant" ON ` + name + ` (corp_id, deleted)`,
+	}
+	if key, ok := s.opts.partitions[coll]; ok {
+		lit, err := pathLiteral(key)
+		if err != nil {
+			return "", err
+		}
+		stmts = append(stmts, `CREATE INDEX IF NOT EXISTS "c_`+coll+`__part" ON `+name+
+			` (corp_id, deleted, json_extract(doc, `+lit+`))`)
+	}
+	for _, stmt := range stmts {
+		if _, err := q.ExecContext(ctx, stmt); err != nil {
+			return "", mapErr(err, "sqlite: create collection "+coll)
+		}
+	}
+	if st == nil {
+		s.tables.Store(coll, struct{}{})
+	} else {
+		st.mu.Lock()
+		st.newTables = append(st.newTables, coll)
+		st.mu.Unlock()
+	}
+	return name, nil
+}
+
+func docString(doc store.Doc, key string) (string, bool) {
+	v, ok := doc[key].(string)
+	return v, ok
+}
+
+func deletedFlag(doc store.Doc) int {
+	if b, _ := doc["deleteFlag"].(bool); b {
+		return 1
+	}
+	return 0
+}
+
+// Insert stores doc; an existing id in coll (any tenant, deleted or not) is
+// a Conflict.
+func (s *Store) Insert(ctx context.Context, coll string, doc store.Doc) error {
+	id, ok := docString(doc, "id")
+	if !ok || id == "" {
+		return errs.Invalidf("sqlite: insert into %s: document has no string id", coll)
+	}
+	corp, ok := docString(doc, "corpId")
+	if !ok {
+		return errs.Invalidf("sqlite: insert into %s: document has no string corpId", coll)
+	}
+	body, err := encodeDoc(doc)
+	if err != nil {
+		return err
+	}
+	q, st := s.conn(ctx)
+	t, err := s.table(ctx, q, st, coll)
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO `+t+` (id, corp_id, deleted, doc) VALUES (?, ?, ?, jsonb(?))`,
+		id, corp, deletedFlag(doc), body)
+	return mapErr(err, "sqlite: insert into "+coll)
+}
+
+// Get returns the tenant's live document id.
+func (s *Store) Get(ctx context.Context, coll, tenant, id string) (store.Doc, error) {
+	q, st := s.conn(ctx)
+	t, err := s.table(ctx, q, st, coll)
+	if err != nil {
+		return nil, err
+	}
+	var body []byte
+	err = q.QueryRowContext(ctx, `SELECT json(doc) FROM `+t+` WHERE id = ? AND corp_id = ? AND deleted = 0`,
+		id, tenant).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.NotFoundf("%s %s not found", coll, id)
+	}
+	if err != nil {
+		return nil, mapErr(err, "sqlite: get from "+coll)
+	}
+	return decodeDoc(body)
+}
+
+// findSQL compiles a Find.
+func findSQL(table, tenant string, q query.Query) (string, []any, error) {
+	var c compiler
+	where, err := c.where(tenant, q.Filter)
+	if err != nil {
+		return "", nil, err
+	}
+	order, err := orderBy(q.Sort)
+	if err != nil {
+		return "", nil, err
+	}
+	limit, offset := int64(q.Limit), int64(q.Offset)
+	if limit < 0 {
+		limit = -1
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	sqlText := "SELECT json(doc) FROM " + table + " WHERE " + where + " ORDER BY " + order +
+		" LIMIT " + c.bind(limit) + " OFFSET " + c.bind(offset)
+	return sqlText, c.args, nil
+}
+
+// Explain returns the SQL and arguments Find would run (for tests and
+// diagnostics). It does not touch the database.
+func (s *Store) Explain(coll, tenant string, q query.Query) (sqlText string, args []any, err error) {
+	if !collName.MatchString(coll) {
+		return "", nil, errs.Invalidf("sqlite: invalid collection name %q", coll)
+	}
+	return findSQL(`"c_`+coll+`"`, tenant, q)
+}
+
+// Find returns the tenant's documents matching q, in q's order then id.
+func (s *Store) Find(ctx context.Context, coll, tenant string, q query.Query) ([]store.Doc, error) {
+	db, st := s.conn(ctx)
+	t, err := s.table(ctx, db, st, coll)
+	if err != nil {
+		return nil, err
+	}
+	sqlText, args, err := findSQL(t, tenant, q)
+	if err != nil {
+		return nil, err
+	}
+	if q.Limit == 0 {
+		return []store.Doc{}, nil
+	}
+	rows, err := db.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, mapErr(err, "sqlite: find in "+coll)
+	}
+	defer rows.Close()
+	out := []store.Doc{}
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, mapErr(err, "sqlite: find in "+coll)
+		}
+		d, err := decodeDoc(body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, "sqlite: find in "+coll)
+	}
+	return out, nil
+}
+
+// Count returns how many of the tenant's live documents match filter.
+func (s *Store) Count(ctx context.Context, coll, tenant string, filter query.Expr) (int64, error) {
+	db, st := s.conn(ctx)
+	t, err := s.table(ctx, db, st, coll)
+	if err != nil {
+		return 0, err
+	}
+	var c compiler
+	where, err := c.where(tenant, filter)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+t+" WHERE "+where, c.args...).Scan(&n); err != nil {
+		return 0, mapErr(err, "sqlite: count in "+coll)
+	}
+	return n, nil
+}
+
+// Update replaces the tenant's live document id with doc when the stored
+// document matches cond. The check and the write are one statement.
+func (s *Store) Update(ctx context.Context, coll, tenant, id string, doc store.Doc, cond query.Expr) error {
+	d := make(store.Doc, len(doc)+2)
+	for k, v := range doc {
+		d[k] = v
+	}
+	if v, ok := d["id"]; !ok {
+		d["id"] = id
+	} else if v != id {
+		return errs.Invalidf("sqlite: update %s %s: document id %v differs", coll, id, v)
+	}
+	if v, ok := d["corpId"]; !ok {
+		d["corpId"] = tenant
+	} else if v != tenant {
+		return errs.Invalidf("sqlite: update %s %s: document corpId differs from the tenant", coll, id)
+	}
+	body, err := encodeDoc(d)
+	if err != nil {
+		return err
+	}
+	db, st := s.conn(ctx)
+	t, err := s.table(ctx, db, st, coll)
+	if err != nil {
+		return err
+	}
+	c := compiler{args: []any{body, deletedFlag(d), id}}
+	where, err := c.where(tenant, cond)
+	if err != nil {
+		return err
+	}
+	res, err := db.ExecContext(ctx, "UPDATE "+t+" SET doc = jsonb(?), deleted = ? WHERE id = ? AND "+where, c.args...)
+	if err != nil {
+		return mapErr(err, "sqlite: update "+coll)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return mapErr(err, "sqlite: update "+coll)
+	} else if n == 1 {
+		return nil
+	}
+	// Nothing changed: tell a missing document from a failed condition.
+	var one int
+	err = db.QueryRowContext(ctx, "SELECT 1 FROM "+t+" WHERE id = ? AND corp_id = ? AND deleted = 0", id, tenant).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errs.NotFoundf("%s %s not found", coll, id)
+	case err != nil:
+		return mapErr(err, "sqlite: update "+coll)
+	}
+	return errs.Conflictf("%s %s was changed concurrently (condition failed)", coll, id).WithReason("condition_failed")
+}
+
+// Delete soft-deletes the tenant's live document id.
+func (s *Store) Delete(ctx context.Context, coll, tenant, id string) error {
+	db, st := s.conn(ctx)
+	t, err := s.table(ctx, db, st, coll)
+	if err != nil {
+		return err
+	}
+	res, err := db.ExecContext(ctx, "UPDATE "+t+` SET deleted = 1, doc = jsonb_set(doc, '$."deleteFlag"', json('true'))
+		WHERE id = ? AND corp_id = ? AND deleted = 0`, id, tenant)
+	if err != nil {
+		return mapErr(err, "sqlite: delete from "+coll)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mapErr(err, "sqlite: delete from "+coll)
+	}
+	if n == 0 {
+		return errs.NotFoundf("%s %s not found", coll, id)
+	}
+	return nil
+}
+
+// EnsureIndex builds one expression index per path (led by tenant,
+// soft-delete flag and the collection's partition key, if any). Index names
+// are derived from a hash of the path. Idempotent.
+func (s *Store) EnsureIndex(ctx context.Context, coll string, paths []query.Path) error {
+	db, st := s.conn(ctx)
+	t, err := s.table(ctx, db, st, coll)
+	if err != nil {
+		return err
+	}
+	lead := "corp_id, deleted, "
+	if key, ok := s.opts.partitions[coll]; ok {
+		lit, err := pathLiteral(key)
+		if err != nil {
+			return err
+		}
+		lead += "json_extract(doc, " + lit + "), "
+	}
+	created := false
+	for _, p := range paths {
+		if col := columnFor(p); col != "" {
+			continue // already indexed
+		}
+		lit, err := pathLiteral(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256([]byte(strings.Join(p, "\x00")))
+		name := fmt.Sprintf(`"c_%s__ix_%s"`, coll, hex.EncodeToString(sum[:10]))
+		if _, ok := s.indexes.Load(name); ok {
+			continue
+		}
+		stmt := "CREATE INDEX IF NOT EXISTS " + name + " ON " + t + " (" + lead + "json_extract(doc, " + lit + "))"
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return mapErr(err, "sqlite: ensure index on "+coll+"."+p.String())
+		}
+		if st == nil {
+			s.indexes.Store(name, struct{}{})
+		}
+		created = true
+	}
+	if created {
+		// Refresh planner statistics so it can choose between indexes.
+		if _, err := db.ExecContext(ctx, "PRAGMA optimize"); err != nil {
+			return mapErr(err, "sqlite: optimize")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package entity
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/store"
+)
+
+// expandBatch bounds the ids of one In lookup.
+const expandBatch = 1000
+
+// render turns stored documents into output objects: projected by sel,
+// cleaned (secrets and nulls dropped) and with the expanded navigations
+// attached (§7.4, §7.5). Each navigation costs one batched Find per level,
+// whatever the number of rows.
+func (s *Service) render(ctx context.Context, tenant string, k *Kind, docs []store.Doc, sel selTree, exp []query.ExpandItem) ([]map[string]any, error) {
+	out := make([]map[string]any, len(docs))
+	for i, d := range docs {
+		out[i] = clean(project(d, sel))
+	}
+	for _, it := range exp {
+		nav, ok := k.Nav(it.Name)
+		if !ok {
+			continue // checked by checkExpand
+		}
+		tk, _ := Builtin(nav.Target)
+		keys := make([][]string, len(docs))
+		var ids []any
+		seen := map[string]bool{}
+		for i, d := range docs {
+			keys[i] = navKeys(d, nav)
+			for _, id := range keys[i] {
+				if !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+		}
+		var targets []store.Doc
+		for start := 0; start < len(ids); start += expandBatch {
+			batch := ids[start:min(start+expandBatch, len(ids))]
+			found, err := s.st.Find(ctx, tk.Coll, tenant, query.Query{
+				Filter: query.In{Path: query.Path{"id"}, Values: batch}, Limit: -1})
+			if err != nil {
+				return nil, err
+			}
+			targets = append(targets, found...)
+		}
+		var sub selTree
+		if it.Select != nil {
+			var err error
+			if sub, err = tk.selection(it.Select, nil); err != nil {
+				return nil, err
+			}
+		}
+		rendered, err := s.render(ctx, tenant, tk, targets, sub, it.Expand)
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[string]map[string]any, len(targets))
+		for i, t := range targets {
+			id, _ := t["id"].(string)
+			byID[id] = rendered[i]
+		}
+		for i := range out {
+			if nav.Many {
+				arr := []any{}
+				for _, id := range keys[i] {
+					if m, ok := byID[id]; ok {
+						arr = append(arr, m)
+					}
+				}
+				out[i][nav.Name] = arr
+				continue
+			}
+			var v any // null when absent (§7.5)
+			if len(keys[i]) == 1 {
+				if m, ok := byID[keys[i][0]]; ok {
+					v = m
+				}
+			}
+			out[i][nav.Name] = v
+		}
+	}
+	return out, nil
+}
+
+// navKeys reads the joined ids of nav from doc.
+func navKeys(d store.Doc, nav *Nav) []string {
+	if !nav.Many {
+		if s, ok := at(d, nav.Key).(string); ok && s != "" {
+			return []string{s}
+		}
+		return nil
+	}
+	arr, _ := at(d, nav.Array).([]any)
+	var out []string
+	for _, el := range arr {
+		if m, ok := el.(map[string]any); ok {
+			if s, ok := at(m, nav.Key).(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// at returns the value at path in d (nil when absent).
+func at(d map[string]any, path query.Path) any {
+	var v any = d
+	for _, seg := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[seg]
+	}
+	return v
+}
+
+// bareFilter returns the filter of a POST $count body: the body itself, or
+// its "filter" member; nil for an empty body.
+func bareFilter(body []byte) json.RawMessage {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) == nil {
+		var f json.RawMessage
+		plain := true
+		for k, v := range m {
+			switch strings.ToLower(k) {
+			case "filter":
+				f = v
+			case "rel", "field", "items":
+				plain = false
+			}
+		}
+		if f != nil && plain {
+			if bytes.Equal(bytes.TrimSpace(f), []byte("null")) {
+				return nil
+			}
+			return f
+		}
+	}
+	return body
+}

@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// readyTimeout bounds each Checker.Ping of /readyz.
+const readyTimeout = 2 * time.Second
+
+var statusOK = []byte(`{"status":"ok"}`)
+
+// livenessHandler serves /healthz and /health: the process is up.
+func livenessHandler(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(statusOK)
+}
+
+// pingHandler serves GET /api/v1/ping (anonymous, §1.1):
+// {"status":"ok","time":<epoch ms>}, encoded by hand (it is the hot baseline).
+func pingHandler(c *fiber.Ctx) error {
+	b := make([]byte, 0, 48)
+	b = append(b, `{"status":"ok","time":`...)
+	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
+	b = append(b, '}')
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(b)
+}
+
+// readyBody is the /readyz answer: each checker's state, and the failed
+// names (sorted) when there are any. Error texts are logged, not sent.
+type readyBody struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+	Failed []string          `json:"failed,omitempty"`
+}
+
+// readinessHandler serves /readyz: every Deps.Ready checker pinged
+// concurrently, each bounded by timeout; 200 when all answer, else 503.
+func readinessHandler(checkers map[string]Checker, timeout time.Duration, logger *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		ctx, cancel := context.WithTimeout(c.UserContext(), timeout)
+		defer cancel()
+		body := readyBody{Status: "ok", Checks: make(map[string]string, len(checkers))}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for name, ch := range checkers {
+			wg.Go(func() {
+				err := pingChecker(ctx, ch)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					body.Checks[name] = "fail"
+					body.Failed = append(body.Failed, name)
+					logger.WarnContext(ctx, "readiness check failed", "check", name, "err", err)
+					return
+				}
+				body.Checks[name] = "ok"
+			})
+		}
+		wg.Wait()
+		if len(body.Failed) > 0 {
+			slices.Sort(body.Failed)
+			body.Status = "unavailable"
+			return c.Status(fiber.StatusServiceUnavailable).JSON(body)
+		}
+		return c.JSON(body)
+	}
+}
+
+// pingChecker pings ch, returning ctx's error when the ping outlives it
+// (a checker that ignores its context must not hold /readyz).
+func pingChecker(ctx context.Context, ch Checker) error {
+	if ch == nil {
+		return errors.New("checker not configured")
+	}
+	done := make(chan error, 1)
+	go func() { done <- ch.Ping(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"mime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/eimshub/eimshub/core/errs"
+)
+
+// HeaderRequestID carries the request id in both directions.
+const HeaderRequestID = "X-Request-Id"
+
+// Locals keys set by the middleware.
+const (
+	requestIDLocal = "requestid"
+	loggerLocal    = "logger"
+)
+
+type requestIDKey struct{}
+
+// RequestID returns the request id stored in ctx by the server ("" when none),
+// for handlers and services that log with the request's user context.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func requestIDOf(c *fiber.Ctx) string {
+	id, _ := c.Locals(requestIDLocal).(string)
+	return id
+}
+
+// maxRequestIDLen bounds an accepted incoming X-Request-Id.
+const maxRequestIDLen = 128
+
+// saneRequestID reports whether an incoming id may be reused: 1–128 chars of
+// [A-Za-z0-9._:-] (no spaces or control characters that could forge log lines).
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch ch := id[i]; {
+		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9',
+			ch == '-', ch == '_', ch == '.', ch == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return hex.EncodeToString(b[:])
+}
+
+// requestID accepts a sane incoming X-Request-Id or generates one, echoes it
+// on the response, and stores it (and the logger) in Locals and the user context.
+func requestID(logger *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id := c.Get(HeaderRequestID)
+		if !saneRequestID(id) {
+			id = newRequestID()
+		} else {
+			id = strings.Clone(id) // fasthttp reuses the header buffer
+		}
+		c.Set(HeaderRequestID, id)
+		c.Locals(requestIDLocal, id)
+		c.Locals(loggerLocal, logger)
+		c.SetUserContext(context.WithValue(c.UserContext(), requestIDKey{}, id))
+		return c.Next()
+	}
+}
+
+// panicError is a recovered handler panic; its value and stack are logged,
+// never sent (it renders as the 500 envelope).
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+// nextRecovering runs the rest of the chain, turning a panic into a *panicError.
+func nextRecovering(c *fiber.Ctx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return c.Next()
+}
+
+// recoverer is the outermost safety net: a panic in the middleware before
+// observe (which recovers the routes itself) still answers 500.
+func recoverer(logger *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := nextRecovering(c); err != nil {
+			return writeError(c, err, logger)
+		}
+		return nil
+	}
+}
+
+// observe runs the routes, recovering panics, renders any error as the
+// envelope (so the status is final here), then records the request's
+// metrics and writes one structured log line.
+func observe(logger *slog.Logger, m *httpMetrics) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		if err := nextRecovering(c); err != nil {
+			if werr := writeError(c, err, logger); werr != nil {
+				c.Status(fiber.StatusInternalServerError)
+			}
+		}
+		elapsed := time.Since(start)
+		status := c.Response().StatusCode()
+		route := routeLabel(c, m.groups)
+		m.observe(route, c.Method(), status, elapsed)
+
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		if !logger.Enabled(c.UserContext(), level) {
+			return nil
+		}
+		logger.LogAttrs(c.UserContext(), level, "http request",
+			slog.String("request_id", requestIDOf(c)),
+			slog.String("method", c.Method()),
+			slog.String("path", c.Path()),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Duration("duration", elapsed),
+			slog.Int("bytes", len(c.Response().Body())),
+			slog.String("ip", c.IP()),
+		)
+		return nil
+	}
+}
+
+// routeLabel is the registered pattern that served c, for metrics: never the
+// raw path, so label cardinality stays bounded by the route table. A request
+// that matched no route (only the app-wide middleware) is "unmatched"; one
+// stopped or left unmatched inside a group middleware (e.g. bearerAuth under
+// /api/v1) is "<group prefix>/*". groups holds the group prefixes as
+// registered (fiber does not expose whether a route is middleware).
+func routeLabel(c *fiber.Ctx, groups map[string]bool) string {
+	r := c.Route()
+	switch {
+	case len(r.Handlers) == 0: // fiber's fallback route, built from the raw path
+		return "unmatched"
+	case r.Path == "/" || r.Path == "":
+		return "unmatched" // only app.Use matched (no root route is served)
+	case groups[r.Path]:
+		return strings.TrimSuffix(r.Path, "/") + "/*"
+	}
+	return r.Path
+}
+
+// requireJSONBody answers 415 (§1.2) when a POST/PUT/PATCH with a body does
+// not declare application/json (or a +json type) in UTF-8. Paths in exempt
+// (lower-case, relative to the group, e.g. "/upload") take other media types
+// and are left to their handlers.
+func requireJSONBody(prefix string, exempt ...string) fiber.Handler {
+	prefix = strings.ToLower(strings.TrimSuffix(prefix, "/"))
+	return func(c *fiber.Ctx) error {
+		switch c.Method() {
+		case fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch:
+		default:
+			return c.Next()
+		}
+		if len(c.Body()) == 0 {
+			return c.Next()
+		}
+		rel := strings.TrimSuffix(strings.ToLower(c.Path()), "/")
+		rel = strings.TrimPrefix(rel, prefix)
+		for _, p := range exempt {
+			if rel == p || strings.HasPrefix(rel, p+"/") {
+				return c.Next()
+			}
+		}
+		mt, params, err := mime.ParseMediaType(string(c.Request().Header.ContentType()))
+		if err == nil && (mt == fiber.MIMEApplicationJSON || strings.HasSuffix(mt, "+json")) {
+			if cs, ok := params["charset"]; !ok || strings.EqualFold(cs, "utf-8") {
+				return c.Next()
+			}
+		}
+		return errs.New(errs.UnsupportedMedia, "the request body must be application/json (UTF-8)")
+	}
+}

@@ -1,0 +1,305 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+type fakeChecker struct{ err error }
+
+func (f fakeChecker) Ping(context.Context) error { return f.err }
+
+// ctxChecker blocks until its context ends: /readyz must not hang on it.
+type ctxChecker struct{}
+
+func (ctxChecker) Ping(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+
+func TestHealthz(t *testing.T) {
+	app, _ := newTestApp(t, func(d *Deps) {
+		d.Ready = map[string]Checker{"store": fakeChecker{errors.New("down")}}
+	})
+	for _, path := range []string{"/healthz", "/health"} {
+		r := get(t, app, path)
+		if r.status != 200 || string(r.body) != `{"status":"ok"}` {
+			t.Fatalf("%s = %d %s", path, r.status, r.body)
+		}
+	}
+	if m := get(t, app, "/api/v1/ping").json(t); m["status"] != "ok" {
+		t.Fatalf("ping = %v", m)
+	}
+}
+
+func TestReadyz(t *testing.T) {
+	tests := []struct {
+		name   string
+		ready  map[string]Checker
+		status int
+		failed []any
+	}{
+		{"no checkers", nil, 200, nil},
+		{"all ok", map[string]Checker{"store": fakeChecker{}, "cache": fakeChecker{}}, 200, nil},
+		{"one failing", map[string]Checker{"store": fakeChecker{}, "cache": fakeChecker{errors.New("redis: connection refused")}}, 503, []any{"cache"}},
+		{"two failing", map[string]Checker{"store": fakeChecker{errors.New("x")}, "cache": fakeChecker{errors.New("y")}, "nil": nil}, 503, []any{"cache", "nil", "store"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			app, l := newTestApp(t, func(d *Deps) { d.Ready = tc.ready })
+			r := get(t, app, "/readyz")
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			m := r.json(t)
+			failed, _ := m["failed"].([]any)
+			if !slices.Equal(failed, tc.failed) {
+				t.Fatalf("failed = %v, want %v", failed, tc.failed)
+			}
+			checks, _ := m["checks"].(map[string]any)
+			if len(checks) != len(tc.ready) {
+				t.Fatalf("checks = %v", checks)
+			}
+			if strings.Contains(string(r.body), "refused") {
+				t.Fatalf("checker error text sent: %s", r.body)
+			}
+			if len(l.find("readiness check failed")) != len(tc.failed) {
+				t.Fatalf("failures not logged: %v", l.find("readiness check failed"))
+			}
+		})
+	}
+}
+
+func TestReadyzCheckerHonoursTimeout(t *testing.T) {
+	app := fiber.New(fiber.Config{ErrorHandler: errorHandler(&Deps{})})
+	app.Get("/readyz", readinessHandler(map[string]Checker{"slow": ctxChecker{}, "ok": fakeChecker{}},
+		time.Millisecond, slog.New(slog.DiscardHandler)))
+	r := get(t, app, "/readyz")
+	if r.status != 503 || !strings.Contains(string(r.body), `"failed":["slow"]`) {
+		t.Fatalf("readyz = %d %s", r.status, r.body)
+	}
+}
+
+func TestMetricsByRoutePattern(t *testing.T) {
+	app, _ := newTestApp(t)
+	app.Get("/test/item/:id", func(c *fiber.Ctx) error { return c.SendString(c.Params("id")) })
+	get(t, app, "/test/item/abc")
+	get(t, app, "/test/item/def")
+	get(t, app, "/no/such/raw-path-xyz")
+	get(t, app, "/api/v1/ping")
+
+	r := get(t, app, "/metrics")
+	if r.status != 200 {
+		t.Fatalf("metrics: %d", r.status)
+	}
+	body := string(r.body)
+	for _, want := range []string{
+		`eimshub_http_requests_total{method="GET",route="/test/item/:id",status="200"} 2`,
+		`eimshub_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+		`eimshub_http_requests_total{method="GET",route="/api/v1/ping",status="200"} 1`,
+		`eimshub_http_request_duration_seconds_count{method="GET",route="/test/item/:id"} 2`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	for _, raw := range []string{"abc", "raw-path-xyz"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("metrics contain the raw path segment %q", raw)
+		}
+	}
+	// A second server has its own registry: nothing shared, no duplicate-registration panic.
+	app2, _ := newTestApp(t)
+	if strings.Contains(string(get(t, app2, "/metrics").body), `route="/test/item/:id"`) {
+		t.Fatal("metrics shared between servers")
+	}
+}
+
+func TestMetricsGroupMiddlewareLabel(t *testing.T) {
+	app, _ := newTestApp(t)
+	// bearerAuth stops the request (no identity wired: 503) before any route.
+	get(t, app, "/api/v1/department/d1")
+	body := string(get(t, app, "/metrics").body)
+	if !strings.Contains(body, `eimshub_http_requests_total{method="GET",route="/api/v1/*",status="503"} 1`) {
+		t.Fatalf("group label missing:\n%s", grepLines(body, "requests_total"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for line := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// openAPI fetches and decodes the served document.
+func openAPI(t *testing.T, app *fiber.App) map[string]any {
+	t.Helper()
+	r := get(t, app, "/swagger/v1/swagger.json")
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		t.Fatalf("swagger.json: %d %v", r.status, r.header)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatalf("swagger.json is not valid JSON: %v", err)
+	}
+	return doc
+}
+
+func TestSwagger(t *testing.T) {
+	app, _ := newTestApp(t)
+	doc := openAPI(t, app)
+	if doc["openapi"] != "3.1.0" {
+		t.Fatalf("openapi = %v", doc["openapi"])
+	}
+	paths := doc["paths"].(map[string]any)
+	for _, p := range []string{"/connect/token", "/connect/userinfo", "/connect/revocation", "/.well-known/jwks.json",
+		"/auth/sendcode", "/api/v1/{entityName}", "/api/v1/{entityName}/{id}", "/api/v1/{entityName}/$count",
+		"/api/v1/{entityName}/$query", "/api/v1/ping", "/health", "/healthz", "/readyz", "/metrics"} {
+		if _, ok := paths[p]; !ok {
+			t.Errorf("OpenAPI document lacks %s", p)
+		}
+	}
+	// Every $ref resolves.
+	raw, _ := json.Marshal(doc)
+	for _, m := range regexp.MustCompile(`"\$ref":"#/([^"]+)"`).FindAllStringSubmatch(string(raw), -1) {
+		var node any = doc
+		for _, k := range strings.Split(m[1], "/") {
+			obj, _ := node.(map[string]any)
+			node = obj[k]
+		}
+		if node == nil {
+			t.Errorf("dangling $ref #/%s", m[1])
+		}
+	}
+
+	for _, path := range []string{"/swagger", "/swagger/", "/swagger/index.html"} {
+		r := get(t, app, path)
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(string(r.body), "/v1/swagger.json") {
+			t.Fatalf("%s: %d %v", path, r.status, r.header)
+		}
+		if strings.Contains(string(r.body), "https://") || strings.Contains(string(r.body), "http://") {
+			t.Fatalf("the UI must be self-contained (no external URLs)")
+		}
+	}
+
+	off, _ := newTestApp(t, func(d *Deps) { d.Options.Swagger = false })
+	get(t, off, "/swagger").envelope(t, 404, "not_found")
+	get(t, off, "/swagger/v1/swagger.json").envelope(t, 404, "not_found")
+}
+
+// docPathKey normalises a route or document path for comparison: lower
+// case, no trailing slash, every parameter ({x}, :x, :x?, *) as "{}".
+var paramSegment = regexp.MustCompile(`\{[^/}]+\}|:[^/]+|\*`)
+
+func docPathKey(p string) string {
+	p = strings.ToLower(strings.TrimSuffix(p, "/"))
+	return paramSegment.ReplaceAllString(p, "{}")
+}
+
+// TestOpenAPICoversRoutes is the docs-drift check: every route registered
+// on the app under the API families must appear, with its method, in the
+// OpenAPI document.
+func TestOpenAPICoversRoutes(t *testing.T) {
+	app, _ := newTestApp(t)
+	doc := openAPI(t, app)
+	documented := map[string]bool{}
+	for p, item := range doc["paths"].(map[string]any) {
+		for m := range item.(map[string]any) {
+			documented[strings.ToUpper(m)+" "+docPathKey(p)] = true
+		}
+	}
+	families := []string{"/api/v1", "/odata/v1", "/connect", "/auth", "/.well-known"}
+	checked := 0
+	for _, r := range app.GetRoutes(true) {
+		if r.Method == http.MethodHead || !slices.ContainsFunc(families, func(f string) bool {
+			return strings.HasPrefix(strings.ToLower(r.Path), f)
+		}) {
+			continue
+		}
+		checked++
+		if key := r.Method + " " + docPathKey(r.Path); !documented[key] {
+			t.Errorf("route %s %s is not in the OpenAPI document (core/httpapi/swagger/openapi.json)", r.Method, r.Path)
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("only %d API routes checked; the route table looks wrong", checked)
+	}
+}
+
+// TestGracefulShutdown: a request in flight when shutdown starts completes,
+// and Serve returns only after it did.
+func TestGracefulShutdown(t *testing.T) {
+	l := newTestLog()
+	app := New(Deps{Logger: l.logger()})
+	entered, release := make(chan struct{}), make(chan struct{})
+	app.Get("/test/slow", func(c *fiber.Ctx) error {
+		close(entered)
+		<-release
+		return c.SendString("drained")
+	})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, app, "127.0.0.1:0", 0, l.logger(), ready) }()
+	addr := <-ready
+
+	type resp struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan resp, 1)
+	go func() {
+		r, err := http.Get("http://" + addr + "/test/slow")
+		if err != nil {
+			got <- resp{err: err}
+			return
+		}
+		defer r.Body.Close()
+		b, err := io.ReadAll(r.Body)
+		got <- resp{r.StatusCode, string(b), err}
+	}()
+	<-entered
+	draining := l.notify("http server draining")
+	cancel()
+	<-draining
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned (%v) while a request was in flight", err)
+	default:
+	}
+	close(release)
+	r := <-got
+	if r.err != nil || r.status != 200 || r.body != "drained" {
+		t.Fatalf("in-flight request = %+v", r)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Fatal("server still accepts connections after Serve returned")
+	}
+}
+
+func TestServeListenError(t *testing.T) {
+	app := New(Deps{})
+	if err := Serve(context.Background(), app, "256.0.0.1:bad", 0, nil, nil); err == nil {
+		t.Fatal("Serve on a bad address returned nil")
+	}
+}

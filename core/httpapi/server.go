@@ -1,0 +1,164 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Defaults for Options (spec eims-native.md §1.6).
+const (
+	DefaultBodyLimit       = 10 << 20
+	DefaultShutdownTimeout = 10 * time.Second
+	readTimeout            = 60 * time.Second
+	idleTimeout            = 120 * time.Second
+)
+
+// odataBinder binds the OData aliases (§1.1: GET /odata/v1/{EntitySet} and
+// /odata/v1/{EntitySet}('{id}')) under a router already behind bearerAuth.
+// The entity code sets it in an init (odataBinder = BindODataRoutes); while
+// it is nil, /odata/v1 is not served.
+var odataBinder func(fiber.Router, *Deps)
+
+// New builds the native API app (§1): service routes, the identity family,
+// the entity API behind bearer auth, and the same API again under every
+// Options.PathPrefixes entry. Routing is case-insensitive and ignores a
+// trailing slash; every error answers with the §1.5 envelope.
+func New(d Deps) *fiber.App {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Options.BodyLimit <= 0 {
+		d.Options.BodyLimit = DefaultBodyLimit
+	}
+	if d.Options.ShutdownTimeout <= 0 {
+		d.Options.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	dp := &d
+	app := fiber.New(fiber.Config{
+		ErrorHandler:          errorHandler(dp),
+		BodyLimit:             d.Options.BodyLimit,
+		CaseSensitive:         false,
+		StrictRouting:         false,
+		DisableStartupMessage: true,
+		JSONEncoder:           marshalJSON,
+		ReadTimeout:           readTimeout,
+		IdleTimeout:           idleTimeout,
+	})
+	m := newHTTPMetrics()
+
+	// Middleware order: recover (safety net) → request id → observe (logs,
+	// metrics, panic recovery of the routes, error rendering) → routes.
+	app.Use(recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m))
+
+	app.Get("/healthz", livenessHandler)
+	app.Get("/readyz", readinessHandler(d.Ready, readyTimeout, d.Logger))
+	app.Get("/metrics", m.handler())
+	if d.Options.Swagger {
+		bindSwagger(app)
+	}
+	bindAPI(app, dp, "", m)
+	for _, p := range d.Options.PathPrefixes {
+		p = normalizePrefix(p)
+		if p == "" {
+			continue
+		}
+		bindAPI(app.Group(p), dp, p, m)
+	}
+	return app
+}
+
+// bindAPI binds the client-facing API (§1.1) under r, whose path prefix is prefix.
+func bindAPI(r fiber.Router, d *Deps, prefix string, m *httpMetrics) {
+	r.Get("/health", livenessHandler)
+	r.Get("/api/v1/ping", pingHandler) // before the group: anonymous (§1.3)
+	bindAuthRoutes(r, d)
+	api := r.Group("/api/v1", bearerAuth(d), requireJSONBody(prefix+"/api/v1", "/upload"))
+	m.groups[prefix+"/api/v1"] = true
+	bindEntityRoutes(api, d)
+	if odataBinder != nil {
+		m.groups[prefix+"/odata/v1"] = true
+		odataBinder(r.Group("/odata/v1", bearerAuth(d)), d)
+	}
+}
+
+// normalizePrefix turns "jlauth/" into "/jlauth"; "" and "/" give "".
+func normalizePrefix(p string) string {
+	p = strings.Trim(strings.TrimSpace(p), "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
+}
+
+// marshalJSON is the app's JSON encoder: like json.Marshal, but HTML
+// characters are not escaped (non-ASCII never is), §1.2 "relaxed encoder".
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
+// Serve listens on listen and serves app until ctx ends, then drains
+// in-flight requests for at most timeout (DefaultShutdownTimeout when ≤ 0).
+// When ready is not nil it receives the bound address once connections are
+// accepted. It returns nil after a clean shutdown, the listen/serve error
+// otherwise, or an error when the drain timed out.
+func Serve(ctx context.Context, app *fiber.App, listen string, timeout time.Duration, logger *slog.Logger, ready chan<- string) error {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("httpapi: listen %s: %w", listen, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	addr := ln.Addr().String()
+	logger.Info("http server listening", "addr", addr)
+	if ready != nil {
+		select {
+		case ready <- addr:
+		case <-ctx.Done():
+		}
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			return fmt.Errorf("httpapi: serve: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	logger.Info("http server draining", "timeout", timeout)
+	err = app.ShutdownWithTimeout(timeout)
+	// Close the listener too, in case the server had not registered it yet
+	// (its Serve then ends on the closed listener); a second close is harmless.
+	_ = ln.Close()
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("httpapi: drain did not finish within %s: %w", timeout, err)
+		}
+		return fmt.Errorf("httpapi: shutdown: %w", err)
+	}
+	if err := <-served; err != nil {
+		return fmt.Errorf("httpapi: serve: %w", err)
+	}
+	logger.Info("http server stopped")
+	return nil
+}

@@ -1,0 +1,276 @@
+package limits_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ulule/limiter/v3"
+	"github.com/ulule/limiter/v3/drivers/store/memory"
+
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/limits"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newLimits(t testing.TB, cfg limits.Config, opts ...limits.Option) *limits.Limits {
+	t.Helper()
+	l, err := limits.New(memory.NewStore(), cfg, quiet, opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return l
+}
+
+// fire runs n checks of k and returns how many were allowed and the last decision.
+func fire(t *testing.T, l *limits.Limits, k limits.Key, n int) (int, limits.Decision) {
+	t.Helper()
+	allowed := 0
+	var d limits.Decision
+	for range n {
+		var err error
+		d, err = l.Allow(context.Background(), k)
+		if err != nil {
+			t.Fatalf("Allow(%+v): %v", k, err)
+		}
+		if d.Allowed {
+			allowed++
+		}
+	}
+	return allowed, d
+}
+
+func TestExactlyNAllowedInWindow(t *testing.T) {
+	l := newLimits(t, limits.Config{DefaultRate: "5-M"})
+	k := limits.Key{Kind: limits.API, Tenant: "t1", Client: "c1"}
+	for i := range 8 {
+		d, err := l.Allow(context.Background(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAllowed := i < 5
+		if d.Allowed != wantAllowed || d.Limit != 5 {
+			t.Fatalf("request %d: %+v; want allowed=%v limit 5", i+1, d, wantAllowed)
+		}
+		if wantAllowed && d.Remaining != int64(4-i) {
+			t.Fatalf("request %d: remaining %d, want %d", i+1, d.Remaining, 4-i)
+		}
+		if !wantAllowed {
+			if d.Remaining != 0 || d.RetryAfter < time.Second || d.RetryAfter > time.Minute {
+				t.Fatalf("request %d: %+v; want remaining 0 and 1s <= RetryAfter <= 1m", i+1, d)
+			}
+		}
+		if d.Reset.Before(time.Now().Add(-time.Second)) || d.Reset.After(time.Now().Add(time.Minute+time.Second)) {
+			t.Fatalf("request %d: reset %v not within the window", i+1, d.Reset)
+		}
+	}
+	// Another client has its own budget.
+	if n, _ := fire(t, l, limits.Key{Kind: limits.API, Tenant: "t1", Client: "c2"}, 8); n != 5 {
+		t.Fatalf("second client: %d allowed, want 5", n)
+	}
+}
+
+// rateMap is a RateSource over a map "client" / "client@connector" → rate,
+// counting lookups.
+type rateMap struct {
+	m       map[string]string
+	lookups atomic.Int64
+}
+
+func (r *rateMap) ClientRate(_ context.Context, client, connector string) (string, error) {
+	r.lookups.Add(1)
+	if connector != "" {
+		client += "@" + connector
+	}
+	return r.m[client], nil
+}
+
+func TestRateResolution(t *testing.T) {
+	src := &rateMap{m: map[string]string{"dyn": "3-M", "dyn@h3yun": "2-M", "static": "9-M"}}
+	l := newLimits(t, limits.Config{
+		DefaultRate: "7-M",
+		TenantRates: map[string]string{"small": "4-M"},
+		ClientRates: map[string]string{"static": "6-M", "static@dingtalk": "1-M"},
+	}, limits.WithRateSource(src))
+	tests := []struct {
+		name string
+		key  limits.Key
+		want int64
+	}{
+		{"static client rate beats the source", limits.Key{Tenant: "t", Client: "static"}, 6},
+		{"static connector override", limits.Key{Tenant: "t", Client: "static", Connector: "dingtalk"}, 1},
+		{"connector without override uses the client rate", limits.Key{Tenant: "t", Client: "static", Connector: "h3yun"}, 6},
+		{"rate from the source", limits.Key{Tenant: "t", Client: "dyn"}, 3},
+		{"connector override from the source", limits.Key{Tenant: "t", Client: "dyn", Connector: "h3yun"}, 2},
+		{"tenant default", limits.Key{Tenant: "small", Client: "plain"}, 4},
+		{"global default", limits.Key{Tenant: "big", Client: "plain2"}, 7},
+		{"tenant only", limits.Key{Tenant: "small"}, 4},
+		{"token endpoint per client", limits.Key{Kind: limits.TokenClient, Client: "static"}, 600},
+		{"token endpoint per IP", limits.Key{Kind: limits.TokenIP, IP: "10.0.0.1"}, 120},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := l.Allow(context.Background(), tt.key)
+			if err != nil || d.Limit != tt.want || !d.Allowed {
+				t.Fatalf("Allow = %+v, %v; want allowed with limit %d", d, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConnectorOverrideHasOwnBudget(t *testing.T) {
+	l := newLimits(t, limits.Config{DefaultRate: "3-M", ClientRates: map[string]string{"c@x": "2-M"}})
+	base := limits.Key{Tenant: "t", Client: "c"}
+	if n, _ := fire(t, l, base, 5); n != 3 {
+		t.Fatalf("client budget: %d allowed, want 3", n)
+	}
+	over := base
+	over.Connector = "x"
+	if n, _ := fire(t, l, over, 5); n != 2 {
+		t.Fatalf("connector budget: %d allowed, want 2", n)
+	}
+	// A connector without an override shares the client's (spent) budget.
+	shared := base
+	shared.Connector = "y"
+	if n, _ := fire(t, l, shared, 2); n != 0 {
+		t.Fatalf("connector without override: %d allowed, want 0 (client budget spent)", n)
+	}
+}
+
+func TestTokenEndpointBudgetsAreSeparate(t *testing.T) {
+	l := newLimits(t, limits.Config{TokenEndpointRate: "2-M", TokenEndpointIPRate: "3-M", DefaultRate: "1-M"})
+	if n, _ := fire(t, l, limits.Key{Kind: limits.TokenClient, Client: "c"}, 5); n != 2 {
+		t.Fatalf("per client: %d allowed, want 2", n)
+	}
+	if n, _ := fire(t, l, limits.Key{Kind: limits.TokenIP, IP: "192.0.2.1"}, 5); n != 3 {
+		t.Fatalf("per IP: %d allowed, want 3", n)
+	}
+	// The API budget of the same client is untouched.
+	if n, _ := fire(t, l, limits.Key{Kind: limits.API, Tenant: "t", Client: "c"}, 2); n != 1 {
+		t.Fatalf("API: %d allowed, want 1", n)
+	}
+}
+
+func TestRateSourceAnswersAreCached(t *testing.T) {
+	src := &rateMap{m: map[string]string{"c": "100-M"}}
+	l := newLimits(t, limits.Config{}, limits.WithRateSource(src))
+	fire(t, l, limits.Key{Tenant: "t", Client: "c"}, 20)
+	if got := src.lookups.Load(); got != 1 {
+		t.Fatalf("RateSource lookups = %d, want 1 (cached)", got)
+	}
+}
+
+func TestInvalidSourceRateFallsBack(t *testing.T) {
+	src := &rateMap{m: map[string]string{"c": "lots"}}
+	l := newLimits(t, limits.Config{DefaultRate: "2-M"}, limits.WithRateSource(src))
+	if n, d := fire(t, l, limits.Key{Tenant: "t", Client: "c"}, 3); n != 2 || d.Limit != 2 {
+		t.Fatalf("%d allowed (limit %d), want the default 2", n, d.Limit)
+	}
+}
+
+func TestInvalidConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  limits.Config
+	}{
+		{"default", limits.Config{DefaultRate: "100/s"}},
+		{"zero", limits.Config{DefaultRate: "0-S"}},
+		{"token", limits.Config{TokenEndpointRate: "1-W"}},
+		{"token ip", limits.Config{TokenEndpointIPRate: "x-S"}},
+		{"tenant", limits.Config{TenantRates: map[string]string{"t": "5"}}},
+		{"client", limits.Config{ClientRates: map[string]string{"c": "-5-S"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := limits.New(memory.NewStore(), tt.cfg, quiet)
+			if errs.CodeOf(err) != errs.Invalid {
+				t.Fatalf("New = %v; want errs.Invalid", err)
+			}
+		})
+	}
+	if _, err := limits.New(nil, limits.Config{}, quiet); errs.CodeOf(err) != errs.Invalid {
+		t.Fatalf("New(nil store) = %v; want errs.Invalid", err)
+	}
+}
+
+func TestKeyWithoutSubject(t *testing.T) {
+	l := newLimits(t, limits.Config{})
+	for _, k := range []limits.Key{{Kind: limits.API}, {Kind: limits.TokenClient}, {Kind: limits.TokenIP}, {Kind: 9, Client: "c"}} {
+		if _, err := l.Allow(context.Background(), k); errs.CodeOf(err) != errs.Invalid {
+			t.Errorf("Allow(%+v) = %v; want errs.Invalid", k, err)
+		}
+	}
+}
+
+// downStore is a limiter store whose backend is unreachable (the Redis
+// case is proven against a killed redis-server in adapters/redis).
+type downStore struct{ limiter.Store }
+
+var errDown = errs.New(errs.Unavailable, "store down")
+
+func (downStore) Get(context.Context, string, limiter.Rate) (limiter.Context, error) {
+	return limiter.Context{}, errDown
+}
+
+func TestStoreFailurePolicy(t *testing.T) {
+	api := limits.Key{Kind: limits.API, Tenant: "t", Client: "c"}
+	tok := limits.Key{Kind: limits.TokenClient, Client: "c"}
+	tests := []struct {
+		name            string
+		open, openToken bool
+		apiOK, tokenOK  bool
+	}{
+		{"defaults: closed everywhere", false, false, false, false},
+		{"open for API, closed for token endpoint", true, false, true, false},
+		{"open everywhere", true, true, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := limits.New(downStore{}, limits.Config{FailOpen: tt.open, FailOpenTokenEndpoint: tt.openToken}, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				k  limits.Key
+				ok bool
+			}{{api, tt.apiOK}, {tok, tt.tokenOK}} {
+				d, err := l.Allow(context.Background(), c.k)
+				if c.ok {
+					if err != nil || !d.Allowed || d.Limit != 0 {
+						t.Fatalf("%v: Allow = %+v, %v; want allowed, uncounted (limit 0)", c.k.Kind, d, err)
+					}
+					continue
+				}
+				if errs.CodeOf(err) != errs.Unavailable || !errors.Is(err, errDown) {
+					t.Fatalf("%v: Allow = %+v, %v; want errs.Unavailable wrapping the store error", c.k.Kind, d, err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkAllowMemory(b *testing.B) {
+	l := newLimits(b, limits.Config{DefaultRate: "1000000000-S"})
+	keys := make([]limits.Key, 64)
+	for i := range keys {
+		keys[i] = limits.Key{Kind: limits.API, Tenant: "t", Client: "client-" + strconv.Itoa(i)}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := l.Allow(ctx, keys[i%len(keys)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}

@@ -1,0 +1,288 @@
+// Package example is a connector that exercises every Host API call through
+// a tiny JSON dialect. It is the reference for connector authors and the
+// plugin the hub's tests run as a real process. It registers itself as
+// "example".
+package example
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eimshub/eimshub/plugins/sdk"
+)
+
+// ID is the connector's id.
+const ID = "example"
+
+func init() { sdk.Register(Info()) }
+
+// Info describes the example connector.
+func Info() sdk.Info {
+	b, c, n := sdk.AuthBearer, sdk.AuthCustom, sdk.AuthNone
+	return sdk.Info{
+		ID:          ID,
+		Version:     "1.0.0",
+		Description: "reference connector exercising the whole Host API",
+		Routes: []sdk.Route{
+			{Method: "GET", Path: "/ping", Auth: n},
+			{Method: "GET", Path: "/slow", Auth: n},
+			{Method: "GET", Path: "/panic", Auth: n},
+			{Method: "GET", Path: "/config", Auth: n},
+			{Method: "POST", Path: "/token", Auth: c},
+			{Method: "POST", Path: "/refresh", Auth: n},
+			{Method: "GET", Path: "/whoami", Auth: c},
+			{Method: "POST", Path: "/revoke", Auth: b},
+			{Method: "GET", Path: "/forms", Auth: b},
+			{Method: "GET", Path: "/forms/:key", Auth: b},
+			{Method: "GET", Path: "/records/:form", Auth: b},
+			{Method: "POST", Path: "/records/:form", Auth: b},
+			{Method: "POST", Path: "/records/:form/batch", Auth: b},
+			{Method: "POST", Path: "/records/:form/batch-get", Auth: b},
+			{Method: "GET", Path: "/records/:form/:id", Auth: b},
+			{Method: "PATCH", Path: "/records/:form/:id", Auth: b},
+			{Method: "DELETE", Path: "/records/:form/:id", Auth: b},
+			{Method: "GET", Path: "/directory/:kind", Auth: b},
+		},
+		ErrorEnvelope: sdk.ErrorEnvelope{
+			ContentType:  "application/json",
+			BodyTemplate: `{"ok":false,"code":{{json .Code}},"message":{{json .Message}}}`,
+		},
+		New: New,
+	}
+}
+
+// Connector is the example connector. Its only state is configuration.
+type Connector struct {
+	mu       sync.RWMutex
+	greeting string
+}
+
+// New returns a connector.
+func New() sdk.Connector { return &Connector{greeting: "hello"} }
+
+// Info implements sdk.Connector.
+func (*Connector) Info() sdk.Info { return Info() }
+
+// Configure implements sdk.Configurer: {"greeting": "..."}.
+func (c *Connector) Configure(raw []byte) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	var cfg struct {
+		Greeting string `json:"greeting"`
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return sdk.Errorf(sdk.Invalid, "example config: %v", err)
+	}
+	c.mu.Lock()
+	c.greeting = cfg.Greeting
+	c.mu.Unlock()
+	return nil
+}
+
+func ok(v any) (*sdk.Response, error) {
+	return sdk.JSON(http.StatusOK, map[string]any{"ok": true, "result": v})
+}
+
+func decode(req *sdk.Request, v any) error {
+	if err := json.Unmarshal(req.Body, v); err != nil {
+		return sdk.Errorf(sdk.Invalid, "body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+func bearer(req *sdk.Request) string {
+	return strings.TrimPrefix(req.Headers.Get("Authorization"), "Bearer ")
+}
+
+// Handle implements sdk.Connector.
+func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Response, error) {
+	p := req.Principal
+	form := req.PathParams["form"]
+	switch req.Method + " " + req.Route {
+	case "GET /ping":
+		return &sdk.Response{Status: 200, Headers: http.Header{"Content-Type": {"text/plain"}}, Body: []byte("pong")}, nil
+	case "GET /slow":
+		ms, _ := strconv.Atoi(req.Query.Get("ms"))
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+			return ok("slept")
+		case <-ctx.Done():
+			return nil, sdk.Errorf(sdk.Unavailable, "canceled")
+		}
+	case "GET /panic":
+		panic("example: deliberate panic")
+	case "GET /config":
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		return ok(c.greeting)
+	case "POST /token":
+		var in struct{ ClientID, Secret, UserID string }
+		if err := decode(req, &in); err != nil {
+			return nil, err
+		}
+		cp, err := host.VerifyClient(ctx, in.ClientID, in.Secret)
+		if err != nil {
+			return nil, err
+		}
+		tok, err := host.IssueToken(ctx, cp, in.UserID, nil)
+		if err != nil {
+			return nil, err
+		}
+		return ok(tok)
+	case "POST /refresh":
+		var in struct{ ClientID, RefreshToken string }
+		if err := decode(req, &in); err != nil {
+			return nil, err
+		}
+		tok, err := host.RefreshToken(ctx, in.ClientID, in.RefreshToken)
+		if err != nil {
+			return nil, err
+		}
+		return ok(tok)
+	case "GET /whoami":
+		who, err := host.ResolveToken(ctx, bearer(req))
+		if err != nil {
+			return nil, err
+		}
+		return ok(who)
+	case "POST /revoke":
+		var in struct{ Token string }
+		if err := decode(req, &in); err != nil {
+			return nil, err
+		}
+		if err := host.RevokeToken(ctx, p, in.Token); err != nil {
+			return nil, err
+		}
+		return ok(nil)
+	case "GET /forms":
+		forms, err := host.ListForms(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return ok(forms)
+	case "GET /forms/:key":
+		f, err := host.GetForm(ctx, p, req.PathParams["key"])
+		if err != nil {
+			return nil, err
+		}
+		return ok(f)
+	case "GET /records/:form":
+		q, err := parseQuery(req)
+		if err != nil {
+			return nil, err
+		}
+		pg, err := host.FindRecords(ctx, p, form, q, req.Query.Get("count") == "1")
+		if err != nil {
+			return nil, err
+		}
+		return ok(pg)
+	case "POST /records/:form":
+		var data map[string]any
+		if err := decode(req, &data); err != nil {
+			return nil, err
+		}
+		rec, err := host.CreateRecord(ctx, p, form, data)
+		if err != nil {
+			return nil, err
+		}
+		return sdk.JSON(http.StatusCreated, map[string]any{"ok": true, "result": rec})
+	case "POST /records/:form/batch":
+		var data []map[string]any
+		if err := decode(req, &data); err != nil {
+			return nil, err
+		}
+		recs, err := host.BatchCreateRecords(ctx, p, form, data)
+		if err != nil {
+			return nil, err
+		}
+		return ok(recs)
+	case "POST /records/:form/batch-get":
+		var ids []string
+		if err := decode(req, &ids); err != nil {
+			return nil, err
+		}
+		recs, err := host.BatchGetRecords(ctx, p, form, ids)
+		if err != nil {
+			return nil, err
+		}
+		return ok(recs)
+	case "GET /records/:form/:id":
+		rec, err := host.GetRecord(ctx, p, form, req.PathParams["id"])
+		if err != nil {
+			return nil, err
+		}
+		return ok(rec)
+	case "PATCH /records/:form/:id":
+		var data map[string]any
+		if err := decode(req, &data); err != nil {
+			return nil, err
+		}
+		rec, err := host.UpdateRecord(ctx, p, form, req.PathParams["id"], data)
+		if err != nil {
+			return nil, err
+		}
+		return ok(rec)
+	case "DELETE /records/:form/:id":
+		if err := host.DeleteRecord(ctx, p, form, req.PathParams["id"]); err != nil {
+			return nil, err
+		}
+		return &sdk.Response{Status: http.StatusNoContent}, nil
+	case "GET /directory/:kind":
+		q, err := parseQuery(req)
+		if err != nil {
+			return nil, err
+		}
+		find := map[string]func(context.Context, *sdk.Principal, sdk.Query, bool) (sdk.Page, error){
+			"users": host.FindUsers, "departments": host.FindDepartments, "roles": host.FindRoles,
+		}[req.PathParams["kind"]]
+		if find == nil {
+			return nil, sdk.Errorf(sdk.NotFound, "unknown directory %q", req.PathParams["kind"])
+		}
+		pg, err := find(ctx, p, q, req.Query.Get("count") == "1")
+		if err != nil {
+			return nil, err
+		}
+		return ok(pg)
+	}
+	return nil, sdk.Errorf(sdk.NotFound, "no handler for %s %s", req.Method, req.Route)
+}
+
+// parseQuery reads a deliberately tiny filter dialect: eq=path:value (string
+// equality, path dot-separated), sort=path or -path, limit, offset.
+func parseQuery(req *sdk.Request) (sdk.Query, error) {
+	q := sdk.Query{Limit: -1}
+	var filters []sdk.Expr
+	for _, f := range req.Query["eq"] {
+		path, val, found := strings.Cut(f, ":")
+		if !found {
+			return q, sdk.Errorf(sdk.Invalid, "eq: want path:value").WithTarget("eq")
+		}
+		filters = append(filters, sdk.Cmp{Path: strings.Split(path, "."), Op: sdk.Eq, Value: val})
+	}
+	q.Filter = sdk.AndOf(filters...)
+	if s := req.Query.Get("sort"); s != "" {
+		desc := strings.HasPrefix(s, "-")
+		q.Sort = []sdk.Sort{{Path: strings.Split(strings.TrimPrefix(s, "-"), "."), Desc: desc}}
+	}
+	for name, dst := range map[string]*int{"limit": &q.Limit, "offset": &q.Offset} {
+		if v := req.Query.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return q, sdk.Errorf(sdk.Invalid, "%s must be an integer", name).WithTarget(name)
+			}
+			*dst = n
+		}
+	}
+	return q, nil
+}
+
+var (
+	_ sdk.Connector  = (*Connector)(nil)
+	_ sdk.Configurer = (*Connector)(nil)
+)

@@ -1,0 +1,145 @@
+// Package exampletest holds the fixtures the plugin tests share: a seeded
+// in-memory host and a table of requests to the example connector that
+// together call every Host API method, including error paths and a second
+// tenant whose data must stay invisible.
+package exampletest
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/eimshub/eimshub/plugins/sdk"
+	"github.com/eimshub/eimshub/plugins/sdk/sdktest"
+)
+
+// Tenants of the fixture.
+const (
+	Tenant      = "t1"
+	OtherTenant = "t2"
+)
+
+// User is the bearer principal of the fixture's requests.
+var User = sdk.Principal{Tenant: Tenant, UserID: "u1", UserCode: "alice", DisplayName: "Alice", Login: "alice",
+	ClientID: "app1", Scopes: []string{"api.readwrite"}, Roles: []string{"admin"}}
+
+// Seed fills h: forms "orders" in both tenants (with records), a client
+// "app1"/"s3cret" of Tenant, users, departments and roles. It returns an
+// access token of User.
+func Seed(h *sdktest.MemHost) (token string) {
+	fields := []sdk.Field{
+		{Field: "title", Type: "input", Title: "Title", Required: true},
+		{Field: "amount", Type: "number", Title: "Amount"},
+		{Field: "status", Type: "select", Props: sdk.FieldProps{Options: []sdk.Option{{Value: "open", Label: "Open"}}}},
+	}
+	h.AddForm(Tenant, sdk.Form{ID: "f-orders", Key: "orders", Name: "Orders", AppID: "app", Fields: fields})
+	h.AddForm(Tenant, sdk.Form{ID: "f-notes", Key: "notes", Name: "Notes", AppID: "app", Fields: []sdk.Field{{Field: "text", Type: "textarea"}}})
+	h.AddForm(OtherTenant, sdk.Form{ID: "f-secret", Key: "orders", Name: "Other orders", Fields: fields})
+	h.AddClient("app1", "s3cret", sdk.Principal{Tenant: Tenant, UserID: "svc", Scopes: []string{"api.readwrite"}})
+	h.AddDirectory("user", Tenant, sdk.Doc{"id": "u1", "userName": "alice", "code": "alice", "empName": "Alice", "departmentId": "d1"})
+	h.AddDirectory("user", Tenant, sdk.Doc{"id": "u2", "userName": "bob", "code": "bob", "empName": "Bob", "departmentId": "d1"})
+	h.AddDirectory("user", OtherTenant, sdk.Doc{"id": "u9", "userName": "mallory", "empName": "Mallory"})
+	h.AddDirectory("department", Tenant, sdk.Doc{"id": "d1", "code": "hq", "name": "HQ", "parentId": ""})
+	h.AddDirectory("role", Tenant, sdk.Doc{"id": "ro1", "code": "admin", "name": "Admin"})
+
+	ctx := context.Background()
+	u := User
+	for _, d := range []map[string]any{
+		{"title": "first", "amount": 10, "status": "open"},
+		{"title": "second", "amount": 20.5},
+	} {
+		if _, err := h.CreateRecord(ctx, &u, "orders", d); err != nil {
+			panic(err)
+		}
+	}
+	o := sdk.Principal{Tenant: OtherTenant, UserID: "u9"}
+	if _, err := h.CreateRecord(ctx, &o, "orders", map[string]any{"title": "secret"}); err != nil {
+		panic(err)
+	}
+	tok, err := h.IssueToken(ctx, &u, "", nil)
+	if err != nil {
+		panic(err)
+	}
+	return tok.AccessToken
+}
+
+// Scenario is one HTTP request to the example connector (paths relative to
+// its mount point).
+type Scenario struct {
+	Name   string
+	Method string
+	Target string // path and query
+	Body   string
+	// Bearer sends the fixture token (and, for direct calls, User as the principal).
+	Bearer bool
+	// Header holds further request headers.
+	Header map[string]string
+	// Status is the expected HTTP status.
+	Status int
+}
+
+// Scenarios returns the table; run it in order on a freshly seeded host
+// (later rows see earlier rows' writes). token is Seed's result.
+func Scenarios(token string) []Scenario {
+	return []Scenario{
+		{Name: "ping", Method: "GET", Target: "/ping", Status: 200},
+		{Name: "config", Method: "GET", Target: "/config", Status: 200},
+		{Name: "token", Method: "POST", Target: "/token", Body: `{"ClientID":"app1","Secret":"s3cret","UserID":"u2"}`, Status: 200},
+		{Name: "token bad secret", Method: "POST", Target: "/token", Body: `{"ClientID":"app1","Secret":"nope"}`, Status: 401},
+		{Name: "token unknown user", Method: "POST", Target: "/token", Body: `{"ClientID":"app1","Secret":"s3cret","UserID":"u9"}`, Status: 404},
+		{Name: "refresh bad", Method: "POST", Target: "/refresh", Body: `{"ClientID":"app1","RefreshToken":"nope"}`, Status: 401},
+		{Name: "whoami", Method: "GET", Target: "/whoami", Header: map[string]string{"Authorization": "Bearer " + token}, Status: 200},
+		{Name: "whoami bad token", Method: "GET", Target: "/whoami", Header: map[string]string{"Authorization": "Bearer nope"}, Status: 401},
+		{Name: "forms", Method: "GET", Target: "/forms", Bearer: true, Status: 200},
+		{Name: "form", Method: "GET", Target: "/forms/orders", Bearer: true, Status: 200},
+		{Name: "form missing", Method: "GET", Target: "/forms/nope", Bearer: true, Status: 404},
+		{Name: "find", Method: "GET", Target: "/records/orders?sort=-data.amount&count=1", Bearer: true, Status: 200},
+		{Name: "find filtered", Method: "GET", Target: "/records/orders?eq=data.title:first&limit=5", Bearer: true, Status: 200},
+		{Name: "get", Method: "GET", Target: "/records/orders/r1", Bearer: true, Status: 200},
+		{Name: "get other tenant's record", Method: "GET", Target: "/records/orders/r3", Bearer: true, Status: 404},
+		{Name: "create", Method: "POST", Target: "/records/orders", Body: `{"title":"third","amount":3}`, Bearer: true, Status: 201},
+		{Name: "create invalid", Method: "POST", Target: "/records/orders", Body: `{"amount":1,"bogus":true}`, Bearer: true, Status: 400},
+		{Name: "update", Method: "PATCH", Target: "/records/orders/r1", Body: `{"amount":11,"status":null}`, Bearer: true, Status: 200},
+		{Name: "batch create", Method: "POST", Target: "/records/orders/batch", Body: `[{"title":"b1"},{"title":"b2","amount":1.25}]`, Bearer: true, Status: 200},
+		{Name: "batch create all or nothing", Method: "POST", Target: "/records/orders/batch", Body: `[{"title":"ok"},{"nope":1}]`, Bearer: true, Status: 400},
+		{Name: "batch get", Method: "POST", Target: "/records/orders/batch-get", Body: `["r1","missing","r3","r2"]`, Bearer: true, Status: 200},
+		{Name: "delete", Method: "DELETE", Target: "/records/orders/r2", Bearer: true, Status: 204},
+		{Name: "delete again", Method: "DELETE", Target: "/records/orders/r2", Bearer: true, Status: 404},
+		{Name: "users", Method: "GET", Target: "/directory/users?count=1&sort=code", Bearer: true, Status: 200},
+		{Name: "departments", Method: "GET", Target: "/directory/departments", Bearer: true, Status: 200},
+		{Name: "roles", Method: "GET", Target: "/directory/roles?eq=code:admin", Bearer: true, Status: 200},
+		{Name: "revoke", Method: "POST", Target: "/revoke", Body: `{"Token":"` + token + `"}`, Bearer: true, Status: 200},
+		{Name: "whoami after revoke", Method: "GET", Target: "/whoami", Header: map[string]string{"Authorization": "Bearer " + token}, Status: 401},
+		{Name: "bad json", Method: "POST", Target: "/records/orders", Body: `{`, Bearer: true, Status: 400},
+		{Name: "panic", Method: "GET", Target: "/panic", Status: 500},
+	}
+}
+
+// Request builds the sdk.Request a host would pass for s (Route and
+// PathParams matched against the example's routes).
+func (s Scenario) Request() *sdk.Request {
+	u, err := url.ParseRequestURI(s.Target)
+	if err != nil {
+		panic(err)
+	}
+	req := &sdk.Request{Method: s.Method, Path: u.Path, Query: u.Query(), Headers: http.Header{},
+		Body: []byte(s.Body), ClientIP: "192.0.2.1", RequestID: "rid-" + strings.ReplaceAll(s.Name, " ", "-")}
+	for k, v := range s.Header {
+		req.Headers.Set(k, v)
+	}
+	if s.Bearer {
+		p := User
+		req.Principal = &p
+	}
+	for _, r := range exampleRoutes() {
+		if r.Method != s.Method {
+			continue
+		}
+		if params, ok := sdktest.MatchRoute(r.Path, u.Path); ok {
+			req.Route, req.PathParams = r.Path, params
+			return req
+		}
+	}
+	panic("no example route for " + s.Method + " " + u.Path)
+}

@@ -1,0 +1,74 @@
+package sdk
+
+import "context"
+
+// Host is the hub's core as a connector sees it (the Host API). Out of
+// process every method is one gRPC round trip back to the hub, so prefer the
+// batch and find methods over loops of single calls.
+//
+// Every method that reads or writes tenant data takes the acting principal p
+// explicitly: the tenant is p.Tenant and nothing crosses tenants (a document
+// of another tenant is NotFound). A nil p, or one with an empty Tenant, is
+// errs.Unauthorized. form names a form by its key or its id.
+//
+// Errors are *Error (core/errs) with these codes: Invalid (bad input; Details
+// name each field as Target "data/<field>"), NotFound, Conflict, Unauthorized
+// (bad credentials or token), Forbidden (the principal may not do this),
+// Unavailable (the hub or a backing service is down), Internal.
+type Host interface {
+	// ListForms returns the tenant's forms (fields included), ordered by key.
+	ListForms(ctx context.Context, p *Principal) ([]Form, error)
+	// GetForm returns the form with that key or id; NotFound when there is none.
+	GetForm(ctx context.Context, p *Principal, keyOrID string) (*Form, error)
+
+	// GetRecord returns the record id of form; NotFound when it is absent,
+	// deleted, of another form or of another tenant.
+	GetRecord(ctx context.Context, p *Principal, form, id string) (Doc, error)
+	// FindRecords returns form's records matching q (paths are storage paths,
+	// e.g. {"data","amount"}; q.Limit < 0 = no limit, 0 = none returned) and,
+	// when count is true, the total ignoring paging (else Total = -1).
+	// Invalid when q names an unknown field.
+	FindRecords(ctx context.Context, p *Principal, form string, q Query, count bool) (Page, error)
+	// CreateRecord validates data against the form, stores a new record
+	// (flowStatus 0, Operator and times filled from p) and returns it.
+	CreateRecord(ctx context.Context, p *Principal, form string, data map[string]any) (Doc, error)
+	// UpdateRecord merges data into the record's data (a partial update: keys
+	// absent from data are kept, null clears) and returns the updated record.
+	UpdateRecord(ctx context.Context, p *Principal, form, id string, data map[string]any) (Doc, error)
+	// DeleteRecord soft-deletes the record; NotFound when it is absent.
+	DeleteRecord(ctx context.Context, p *Principal, form, id string) error
+	// BatchCreateRecords creates every record or none (one transaction) and
+	// returns them in input order. Invalid details carry Target
+	// "data[i]/<field>".
+	BatchCreateRecords(ctx context.Context, p *Principal, form string, data []map[string]any) ([]Doc, error)
+	// BatchGetRecords returns the records with these ids in ids order,
+	// skipping ids that do not exist (no error for them).
+	BatchGetRecords(ctx context.Context, p *Principal, form string, ids []string) ([]Doc, error)
+
+	// VerifyClient checks an OAuth client's id and secret and returns the
+	// principal its client_credentials token would act as (tenant, client,
+	// service user). Unauthorized for an unknown client, a wrong secret or a
+	// disabled client (one error for all three).
+	VerifyClient(ctx context.Context, clientID, secret string) (*Principal, error)
+	// IssueToken issues an access (+ refresh) token for p's client, acting as
+	// userID of p's tenant when set (else as p's user, if any), with scopes
+	// (nil = the client's default scopes). Forbidden when the client may not
+	// have those scopes; NotFound when the user does not exist.
+	IssueToken(ctx context.Context, p *Principal, userID string, scopes []string) (*Token, error)
+	// RefreshToken rotates a refresh token of clientID; Unauthorized when it
+	// is unknown, expired, revoked or reused.
+	RefreshToken(ctx context.Context, clientID, refreshToken string) (*Token, error)
+	// RevokeToken revokes an access or refresh token of p's tenant. Revoking
+	// an unknown token is not an error (RFC 7009).
+	RevokeToken(ctx context.Context, p *Principal, token string) error
+	// ResolveToken verifies an access token and returns its principal;
+	// Unauthorized when it is invalid, expired or revoked.
+	ResolveToken(ctx context.Context, token string) (*Principal, error)
+
+	// FindUsers, FindDepartments and FindRoles query the tenant's directory
+	// (document shapes in the hub's DATA notes: user, department, role;
+	// secrets such as passwordHash are never returned or filterable).
+	FindUsers(ctx context.Context, p *Principal, q Query, count bool) (Page, error)
+	FindDepartments(ctx context.Context, p *Principal, q Query, count bool) (Page, error)
+	FindRoles(ctx context.Context, p *Principal, q Query, count bool) (Page, error)
+}

@@ -1,0 +1,230 @@
+// Package sdk is everything a connector author imports: the Connector and Host
+// interfaces, the Request/Response/Info types, Register for built-in
+// connectors, and Serve for a plugin's main. It re-exports the hub's error
+// model (core/errs) and query AST (core/query) through type aliases, so a
+// connector shares them without importing the rest of the core.
+//
+// A connector is one Go type:
+//
+//	type Acme struct{}
+//
+//	func (Acme) Info() sdk.Info { return sdk.Info{ID: "acme", Version: "0.1.0", Routes: ...} }
+//	func (Acme) Handle(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Response, error) { ... }
+//
+//	func main() { sdk.Serve(func() sdk.Connector { return Acme{} }) }
+//
+// The connector holds no state of its own: every read and write goes through
+// Host, which the hub serves back to the plugin process (or calls directly
+// when the connector runs in-process).
+package sdk
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// Connector is what a plugin implements.
+type Connector interface {
+	// Info describes the connector: id, version, routes, error envelope.
+	// It is called once at start-up and must be cheap and constant.
+	Info() Info
+	// Handle serves one HTTP request routed to one of Info().Routes. It
+	// returns either a response or an error; the host renders an error with
+	// the connector's ErrorEnvelope (a connector that wants its own dialect
+	// envelope for expected failures returns a Response instead).
+	// Handle is called concurrently and must honour ctx.
+	Handle(ctx context.Context, req *Request, host Host) (*Response, error)
+}
+
+// Configurer is implemented by connectors that take configuration. The host
+// calls Configure once, before the first Handle, with the connector's YAML
+// `config:` block encoded as JSON (nil when there is none). An error refuses
+// the connector (it is logged with the connector id; the hub keeps running).
+type Configurer interface {
+	Configure(raw []byte) error
+}
+
+// AuthScheme says who authenticates a route's caller.
+type AuthScheme int
+
+const (
+	// AuthNone: the host authenticates nothing; Request.Principal is nil.
+	AuthNone AuthScheme = iota
+	// AuthBearer: the host resolves the `Authorization: Bearer` token before
+	// the plugin hop (401 in the connector's envelope when it fails) and
+	// fills Request.Principal.
+	AuthBearer
+	// AuthCustom: the connector authenticates with its dialect's credentials
+	// (e.g. Host.VerifyClient); Request.Principal is nil.
+	AuthCustom
+)
+
+func (a AuthScheme) String() string {
+	switch a {
+	case AuthNone:
+		return "none"
+	case AuthBearer:
+		return "bearer"
+	case AuthCustom:
+		return "custom"
+	}
+	return "unknown"
+}
+
+// Route is one HTTP route a connector serves.
+type Route struct {
+	// Method is an HTTP method ("GET", "POST", ...).
+	Method string
+	// Path is a Fiber-style pattern relative to the connector's mount point,
+	// e.g. "/OpenApi/Invoke" or "/api/v1/records/:id".
+	Path string
+	// Auth is the route's authentication scheme. Default: AuthNone.
+	Auth AuthScheme
+}
+
+// ErrorEnvelope tells the host how to render an error for this connector
+// when the connector cannot render it itself: the plugin is dead or timed
+// out, too many requests are in flight, the bearer token or the rate limit
+// refused the caller, or Handle returned an error.
+//
+// BodyTemplate is a text/template executed with ErrorData; use {{json .X}}
+// for a JSON-quoted value. Example:
+//
+//	ErrorEnvelope{ContentType: "application/json",
+//	    BodyTemplate: `{"Successful":false,"ErrorMessage":{{json .Message}},"Code":{{json .Code}}}`}
+type ErrorEnvelope struct {
+	// ContentType of the error body. Default: "application/json".
+	ContentType string
+	// Status is the HTTP status of every error; 0 = by code (HTTPStatus).
+	// Dialects that always answer 200 set 200.
+	Status int
+	// BodyTemplate renders the body. Default: DefaultErrorTemplate.
+	BodyTemplate string
+}
+
+// Info describes a connector.
+type Info struct {
+	// ID is the connector's unique name ("h3yun"); it is the YAML key.
+	ID string
+	// Version is the connector's version, shown at /admin/connectors.
+	Version string
+	// Description is one line for listings.
+	Description string
+	// Routes the connector serves.
+	Routes []Route
+	// ErrorEnvelope renders host-side errors in the dialect's shape.
+	ErrorEnvelope ErrorEnvelope
+	// New returns a fresh connector. Required by Register; ignored elsewhere.
+	New func() Connector
+}
+
+// Request is one HTTP request routed to a connector.
+type Request struct {
+	// Method is the HTTP method.
+	Method string
+	// Path is the request path as received (including the mount point).
+	Path string
+	// Route is the matched route's Path pattern (without the mount point).
+	Route string
+	// PathParams holds the route's named parameters (":id" → "id").
+	PathParams map[string]string
+	// Query is the parsed query string.
+	Query url.Values
+	// Headers are the request headers (canonical keys).
+	Headers http.Header
+	// Body is the raw request body.
+	Body []byte
+	// Principal is the authenticated caller for AuthBearer routes, nil otherwise.
+	Principal *Principal
+	// ClientIP is the caller's IP address as the hub sees it.
+	ClientIP string
+	// RequestID correlates logs across the hub and the plugin.
+	RequestID string
+}
+
+// Response is a connector's HTTP response.
+type Response struct {
+	// Status is the HTTP status. Default: 200.
+	Status int
+	// Headers to set on the response.
+	Headers http.Header
+	// Body is the raw response body.
+	Body []byte
+}
+
+// Principal is the authenticated caller every Host call acts as. It mirrors
+// the core's principal: Tenant scopes every read and write.
+type Principal struct {
+	Tenant      string
+	UserID      string
+	UserCode    string
+	DisplayName string
+	Login       string
+	ClientID    string
+	Scopes      []string
+	Roles       []string
+	TokenID     string
+	AuthTime    int64
+}
+
+// Doc is a stored document as JSON-shaped values: nil, bool, string, int64
+// (integral numbers, epoch-ms times, enums), float64, []any, map[string]any.
+// A record (`formdata`) has id, corpId, appId, formId, flowStatus, dataTitle,
+// data {field → value}, createBy/updateBy {id, value, label},
+// createTime/updateTime (spec eims-native.md §6).
+type Doc = map[string]any
+
+// Page is one page of documents.
+type Page struct {
+	// Items in query order.
+	Items []Doc
+	// Total is the number of matching documents ignoring paging, or -1 when
+	// the caller did not ask for a count.
+	Total int64
+}
+
+// Option is one choice of a select-like field.
+type Option struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// FieldProps are a field's type-specific properties.
+type FieldProps struct {
+	Options []Option `json:"options,omitempty"`
+	Format  string   `json:"format,omitempty"`
+}
+
+// Field is one form field (`content.items[]`, spec §6.3); it has the JSON
+// shape of the core's schema.FieldDef.
+type Field struct {
+	Field    string     `json:"field"`
+	Type     string     `json:"type"`
+	Title    string     `json:"title,omitempty"`
+	Required bool       `json:"required,omitempty"`
+	Props    FieldProps `json:"props,omitempty"`
+	Columns  []Field    `json:"columns,omitempty"`
+	Hidden   bool       `json:"hidden,omitempty"`
+}
+
+// Form is a form schema.
+type Form struct {
+	ID            string
+	Key           string
+	Name          string
+	AppID         string
+	UsingWorkflow bool
+	Fields        []Field
+}
+
+// Token is an issued OAuth token pair.
+type Token struct {
+	AccessToken  string
+	RefreshToken string
+	TokenType    string
+	// ExpiresIn is the access token's lifetime in seconds.
+	ExpiresIn int64
+	// Scope is the space-separated granted scope.
+	Scope string
+}
