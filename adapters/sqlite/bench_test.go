@@ -15,7 +15,7 @@ import (
 
 // benchVersion keys the cached benchmark database; bump it when the schema
 // or the generated documents change.
-const benchVersion = "v1"
+const benchVersion = "v2"
 
 const (
 	benchDocs   = 100_000

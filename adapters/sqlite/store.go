@@ -14,7 +14,10 @@
 // Transactions (spec §8, MongoTransactionScope row) travel in the context:
 // the outermost Tx begins an IMMEDIATE transaction (retried while the
 // database is busy), nested Tx calls join it, and every Store method called
-// with that context uses it.
+// with that context uses it. A nested Tx that fails aborts the whole
+// transaction even if the outer fn swallows the error. Inside fn, always
+// pass fn's context: a write made with another context waits for the
+// transaction's lock and fails Unavailable after the busy timeout.
 package sqlite
 
 import (
@@ -49,6 +52,9 @@ type Store struct {
 
 	tables  sync.Map // collection name → struct{}: table and base indexes exist
 	indexes sync.Map // index name → struct{}: created
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared statements by SQL text
 }
 
 type options struct {
@@ -111,7 +117,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	db.SetMaxOpenConns(o.maxConns)
 	db.SetMaxIdleConns(o.maxConns)
-	s := &Store{db: db, opts: o}
+	s := &Store{db: db, opts: o, stmts: map[string]*sql.Stmt{}}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -128,19 +134,133 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. Transactions in flight fail.
+// Close closes the database (after refreshing planner statistics where
+// SQLite thinks they are stale). Transactions in flight fail.
 func (s *Store) Close() error {
+	_, _ = s.db.Exec("PRAGMA optimize") // best effort
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		_ = st.Close()
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	s.stmtMu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return mapErr(err, "sqlite: close")
 	}
 	return nil
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// maxStmts bounds the prepared-statement cache. Statement texts depend only
+// on the collection and the filter's shape (values are bound), so a busy
+// hub reuses a small set of them.
+const maxStmts = 512
+
+// runner runs statements on the transaction a context carries, or on the
+// pool, through the prepared-statement cache.
+type runner struct {
+	s  *Store
+	st *txState // nil outside a transaction
+}
+
+// stmt returns the cached prepared statement for text, bound to the
+// transaction when there is one; release it with done.
+func (r runner) stmt(ctx context.Context, text string) (stmt *sql.Stmt, done func(), err error) {
+	s := r.s
+	s.stmtMu.Lock()
+	ps, ok := s.stmts[text]
+	s.stmtMu.Unlock()
+	if !ok {
+		if ps, err = s.db.PrepareContext(ctx, text); err != nil {
+			if r.st == nil {
+				return nil, nil, err
+			}
+			// E.g. a table created by this uncommitted transaction: prepare
+			// on the transaction's connection, once.
+			ts, err := r.st.tx.PrepareContext(ctx, text)
+			if err != nil {
+				return nil, nil, err
+			}
+			return ts, func() { _ = ts.Close() }, nil
+		}
+		s.stmtMu.Lock()
+		switch prev, dup := s.stmts[text]; {
+		case dup:
+			_ = ps.Close()
+			ps = prev
+		case len(s.stmts) < maxStmts:
+			s.stmts[text] = ps
+		default:
+			s.stmtMu.Unlock()
+			// Cache full: a one-off statement.
+			if r.st != nil {
+				defer ps.Close()
+				return r.st.tx.StmtContext(ctx, ps), func() {}, nil
+			}
+			return ps, func() { _ = ps.Close() }, nil
+		}
+		s.stmtMu.Unlock()
+	}
+	if r.st != nil {
+		ts := r.st.tx.StmtContext(ctx, ps)
+		return ts, func() { _ = ts.Close() }, nil
+	}
+	return ps, func() {}, nil
+}
+
+func (r runner) exec(ctx context.Context, text string, args ...any) (sql.Result, error) {
+	st, done, err := r.stmt(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return st.ExecContext(ctx, args...)
+}
+
+// query runs text and calls row for each result row.
+func (r runner) query(ctx context.Context, text string, args []any, row func(*sql.Rows) error) error {
+	st, done, err := r.stmt(ctx, text)
+	if err != nil {
+		return err
+	}
+	defer done()
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// queryRow scans the first row of text into dest; sql.ErrNoRows when none.
+func (r runner) queryRow(ctx context.Context, text string, args []any, dest ...any) error {
+	found := false
+	err := r.query(ctx, text, args, func(rows *sql.Rows) error {
+		if found {
+			return nil
+		}
+		found = true
+		return rows.Scan(dest...)
+	})
+	if err == nil && !found {
+		err = sql.ErrNoRows
+	}
+	return err
+}
+
+// ddl runs a schema statement (not cached).
+func (r runner) ddl(ctx context.Context, text string) error {
+	var err error
+	if r.st != nil {
+		_, err = r.st.tx.ExecContext(ctx, text)
+	} else {
+		_, err = r.s.db.ExecContext(ctx, text)
+	}
+	return err
 }
 
 type txKey struct{}
@@ -163,13 +283,8 @@ func (s *Store) txFrom(ctx context.Context) *txState {
 	return st
 }
 
-// conn returns the transaction carried by ctx, or the pool.
-func (s *Store) conn(ctx context.Context) (querier, *txState) {
-	if st := s.txFrom(ctx); st != nil {
-		return st.tx, st
-	}
-	return s.db, nil
-}
+// run returns the runner for ctx: its transaction, or the pool.
+func (s *Store) run(ctx context.Context) runner { return runner{s: s, st: s.txFrom(ctx)} }
 
 // Tx runs fn in a transaction carried by the context fn receives. Nested
 // calls join the outer transaction; an error from any level (even one the
@@ -241,7 +356,7 @@ func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
 var collName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,62}$`)
 
 // table returns the quoted table of coll, creating it on first use.
-func (s *Store) table(ctx context.Context, q querier, st *txState, coll string) (string, error) {
+func (s *Store) table(ctx context.Context, r runner, coll string) (string, error) {
 	if !collName.MatchString(coll) {
 		return "", errs.Invalidf("sqlite: invalid collection name %q", coll)
 	}
@@ -249,13 +364,15 @@ func (s *Store) table(ctx context.Context, q querier, st *txState, coll string) 
 	if _, ok := s.tables.Load(coll); ok {
 		return name, nil
 	}
+	// Every index ends with id, the final sort key, so a tenant's (or a
+	// partition's) documents come out of it already in id order.
 	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS ` + name + ` (
 			id TEXT PRIMARY KEY NOT NULL,
 			corp_id TEXT NOT NULL,
 			deleted INTEGER NOT NULL DEFAULT 0,
 			doc BLOB NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS "c_` + coll + `__tenant" ON ` + name + ` (corp_id, deleted)`,
+		`CREATE INDEX IF NOT EXISTS "c_` + coll + `__tenant" ON ` + name + ` (corp_id, deleted, id)`,
 	}
 	if key, ok := s.opts.partitions[coll]; ok {
 		lit, err := pathLiteral(key)
@@ -263,19 +380,19 @@ func (s *Store) table(ctx context.Context, q querier, st *txState, coll string) 
 			return "", err
 		}
 		stmts = append(stmts, `CREATE INDEX IF NOT EXISTS "c_`+coll+`__part" ON `+name+
-			` (corp_id, deleted, json_extract(doc, `+lit+`))`)
+			` (corp_id, deleted, json_extract(doc, `+lit+`), id)`)
 	}
 	for _, stmt := range stmts {
-		if _, err := q.ExecContext(ctx, stmt); err != nil {
+		if err := r.ddl(ctx, stmt); err != nil {
 			return "", mapErr(err, "sqlite: create collection "+coll)
 		}
 	}
-	if st == nil {
+	if r.st == nil {
 		s.tables.Store(coll, struct{}{})
 	} else {
-		st.mu.Lock()
-		st.newTables = append(st.newTables, coll)
-		st.mu.Unlock()
+		r.st.mu.Lock()
+		r.st.newTables = append(r.st.newTables, coll)
+		r.st.mu.Unlock()
 	}
 	return name, nil
 }
@@ -307,26 +424,26 @@ func (s *Store) Insert(ctx context.Context, coll string, doc store.Doc) error {
 	if err != nil {
 		return err
 	}
-	q, st := s.conn(ctx)
-	t, err := s.table(ctx, q, st, coll)
+	r := s.run(ctx)
+	t, err := s.table(ctx, r, coll)
 	if err != nil {
 		return err
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO `+t+` (id, corp_id, deleted, doc) VALUES (?, ?, ?, jsonb(?))`,
+	_, err = r.exec(ctx, `INSERT INTO `+t+` (id, corp_id, deleted, doc) VALUES (?, ?, ?, jsonb(?))`,
 		id, corp, deletedFlag(doc), body)
 	return mapErr(err, "sqlite: insert into "+coll)
 }
 
 // Get returns the tenant's live document id.
 func (s *Store) Get(ctx context.Context, coll, tenant, id string) (store.Doc, error) {
-	q, st := s.conn(ctx)
-	t, err := s.table(ctx, q, st, coll)
+	r := s.run(ctx)
+	t, err := s.table(ctx, r, coll)
 	if err != nil {
 		return nil, err
 	}
 	var body []byte
-	err = q.QueryRowContext(ctx, `SELECT json(doc) FROM `+t+` WHERE id = ? AND corp_id = ? AND deleted = 0`,
-		id, tenant).Scan(&body)
+	err = r.queryRow(ctx, `SELECT json(doc) FROM `+t+` WHERE id = ? AND corp_id = ? AND deleted = 0`,
+		[]any{id, tenant}, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errs.NotFoundf("%s %s not found", coll, id)
 	}
@@ -370,8 +487,8 @@ func (s *Store) Explain(coll, tenant string, q query.Query) (sqlText string, arg
 
 // Find returns the tenant's documents matching q, in q's order then id.
 func (s *Store) Find(ctx context.Context, coll, tenant string, q query.Query) ([]store.Doc, error) {
-	db, st := s.conn(ctx)
-	t, err := s.table(ctx, db, st, coll)
+	r := s.run(ctx)
+	t, err := s.table(ctx, r, coll)
 	if err != nil {
 		return nil, err
 	}
@@ -379,27 +496,23 @@ func (s *Store) Find(ctx context.Context, coll, tenant string, q query.Query) ([
 	if err != nil {
 		return nil, err
 	}
-	if q.Limit == 0 {
-		return []store.Doc{}, nil
-	}
-	rows, err := db.QueryContext(ctx, sqlText, args...)
-	if err != nil {
-		return nil, mapErr(err, "sqlite: find in "+coll)
-	}
-	defer rows.Close()
 	out := []store.Doc{}
-	for rows.Next() {
+	if q.Limit == 0 {
+		return out, nil
+	}
+	err = r.query(ctx, sqlText, args, func(rows *sql.Rows) error {
 		var body []byte
 		if err := rows.Scan(&body); err != nil {
-			return nil, mapErr(err, "sqlite: find in "+coll)
+			return err
 		}
 		d, err := decodeDoc(body)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, mapErr(err, "sqlite: find in "+coll)
 	}
 	return out, nil
@@ -407,8 +520,8 @@ func (s *Store) Find(ctx context.Context, coll, tenant string, q query.Query) ([
 
 // Count returns how many of the tenant's live documents match filter.
 func (s *Store) Count(ctx context.Context, coll, tenant string, filter query.Expr) (int64, error) {
-	db, st := s.conn(ctx)
-	t, err := s.table(ctx, db, st, coll)
+	r := s.run(ctx)
+	t, err := s.table(ctx, r, coll)
 	if err != nil {
 		return 0, err
 	}
@@ -418,7 +531,7 @@ func (s *Store) Count(ctx context.Context, coll, tenant string, filter query.Exp
 		return 0, err
 	}
 	var n int64
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+t+" WHERE "+where, c.args...).Scan(&n); err != nil {
+	if err := r.queryRow(ctx, "SELECT count(*) FROM "+t+" WHERE "+where, c.args, &n); err != nil {
 		return 0, mapErr(err, "sqlite: count in "+coll)
 	}
 	return n, nil
@@ -445,8 +558,8 @@ func (s *Store) Update(ctx context.Context, coll, tenant, id string, doc store.D
 	if err != nil {
 		return err
 	}
-	db, st := s.conn(ctx)
-	t, err := s.table(ctx, db, st, coll)
+	r := s.run(ctx)
+	t, err := s.table(ctx, r, coll)
 	if err != nil {
 		return err
 	}
@@ -455,7 +568,7 @@ func (s *Store) Update(ctx context.Context, coll, tenant, id string, doc store.D
 	if err != nil {
 		return err
 	}
-	res, err := db.ExecContext(ctx, "UPDATE "+t+" SET doc = jsonb(?), deleted = ? WHERE id = ? AND "+where, c.args...)
+	res, err := r.exec(ctx, "UPDATE "+t+" SET doc = jsonb(?), deleted = ? WHERE id = ? AND "+where, c.args...)
 	if err != nil {
 		return mapErr(err, "sqlite: update "+coll)
 	}
@@ -466,7 +579,7 @@ func (s *Store) Update(ctx context.Context, coll, tenant, id string, doc store.D
 	}
 	// Nothing changed: tell a missing document from a failed condition.
 	var one int
-	err = db.QueryRowContext(ctx, "SELECT 1 FROM "+t+" WHERE id = ? AND corp_id = ? AND deleted = 0", id, tenant).Scan(&one)
+	err = r.queryRow(ctx, "SELECT 1 FROM "+t+" WHERE id = ? AND corp_id = ? AND deleted = 0", []any{id, tenant}, &one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return errs.NotFoundf("%s %s not found", coll, id)
@@ -478,12 +591,12 @@ func (s *Store) Update(ctx context.Context, coll, tenant, id string, doc store.D
 
 // Delete soft-deletes the tenant's live document id.
 func (s *Store) Delete(ctx context.Context, coll, tenant, id string) error {
-	db, st := s.conn(ctx)
-	t, err := s.table(ctx, db, st, coll)
+	r := s.run(ctx)
+	t, err := s.table(ctx, r, coll)
 	if err != nil {
 		return err
 	}
-	res, err := db.ExecContext(ctx, "UPDATE "+t+` SET deleted = 1, doc = jsonb_set(doc, '$."deleteFlag"', json('true'))
+	res, err := r.exec(ctx, "UPDATE "+t+` SET deleted = 1, doc = jsonb_set(doc, '$."deleteFlag"', json('true'))
 		WHERE id = ? AND corp_id = ? AND deleted = 0`, id, tenant)
 	if err != nil {
 		return mapErr(err, "sqlite: delete from "+coll)
@@ -498,12 +611,16 @@ func (s *Store) Delete(ctx context.Context, coll, tenant, id string) error {
 	return nil
 }
 
-// EnsureIndex builds one expression index per path (led by tenant,
-// soft-delete flag and the collection's partition key, if any). Index names
-// are derived from a hash of the path. Idempotent.
+// EnsureIndex builds, for each path, two expression indexes led by the
+// tenant, the soft-delete flag and the collection's partition key (if any),
+// then the path's value ascending (resp. descending) and id: any equality or
+// range filter on the path can use them, and so can a sort on it in either
+// direction with the id-ascending tie-break, which lets a filtered, sorted
+// page stop after reading about one page of rows instead of sorting every
+// match. Index names are derived from a hash of the path. Idempotent.
 func (s *Store) EnsureIndex(ctx context.Context, coll string, paths []query.Path) error {
-	db, st := s.conn(ctx)
-	t, err := s.table(ctx, db, st, coll)
+	r := s.run(ctx)
+	t, err := s.table(ctx, r, coll)
 	if err != nil {
 		return err
 	}
@@ -518,29 +635,36 @@ func (s *Store) EnsureIndex(ctx context.Context, coll string, paths []query.Path
 	created := false
 	for _, p := range paths {
 		if col := columnFor(p); col != "" {
-			continue // already indexed
+			continue // a column, already indexed
 		}
 		lit, err := pathLiteral(p)
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256([]byte(strings.Join(p, "\x00")))
-		name := fmt.Sprintf(`"c_%s__ix_%s"`, coll, hex.EncodeToString(sum[:10]))
-		if _, ok := s.indexes.Load(name); ok {
-			continue
+		base := fmt.Sprintf("c_%s__ix_%s", coll, hex.EncodeToString(sum[:10]))
+		for _, dir := range []string{"a", "d"} {
+			name := `"` + base + "_" + dir + `"`
+			if _, ok := s.indexes.Load(name); ok {
+				continue
+			}
+			order := ""
+			if dir == "d" {
+				order = " DESC"
+			}
+			stmt := "CREATE INDEX IF NOT EXISTS " + name + " ON " + t + " (" + lead + "json_extract(doc, " + lit + ")" + order + ", id)"
+			if err := r.ddl(ctx, stmt); err != nil {
+				return mapErr(err, "sqlite: ensure index on "+coll+"."+p.String())
+			}
+			if r.st == nil {
+				s.indexes.Store(name, struct{}{})
+			}
+			created = true
 		}
-		stmt := "CREATE INDEX IF NOT EXISTS " + name + " ON " + t + " (" + lead + "json_extract(doc, " + lit + "))"
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return mapErr(err, "sqlite: ensure index on "+coll+"."+p.String())
-		}
-		if st == nil {
-			s.indexes.Store(name, struct{}{})
-		}
-		created = true
 	}
 	if created {
 		// Refresh planner statistics so it can choose between indexes.
-		if _, err := db.ExecContext(ctx, "PRAGMA optimize"); err != nil {
+		if err := r.ddl(ctx, "PRAGMA optimize"); err != nil {
 			return mapErr(err, "sqlite: optimize")
 		}
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -301,5 +302,64 @@ func TestMapErr(t *testing.T) {
 	}
 	if got := mapErr(errors.New("x"), "op"); errs.CodeOf(got) != errs.Internal {
 		t.Fatalf("plain error → %v", errs.CodeOf(got))
+	}
+}
+
+// The page query the native API runs most (tenant + form + filters, sorted,
+// limited) is answered from the sort field's index without sorting the
+// matches, as long as EnsureIndex declared the paths.
+func TestPageQueryPlan(t *testing.T) {
+	s := newTestStore(t)
+	defer s.Close()
+	ctx := context.Background()
+	for i := range 200 {
+		d := store.Doc{"id": fmt.Sprintf("%04d", i), "corpId": "c", "formId": fmt.Sprintf("f%d", i%4),
+			"createTime": int64(i), "data": map[string]any{"amount": float64(i % 37), "region": map[string]any{"value": []string{"a", "b", "c"}[i%3]}}}
+		if err := s.Insert(ctx, "formdata", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	amount, region := query.Path{"data", "amount"}, query.Path{"data", "region", "value"}
+	if err := s.EnsureIndex(ctx, "formdata", []query.Path{amount, region, {"createTime"}}); err != nil {
+		t.Fatal(err)
+	}
+	form := query.Cmp{Path: query.Path{"formId"}, Op: query.Eq, Value: "f1"}
+	for _, tc := range []struct {
+		name string
+		q    query.Query
+	}{
+		{"amount desc", query.Query{Filter: query.AndOf(form,
+			query.Cmp{Path: amount, Op: query.Ge, Value: 10.0},
+			query.Cmp{Path: region, Op: query.Eq, Value: "b"}),
+			Sort: []query.Sort{{Path: amount, Desc: true}}, Limit: 50}},
+		{"amount asc", query.Query{Filter: query.AndOf(form, query.Cmp{Path: amount, Op: query.Lt, Value: 10.0}),
+			Sort: []query.Sort{{Path: amount}}, Limit: 50}},
+		{"createTime desc", query.Query{Filter: form, Sort: []query.Sort{{Path: query.Path{"createTime"}, Desc: true}}, Limit: 20}},
+		{"default order", query.Query{Filter: form, Limit: 20}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sqlText, args, err := s.Explain("formdata", "c", tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+sqlText, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			joined := strings.Join(plan, "\n")
+			if !strings.Contains(joined, "USING INDEX") || strings.Contains(joined, "TEMP B-TREE") {
+				t.Errorf("plan sorts or scans:\n%s", joined)
+			}
+		})
 	}
 }

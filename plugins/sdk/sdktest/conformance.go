@@ -26,8 +26,15 @@ var validMethods = map[string]bool{
 //     every call with Unavailable, neither panics nor returns a status
 //     outside 100–599, and an error it returns is an *sdk.Error;
 //   - Handle honours a canceled context (returns).
-func Conformance(t *testing.T, c sdk.Connector) {
+//
+// Options: SkipHandle("GET /panic") leaves a route out of the Handle checks
+// (for routes that panic or block on purpose).
+func Conformance(t *testing.T, c sdk.Connector, opts ...ConformanceOption) {
 	t.Helper()
+	var o conformanceOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	info := c.Info()
 	t.Run("info", func(t *testing.T) {
 		if info.ID == "" {
@@ -69,6 +76,9 @@ func Conformance(t *testing.T, c sdk.Connector) {
 	})
 	t.Run("handle", func(t *testing.T) {
 		for _, r := range info.Routes {
+			if o.skip[r.Method+" "+r.Path] {
+				continue
+			}
 			t.Run(r.Method+" "+r.Path, func(t *testing.T) {
 				req := &sdk.Request{
 					Method: r.Method, Path: r.Path, Route: r.Path, PathParams: map[string]string{},
@@ -171,3 +181,18 @@ func (failingHost) FindRoles(context.Context, *sdk.Principal, sdk.Query, bool) (
 var _ sdk.Host = failingHost{}
 
 func asError(err error, target **errs.Error) bool { return errors.As(err, target) }
+
+// ConformanceOption tunes Conformance.
+type ConformanceOption func(*conformanceOptions)
+
+type conformanceOptions struct{ skip map[string]bool }
+
+// SkipHandle leaves the route "METHOD /path" out of the Handle checks.
+func SkipHandle(route string) ConformanceOption {
+	return func(o *conformanceOptions) {
+		if o.skip == nil {
+			o.skip = map[string]bool{}
+		}
+		o.skip[route] = true
+	}
+}

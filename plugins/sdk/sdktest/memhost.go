@@ -279,7 +279,8 @@ func (m *MemHost) CreateRecord(_ context.Context, p *sdk.Principal, form string,
 		return nil, invalid(ds)
 	}
 	d := m.newRecord(t, f, p, data)
-	m.records[t][f.ID] = append(m.recs(t, f.ID), d)
+	rs := m.recs(t, f.ID)
+	m.records[t][f.ID] = append(rs, d)
 	return clone(d), nil
 }
 
@@ -353,7 +354,8 @@ func (m *MemHost) BatchCreateRecords(_ context.Context, p *sdk.Principal, form s
 	out := make([]sdk.Doc, len(data))
 	for i, d := range data {
 		rec := m.newRecord(t, f, p, d)
-		m.records[t][f.ID] = append(m.recs(t, f.ID), rec)
+		rs := m.recs(t, f.ID)
+		m.records[t][f.ID] = append(rs, rec)
 		out[i] = clone(rec)
 	}
 	return out, nil

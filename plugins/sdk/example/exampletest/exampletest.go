@@ -109,9 +109,9 @@ func Scenarios(token string) []Scenario {
 		{Name: "users", Method: "GET", Target: "/directory/users?count=1&sort=code", Bearer: true, Status: 200},
 		{Name: "departments", Method: "GET", Target: "/directory/departments", Bearer: true, Status: 200},
 		{Name: "roles", Method: "GET", Target: "/directory/roles?eq=code:admin", Bearer: true, Status: 200},
+		{Name: "bad json", Method: "POST", Target: "/records/orders", Body: `{`, Bearer: true, Status: 400},
 		{Name: "revoke", Method: "POST", Target: "/revoke", Body: `{"Token":"` + token + `"}`, Bearer: true, Status: 200},
 		{Name: "whoami after revoke", Method: "GET", Target: "/whoami", Header: map[string]string{"Authorization": "Bearer " + token}, Status: 401},
-		{Name: "bad json", Method: "POST", Target: "/records/orders", Body: `{`, Bearer: true, Status: 400},
 		{Name: "panic", Method: "GET", Target: "/panic", Status: 500},
 	}
 }
