@@ -162,6 +162,19 @@ type Limits struct {
 	// format "<n>-<S|M|H|D>" (requests per second, minute, hour, day); a
 	// client may set its own. Default: "100-S".
 	DefaultRate string `yaml:"defaultRate"`
+	// TokenEndpointRate limits /connect/token and /connect/revocation per
+	// client_id, against secret guessing. Default: "600-M".
+	TokenEndpointRate string `yaml:"tokenEndpointRate"`
+	// TokenEndpointIPRate limits the token endpoints and /auth/sendcode per
+	// source IP. Default: "120-M".
+	TokenEndpointIPRate string `yaml:"tokenEndpointIPRate"`
+	// FailOpen lets API requests through, uncounted, while the limiter's
+	// store (Redis) is unreachable; false answers 503 instead.
+	// Default: true.
+	FailOpen bool `yaml:"failOpen"`
+	// FailOpenTokenEndpoint does the same for the token endpoints; keep it
+	// false so that credential guessing stays throttled. Default: false.
+	FailOpenTokenEndpoint bool `yaml:"failOpenTokenEndpoint"`
 }
 
 // Files configures uploads (spec §3).
@@ -257,7 +270,7 @@ func Default() Config {
 			MaxFailedLogins:    5,
 			LockoutWindow:      Duration(15 * time.Minute),
 		},
-		Limits: Limits{DefaultRate: "100-S"},
+		Limits: Limits{DefaultRate: "100-S", TokenEndpointRate: "600-M", TokenEndpointIPRate: "120-M", FailOpen: true},
 		Files:  Files{MaxUpload: 100 * MiB},
 		Log:    Log{Level: "info", Format: "text"},
 	}
@@ -310,6 +323,8 @@ func (c *Config) applyDefaults() {
 		c.Auth.LockoutWindow = d.Auth.LockoutWindow
 	}
 	setStr(&c.Limits.DefaultRate, d.Limits.DefaultRate)
+	setStr(&c.Limits.TokenEndpointRate, d.Limits.TokenEndpointRate)
+	setStr(&c.Limits.TokenEndpointIPRate, d.Limits.TokenEndpointIPRate)
 	setStr(&c.Files.Root, filepath.Join(c.DataDir, "files"))
 	if c.Files.MaxUpload == 0 {
 		c.Files.MaxUpload = d.Files.MaxUpload

@@ -128,8 +128,11 @@ func (c *Config) validateServer(v *collector) {
 	if !oneOf(c.Log.Format, "text", "json") {
 		v.add("log.format", "invalid format %q (want text or json)", c.Log.Format)
 	}
-	if _, err := ParseRate(c.Limits.DefaultRate); err != nil {
-		v.add("limits.defaultRate", "%v", err)
+	for _, r := range [][2]string{{"limits.defaultRate", c.Limits.DefaultRate},
+		{"limits.tokenEndpointRate", c.Limits.TokenEndpointRate}, {"limits.tokenEndpointIPRate", c.Limits.TokenEndpointIPRate}} {
+		if _, err := ParseRate(r[1]); err != nil {
+			v.add(r[0], "%v", err)
+		}
 	}
 }
 

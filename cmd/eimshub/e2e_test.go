@@ -61,6 +61,7 @@ func (h *testHub) stop() {
 	if h.cancel == nil {
 		return
 	}
+	http.DefaultClient.CloseIdleConnections() // keep-alive connections would hold the drain
 	h.cancel()
 	h.cancel = nil
 	select {

@@ -9,20 +9,27 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/eimshub/eimshub/adapters/memory"
 	"github.com/eimshub/eimshub/adapters/mongo"
+	redisadapter "github.com/eimshub/eimshub/adapters/redis"
 	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/config"
 	"github.com/eimshub/eimshub/core/cache"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/httpapi"
 	"github.com/eimshub/eimshub/core/identity"
+	"github.com/eimshub/eimshub/core/limits"
 	"github.com/eimshub/eimshub/core/store"
 	"github.com/gofiber/fiber/v2"
+	"github.com/ulule/limiter/v3"
+	limitermem "github.com/ulule/limiter/v3/drivers/store/memory"
 )
 
 // checkConfig loads and validates a config file without starting anything.
@@ -37,6 +44,7 @@ type hub struct {
 	log     *slog.Logger
 	store   store.Store
 	cache   cache.Cache
+	ready   httpapi.Checker // the cache as /readyz sees it (not the near cache)
 	ident   *identity.Service
 	app     *fiber.App
 	closers []func() error
@@ -81,9 +89,10 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	}
 	h.closers = append(h.closers, h.store.Close)
 
-	mc := memory.NewCache()
-	h.closers = append(h.closers, func() error { mc.Close(); return nil })
-	h.cache = mc
+	lstore, err := h.openCache(ctx)
+	if err != nil {
+		return nil, err
+	}
 
 	if err := seedTenants(ctx, h.store, cfg.Tenants); err != nil {
 		return nil, err
@@ -114,7 +123,27 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 
-	ents := entity.New(h.store, entity.Options{})
+	clientRates := map[string]string{}
+	for _, t := range cfg.Tenants {
+		for _, c := range t.Clients {
+			if c.RateLimit != "" {
+				clientRates[c.ID] = c.RateLimit
+			}
+		}
+	}
+	lim, err := limits.New(lstore, limits.Config{
+		DefaultRate:           cfg.Limits.DefaultRate,
+		ClientRates:           clientRates,
+		TokenEndpointRate:     cfg.Limits.TokenEndpointRate,
+		TokenEndpointIPRate:   cfg.Limits.TokenEndpointIPRate,
+		FailOpen:              cfg.Limits.FailOpen,
+		FailOpenTokenEndpoint: cfg.Limits.FailOpenTokenEndpoint,
+	}, h.log, limits.WithRateSource(limits.StoreRates(h.store)))
+	if err != nil {
+		return nil, fmt.Errorf("limits: %w", err)
+	}
+
+	ents := entity.New(h.store, entity.Options{Logger: h.log})
 	h.app = httpapi.New(httpapi.Deps{
 		Logger: h.log,
 		Options: httpapi.Options{
@@ -123,11 +152,44 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 			PathPrefixes:    cfg.Native.PathPrefixes,
 			ShutdownTimeout: cfg.Server.ShutdownTimeout.Std(),
 		},
-		Ready:    map[string]httpapi.Checker{"store": h.store, "cache": h.cache},
+		Ready:    map[string]httpapi.Checker{"store": h.store, "cache": h.ready},
 		Identity: h.ident,
 		Entities: ents,
+		Limits:   lim,
 	})
 	return h, nil
+}
+
+// openCache picks the cache and the limiter's counter store by URL: Redis
+// shared by every instance, or in-process. With Redis, identity reads the
+// revocation keys through a near cache (≤ 1 s stale), so validating a token
+// usually costs no round trip and a request costs one (the limiter's).
+func (h *hub) openCache(ctx context.Context) (limiter.Store, error) {
+	if h.cfg.CacheDriver() == config.DriverRedis {
+		u := h.cfg.Cache.URL
+		if db := h.cfg.Cache.Redis.DB; db != 0 {
+			pu, err := url.Parse(u)
+			if err != nil {
+				return nil, fmt.Errorf("cache.url: %w", err)
+			}
+			pu.Path = "/" + strconv.Itoa(db)
+			u = pu.String()
+		}
+		client, err := redisadapter.Open(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("open redis cache: %w", err)
+		}
+		h.closers = append(h.closers, client.Close)
+		rc := redisadapter.NewCache(client, redisadapter.WithLogger(h.log))
+		h.ready = rc
+		h.cache = cache.NewNear(rc, time.Second, identity.RevocationKeyPrefixes...)
+		return redisadapter.NewLimiterStore(client, redisadapter.WithLogger(h.log)), nil
+	}
+	mc := memory.NewCache()
+	h.closers = append(h.closers, func() error { mc.Close(); return nil })
+	h.cache, h.ready = mc, mc
+	return limitermem.NewStoreWithOptions(limiter.StoreOptions{Prefix: "eimshub:limit",
+		CleanUpInterval: limiter.DefaultCleanUpInterval}), nil
 }
 
 func loadSigningKey(cfg *config.Config) (ed25519.PrivateKey, error) {

@@ -41,13 +41,13 @@ const principalLocal = "principal"
 // /auth/sendcode. All of them are anonymous except userinfo, which checks
 // its bearer token itself.
 func bindAuthRoutes(r fiber.Router, d *Deps) {
-	r.Post("/connect/token", tokenHandler(d))
-	r.Post("/connect/revocation", revocationHandler(d))
+	r.Post("/connect/token", RateLimitTokenEndpoint(d), tokenHandler(d))
+	r.Post("/connect/revocation", RateLimitTokenEndpoint(d), revocationHandler(d))
 	ui := userInfoHandler(d)
 	r.Get("/connect/userinfo", ui)
 	r.Post("/connect/userinfo", ui)
 	r.Get("/.well-known/jwks.json", jwksHandler(d))
-	r.Post("/auth/sendcode", sendCodeHandler(d))
+	r.Post("/auth/sendcode", RateLimitByIP(d), sendCodeHandler(d))
 }
 
 // identityOf returns d.Identity or an Unavailable error when it is not wired.

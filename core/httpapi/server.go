@@ -81,12 +81,12 @@ func bindAPI(r fiber.Router, d *Deps, prefix string, m *httpMetrics) {
 	r.Get("/health", livenessHandler)
 	r.Get("/api/v1/ping", pingHandler) // before the group: anonymous (§1.3)
 	bindAuthRoutes(r, d)
-	api := r.Group("/api/v1", bearerAuth(d), requireJSONBody(prefix+"/api/v1", "/upload"))
+	api := r.Group("/api/v1", bearerAuth(d), RateLimitByPrincipal(d), requireJSONBody(prefix+"/api/v1", "/upload"))
 	m.groups[prefix+"/api/v1"] = true
 	bindEntityRoutes(api, d)
 	if odataBinder != nil {
 		m.groups[prefix+"/odata/v1"] = true
-		odataBinder(r.Group("/odata/v1", bearerAuth(d)), d)
+		odataBinder(r.Group("/odata/v1", bearerAuth(d), RateLimitByPrincipal(d)), d)
 	}
 }
 

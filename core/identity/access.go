@@ -124,6 +124,10 @@ func (s *Service) parseAccess(token string) (*accessClaims, error) {
 }
 
 // Cache keys for revocations.
+// RevocationKeyPrefixes are the cache key prefixes Authenticate reads on
+// every request; the wiring may serve them from a near cache (cache.NewNear).
+var RevocationKeyPrefixes = []string{"rvj:", "rvu:"}
+
 func revokedJTIKey(jti string) string             { return "rvj:" + jti }
 func revokedUserKey(tenant, userID string) string { return "rvu:" + tenant + ":" + userID }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,7 +37,8 @@ func (c *countingCore) GetRecord(ctx context.Context, p *sdk.Principal, form, id
 //   - ping: no host call (one round trip out of process: Handle);
 //   - record: one Host.GetRecord (two: Handle there, GetRecord back).
 //
-// Metrics: req/s, p50/p99 latency in µs, round trips per request.
+// Requests run concurrently (RunParallel). Metrics: req/s, p50/p99
+// latency in µs, plugin round trips per request.
 func BenchmarkRoute(b *testing.B) {
 	mem := sdktest.NewMemHost()
 	token := exampletest.Seed(mem)
@@ -79,20 +81,29 @@ func BenchmarkRoute(b *testing.B) {
 	for _, route := range []struct{ name, target string }{{"ping", "/ping"}, {"record", "/records/orders/r1"}} {
 		for _, md := range modes {
 			b.Run(fmt.Sprintf("%s/%s", route.name, md.name), func(b *testing.B) {
+				var mu sync.Mutex
 				lat := make([]time.Duration, 0, b.N)
 				before := core.calls.Load()
+				b.SetParallelism(4) // 4×GOMAXPROCS concurrent callers
 				b.ResetTimer()
 				start := time.Now()
-				for range b.N {
-					req := httptest.NewRequest("GET", route.target, nil)
-					req.Header.Set("Authorization", "Bearer "+token)
-					t0 := time.Now()
-					resp, err := md.app.Test(req, -1)
-					if err != nil || resp.StatusCode != 200 {
-						b.Fatalf("status %v, err %v", resp.StatusCode, err)
+				b.RunParallel(func(pb *testing.PB) {
+					local := make([]time.Duration, 0, 1024)
+					for pb.Next() {
+						req := httptest.NewRequest("GET", route.target, nil)
+						req.Header.Set("Authorization", "Bearer "+token)
+						t0 := time.Now()
+						resp, err := md.app.Test(req, -1)
+						if err != nil || resp.StatusCode != 200 {
+							b.Errorf("status %v, err %v", resp.StatusCode, err)
+							return
+						}
+						local = append(local, time.Since(t0))
 					}
-					lat = append(lat, time.Since(t0))
-				}
+					mu.Lock()
+					lat = append(lat, local...)
+					mu.Unlock()
+				})
 				elapsed := time.Since(start)
 				b.StopTimer()
 				slices.Sort(lat)

@@ -11,8 +11,8 @@ import (
 
 	"github.com/eimshub/eimshub/plugins/sdk"
 	"github.com/eimshub/eimshub/plugins/sdk/example"
-	plugin "github.com/hashicorp/go-plugin"
 	hclog "github.com/hashicorp/go-hclog"
+	plugin "github.com/hashicorp/go-plugin"
 )
 
 // The test binary doubles as the plugin (go-plugin's helperProcess

@@ -181,7 +181,6 @@ type conn struct {
 	closing   bool
 }
 
-
 func (c *conn) setErr(err error, state string) {
 	c.mu.Lock()
 	c.lastErr, c.lastErrAt, c.state = err.Error(), time.Now(), state
@@ -347,4 +346,3 @@ func (c *conn) kickSupervisor() {
 	default:
 	}
 }
-

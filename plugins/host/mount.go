@@ -128,6 +128,11 @@ func (c *conn) proxy(fc *fiber.Ctx, r sdk.Route) error {
 	ctx, cancel := context.WithTimeout(fc.UserContext(), c.cfg.Timeout)
 	defer cancel()
 	resp, err := be.Handle(ctx, buildRequest(fc, r))
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The deadline passed: whatever the connector answered while
+		// giving up, the caller hears about the timeout.
+		err = sdk.TransportError(context.DeadlineExceeded)
+	}
 	if err != nil {
 		var e *errs.Error
 		if errors.As(err, &e) && e.Reason == sdk.ReasonUnavailable {

@@ -5,7 +5,7 @@
 # grpc v1.61 in go.mod (pulled by go-plugin v1.8.0) supports.
 # Needs protoc (apt-get install -y protobuf-compiler; tested with 3.21).
 set -euo pipefail
-PROTOC_GEN_GO_VERSION=v1.36.6
+PROTOC_GEN_GO_VERSION=v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION=v1.3.0
 
 cd "$(dirname "$0")"

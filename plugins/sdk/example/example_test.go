@@ -9,4 +9,6 @@ import (
 
 func TestGolden(t *testing.T) { sdktest.RunGolden(t, example.New(), "testdata") }
 
-func TestConformance(t *testing.T) { sdktest.Conformance(t, example.New(), sdktest.SkipHandle("GET /panic")) }
+func TestConformance(t *testing.T) {
+	sdktest.Conformance(t, example.New(), sdktest.SkipHandle("GET /panic"))
+}
