@@ -414,7 +414,9 @@ const (
 func TestMockTx(t *testing.T) {
 	mt := newMock(t)
 	ctx := context.Background()
-	ok := func() bson.D { return mtest.CreateSuccessResponse(bson.E{Key: "n", Value: 1}, bson.E{Key: "nModified", Value: 1}) }
+	ok := func() bson.D {
+		return mtest.CreateSuccessResponse(bson.E{Key: "n", Value: 1}, bson.E{Key: "nModified", Value: 1})
+	}
 
 	mt.Run("commit with nested join", func(mt *mtest.T) {
 		s := New(mt.Client, "")

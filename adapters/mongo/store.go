@@ -16,7 +16,10 @@
 // session.WithTransaction with majority read and write concerns (which
 // retries on TransientTransactionError and UnknownTransactionCommitResult);
 // nested Tx calls join it. Transactions need a replica set (a single-node
-// replica set is enough).
+// replica set is enough) and, like the compiled filters ($not around
+// $regex, collections created inside transactions), MongoDB 4.4 or later.
+// A transaction's context must not be used from several goroutines at once
+// (a driver session is not safe for concurrent use).
 package mongo
 
 import (

@@ -128,9 +128,10 @@ func (c *conn) proxy(fc *fiber.Ctx, r sdk.Route) error {
 	ctx, cancel := context.WithTimeout(fc.UserContext(), c.cfg.Timeout)
 	defer cancel()
 	resp, err := be.Handle(ctx, buildRequest(fc, r))
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		// The deadline passed: whatever the connector answered while
-		// giving up, the caller hears about the timeout.
+	if err != nil && errs.CodeOf(err) == errs.Unavailable && pastDeadline(ctx) {
+		// The deadline (as the plugin saw it, which gRPC's timeout header
+		// can round a little early) passed while the connector gave up: the
+		// caller hears about the timeout, not the connector's reaction to it.
 		err = sdk.TransportError(context.DeadlineExceeded)
 	}
 	if err != nil {
@@ -252,4 +253,13 @@ func AdminHandler(m *Manager, requireAdmin func(*fiber.Ctx) error) fiber.Handler
 		}
 		return fc.JSON(fiber.Map{"connectors": m.Status()})
 	}
+}
+
+// deadlineSlack absorbs the difference between the host's deadline and the
+// one gRPC hands the plugin.
+const deadlineSlack = 10 * time.Millisecond
+
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < deadlineSlack
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/eimshub/eimshub/core/errs"
 	pb "github.com/eimshub/eimshub/plugins/proto"
@@ -201,7 +202,13 @@ func (r *RemoteConnector) Handle(ctx context.Context, req *Request) (*Response, 
 		return nil, TransportError(err)
 	}
 	if res.Error != nil {
-		return nil, FromProto().Error(res.Error)
+		e := FromProto().Error(res.Error)
+		if e.Code == errs.Unavailable && pastDeadline(ctx) {
+			// The plugin gave up at its deadline (gRPC's timeout header can
+			// make it a little earlier than ours): report the timeout.
+			return nil, TransportError(context.DeadlineExceeded)
+		}
+		return nil, e
 	}
 	if res.Response == nil {
 		return nil, errs.New(errs.Internal, "connector returned neither a response nor an error").WithReason("connector_protocol")
@@ -249,4 +256,13 @@ func contextError(err error) error {
 		return errs.Wrap(errs.Unavailable, err, "the connector did not answer in time").WithReason(ReasonTimeout)
 	}
 	return nil
+}
+
+// deadlineSlack absorbs the difference between the host's deadline and the
+// one gRPC hands the plugin.
+const deadlineSlack = 10 * time.Millisecond
+
+func pastDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < deadlineSlack
 }

@@ -1,0 +1,170 @@
+package workflow
+
+import (
+	"github.com/eimshub/eimshub/core/store"
+)
+
+// Collections the engine reads and writes.
+const (
+	CollDefinition  = "wfdefinition"
+	CollInstance    = "wfinstance" // hub-internal: one document per instance
+	CollTodo        = "wftodo"     // pending tasks only (decided tasks are soft-deleted)
+	CollApprovalLog = "wfapprovallog"
+	collRecord      = "formdata"
+	collForm        = "form"
+	collUser        = "user"
+	collDepartment  = "department"
+)
+
+// Operator is a user reference {id, value (code), label (display name)}.
+type Operator struct {
+	ID, Code, Name string
+}
+
+func (o Operator) doc() map[string]any {
+	return map[string]any{"id": o.ID, "value": o.Code, "label": o.Name}
+}
+
+func operatorOf(v any) Operator {
+	m, _ := v.(map[string]any)
+	return Operator{ID: str(m, "id"), Code: str(m, "value"), Name: str(m, "label")}
+}
+
+// Task is one task of an instance (pending or decided).
+type Task struct {
+	ID         string
+	NodeID     string
+	NodeName   string
+	AssigneeID string
+	Status     string
+	Round      int64
+	// CreateTime is when the task was issued, epoch ms.
+	CreateTime int64
+}
+
+// Instance is a workflow instance: one run of a definition for one record.
+type Instance struct {
+	ID             string
+	Tenant         string
+	DefinitionID   string
+	DefinitionKey  string
+	DefinitionName string
+	Version        int64
+	AppID          string
+	FormID         string
+	FormName       string
+	DataID         string
+	Status         Status
+	Initiator      Operator
+	Variables      map[string]any
+	// Def is the definition snapshot taken at start (later edits of the
+	// definition do not affect a running instance).
+	Def *Definition
+	// NodeIndex is the index in Def.Nodes of the current approval node
+	// (-1 before the first, len(Def.Nodes) after the last).
+	NodeIndex int
+	// Round counts node activations (the approval log's `round`).
+	Round int64
+	// Rev is the compare-and-set revision of the instance document.
+	Rev        int64
+	Tasks      []Task
+	CreateTime int64
+	UpdateTime int64
+}
+
+// Pending returns the instance's pending tasks.
+func (in *Instance) Pending() []Task {
+	var out []Task
+	for _, t := range in.Tasks {
+		if t.Status == TaskPending {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (in *Instance) task(id string) (int, bool) {
+	for i := range in.Tasks {
+		if in.Tasks[i].ID == id {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// currentNode returns the current approval node, if any.
+func (in *Instance) currentNode() (Node, bool) {
+	if in.Def == nil || in.NodeIndex < 0 || in.NodeIndex >= len(in.Def.Nodes) {
+		return Node{}, false
+	}
+	return in.Def.Nodes[in.NodeIndex], true
+}
+
+func (in *Instance) doc() store.Doc {
+	tasks := make([]any, 0, len(in.Tasks))
+	for _, t := range in.Tasks {
+		tasks = append(tasks, map[string]any{"taskId": t.ID, "nodeId": t.NodeID, "nodeName": t.NodeName,
+			"assigneeId": t.AssigneeID, "status": t.Status, "round": t.Round, "createTime": t.CreateTime})
+	}
+	vars := in.Variables
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	var def map[string]any
+	if in.Def != nil {
+		def = in.Def.ToContent()
+	}
+	return store.Doc{
+		"id": in.ID, "corpId": in.Tenant,
+		"definitionId": in.DefinitionID, "definitionKey": in.DefinitionKey, "definitionName": in.DefinitionName,
+		"version": in.Version, "appId": in.AppID, "formId": in.FormID, "formName": in.FormName,
+		"dataId": in.DataID, "status": string(in.Status), "initiator": in.Initiator.doc(),
+		"variables": vars, "definition": def, "nodeIndex": int64(in.NodeIndex), "round": in.Round,
+		"rev": in.Rev, "tasks": tasks, "createTime": in.CreateTime, "updateTime": in.UpdateTime,
+		"createBy": in.Initiator.doc(), "updateBy": in.Initiator.doc(),
+	}
+}
+
+func instanceFromDoc(d store.Doc) (*Instance, error) {
+	in := &Instance{
+		ID: str(d, "id"), Tenant: str(d, "corpId"), DefinitionID: str(d, "definitionId"),
+		DefinitionKey: str(d, "definitionKey"), DefinitionName: str(d, "definitionName"),
+		Version: i64(d, "version"), AppID: str(d, "appId"), FormID: str(d, "formId"),
+		FormName: str(d, "formName"), DataID: str(d, "dataId"), Status: Status(str(d, "status")),
+		Initiator: operatorOf(d["initiator"]), NodeIndex: int(i64(d, "nodeIndex")), Round: i64(d, "round"),
+		Rev: i64(d, "rev"), CreateTime: i64(d, "createTime"), UpdateTime: i64(d, "updateTime"),
+	}
+	in.Variables, _ = d["variables"].(map[string]any)
+	if c, ok := d["definition"].(map[string]any); ok {
+		def, err := ParseDefinition(c)
+		if err != nil {
+			return nil, err
+		}
+		in.Def = def
+	}
+	raw, _ := d["tasks"].([]any)
+	for _, r := range raw {
+		m, _ := r.(map[string]any)
+		in.Tasks = append(in.Tasks, Task{ID: str(m, "taskId"), NodeID: str(m, "nodeId"), NodeName: str(m, "nodeName"),
+			AssigneeID: str(m, "assigneeId"), Status: str(m, "status"), Round: i64(m, "round"),
+			CreateTime: i64(m, "createTime")})
+	}
+	return in, nil
+}
+
+func str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func i64(m map[string]any, k string) int64 {
+	switch v := m[k].(type) {
+	case int64:
+		return v
+	case int:
+		return int64(v)
+	case float64:
+		return int64(v)
+	}
+	return 0
+}
