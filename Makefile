@@ -22,9 +22,27 @@ run: build
 test:
 	$(GO) test -race -shuffle=on -count=1 -timeout 8m $(PKGS)
 
-## bench: run the Go benchmarks (figures go to docs/BENCHMARKS.md)
+## bench: run the Go benchmarks (figures go to docs/BENCHMARKS.md; Redis benchmarks start their own redis-server)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./core/query/... ./adapters/sqlite/... ./core/httpapi/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./core/query/ ./adapters/sqlite/ ./core/limits/ ./adapters/redis/ ./core/httpapi/ ./plugins/host/
+
+## proto: regenerate plugins/proto from the .proto files and fail if the committed code differs (needs protoc)
+proto:
+	./plugins/proto/generate.sh
+	git diff --exit-code -- plugins/proto
+
+## config-check: validate the example config (or CONFIG=FILE)
+config-check:
+	$(GO) run ./cmd/eimshub config check $(CONFIG)
+
+## docs-check: fail when docs/CONFIG.md is out of date with config/ field comments
+docs-check:
+	$(GO) run ./config/gen -check
+
+## audit: go mod verify + vet
+audit:
+	$(GO) mod verify
+	$(GO) vet $(PKGS)
 
 ## lint: gofmt + go vet
 lint:
@@ -35,4 +53,4 @@ lint:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseFilter -fuzztime 30s ./core/query/
 
-.PHONY: help build run test bench lint fuzz
+.PHONY: help build run test bench lint fuzz proto config-check docs-check audit

@@ -101,6 +101,11 @@ func (s *Service) Create(ctx context.Context, p *principal.Principal, entity str
 	if err != nil {
 		return nil, err
 	}
+	return s.createIn(ctx, p, tenant, t, body)
+}
+
+// createIn is Create once the target is resolved.
+func (s *Service) createIn(ctx context.Context, p *principal.Principal, tenant string, t *target, body map[string]any) (map[string]any, error) {
 	if err := checkWrite(p, t.kind, false); err != nil {
 		return nil, err
 	}
@@ -144,6 +149,11 @@ func (s *Service) Update(ctx context.Context, p *principal.Principal, entity, id
 	if err != nil {
 		return nil, err
 	}
+	return s.updateIn(ctx, p, tenant, t, id, body, ifMatch)
+}
+
+// updateIn is Update once the target is resolved.
+func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant string, t *target, id string, body map[string]any, ifMatch string) (map[string]any, error) {
 	if err := checkWrite(p, t.kind, false); err != nil {
 		return nil, err
 	}
@@ -211,6 +221,11 @@ func (s *Service) Delete(ctx context.Context, p *principal.Principal, entity, id
 	if err != nil {
 		return err
 	}
+	return s.deleteIn(ctx, p, tenant, t, id, ifMatch)
+}
+
+// deleteIn is Delete once the target is resolved.
+func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant string, t *target, id, ifMatch string) error {
 	if err := checkWrite(p, t.kind, true); err != nil {
 		return err
 	}
