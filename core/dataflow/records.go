@@ -1,0 +1,325 @@
+package dataflow
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/dop251/goja"
+
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/schema"
+	"github.com/eimshub/eimshub/core/store"
+)
+
+// records is the `records` object scripts see (§5.2): find, get, create,
+// update, remove over one tenant's records, in the run's transaction, with
+// values validated by the form schema (schema.Normalize).
+type records struct {
+	ctx   context.Context
+	e     *Engine
+	rt    *goja.Runtime
+	p     *principal.Principal
+	parse goja.Callable
+	obj   *goja.Object
+	forms map[string]*schema.Form
+	calls int
+	// err is a store outage seen by a records call (the run then answers
+	// the outage rather than "failed").
+	err error
+}
+
+func newRecords(ctx context.Context, e *Engine, rt *goja.Runtime, p *principal.Principal, parse goja.Callable) *records {
+	r := &records{ctx: ctx, e: e, rt: rt, p: p, parse: parse, forms: map[string]*schema.Form{}}
+	o := rt.NewObject()
+	set := func(name string, fn func(goja.FunctionCall) goja.Value) {
+		_ = o.Set(name, func(c goja.FunctionCall) goja.Value {
+			r.calls++
+			if r.calls > e.lim.RecordCalls {
+				r.throw(errs.Invalidf("more than %d records calls in one run", e.lim.RecordCalls))
+			}
+			if err := ctx.Err(); err != nil {
+				r.throw(errs.Invalidf("run cancelled: %v", err))
+			}
+			return fn(c)
+		})
+	}
+	set("find", r.find)
+	set("get", r.get)
+	set("create", r.create)
+	set("update", r.update)
+	set("remove", r.remove)
+	if freeze, ok := goja.AssertFunction(rt.Get("Object").ToObject(rt).Get("freeze")); ok {
+		_, _ = freeze(goja.Undefined(), o) // scripts cannot swap the functions
+	}
+	r.obj = o
+	return r
+}
+
+// throw raises err in the script as an Error with err's message.
+func (r *records) throw(err error) {
+	if errs.CodeOf(err) == errs.Unavailable && r.err == nil {
+		r.err = err
+	}
+	e := errs.As(err)
+	msg := e.Msg
+	if e.Code == errs.Internal {
+		msg = "internal error"
+	}
+	if len(e.Details) > 0 {
+		parts := make([]string, 0, len(e.Details))
+		for _, d := range e.Details {
+			parts = append(parts, d.Target+": "+d.Message)
+		}
+		msg += " (" + strings.Join(parts, "; ") + ")"
+	}
+	panic(r.rt.NewGoError(errs.New(e.Code, msg)))
+}
+
+func (r *records) str(c goja.FunctionCall, i int, name string) string {
+	v := c.Argument(i)
+	if goja.IsUndefined(v) || goja.IsNull(v) {
+		r.throw(errs.Invalidf("records: %s is required", name))
+	}
+	s, ok := v.Export().(string)
+	if !ok || s == "" {
+		r.throw(errs.Invalidf("records: %s must be a non-empty string", name))
+	}
+	return s
+}
+
+// data converts a JS value to a JSON object (size-limited).
+func (r *records) data(v goja.Value) map[string]any {
+	b, err := json.Marshal(v.Export())
+	if err != nil {
+		r.throw(errs.Invalidf("records: data must be a JSON object"))
+	}
+	if len(b) > r.e.lim.IO {
+		r.throw(errs.Invalidf("records: data exceeds %d bytes", r.e.lim.IO))
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		r.throw(errs.Invalidf("records: data must be a JSON object"))
+	}
+	return m
+}
+
+// out converts stored documents to plain JS values (JSON in between).
+func (r *records) out(v any) goja.Value {
+	b, err := json.Marshal(v)
+	if err != nil {
+		r.throw(err)
+	}
+	if len(b) > r.e.lim.IO {
+		r.throw(errs.Invalidf("records: result exceeds %d bytes", r.e.lim.IO))
+	}
+	res, err := r.parse(goja.Undefined(), r.rt.ToValue(string(b)))
+	if err != nil {
+		r.throw(err)
+	}
+	return res
+}
+
+func (r *records) form(ref string) *schema.Form {
+	if f, ok := r.forms[ref]; ok {
+		return f
+	}
+	st, tenant := r.e.st, r.p.Tenant
+	d, err := st.Get(r.ctx, "form", tenant, ref)
+	if errs.CodeOf(err) == errs.NotFound {
+		found, ferr := st.Find(r.ctx, "form", tenant, query.Query{Filter: query.Cmp{Path: query.Path{"key"}, Op: query.Eq, Value: ref}, Limit: 1})
+		if ferr != nil {
+			r.throw(ferr)
+		}
+		if len(found) == 0 {
+			r.throw(errs.NotFoundf("records: form %s not found", ref))
+		}
+		d, err = found[0], nil
+	}
+	if err != nil {
+		r.throw(err)
+	}
+	f, err := schema.FormFromDoc(d)
+	if err != nil {
+		r.throw(err)
+	}
+	r.forms[ref] = f
+	return f
+}
+
+// find(form, filter?, options?) → array of records. options: {top, skip, orderby}.
+func (r *records) find(c goja.FunctionCall) goja.Value {
+	f := r.form(r.str(c, 0, "form"))
+	res := f.Resolver(recordProps)
+	filter := query.Expr(query.Cmp{Path: query.Path{"formId"}, Op: query.Eq, Value: f.ID})
+	if v := c.Argument(1); !goja.IsUndefined(v) && !goja.IsNull(v) {
+		src, ok := v.Export().(string)
+		if !ok {
+			r.throw(errs.Invalidf("records.find: filter must be a $filter string"))
+		}
+		if strings.TrimSpace(src) != "" {
+			x, err := query.ParseFilter(src, res)
+			if err != nil {
+				r.throw(err)
+			}
+			filter = query.AndOf(filter, x)
+		}
+	}
+	q := query.Query{Filter: filter, Limit: query.DefaultTop}
+	if v := c.Argument(2); !goja.IsUndefined(v) && !goja.IsNull(v) {
+		opts, _ := v.Export().(map[string]any)
+		if n, ok := toInt(opts["top"]); ok {
+			q.Limit = n
+		}
+		if n, ok := toInt(opts["skip"]); ok && n > 0 {
+			q.Offset = n
+		}
+		if s, ok := opts["orderby"].(string); ok && s != "" {
+			sorts, err := query.ParseOrderBy(s, res)
+			if err != nil {
+				r.throw(err)
+			}
+			q.Sort = sorts
+		}
+	}
+	if q.Limit < 0 || q.Limit > r.e.lim.FindLimit {
+		q.Limit = r.e.lim.FindLimit
+	}
+	docs, err := r.e.st.Find(r.ctx, "formdata", r.p.Tenant, q)
+	if err != nil {
+		r.throw(err)
+	}
+	return r.out(docs)
+}
+
+func toInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), true
+	case int:
+		return n, true
+	}
+	return 0, false
+}
+
+// get(form, id) → the record or null.
+func (r *records) get(c goja.FunctionCall) goja.Value {
+	f := r.form(r.str(c, 0, "form"))
+	d, err := r.e.st.Get(r.ctx, "formdata", r.p.Tenant, r.str(c, 1, "id"))
+	if errs.CodeOf(err) == errs.NotFound || (err == nil && d["formId"] != f.ID) {
+		return goja.Null()
+	}
+	if err != nil {
+		r.throw(err)
+	}
+	return r.out(d)
+}
+
+func (r *records) operator() map[string]any {
+	return map[string]any{"id": r.p.UserID, "value": r.p.UserCode, "label": r.p.DisplayName}
+}
+
+// create(form, data) → the created record.
+func (r *records) create(c goja.FunctionCall) goja.Value {
+	f := r.form(r.str(c, 0, "form"))
+	data, err := f.Normalize(r.data(c.Argument(1)), false)
+	if err != nil {
+		r.throw(err)
+	}
+	now := r.e.now().UnixMilli()
+	flow := int64(0)
+	if f.UsingWorkflow {
+		flow = 1
+	}
+	doc := store.Doc{"id": store.NewID(), "corpId": r.p.Tenant, "appId": f.AppID, "formId": f.ID,
+		"flowStatus": flow, "dataTitle": f.Title(data), "data": data, "createBy": r.operator(),
+		"updateBy": r.operator(), "createTime": now, "updateTime": now}
+	if err := r.e.st.Insert(r.ctx, "formdata", doc); err != nil {
+		r.throw(err)
+	}
+	return r.out(doc)
+}
+
+// update(form, id, data) → the updated record (data merged key by key;
+// null clears a field).
+func (r *records) update(c goja.FunctionCall) goja.Value {
+	f := r.form(r.str(c, 0, "form"))
+	id := r.str(c, 1, "id")
+	d, err := r.e.st.Get(r.ctx, "formdata", r.p.Tenant, id)
+	if err == nil && d["formId"] != f.ID {
+		err = errs.NotFoundf("records.update: record %s not found in form %s", id, f.ID)
+	}
+	if err != nil {
+		r.throw(err)
+	}
+	patch, err := f.Normalize(r.data(c.Argument(2)), true)
+	if err != nil {
+		r.throw(err)
+	}
+	data, _ := d["data"].(map[string]any)
+	merged := make(map[string]any, len(data)+len(patch))
+	for k, v := range data {
+		merged[k] = v
+	}
+	for k, v := range patch {
+		if v == nil {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	d["data"] = merged
+	d["dataTitle"] = f.Title(merged)
+	d["updateBy"] = r.operator()
+	d["updateTime"] = r.e.now().UnixMilli()
+	if err := r.e.st.Update(r.ctx, "formdata", r.p.Tenant, id, d, nil); err != nil {
+		r.throw(err)
+	}
+	return r.out(d)
+}
+
+// remove(form, id) → true (soft delete).
+func (r *records) remove(c goja.FunctionCall) goja.Value {
+	f := r.form(r.str(c, 0, "form"))
+	id := r.str(c, 1, "id")
+	d, err := r.e.st.Get(r.ctx, "formdata", r.p.Tenant, id)
+	if err == nil && d["formId"] != f.ID {
+		err = errs.NotFoundf("records.remove: record %s not found in form %s", id, f.ID)
+	}
+	if err == nil {
+		err = r.e.st.Delete(r.ctx, "formdata", r.p.Tenant, id)
+	}
+	if err != nil {
+		r.throw(err)
+	}
+	return r.rt.ToValue(true)
+}
+
+// recordProps resolves a record's own properties in find filters.
+var recordProps = query.ResolverFunc(func(segs []string) (query.Field, error) {
+	name := strings.Join(segs, "/")
+	var f query.Field
+	switch strings.ToLower(name) {
+	case "id":
+		f = query.Field{Path: query.Path{"id"}, Type: query.String}
+	case "datatitle":
+		f = query.Field{Path: query.Path{"dataTitle"}, Type: query.String}
+	case "createtime":
+		f = query.Field{Path: query.Path{"createTime"}, Type: query.Time}
+	case "updatetime":
+		f = query.Field{Path: query.Path{"updateTime"}, Type: query.Time}
+	case "createby/id":
+		f = query.Field{Path: query.Path{"createBy", "id"}, Type: query.String}
+	case "flowstatus":
+		f = query.Field{Path: query.Path{"flowStatus"}, Type: query.Enum, Enum: map[string]int64{"none": 0,
+			"draft": 1, "approving": 2, "approved": 3, "rejected": 4, "suspended": 5, "discarded": 6}}
+	default:
+		return query.Field{}, errs.Invalidf("unknown property %s", name).WithTarget(name)
+	}
+	f.Name = name
+	return f, nil
+})

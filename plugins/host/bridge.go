@@ -1,0 +1,262 @@
+package host
+
+import (
+	"context"
+
+	"github.com/eimshub/eimshub/core/entity"
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/identity"
+	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/schema"
+	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/plugins/sdk"
+)
+
+// bridge is the Host API over the hub's real core: records and the
+// directory through the entity service, tokens through the identity
+// service. It adds no rules of its own beyond scopes: tenancy, validation,
+// Operator refs and output cleaning are the services' (the same code the
+// native API runs).
+type bridge struct {
+	ents  *entity.Service
+	ident *identity.Service
+	// st is the store the services share; Host calls still to come (files,
+	// messages, workflow) that have no service yet use it.
+	st store.Store
+}
+
+// NewBridge returns the Core the plugin manager serves to connectors, over
+// the hub's entity and identity services and their store.
+//
+// Scopes: reads need api.read or api.readwrite, writes api.readwrite, as on
+// the native API (Forbidden otherwise). A principal from VerifyClient
+// carries its client's scopes; one from a bearer token its token's.
+func NewBridge(ents *entity.Service, ident *identity.Service, st store.Store) Core {
+	return &bridge{ents: ents, ident: ident, st: st}
+}
+
+// reader and writer convert p and check its scope. A nil p or an empty
+// tenant is Unauthorized.
+func reader(p *sdk.Principal) (*principal.Principal, error) { return acting(p, false) }
+func writer(p *sdk.Principal) (*principal.Principal, error) { return acting(p, true) }
+
+func acting(p *sdk.Principal, write bool) (*principal.Principal, error) {
+	cp := FromSDKPrincipal(p)
+	if cp == nil || cp.Tenant == "" {
+		return nil, errs.New(errs.Unauthorized, "no authenticated tenant").WithReason("no_principal")
+	}
+	if write && !cp.CanWrite() || !write && !cp.CanRead() {
+		return nil, errs.New(errs.Forbidden, "the principal lacks the scope this call needs").WithReason("insufficient_scope")
+	}
+	return cp, nil
+}
+
+// ListForms implements sdk.Host.
+func (b *bridge) ListForms(ctx context.Context, p *sdk.Principal) ([]sdk.Form, error) {
+	cp, err := reader(p)
+	if err != nil {
+		return nil, err
+	}
+	forms, err := b.ents.Forms(ctx, cp)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]sdk.Form, len(forms))
+	for i, f := range forms {
+		out[i] = toSDKForm(f)
+	}
+	return out, nil
+}
+
+// GetForm implements sdk.Host.
+func (b *bridge) GetForm(ctx context.Context, p *sdk.Principal, keyOrID string) (*sdk.Form, error) {
+	cp, err := reader(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := b.ents.Form(ctx, cp, keyOrID)
+	if err != nil {
+		return nil, err
+	}
+	out := toSDKForm(f)
+	return &out, nil
+}
+
+// GetRecord implements sdk.Host.
+func (b *bridge) GetRecord(ctx context.Context, p *sdk.Principal, form, id string) (sdk.Doc, error) {
+	cp, err := reader(p)
+	if err != nil {
+		return nil, err
+	}
+	return b.ents.GetRecord(ctx, cp, form, id)
+}
+
+// FindRecords implements sdk.Host.
+func (b *bridge) FindRecords(ctx context.Context, p *sdk.Principal, form string, q sdk.Query, count bool) (sdk.Page, error) {
+	cp, err := reader(p)
+	if err != nil {
+		return sdk.Page{}, err
+	}
+	items, total, err := b.ents.FindRecords(ctx, cp, form, q, count)
+	if err != nil {
+		return sdk.Page{}, err
+	}
+	return sdk.Page{Items: items, Total: total}, nil
+}
+
+// CreateRecord implements sdk.Host.
+func (b *bridge) CreateRecord(ctx context.Context, p *sdk.Principal, form string, data map[string]any) (sdk.Doc, error) {
+	cp, err := writer(p)
+	if err != nil {
+		return nil, err
+	}
+	return b.ents.CreateRecord(ctx, cp, form, data)
+}
+
+// UpdateRecord implements sdk.Host.
+func (b *bridge) UpdateRecord(ctx context.Context, p *sdk.Principal, form, id string, data map[string]any) (sdk.Doc, error) {
+	cp, err := writer(p)
+	if err != nil {
+		return nil, err
+	}
+	return b.ents.UpdateRecord(ctx, cp, form, id, data)
+}
+
+// DeleteRecord implements sdk.Host.
+func (b *bridge) DeleteRecord(ctx context.Context, p *sdk.Principal, form, id string) error {
+	cp, err := writer(p)
+	if err != nil {
+		return err
+	}
+	return b.ents.DeleteRecord(ctx, cp, form, id)
+}
+
+// BatchCreateRecords implements sdk.Host.
+func (b *bridge) BatchCreateRecords(ctx context.Context, p *sdk.Principal, form string, data []map[string]any) ([]sdk.Doc, error) {
+	cp, err := writer(p)
+	if err != nil {
+		return nil, err
+	}
+	return b.ents.BatchCreate(ctx, cp, form, data)
+}
+
+// BatchGetRecords implements sdk.Host.
+func (b *bridge) BatchGetRecords(ctx context.Context, p *sdk.Principal, form string, ids []string) ([]sdk.Doc, error) {
+	cp, err := reader(p)
+	if err != nil {
+		return nil, err
+	}
+	return b.ents.BatchGet(ctx, cp, form, ids)
+}
+
+// VerifyClient implements sdk.Host.
+func (b *bridge) VerifyClient(ctx context.Context, clientID, secret string) (*sdk.Principal, error) {
+	p, err := b.ident.VerifyClient(ctx, clientID, secret)
+	if err != nil {
+		return nil, err
+	}
+	return ToSDKPrincipal(p), nil
+}
+
+// IssueToken implements sdk.Host: the token is of p's client, in p's
+// tenant, acting as userID (else p's user, else the client itself).
+func (b *bridge) IssueToken(ctx context.Context, p *sdk.Principal, userID string, scopes []string) (*sdk.Token, error) {
+	cp := FromSDKPrincipal(p)
+	if cp == nil || cp.Tenant == "" {
+		return nil, errs.New(errs.Unauthorized, "no authenticated tenant").WithReason("no_principal")
+	}
+	if cp.ClientID == "" {
+		return nil, errs.New(errs.Forbidden, "the principal has no client to issue a token for").WithTarget("clientId")
+	}
+	if userID == "" {
+		userID = cp.UserID
+	}
+	resp, err := b.ident.IssueFor(ctx, cp.ClientID, cp.Tenant, userID, scopes)
+	if err != nil {
+		return nil, err
+	}
+	return toSDKToken(resp), nil
+}
+
+// RefreshToken implements sdk.Host.
+func (b *bridge) RefreshToken(ctx context.Context, clientID, refreshToken string) (*sdk.Token, error) {
+	resp, err := b.ident.RefreshFor(ctx, clientID, refreshToken)
+	if err != nil {
+		return nil, err
+	}
+	return toSDKToken(resp), nil
+}
+
+// RevokeToken implements sdk.Host.
+func (b *bridge) RevokeToken(ctx context.Context, p *sdk.Principal, token string) error {
+	cp := FromSDKPrincipal(p)
+	if cp == nil || cp.Tenant == "" {
+		return errs.New(errs.Unauthorized, "no authenticated tenant").WithReason("no_principal")
+	}
+	return b.ident.RevokeFor(ctx, cp.Tenant, token)
+}
+
+// ResolveToken implements sdk.Host.
+func (b *bridge) ResolveToken(ctx context.Context, token string) (*sdk.Principal, error) {
+	p, err := b.ident.Authenticate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return ToSDKPrincipal(p), nil
+}
+
+// FindUsers implements sdk.Host.
+func (b *bridge) FindUsers(ctx context.Context, p *sdk.Principal, q sdk.Query, count bool) (sdk.Page, error) {
+	return b.directory(ctx, p, "user", q, count)
+}
+
+// FindDepartments implements sdk.Host.
+func (b *bridge) FindDepartments(ctx context.Context, p *sdk.Principal, q sdk.Query, count bool) (sdk.Page, error) {
+	return b.directory(ctx, p, "department", q, count)
+}
+
+// FindRoles implements sdk.Host.
+func (b *bridge) FindRoles(ctx context.Context, p *sdk.Principal, q sdk.Query, count bool) (sdk.Page, error) {
+	return b.directory(ctx, p, "role", q, count)
+}
+
+func (b *bridge) directory(ctx context.Context, p *sdk.Principal, kind string, q query.Query, count bool) (sdk.Page, error) {
+	cp, err := reader(p)
+	if err != nil {
+		return sdk.Page{}, err
+	}
+	items, total, err := b.ents.FindKind(ctx, cp, kind, q, count)
+	if err != nil {
+		return sdk.Page{}, err
+	}
+	return sdk.Page{Items: items, Total: total}, nil
+}
+
+func toSDKToken(r *identity.TokenResponse) *sdk.Token {
+	return &sdk.Token{AccessToken: r.AccessToken, RefreshToken: r.RefreshToken, TokenType: r.TokenType,
+		ExpiresIn: r.ExpiresIn, Scope: r.Scope}
+}
+
+func toSDKForm(f *schema.Form) sdk.Form {
+	return sdk.Form{ID: f.ID, Key: f.Key, Name: f.Name, AppID: f.AppID, UsingWorkflow: f.UsingWorkflow,
+		Fields: toSDKFields(f.Fields)}
+}
+
+func toSDKFields(defs []schema.FieldDef) []sdk.Field {
+	if defs == nil {
+		return nil
+	}
+	out := make([]sdk.Field, len(defs))
+	for i, d := range defs {
+		var opts []sdk.Option
+		for _, o := range d.Props.Options {
+			opts = append(opts, sdk.Option{Value: o.Value, Label: o.Label})
+		}
+		out[i] = sdk.Field{Field: d.Field, Type: string(d.Type), Title: d.Title, Required: d.Required,
+			Props: sdk.FieldProps{Options: opts, Format: d.Props.Format}, Columns: toSDKFields(d.Columns), Hidden: d.Hidden}
+	}
+	return out
+}
+
+var _ Core = (*bridge)(nil)
