@@ -8,6 +8,9 @@ type Tenant struct {
 	ID string `yaml:"id"`
 	// Name is the display name. Default: the id.
 	Name string `yaml:"name"`
+	// RateLimit is the default rate of this tenant's clients that set none
+	// ("<n>-<S|M|H|D>"). Default: "" (limits.defaultRate).
+	RateLimit string `yaml:"rateLimit"`
 	// Clients are the OAuth clients of this tenant. Default: none.
 	Clients []Client `yaml:"clients"`
 	// Roles are the roles users refer to by code. Default: none.
@@ -48,6 +51,10 @@ type Client struct {
 	// RateLimit overrides limits.defaultRate for this client ("5-S").
 	// Default: "" (limits.defaultRate).
 	RateLimit string `yaml:"rateLimit"`
+	// ConnectorRates override the client's rate on one connector, keyed by
+	// connector id (e.g. {h3yun: "2-S"}); each has its own budget.
+	// Default: none.
+	ConnectorRates map[string]string `yaml:"connectorRates"`
 	// ServiceUser is the userName a client_credentials token acts as;
 	// required with that grant. Default: "".
 	ServiceUser string `yaml:"serviceUser"`

@@ -384,6 +384,16 @@ func (c *Config) validateTenants(v *collector) {
 					v.add(k+".rateLimit", "%v", err)
 				}
 			}
+			for _, conn := range sortedKeys(cl.ConnectorRates) {
+				if _, err := ParseRate(cl.ConnectorRates[conn]); err != nil {
+					v.add(k+".connectorRates."+conn, "%v", err)
+				}
+			}
+		}
+		if t.RateLimit != "" {
+			if _, err := ParseRate(t.RateLimit); err != nil {
+				v.add(tk+".rateLimit", "%v", err)
+			}
 		}
 
 		apps := map[string]int{}

@@ -123,17 +123,24 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 
-	clientRates := map[string]string{}
+	clientRates, tenantRates := map[string]string{}, map[string]string{}
 	for _, t := range cfg.Tenants {
+		if t.RateLimit != "" {
+			tenantRates[t.ID] = t.RateLimit
+		}
 		for _, c := range t.Clients {
 			if c.RateLimit != "" {
 				clientRates[c.ID] = c.RateLimit
+			}
+			for conn, r := range c.ConnectorRates {
+				clientRates[c.ID+"@"+conn] = r
 			}
 		}
 	}
 	lim, err := limits.New(lstore, limits.Config{
 		DefaultRate:           cfg.Limits.DefaultRate,
 		ClientRates:           clientRates,
+		TenantRates:           tenantRates,
 		TokenEndpointRate:     cfg.Limits.TokenEndpointRate,
 		TokenEndpointIPRate:   cfg.Limits.TokenEndpointIPRate,
 		FailOpen:              cfg.Limits.FailOpen,

@@ -1,0 +1,15 @@
+// Package builtin compiles the built-in connectors into the eimshub binary:
+// each is a blank import of a connector package whose init calls
+// sdk.Register. The hub launches a built-in connector as
+// `eimshub connector ID` (or calls it in-process with isolation: inproc);
+// cmd/eimshub imports this package for its side effects.
+//
+// To add a connector, add its blank import here, e.g.
+//
+//	_ "github.com/eimshub/eimshub/connectors/h3yun"
+//
+// The H3Yun connector (connectors/h3yun) is being written; its import goes
+// here once the package registers itself as "h3yun". The SDK's example
+// connector (plugins/sdk/example) is deliberately not built in: it is a
+// reference and a test plugin, not a dialect.
+package builtin
