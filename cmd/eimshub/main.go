@@ -2,12 +2,13 @@
 //
 //	eimshub serve [--config FILE]        start the hub
 //	eimshub config check FILE            validate a config file (file:line errors)
+//	eimshub connector ID                 serve a built-in connector (plugin mode)
+//	eimshub plugin new NAME              scaffold a connector module
 //	eimshub version                      print the version
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,6 +30,9 @@ const usage = `eimshub — the EIMS integration hub
 Usage:
   eimshub serve [--config FILE]     start the hub (default config: $EIMSHUB_CONFIG or config/eimshub.example.yaml)
   eimshub config check FILE         validate a config file
+  eimshub connector ID              serve the built-in connector ID as a plugin process (the hub runs this)
+  eimshub plugin new NAME [--repo DIR] [--dir DIR]
+                                    scaffold a new connector module
   eimshub version                   print the version
 `
 
@@ -71,6 +75,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		fmt.Fprintf(stdout, "%s: OK\n", args[2])
 		return 0
+	case "connector":
+		return runConnectorCmd(args[1:], stderr)
+	case "plugin":
+		return runPluginCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "eimshub", version)
 		return 0
@@ -93,5 +101,3 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
-var errUsage = errors.New("usage")

@@ -151,7 +151,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	}
 
 	ents := entity.New(h.store, entity.Options{Logger: h.log})
-	h.app = httpapi.New(httpapi.Deps{
+	deps := httpapi.Deps{
 		Logger: h.log,
 		Options: httpapi.Options{
 			BodyLimit:       int(cfg.Server.BodyLimit),
@@ -163,6 +163,17 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		Identity: h.ident,
 		Entities: ents,
 		Limits:   lim,
+	}
+	h.app = httpapi.New(deps)
+	auth := bearerPrincipal(h.ident)
+	closeConnectors, err := startConnectors(ctx, cfg, h.app, ents, h.ident, h.store, auth, &deps, adminOnly(auth), h.log)
+	if err != nil {
+		return nil, fmt.Errorf("connectors: %w", err)
+	}
+	h.closers = append(h.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.Std())
+		defer cancel()
+		return closeConnectors(ctx)
 	})
 	return h, nil
 }

@@ -1,0 +1,299 @@
+package main
+
+// Connector commands and wiring (issue 4):
+//
+//	eimshub connector ID            serve built-in connector ID as a plugin (the hub runs this)
+//	eimshub plugin new NAME [--repo DIR] [--dir DIR]
+//	                                scaffold a connector module in ./NAME
+//
+// and startConnectors, which launches cfg.Connectors, mounts their routes and
+// serves GET /admin/connectors.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/eimshub/eimshub/config"
+	_ "github.com/eimshub/eimshub/connectors/builtin" // registers the built-in connectors
+	"github.com/eimshub/eimshub/core/entity"
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/httpapi"
+	"github.com/eimshub/eimshub/core/identity"
+	"github.com/eimshub/eimshub/core/limits"
+	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/plugins/host"
+	"github.com/eimshub/eimshub/plugins/scaffold"
+	"github.com/eimshub/eimshub/plugins/sdk"
+)
+
+// hubModule is the hub's Go module path; `plugin new` looks for its go.mod.
+const hubModule = "github.com/eimshub/eimshub"
+
+// runConnectorCmd runs `eimshub connector ID` (args: what follows
+// "connector"): it serves the registered built-in connector ID over
+// go-plugin until the hub stops it. Run by hand it prints go-plugin's hint.
+func runConnectorCmd(args []string, stderr io.Writer) int {
+	if len(args) != 1 || args[0] == "" || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintf(stderr, "usage: eimshub connector ID   (built in: %s)\n", strings.Join(sdk.Registered(), ", "))
+		return 2
+	}
+	if err := sdk.ServeBuiltin(args[0]); err != nil {
+		fmt.Fprintln(stderr, "eimshub connector:", err)
+		return 1
+	}
+	return 0
+}
+
+// runPluginCmd runs `eimshub plugin SUBCOMMAND` (args: what follows "plugin").
+func runPluginCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "new" {
+		fmt.Fprint(stderr, "usage: eimshub plugin new NAME [--repo DIR] [--dir DIR]\n")
+		return 2
+	}
+	return runPluginNew(args[1:], stdout, stderr)
+}
+
+// runPluginNew runs `eimshub plugin new NAME` (args: what follows "new";
+// flags may come before or after NAME). It writes a connector module into
+// --dir (default ./NAME) that builds offline against the hub checkout
+// --repo (default: the current directory or the nearest parent whose go.mod
+// is the hub's module).
+func runPluginNew(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("plugin new", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	repo := fs.String("repo", "", "the hub checkout the module builds against (default: the current directory or a parent holding the hub's go.mod)")
+	dir := fs.String("dir", "", "where to write the module (default ./NAME)")
+	var names []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		names = append(names, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(names) != 1 {
+		fmt.Fprint(stderr, "usage: eimshub plugin new NAME [--repo DIR] [--dir DIR]\n")
+		return 2
+	}
+	name := names[0]
+	root := *repo
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			fmt.Fprintln(stderr, "eimshub plugin new:", err)
+			return 1
+		}
+		if root = findHubRoot(wd); root == "" {
+			fmt.Fprintf(stderr, "eimshub plugin new: %s is not inside an EIMS Hub checkout (module %s); pass --repo DIR\n", wd, hubModule)
+			return 1
+		}
+	}
+	root, err := filepath.Abs(root)
+	if err != nil {
+		fmt.Fprintln(stderr, "eimshub plugin new:", err)
+		return 1
+	}
+	out := *dir
+	if out == "" {
+		out = name
+	}
+	if err := scaffold.Generate(out, name, root); err != nil {
+		fmt.Fprintln(stderr, "eimshub plugin new:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, `connector %[1]s written to %[2]s (builds against %[3]s)
+
+  cd %[2]s
+  export GOFLAGS=-mod=mod GOPROXY=off
+  go test ./... && go build -o eimshub-%[1]s . && sha256sum eimshub-%[1]s
+
+then enable it in the hub's YAML:
+
+  connectors:
+    %[1]s: { enabled: true, command: ./eimshub-%[1]s, sha256: "<hex>", mount: /%[1]s }
+`, name, out, root)
+	return 0
+}
+
+// findHubRoot returns dir or its nearest parent whose go.mod declares the
+// hub's module, or "".
+func findHubRoot(dir string) string {
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && isHubGoMod(b) {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+func isHubGoMod(b []byte) bool {
+	for line := range bytes.Lines(b) {
+		if f := strings.Fields(string(line)); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == hubModule {
+			return true
+		}
+	}
+	return false
+}
+
+// connectorConfigs maps the YAML's connectors (sorted by id, so start-up and
+// /admin/connectors are in a stable order) to the plugin manager's configs.
+// A connector's `config:` node is handed to it as JSON.
+func connectorConfigs(cfg *config.Config) ([]host.Config, error) {
+	ids := make([]string, 0, len(cfg.Connectors))
+	for id := range cfg.Connectors {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]host.Config, 0, len(ids))
+	for _, id := range ids {
+		cn := cfg.Connectors[id]
+		raw, err := nodeJSON(&cn.Config)
+		if err != nil {
+			return nil, fmt.Errorf("connectors.%s.config: %w", id, err)
+		}
+		iso := host.Process
+		if cn.Isolation == config.IsolationInproc {
+			iso = host.InProc
+		}
+		out = append(out, host.Config{ID: id, Enabled: cn.Enabled, Command: cn.Command, SHA256: strings.ToLower(cn.SHA256),
+			Mount: cn.Mount, Isolation: iso, Config: raw})
+	}
+	return out, nil
+}
+
+// nodeJSON encodes a YAML node as JSON (nil for an absent or null node).
+func nodeJSON(n *yaml.Node) (json.RawMessage, error) {
+	if n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return nil, nil
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// startConnectors launches cfg.Connectors over the real core (host.NewBridge),
+// mounts their routes on app and serves GET /admin/connectors (requireAdmin
+// decides who may see it). Bearer routes are authenticated by authenticate,
+// then rate-limited with deps.Limits before the plugin hop, per client and
+// connector (limits.Key.Connector: a client's `<client>@<connector>` rate
+// applies); deps nil or without Limits means no limit. A connector that
+// fails to start is logged and reported at /admin/connectors; it does not
+// stop the hub. The returned closer drains in-flight connector requests
+// until its ctx ends, then stops the plugins; call it after the HTTP server
+// has stopped.
+func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, ents *entity.Service, ident *identity.Service,
+	st store.Store, authenticate func(*fiber.Ctx) (*principal.Principal, error), deps *httpapi.Deps,
+	requireAdmin func(*fiber.Ctx) error, log *slog.Logger) (closer func(context.Context) error, err error) {
+	cfgs, err := connectorConfigs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := host.New(cfgs, host.NewBridge(ents, ident, st), host.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	m.Start(ctx)
+	var limit fiber.Handler
+	if deps != nil && deps.Limits != nil {
+		limit = httpapi.RateLimit(deps, connectorKey(m.Status()))
+	}
+	m.Mount(app, authenticate, limit)
+	app.Get("/admin/connectors", host.AdminHandler(m, requireAdmin))
+	if ids := cfg.ConnectorIDs(); len(ids) > 0 {
+		log.Info("connectors configured", "enabled", strings.Join(ids, ","))
+	}
+	return m.Close, nil
+}
+
+// connectorKey returns the limiter key of a connector request: the
+// principal's tenant and client (bearer routes; others are not counted
+// here) and the connector that owns the matched route.
+func connectorKey(status []host.ConnectorStatus) func(*fiber.Ctx) (limits.Key, bool) {
+	byRoute, byPath := map[string]string{}, map[string]string{}
+	for _, s := range status {
+		for _, r := range s.Routes { // "METHOD /mount/path"
+			byRoute[r] = s.ID
+			if _, path, ok := strings.Cut(r, " "); ok {
+				byPath[path] = s.ID
+			}
+		}
+	}
+	return func(c *fiber.Ctx) (limits.Key, bool) {
+		p, ok := principal.From(c.UserContext())
+		if !ok || (p.ClientID == "" && p.Tenant == "") {
+			return limits.Key{}, false
+		}
+		path := c.Route().Path
+		id, ok := byRoute[c.Method()+" "+path]
+		if !ok {
+			id = byPath[path] // HEAD of a GET route
+		}
+		return limits.Key{Kind: limits.API, Tenant: p.Tenant, Client: p.ClientID, Connector: id}, true
+	}
+}
+
+// bearerPrincipal authenticates `Authorization: Bearer` with the identity
+// service, as the native API's bearer middleware does (same RFC 6750
+// challenge; a cache/store outage stays Unavailable). Scopes are checked per
+// Host API call by the bridge, not per HTTP method: a dialect's POST may be
+// a read.
+func bearerPrincipal(ident *identity.Service) func(*fiber.Ctx) (*principal.Principal, error) {
+	return func(c *fiber.Ctx) (*principal.Principal, error) {
+		scheme, tok, _ := strings.Cut(strings.TrimSpace(c.Get(fiber.HeaderAuthorization)), " ")
+		tok = strings.TrimSpace(tok)
+		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="eims", error="invalid_token"`)
+			return nil, errs.New(errs.Unauthorized, "a bearer access token is required")
+		}
+		p, err := ident.Authenticate(c.UserContext(), tok)
+		if err != nil {
+			if errs.CodeOf(err) == errs.Unauthorized {
+				c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="eims", error="invalid_token"`)
+				return nil, errs.Wrap(errs.Unauthorized, err, "the access token is invalid, expired or revoked")
+			}
+			return nil, err
+		}
+		return p, nil
+	}
+}
+
+// adminOnly admits callers whose bearer token carries the admin role:
+// 401 without a valid token, 403 for other users.
+func adminOnly(authenticate func(*fiber.Ctx) (*principal.Principal, error)) func(*fiber.Ctx) error {
+	return func(c *fiber.Ctx) error {
+		p, err := authenticate(c)
+		if err != nil {
+			return err
+		}
+		if !p.IsAdmin() {
+			return errs.New(errs.Forbidden, "the admin role is required")
+		}
+		return nil
+	}
+}

@@ -1,0 +1,305 @@
+package httpapi
+
+import (
+	"context"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/files"
+	"github.com/eimshub/eimshub/core/principal"
+)
+
+// Files is what the file routes need (implemented by *files.Service).
+type Files interface {
+	Upload(ctx context.Context, p *principal.Principal, req files.UploadRequest) ([]map[string]any, error)
+	Open(ctx context.Context, p *principal.Principal, id string) (*files.File, error)
+	OpenPublic(ctx context.Context, id, name string) (*files.File, error)
+	MaxUpload() int64
+}
+
+var _ Files = (*files.Service)(nil)
+
+// bindFileRoutes binds §3 under r (the /api/v1 group, behind bearer auth):
+// POST /upload (alias /Upload/Upload) and GET /files/{id}.
+func bindFileRoutes(r fiber.Router, f Files) {
+	r.Post("/upload", uploadHandler(f))
+	r.Post("/upload/upload", uploadHandler(f))
+	r.Get("/files/:id", func(c *fiber.Ctx) error {
+		if f == nil {
+			return errs.Unavailablef("file storage is not configured")
+		}
+		p, ok := principal.From(c.UserContext())
+		if !ok {
+			return errs.New(errs.Unauthorized, "a bearer access token is required")
+		}
+		file, err := f.Open(c.UserContext(), p, fileParam(c, "id"))
+		if err != nil {
+			return err
+		}
+		return serveFile(c, file)
+	})
+}
+
+// bindPublicFileRoutes binds GET /files/{id}/{fileName} under r WITHOUT
+// authentication (public files only, §3.2). Mount it outside the bearer group.
+func bindPublicFileRoutes(r fiber.Router, f Files) {
+	r.Get("/files/:id/:name", func(c *fiber.Ctx) error {
+		if f == nil {
+			return errs.Unavailablef("file storage is not configured")
+		}
+		file, err := f.OpenPublic(c.UserContext(), fileParam(c, "id"), fileParam(c, "name"))
+		if err != nil {
+			return err
+		}
+		return serveFile(c, file)
+	})
+}
+
+func fileParam(c *fiber.Ctx, name string) string {
+	v := c.Params(name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
+func uploadHandler(f Files) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if f == nil {
+			return errs.Unavailablef("file storage is not configured")
+		}
+		p, ok := principal.From(c.UserContext())
+		if !ok {
+			return errs.New(errs.Unauthorized, "a bearer access token is required")
+		}
+		mt, _, err := mime.ParseMediaType(string(c.Request().Header.ContentType()))
+		if err != nil || mt != fiber.MIMEMultipartForm {
+			return errs.New(errs.UnsupportedMedia, "the upload must be multipart/form-data")
+		}
+		form, err := c.MultipartForm()
+		if err != nil {
+			return errs.Wrap(errs.Invalid, err, "the multipart body is malformed")
+		}
+		defer func() { _ = form.RemoveAll() }()
+		req := files.UploadRequest{Folder: firstValue(form.Value, "folder")}
+		if v := firstValue(form.Value, "isPublic"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errs.Invalidf("isPublic must be true or false").WithTarget("isPublic")
+			}
+			req.IsPublic = b
+		}
+		// Every file part counts, whatever its name (§3.1), in a stable order.
+		names := make([]string, 0, len(form.File))
+		for k := range form.File {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			for _, fh := range form.File[k] {
+				if fh.Size > f.MaxUpload() {
+					return errs.Newf(errs.TooLarge, "file %q exceeds the upload limit of %d bytes", fh.Filename, f.MaxUpload()).WithTarget("file")
+				}
+				rd, err := fh.Open()
+				if err != nil {
+					return errs.Wrap(errs.Invalid, err, "reading the uploaded file failed")
+				}
+				defer rd.Close()
+				req.Files = append(req.Files, files.Upload{FileName: rawFileName(fh), Content: rd, Size: fh.Size})
+			}
+		}
+		out, err := f.Upload(c.UserContext(), p, req)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"value": out})
+	}
+}
+
+// rawFileName is the part's filename as sent: mime/multipart reduces it to
+// its base name, which would hide a traversal attempt the caller must be
+// told about (400), so the Content-Disposition header is read again.
+func rawFileName(fh *multipart.FileHeader) string {
+	if _, params, err := mime.ParseMediaType(fh.Header.Get("Content-Disposition")); err == nil {
+		if n, ok := params["filename"]; ok {
+			return n
+		}
+	}
+	return fh.Filename
+}
+
+// firstValue returns the first value of a form field, matched case-insensitively.
+func firstValue(values map[string][]string, key string) string {
+	for k, v := range values {
+		if strings.EqualFold(k, key) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// serveFile streams a file with Content-Type, Content-Length,
+// Content-Disposition (filename*=UTF-8”…), ETag/If-None-Match and a single
+// Range (§3.2).
+func serveFile(c *fiber.Ctx, f *files.File) error {
+	obj := f.Content
+	closeObj := true
+	defer func() {
+		if closeObj {
+			_ = obj.Close()
+		}
+	}()
+	c.Set(fiber.HeaderContentType, f.ContentType)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderAcceptRanges, "bytes")
+	if f.ETag != "" {
+		c.Set(fiber.HeaderETag, f.ETag)
+	}
+	if !f.ModTime.IsZero() {
+		c.Set(fiber.HeaderLastModified, f.ModTime.Format(http.TimeFormat))
+	}
+	if f.Public {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	}
+	disp := "inline"
+	if files.IsActive(f.ContentType) || isTrue(c.Query("download")) {
+		disp = "attachment"
+	}
+	c.Set(fiber.HeaderContentDisposition, contentDisposition(disp, f.Name))
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && f.ETag != "" && etagMatch(inm, f.ETag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	start, length, status := int64(0), f.Size, fiber.StatusOK
+	if rg := c.Get(fiber.HeaderRange); rg != "" && ifRangeOK(c.Get(fiber.HeaderIfRange), f.ETag) {
+		s, n, ok, satisfiable := parseRange(rg, f.Size)
+		if !satisfiable {
+			c.Set(fiber.HeaderContentRange, "bytes */"+strconv.FormatInt(f.Size, 10))
+			c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+			c.Response().Header.Del(fiber.HeaderContentDisposition)
+			return c.SendStatus(fiber.StatusRequestedRangeNotSatisfiable)
+		}
+		if ok {
+			start, length, status = s, n, fiber.StatusPartialContent
+			c.Set(fiber.HeaderContentRange, "bytes "+strconv.FormatInt(s, 10)+"-"+strconv.FormatInt(s+n-1, 10)+"/"+strconv.FormatInt(f.Size, 10))
+		}
+	}
+	if start > 0 {
+		if _, err := obj.Seek(start, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	c.Status(status)
+	if c.Method() == fiber.MethodHead {
+		c.Response().Header.SetContentLength(int(length))
+		c.Response().SkipBody = true
+		return nil
+	}
+	closeObj = false // the response stream closes it
+	c.Response().SetBodyStream(readCloser{io.LimitReader(obj, length), obj}, int(length))
+	return nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+func isTrue(s string) bool { return s == "1" || strings.EqualFold(s, "true") }
+
+// etagMatch implements If-None-Match (weak comparison, "*" matches).
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
+}
+
+// ifRangeOK: a Range is honoured without If-Range, or when If-Range is the
+// current ETag.
+func ifRangeOK(ifRange, etag string) bool { return ifRange == "" || ifRange == etag }
+
+// parseRange parses a single "bytes=a-b", "bytes=a-" or "bytes=-n" range.
+// ok=false with satisfiable=true means "ignore the header, send everything"
+// (malformed or multi-range); satisfiable=false means 416.
+func parseRange(h string, size int64) (start, length int64, ok, satisfiable bool) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, 0, false, true
+	}
+	a, b, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return 0, 0, false, true
+	}
+	if a == "" { // suffix
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n < 0 {
+			return 0, 0, false, true
+		}
+		if n == 0 || size == 0 {
+			return 0, 0, false, false
+		}
+		n = min(n, size)
+		return size - n, n, true, true
+	}
+	s, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || s < 0 {
+		return 0, 0, false, true
+	}
+	if s >= size {
+		return 0, 0, false, false
+	}
+	end := size - 1
+	if b != "" {
+		e, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || e < s {
+			return 0, 0, false, true
+		}
+		end = min(e, size-1)
+	}
+	return s, end - s + 1, true, true
+}
+
+// contentDisposition renders `<disp>; filename="<ascii>"; filename*=UTF-8”<pct>` (RFC 6266, 8187).
+func contentDisposition(disp, name string) string {
+	if name == "" {
+		return disp
+	}
+	var ascii strings.Builder
+	for _, r := range name {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' || r == ';' {
+			ascii.WriteByte('_')
+		} else {
+			ascii.WriteRune(r)
+		}
+	}
+	return disp + `; filename="` + ascii.String() + `"; filename*=UTF-8''` + rfc8187(name)
+}
+
+// rfc8187 percent-encodes everything but attr-char.
+func rfc8187(s string) string {
+	const attr = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attr, c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			b.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(c)|0x100, 16)[1:]))
+		}
+	}
+	return b.String()
+}
