@@ -217,6 +217,12 @@ type Connector struct {
 	// dies) or "inproc" (direct calls: faster, no isolation).
 	// Default: "process".
 	Isolation string `yaml:"isolation"`
+	// Timeout bounds one request through the connector (the caller gets the
+	// connector's error envelope after it). Default: 30s.
+	Timeout Duration `yaml:"timeout"`
+	// MaxInFlight bounds the connector's concurrent requests; more wait for
+	// a slot until Timeout. Default: 64.
+	MaxInFlight int `yaml:"maxInFlight"`
 	// Config is the connector's own configuration, decoded by the connector
 	// (environment variables already expanded). Default: empty.
 	Config yaml.Node `yaml:"config"`

@@ -224,6 +224,12 @@ func (c *Config) validateConnectors(v *collector) {
 		if cn.Mount != "" && !prefixRE.MatchString(cn.Mount) {
 			v.add(key+".mount", "invalid mount %q (want e.g. /h3: a leading slash, no trailing slash)", cn.Mount)
 		}
+		if cn.Timeout < 0 {
+			v.add(key+".timeout", "must not be negative")
+		}
+		if cn.MaxInFlight < 0 {
+			v.add(key+".maxInFlight", "must not be negative")
+		}
 	}
 }
 
