@@ -217,6 +217,11 @@ type Connector struct {
 	// dies) or "inproc" (direct calls: faster, no isolation).
 	// Default: "process".
 	Isolation string `yaml:"isolation"`
+	// ClientHeader names the request header that carries the calling
+	// client's id on routes the connector authenticates itself (H3Yun:
+	// "EngineCode"); the rate limiter keys those requests by it, before the
+	// plugin hop. Default: "" (such routes are not limited per client).
+	ClientHeader string `yaml:"clientHeader"`
 	// Timeout bounds one request through the connector (the caller gets the
 	// connector's error envelope after it). Default: 30s.
 	Timeout Duration `yaml:"timeout"`

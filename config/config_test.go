@@ -259,6 +259,7 @@ func TestExampleFile(t *testing.T) {
 	wantClients := []Client{
 		{ID: "demo-client", Secret: "demo-secret", Name: "Demo client", Grants: allGrants, Scopes: scopes, ServiceUser: "admin"},
 		{ID: "demo-limited", Secret: "demo-limited-secret", Name: "Demo client (5 requests/s)", Grants: allGrants, Scopes: scopes, ServiceUser: "admin", RateLimit: "5-S"},
+		{ID: "demo-engine", Secret: "demo-engine-secret", Name: "H3Yun engine", Grants: []string{"client_credentials"}, Scopes: []string{"api.readwrite"}, ServiceUser: "admin", RateLimit: "20-S"},
 	}
 	if !reflect.DeepEqual(demo.Clients, wantClients) {
 		t.Errorf("demo clients =\n%+v\nwant\n%+v", demo.Clients, wantClients)

@@ -221,7 +221,7 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, en
 	m.Start(ctx)
 	var limit fiber.Handler
 	if deps != nil && deps.Limits != nil {
-		limit = httpapi.RateLimit(deps, connectorKey(m.Status()))
+		limit = httpapi.RateLimit(deps, connectorKey(m.Status(), clientHeaders(cfg)))
 	}
 	m.Mount(app, authenticate, limit)
 	app.Get("/admin/connectors", host.AdminHandler(m, requireAdmin))
@@ -234,7 +234,25 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, en
 // connectorKey returns the limiter key of a connector request: the
 // principal's tenant and client (bearer routes; others are not counted
 // here) and the connector that owns the matched route.
-func connectorKey(status []host.ConnectorStatus) func(*fiber.Ctx) (limits.Key, bool) {
+// clientHeaders maps connector id → the request header that names the calling
+// client on routes the connector authenticates itself (connectors.ID.clientHeader).
+func clientHeaders(cfg *config.Config) map[string]string {
+	out := map[string]string{}
+	for id, cn := range cfg.Connectors {
+		if cn.ClientHeader != "" {
+			out[id] = cn.ClientHeader
+		}
+	}
+	return out
+}
+
+// connectorKey keys the limiter for connector routes: by the bearer
+// principal's client when the host authenticated the request, else — on
+// routes the connector authenticates itself (e.g. H3Yun's EngineCode and
+// EngineSecret headers) — by the client id in the connector's configured
+// clientHeader, so each engine gets its client's own budget before the
+// plugin hop.
+func connectorKey(status []host.ConnectorStatus, headers map[string]string) func(*fiber.Ctx) (limits.Key, bool) {
 	byRoute, byPath := map[string]string{}, map[string]string{}
 	for _, s := range status {
 		for _, r := range s.Routes { // "METHOD /mount/path"
@@ -245,14 +263,22 @@ func connectorKey(status []host.ConnectorStatus) func(*fiber.Ctx) (limits.Key, b
 		}
 	}
 	return func(c *fiber.Ctx) (limits.Key, bool) {
-		p, ok := principal.From(c.UserContext())
-		if !ok || (p.ClientID == "" && p.Tenant == "") {
-			return limits.Key{}, false
-		}
 		path := c.Route().Path
 		id, ok := byRoute[c.Method()+" "+path]
 		if !ok {
 			id = byPath[path] // HEAD of a GET route
+		}
+		p, ok := principal.From(c.UserContext())
+		if !ok || (p.ClientID == "" && p.Tenant == "") {
+			h := headers[id]
+			if h == "" {
+				return limits.Key{}, false
+			}
+			client := strings.TrimSpace(c.Get(h))
+			if client == "" || len(client) > 128 {
+				return limits.Key{}, false
+			}
+			return limits.Key{Kind: limits.API, Client: client, Connector: id}, true
 		}
 		return limits.Key{Kind: limits.API, Tenant: p.Tenant, Client: p.ClientID, Connector: id}, true
 	}

@@ -138,14 +138,15 @@ func TestHubRunsAnExternalConnector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := string(example) + fmt.Sprintf(`
+	// Add the external plugin under the example's own connectors: section.
+	cfg := strings.Replace(string(example), "\nconnectors:\n", fmt.Sprintf(`
 connectors:
   example:
     command: %s
     sha256: %s
     mount: /ex
     config: {greeting: hi}
-`, plugin, fileSHA256(t, plugin))
+`, plugin, fileSHA256(t, plugin)), 1)
 	path := filepath.Join(dir, "hub.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -162,10 +163,15 @@ connectors:
 	r := h.do("GET", "/admin/connectors", admin, "", nil)
 	mustStatus(t, "admin/connectors", r, http.StatusOK)
 	conns, _ := r.json(t)["connectors"].([]any)
-	if len(conns) != 1 {
+	var c map[string]any
+	for _, x := range conns {
+		if m, _ := x.(map[string]any); m["id"] == "example" {
+			c = m
+		}
+	}
+	if c == nil {
 		t.Fatalf("connectors = %s", r.body)
 	}
-	c := conns[0].(map[string]any)
 	if c["id"] != "example" || c["state"] != "running" || c["version"] != "1.0.0" || c["pid"].(float64) <= 0 {
 		t.Errorf("connector status = %v", c)
 	}

@@ -8,8 +8,11 @@
 //
 //	_ "github.com/eimshub/eimshub/connectors/h3yun"
 //
-// The H3Yun connector (connectors/h3yun) is being written; its import goes
-// here once the package registers itself as "h3yun". The SDK's example
+// The SDK's example
 // connector (plugins/sdk/example) is deliberately not built in: it is a
 // reference and a test plugin, not a dialect.
 package builtin
+
+import (
+	_ "github.com/eimshub/eimshub/connectors/h3yun" // H3Yun (氚云) OpenApi
+)

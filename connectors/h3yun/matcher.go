@@ -591,8 +591,17 @@ func text(fn sdk.StrFn, negate bool) func(*term, []sdk.Value) (sdk.Expr, error) 
 // null builds ops 18 and 19.
 func null(isNull bool) func(*term, []sdk.Value) (sdk.Expr, error) {
 	return func(t *term, _ []sdk.Value) (sdk.Expr, error) {
-		if t.kind == kStatus { // every record has a Status
+		switch t.kind {
+		case kStatus: // every record has a Status
 			return sdk.Const{Value: !isNull}, nil
+		case kMulti:
+			// An array field is compared element-wise (the host rejects a
+			// Null on the array itself): "null" is "has no element".
+			var has sdk.Expr = sdk.AnyRow{Array: t.root, Pred: sdk.Const{Value: true}}
+			if isNull {
+				return sdk.Not{X: has}, nil
+			}
+			return has, nil
 		}
 		return sdk.Null{Path: t.root, IsNull: isNull}, nil
 	}
@@ -605,6 +614,8 @@ func none(negate bool) func(*term, []sdk.Value) (sdk.Expr, error) {
 		switch t.kind {
 		case kStatus:
 			e = sdk.Const{Value: false}
+		case kMulti:
+			e = sdk.Not{X: sdk.AnyRow{Array: t.root, Pred: sdk.Const{Value: true}}}
 		case kString:
 			e = sdk.Or{Items: []sdk.Expr{e, sdk.Cmp{Path: t.path, Op: sdk.Eq, Value: ""}}}
 		}
@@ -616,8 +627,11 @@ func none(negate bool) func(*term, []sdk.Value) (sdk.Expr, error) {
 }
 
 func not(e sdk.Expr) sdk.Expr {
-	if c, ok := e.(sdk.Const); ok {
-		return sdk.Const{Value: !c.Value}
+	switch x := e.(type) {
+	case sdk.Const:
+		return sdk.Const{Value: !x.Value}
+	case sdk.Not:
+		return x.X
 	}
 	return sdk.Not{X: e}
 }

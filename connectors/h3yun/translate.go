@@ -479,19 +479,31 @@ func optionValue(f *sdk.Field, s string) string {
 	return s
 }
 
-// optionText is the H3Yun text of a stored option {value, label}.
-func optionText(v any) (string, bool) {
+// optionText is the H3Yun text of a stored option of f: its label, else
+// the label of the option with its value, else the value itself.
+func optionText(f *sdk.Field, v any) (string, bool) {
+	var value string
 	switch x := v.(type) {
 	case string:
-		return x, true
+		value = x
 	case map[string]any:
 		if l, ok := x["label"].(string); ok && l != "" {
 			return l, true
 		}
 		s, ok := x["value"].(string)
-		return s, ok
+		if !ok {
+			return "", false
+		}
+		value = s
+	default:
+		return "", false
 	}
-	return "", false
+	for _, o := range f.Props.Options {
+		if o.Value == value && o.Label != "" {
+			return o.Label, true
+		}
+	}
+	return value, true
 }
 
 // toFloat converts a JSON/Go number or a numeric string to a finite float64.
@@ -644,23 +656,25 @@ func (c *converter) toBizObject(rec sdk.Doc, dir *directory) map[string]any {
 	createdBy, createdName := operator(rec["createBy"])
 	modifiedBy, modifiedName := operator(rec["updateBy"])
 	flow, _ := int64Of(rec["flowStatus"])
+	// No record property holds the instance id yet (see workflowStarter);
+	// "wfInstanceId" is the name the native wftodo entity uses.
 	wfID, _ := rec["wfInstanceId"].(string)
 	out := map[string]any{
-		fObjectID:          id,
-		fName:              title,
-		fSeqNo:             "",
-		fCreatedBy:         createdBy,
-		fOwnerID:           createdBy,
-		fOwnerDeptID:       "",
-		fCreatedTime:       c.date(rec["createTime"]),
-		fModifiedBy:        modifiedBy,
-		fModifiedTime:      c.date(rec["updateTime"]),
-		fWorkflowInstID:    wfID,
-		fStatus:            statusOf(flow, c.form.UsingWorkflow),
-		"CreatedByObject":  companion(createdBy, createdName),
-		"OwnerIdObject":    companion(createdBy, createdName),
+		fObjectID:           id,
+		fName:               title,
+		fSeqNo:              "",
+		fCreatedBy:          createdBy,
+		fOwnerID:            createdBy,
+		fOwnerDeptID:        "",
+		fCreatedTime:        c.date(rec["createTime"]),
+		fModifiedBy:         modifiedBy,
+		fModifiedTime:       c.date(rec["updateTime"]),
+		fWorkflowInstID:     wfID,
+		fStatus:             statusOf(flow, c.form.UsingWorkflow),
+		"CreatedByObject":   companion(createdBy, createdName),
+		"OwnerIdObject":     companion(createdBy, createdName),
 		"OwnerDeptIdObject": nil,
-		"ModifiedByObject": companion(modifiedBy, modifiedName),
+		"ModifiedByObject":  companion(modifiedBy, modifiedName),
 	}
 	if dir != nil {
 		if dept := dir.userDept[createdBy]; dept != "" {
@@ -699,12 +713,12 @@ func (c *converter) toH3(f *sdk.Field, v any, parentID string) any {
 	case tTimestamp:
 		return c.date(v)
 	case tRadio, tSelect:
-		if s, ok := optionText(v); ok {
+		if s, ok := optionText(f, v); ok {
 			return s
 		}
 		return nil
 	case tCheckbox, tSelect2:
-		return joinList(v, optionText)
+		return joinList(v, func(e any) (string, bool) { return optionText(f, e) })
 	case tEmployee1, tDepartment1:
 		if s, ok := refID(v); ok {
 			return s

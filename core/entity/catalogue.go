@@ -172,6 +172,11 @@ var kinds = buildKinds([]*Kind{
 	{Name: collRole, Coll: collRole, Writable: true, Deletable: true, AdminOnly: true,
 		Props: []Prop{in("code", TString), in("name", TString), in("description", TString),
 			in("roleGroupId", TString), in("sortValue", TInt)}},
+	// Workflow and dataflow definitions (§5.2; content validated in flows.go).
+	{Name: collWfDefinition, Aliases: []string{"workflowdefinition"}, Coll: collWfDefinition, Writable: true, Deletable: true, AdminOnly: true,
+		Props: definitionProps},
+	{Name: collDfDefinition, Aliases: []string{"dataflowdefinition"}, Coll: collDfDefinition, Writable: true, Deletable: true, AdminOnly: true,
+		Props: definitionProps},
 	// Read-only listings (their writers come later).
 	{Name: "wftodo", Aliases: []string{"task"}, Coll: "wftodo",
 		Props: []Prop{out("wfInstanceId", TString), out("approveNodeId", TString), out("approveNodeName", TString),
@@ -207,6 +212,10 @@ var kinds = buildKinds([]*Kind{
 		Props: []Prop{out("channel", TString), out("to", TString), out("subject", TString),
 			out("body", TString), out("status", TString)}},
 })
+
+// definitionProps are the wfdefinition/dfdefinition properties (§6.2).
+var definitionProps = []Prop{in("appId", TString), in("sourceId", TString), in("name", TString), in("version", TInt),
+	in("flowType", TString), in("content", TObject), in("key", TString)}
 
 // reservedNames are route segments under /api/v1 that belong to other
 // families (or to entities still to come); a form key may not take them.

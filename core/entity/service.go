@@ -318,6 +318,7 @@ func (s *Service) List(ctx context.Context, p *principal.Principal, entity strin
 	if err != nil {
 		return nil, err
 	}
+	pr.filter = query.AndOf(pr.filter, todoScope(p, pr.t.kind, pr.filter))
 	res := &ListResult{Value: []map[string]any{}}
 	if pr.count {
 		n, err := s.st.Count(ctx, pr.t.kind.Coll, tenant, pr.filter)
@@ -349,7 +350,7 @@ func (s *Service) Count(ctx context.Context, p *principal.Principal, entity stri
 	if err != nil {
 		return 0, err
 	}
-	return s.st.Count(ctx, pr.t.kind.Coll, tenant, pr.filter)
+	return s.st.Count(ctx, pr.t.kind.Coll, tenant, query.AndOf(pr.filter, todoScope(p, pr.t.kind, pr.filter)))
 }
 
 // getDoc loads one entity of the tenant through target t (a form-key entity
@@ -450,7 +451,7 @@ func (s *Service) Query(ctx context.Context, p *principal.Principal, entity, for
 		sort = defaultSort
 	}
 	docs, err := s.st.Find(ctx, t.kind.Coll, tenant, query.Query{
-		Filter: query.AndOf(dq.Filter, scopeFilter(t.kind, form, "")),
+		Filter: query.AndOf(dq.Filter, scopeFilter(t.kind, form, ""), todoScope(p, t.kind, dq.Filter)),
 		Sort:   sort, Limit: min(max(dq.Take, 0), query.MaxTop), Offset: max(dq.Skip, 0)})
 	if err != nil {
 		return nil, err
@@ -490,7 +491,7 @@ func (s *Service) CountQuery(ctx context.Context, p *principal.Principal, entity
 			return 0, err
 		}
 	}
-	return s.st.Count(ctx, t.kind.Coll, tenant, query.AndOf(filter, scopeFilter(t.kind, form, "")))
+	return s.st.Count(ctx, t.kind.Coll, tenant, query.AndOf(filter, scopeFilter(t.kind, form, ""), todoScope(p, t.kind, filter)))
 }
 
 // parseIfMatch reads If-Match: "<updateTime>" (W/ and quotes optional;

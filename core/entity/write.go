@@ -250,6 +250,16 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 				return errs.Conflictf("department %q has sub-departments", id)
 			}
 		}
+		if t.kind.IsRecord() {
+			if err := s.cancelWorkflow(ctx, tenant, id); err != nil {
+				return err
+			}
+		}
+		if t.kind.Coll == collFile {
+			if err := s.deleteFileIndex(ctx, p, old); err != nil {
+				return err
+			}
+		}
 		return s.st.Delete(ctx, t.kind.Coll, tenant, id)
 	})
 }
@@ -288,6 +298,8 @@ func (s *Service) complete(ctx context.Context, tenant string, t *target, in *in
 		return nil, s.unique(ctx, tenant, collRole, "code", doc, false)
 	case collApp:
 		return nil, required(doc, "name")
+	case collWfDefinition, collDfDefinition:
+		return nil, completeDefinition(t.kind, doc)
 	}
 	return nil, nil
 }

@@ -732,26 +732,26 @@ func (e *Engine) holds(ctx context.Context, tenant string, form *schema.Form, re
 // recordProps resolves a record's own properties in `when` conditions.
 var recordProps = query.ResolverFunc(func(segs []string) (query.Field, error) {
 	name := strings.Join(segs, "/")
-	key := strings.ToLower(name)
-	fields := map[string]query.Field{
-		"id":             {Path: query.Path{"id"}, Type: query.String},
-		"formid":         {Path: query.Path{"formId"}, Type: query.String},
-		"appid":          {Path: query.Path{"appId"}, Type: query.String},
-		"datatitle":      {Path: query.Path{"dataTitle"}, Type: query.String},
-		"createtime":     {Path: query.Path{"createTime"}, Type: query.Time},
-		"updatetime":     {Path: query.Path{"updateTime"}, Type: query.Time},
-		"createby/id":    {Path: query.Path{"createBy", "id"}, Type: query.String},
-		"createby/value": {Path: query.Path{"createBy", "value"}, Type: query.String},
-		"flowstatus": {Path: query.Path{"flowStatus"}, Type: query.Enum, Enum: map[string]int64{"none": 0,
-			"draft": 1, "approving": 2, "approved": 3, "rejected": 4, "suspended": 5, "discarded": 6}},
-	}
-	f, ok := fields[key]
+	f, ok := recordFields[strings.ToLower(name)]
 	if !ok {
 		return query.Field{}, errs.Invalidf("unknown property %s", name).WithTarget(name)
 	}
 	f.Name = name
 	return f, nil
 })
+
+var recordFields = map[string]query.Field{
+	"id":             {Path: query.Path{"id"}, Type: query.String},
+	"formid":         {Path: query.Path{"formId"}, Type: query.String},
+	"appid":          {Path: query.Path{"appId"}, Type: query.String},
+	"datatitle":      {Path: query.Path{"dataTitle"}, Type: query.String},
+	"createtime":     {Path: query.Path{"createTime"}, Type: query.Time},
+	"updatetime":     {Path: query.Path{"updateTime"}, Type: query.Time},
+	"createby/id":    {Path: query.Path{"createBy", "id"}, Type: query.String},
+	"createby/value": {Path: query.Path{"createBy", "value"}, Type: query.String},
+	"flowstatus": {Path: query.Path{"flowStatus"}, Type: query.Enum, Enum: map[string]int64{"none": 0,
+		"draft": 1, "approving": 2, "approved": 3, "rejected": 4, "suspended": 5, "discarded": 6}},
+}
 
 // assignees resolves a node's assignees to user ids (active users, in
 // definition order, without duplicates).

@@ -1,0 +1,584 @@
+// Package h3yun is the H3Yun (氚云) OpenApi connector: an unmodified H3Yun
+// client changes its base URL and its EngineCode/EngineSecret and keeps
+// working against the hub (spec h3yun.md). It is written only against
+// plugins/sdk and registers itself as the built-in connector "h3yun".
+//
+// Mapping (spec §10): EngineCode/EngineSecret are a hub client's id and
+// secret (Host.VerifyClient); SchemaCode is a form key; a BizObject is a
+// record; ObjectId is the hub record id; OwnerId and CreatedBy are the
+// record's creator (createBy); Status is derived from flowStatus.
+package h3yun
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/eimshub/eimshub/plugins/sdk"
+)
+
+// ID is the connector's id (the YAML key under connectors:).
+const ID = "h3yun"
+
+// Version is the connector's version.
+const Version = "0.1.0"
+
+// Route paths (spec §1). The hub's router matches them case-insensitively
+// and with an optional trailing slash.
+const (
+	pathInvoke   = "/OpenApi/Invoke"
+	pathUpload   = "/OpenApi/UploadAttachment"
+	pathDownload = "/Api/DownloadBizObjectFile"
+)
+
+// The six reserved ActionNames (spec §2).
+const (
+	actionLoad        = "LoadBizObject"
+	actionLoadMany    = "LoadBizObjects"
+	actionCreate      = "CreateBizObject"
+	actionCreateMany  = "CreateBizObjects"
+	actionUpdate      = "UpdateBizObject"
+	actionRemove      = "RemoveBizObject"
+	defaultMaxBatch   = 500
+	defaultTimeZoneID = "Asia/Shanghai"
+)
+
+func init() { sdk.Register(Info()) }
+
+// Info describes the connector.
+func Info() sdk.Info {
+	return sdk.Info{
+		ID:          ID,
+		Version:     Version,
+		Description: "H3Yun (氚云) OpenApi: /OpenApi/Invoke with EngineCode/EngineSecret",
+		Routes: []sdk.Route{
+			{Method: http.MethodPost, Path: pathInvoke, Auth: sdk.AuthCustom},
+			{Method: http.MethodPost, Path: pathUpload, Auth: sdk.AuthCustom},
+			{Method: http.MethodPost, Path: pathDownload, Auth: sdk.AuthCustom},
+		},
+		ErrorEnvelope: errorEnvelope(),
+		New:           New,
+	}
+}
+
+// settings is the connector's configuration (the YAML config: block).
+type settings struct {
+	// TimeZone is the IANA zone in which dates are read and written.
+	// Default: "Asia/Shanghai" (a fixed UTC+08:00 zone when the system has
+	// no zone database).
+	TimeZone string `json:"timeZone"`
+	// MaxBatch caps the records of one CreateBizObjects. Default: 500.
+	MaxBatch int `json:"maxBatch"`
+
+	loc *time.Location
+}
+
+// Connector is the H3Yun connector. Its only state is its configuration.
+type Connector struct {
+	cfg atomic.Pointer[settings]
+}
+
+// New returns a connector with the default configuration.
+func New() sdk.Connector {
+	c := &Connector{}
+	c.cfg.Store(&settings{TimeZone: defaultTimeZoneID, MaxBatch: defaultMaxBatch, loc: defaultLocation})
+	return c
+}
+
+// Info implements sdk.Connector.
+func (*Connector) Info() sdk.Info { return Info() }
+
+// Configure implements sdk.Configurer: {"timeZone": "Asia/Shanghai", "maxBatch": 500}.
+func (c *Connector) Configure(raw []byte) error {
+	s := settings{TimeZone: defaultTimeZoneID, MaxBatch: defaultMaxBatch}
+	if len(raw) > 0 && string(raw) != "null" {
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&s); err != nil {
+			return sdk.Errorf(sdk.Invalid, "h3yun config: %v", err)
+		}
+	}
+	if s.MaxBatch < 1 {
+		return sdk.Errorf(sdk.Invalid, "h3yun config: maxBatch must be at least 1")
+	}
+	s.loc = defaultLocation
+	if s.TimeZone != defaultTimeZoneID {
+		loc, err := time.LoadLocation(s.TimeZone)
+		if err != nil {
+			return sdk.Errorf(sdk.Invalid, "h3yun config: timeZone %q: %v", s.TimeZone, err)
+		}
+		s.loc = loc
+	}
+	c.cfg.Store(&s)
+	return nil
+}
+
+// Handle implements sdk.Connector.
+func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Response, error) {
+	switch strings.ToLower(strings.TrimRight(req.Route, "/")) {
+	case strings.ToLower(pathInvoke):
+		return c.invoke(ctx, req, host)
+	case strings.ToLower(pathUpload):
+		if _, err := authenticate(ctx, req, host); err != nil {
+			return nil, err
+		}
+		// TODO(files): the Host API has no file calls yet; upload attachments
+		// through the native POST /api/v1/upload meanwhile.
+		return nil, fail(reasonUnsupported, "UploadAttachment（附件上传）")
+	case strings.ToLower(pathDownload):
+		if _, err := authenticate(ctx, req, host); err != nil {
+			return errorResponse(err, req.RequestID), nil
+		}
+		// TODO(files): as for upload. Download failures are non-2xx (§4.9).
+		return errorResponse(fail(reasonUnsupported, "DownloadBizObjectFile（附件下载）"), req.RequestID), nil
+	}
+	return nil, fail(reasonAction, req.Path)
+}
+
+// authenticate verifies the EngineCode/EngineSecret headers (§1) as a hub
+// client's credentials and returns the principal the engine acts as.
+func authenticate(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Principal, error) {
+	code := strings.TrimSpace(req.Headers.Get("EngineCode"))
+	secret := strings.TrimSpace(req.Headers.Get("EngineSecret"))
+	if code == "" || secret == "" {
+		return nil, sdk.Errorf(sdk.Unauthorized, "missing EngineCode or EngineSecret header")
+	}
+	return host.VerifyClient(ctx, code, secret)
+}
+
+// invokeRequest is an /OpenApi/Invoke body (§3). Fields that arrive in
+// several shapes stay raw.
+type invokeRequest struct {
+	ActionName     string
+	SchemaCode     string
+	BizObjectId    string //nolint:revive // the wire name
+	BizObject      json.RawMessage
+	BizObjectArray json.RawMessage
+	IsSubmit       json.RawMessage
+	Filter         json.RawMessage
+	Controller     string
+	AppCode        string
+}
+
+// envelope is H3Yun's response body; the key order is the real service's (§1.1).
+type envelope struct {
+	Successful   bool    `json:"Successful"`
+	ErrorMessage *string `json:"ErrorMessage"`
+	Logined      bool    `json:"Logined"`
+	ReturnData   any     `json:"ReturnData"`
+	DataType     int     `json:"DataType"`
+}
+
+func success(data any) (*sdk.Response, error) {
+	resp, err := sdk.JSON(http.StatusOK, envelope{Successful: true, ReturnData: data})
+	if err == nil {
+		resp.Headers.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	return resp, err
+}
+
+// call is one Invoke request in progress.
+type call struct {
+	host sdk.Host
+	p    *sdk.Principal
+	in   invokeRequest
+	cfg  *settings
+	log  *slog.Logger
+}
+
+func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Response, error) {
+	p, err := authenticate(ctx, req, host)
+	if err != nil {
+		return nil, err
+	}
+	k := &call{host: host, p: p, cfg: c.cfg.Load(),
+		log: slog.Default().With("connector", ID, "request_id", req.RequestID, "client", p.ClientID)}
+	if err := decodeJSON(req.Body, &k.in); err != nil {
+		return nil, fail(reasonFormat, "请求内容不是合法的 JSON 对象")
+	}
+	k.in.ActionName = strings.TrimSpace(k.in.ActionName)
+	k.in.SchemaCode = strings.TrimSpace(k.in.SchemaCode)
+	k.in.BizObjectId = strings.TrimSpace(k.in.BizObjectId)
+	switch k.in.ActionName {
+	case "":
+		return nil, fail(reasonMissing, "ActionName")
+	case actionLoad:
+		return k.load(ctx)
+	case actionLoadMany:
+		return k.loadMany(ctx)
+	case actionCreate:
+		return k.create(ctx)
+	case actionCreateMany:
+		return k.createMany(ctx)
+	case actionUpdate:
+		return k.update(ctx)
+	case actionRemove:
+		return k.remove(ctx)
+	}
+	// Custom controllers (§4.7) would run a dataflow; the Host API has no
+	// dataflow call yet, so every other name is an unknown action, as the
+	// real service answers a name no controller handles.
+	return nil, fail(reasonAction, k.in.ActionName)
+}
+
+// form loads SchemaCode's form and a converter for it.
+func (k *call) form(ctx context.Context) (*converter, error) {
+	if k.in.SchemaCode == "" {
+		return nil, fail(reasonMissing, "SchemaCode")
+	}
+	f, err := k.host.GetForm(ctx, k.p, k.in.SchemaCode)
+	if err != nil {
+		return nil, fromHost(err, fail(reasonSchema, ""))
+	}
+	return &converter{form: f, loc: k.cfg.loc, log: k.log}, nil
+}
+
+func (k *call) requireID() error {
+	if k.in.BizObjectId == "" {
+		return fail(reasonMissing, "BizObjectId")
+	}
+	return nil
+}
+
+func (k *call) notFound() *sdk.Error { return fail(reasonRecord, k.in.BizObjectId) }
+
+// load serves LoadBizObject (§4.1), on a form or on a child table (§4.1 notes).
+func (k *call) load(ctx context.Context) (*sdk.Response, error) {
+	if k.in.SchemaCode == "" {
+		return nil, fail(reasonMissing, "SchemaCode")
+	}
+	if err := k.requireID(); err != nil {
+		return nil, err
+	}
+	cv, err := k.form(ctx)
+	if err != nil && sdk.AsError(err).Reason == reasonSchema {
+		return k.loadChildRow(ctx, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec, err := k.host.GetRecord(ctx, k.p, cv.form.Key, k.in.BizObjectId)
+	if err != nil {
+		return nil, fromHost(err, k.notFound())
+	}
+	dir, err := k.directory(ctx, []sdk.Doc{rec})
+	if err != nil {
+		return nil, err
+	}
+	return success(map[string]any{"BizObject": cv.toBizObject(rec, dir)})
+}
+
+// loadChildRow serves LoadBizObject with a child table's code as
+// SchemaCode: the row with ObjectId BizObjectId, with its ParentObjectId.
+// schemaErr is returned when no form has such a child table.
+func (k *call) loadChildRow(ctx context.Context, schemaErr error) (*sdk.Response, error) {
+	forms, err := k.host.ListForms(ctx, k.p)
+	if err != nil {
+		return nil, fromHost(err, nil)
+	}
+	for i := range forms {
+		for j := range forms[i].Fields {
+			col := &forms[i].Fields[j]
+			if col.Type != tTableForm || col.Field != k.in.SchemaCode {
+				continue
+			}
+			cv := &converter{form: &forms[i], loc: k.cfg.loc, log: k.log}
+			q := sdk.Query{Limit: 1, Filter: sdk.AnyRow{Array: sdk.Path{"data", col.Field},
+				Pred: sdk.Cmp{Path: sdk.Path{"id"}, Op: sdk.Eq, Value: k.in.BizObjectId}}}
+			page, err := k.host.FindRecords(ctx, k.p, forms[i].Key, q, false)
+			if err != nil {
+				return nil, fromHost(err, nil)
+			}
+			for _, rec := range page.Items {
+				parent, _ := rec["id"].(string)
+				data, _ := rec["data"].(map[string]any)
+				rows, _ := data[col.Field].([]any)
+				for _, r := range rows {
+					if row, ok := r.(map[string]any); ok && row["id"] == k.in.BizObjectId {
+						return success(map[string]any{"BizObject": cv.rowOut(col, row, parent)})
+					}
+				}
+			}
+			return nil, k.notFound()
+		}
+	}
+	return nil, schemaErr
+}
+
+// loadMany serves LoadBizObjects (§4.2).
+func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
+	cv, err := k.form(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := decodeFilter(k.in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	q, err := cv.query(f)
+	if err != nil {
+		return nil, err
+	}
+	page, err := k.host.FindRecords(ctx, k.p, cv.form.Key, q, f.requireCount)
+	if err != nil {
+		return nil, fromHost(err, nil)
+	}
+	var dir *directory
+	if wantsOwnerDept(f.returnItems) {
+		if dir, err = k.directory(ctx, page.Items); err != nil {
+			return nil, err
+		}
+	}
+	rows := make([]any, len(page.Items))
+	for i, rec := range page.Items {
+		rows[i] = project(cv.toBizObject(rec, dir), f.returnItems)
+	}
+	out := map[string]any{"BizObjectArray": rows}
+	if f.requireCount {
+		out["TotalCount"] = page.Total
+	}
+	return success(out)
+}
+
+// directory resolves the records' owners to their departments: one
+// FindUsers and one FindDepartments call, whatever the number of records.
+func (k *call) directory(ctx context.Context, recs []sdk.Doc) (*directory, error) {
+	d := &directory{userDept: map[string]string{}, deptName: map[string]string{}}
+	var ids []sdk.Value
+	for _, r := range recs {
+		if id, _ := operator(r["createBy"]); id != "" && !containsValue(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return d, nil
+	}
+	users, err := k.host.FindUsers(ctx, k.p, sdk.Query{Filter: sdk.In{Path: sdk.Path{"id"}, Values: ids}, Limit: len(ids)}, false)
+	if err != nil {
+		return nil, fromHost(err, nil)
+	}
+	var depts []sdk.Value
+	for _, u := range users.Items {
+		uid, _ := u["id"].(string)
+		dept, _ := u["departmentId"].(string)
+		if uid == "" || dept == "" {
+			continue
+		}
+		d.userDept[uid] = dept
+		if !containsValue(depts, dept) {
+			depts = append(depts, dept)
+		}
+	}
+	if len(depts) == 0 {
+		return d, nil
+	}
+	page, err := k.host.FindDepartments(ctx, k.p, sdk.Query{Filter: sdk.In{Path: sdk.Path{"id"}, Values: depts}, Limit: len(depts)}, false)
+	if err != nil {
+		return nil, fromHost(err, nil)
+	}
+	for _, dep := range page.Items {
+		id, _ := dep["id"].(string)
+		d.deptName[id], _ = dep["name"].(string)
+	}
+	return d, nil
+}
+
+func containsValue(vs []sdk.Value, s string) bool {
+	for _, v := range vs {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// actor returns the principal a create acts as: the BizObject's OwnerId
+// (or CreatedBy) when given, else the engine's service user — the tenant
+// administrator (§5.1, §6). The owner must be a user of the tenant.
+func (k *call) actor(ctx context.Context, obj map[string]any) (*sdk.Principal, error) {
+	owner := ownerOf(obj)
+	if owner == "" || owner == k.p.UserID {
+		return k.p, nil
+	}
+	users, err := k.host.FindUsers(ctx, k.p, sdk.Query{Filter: sdk.Cmp{Path: sdk.Path{"id"}, Op: sdk.Eq, Value: owner}, Limit: 1}, false)
+	if err != nil {
+		return nil, fromHost(err, nil)
+	}
+	if len(users.Items) == 0 {
+		return nil, failf(reasonData, "OwnerId: 用户 %s 不存在", owner)
+	}
+	u := users.Items[0]
+	acting := *k.p
+	acting.UserID = owner
+	acting.UserCode, _ = u["code"].(string)
+	acting.DisplayName, _ = u["empName"].(string)
+	acting.Login, _ = u["userName"].(string)
+	return &acting, nil
+}
+
+// ownerOf returns the owner id a BizObject names ("" for none).
+func ownerOf(obj map[string]any) string {
+	for _, key := range []string{fOwnerID, fCreatedBy} {
+		if s, ok := obj[key].(string); ok && strings.TrimSpace(s) != "" {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+// workflowStarter is the Host API call the workflow issue is adding.
+//
+// TODO(workflow): when sdk.Host gains a workflow call, replace this
+// interface with it. Until then no Host implements it, a submitted record
+// of a workflow form stays a draft (flowStatus 1 → Status 0) and
+// WorkflowInstanceId is "". submit=false must start the instance waiting at
+// the start node; submit=true must also complete the start task as p (§6).
+type workflowStarter interface {
+	StartWorkflow(ctx context.Context, p *sdk.Principal, form, recordID string, submit bool) (instanceID string, err error)
+}
+
+// submit applies IsSubmit to a created record (§6) and returns the
+// workflow instance id ("" when none was started).
+//
+// TODO(host-api): a form without workflow has no draft state the Host API
+// can set (CreateRecord stores flowStatus 0, "effective"), so IsSubmit=false
+// on such a form creates an effective record too.
+func (k *call) submit(ctx context.Context, cv *converter, p *sdk.Principal, id string, isSubmit bool) (string, error) {
+	if !cv.form.UsingWorkflow {
+		if !isSubmit {
+			k.log.Warn("h3yun: IsSubmit=false on a form without workflow: the Host API cannot store drafts; the record is effective", "form", cv.form.Key, "id", id)
+		}
+		return "", nil
+	}
+	ws, ok := k.host.(workflowStarter)
+	if !ok {
+		k.log.Warn("h3yun: the Host API cannot start workflows yet; the record stays a draft", "form", cv.form.Key, "id", id, "isSubmit", isSubmit)
+		return "", nil
+	}
+	inst, err := ws.StartWorkflow(ctx, p, cv.form.Key, id, isSubmit)
+	return inst, fromHost(err, nil)
+}
+
+// create serves CreateBizObject (§4.3).
+func (k *call) create(ctx context.Context) (*sdk.Response, error) {
+	cv, err := k.form(ctx)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := decodeBizObject(k.in.BizObject, "BizObject")
+	if err != nil {
+		return nil, err
+	}
+	isSubmit, err := parseBool(k.in.IsSubmit, "IsSubmit", false)
+	if err != nil {
+		return nil, err
+	}
+	data, err := cv.toData(obj, false)
+	if err != nil {
+		return nil, err
+	}
+	p, err := k.actor(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := k.host.CreateRecord(ctx, p, cv.form.Key, data)
+	if err != nil {
+		return nil, fromHost(err, nil)
+	}
+	id, _ := rec["id"].(string)
+	inst, err := k.submit(ctx, cv, p, id, isSubmit)
+	if err != nil {
+		return nil, err
+	}
+	return success(map[string]any{"BizObjectId": id, "WorkflowInstanceId": inst})
+}
+
+// createMany serves CreateBizObjects (§4.4): all records or none.
+func (k *call) createMany(ctx context.Context) (*sdk.Response, error) {
+	cv, err := k.form(ctx)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := decodeBizObjectArray(k.in.BizObjectArray)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) > k.cfg.MaxBatch {
+		return nil, failf(reasonQuery, "BizObjectArray 最多 %d 条", k.cfg.MaxBatch)
+	}
+	isSubmit, err := parseBool(k.in.IsSubmit, "IsSubmit", false)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]map[string]any, len(objs))
+	owner := ownerOf(objs[0])
+	for i, obj := range objs {
+		if ownerOf(obj) != owner {
+			// One batch is one Host call acting as one user.
+			return nil, fail(reasonUnsupported, "同一批 CreateBizObjects 使用不同的 OwnerId")
+		}
+		if data[i], err = cv.toData(obj, false); err != nil {
+			return nil, err
+		}
+	}
+	p, err := k.actor(ctx, objs[0])
+	if err != nil {
+		return nil, err
+	}
+	recs, err := k.host.BatchCreateRecords(ctx, p, cv.form.Key, data)
+	if err != nil {
+		return nil, fromHost(err, nil)
+	}
+	ids := make([]string, len(recs))
+	for i, rec := range recs {
+		ids[i], _ = rec["id"].(string)
+		if _, err := k.submit(ctx, cv, p, ids[i], isSubmit); err != nil {
+			return nil, err
+		}
+	}
+	return success(map[string]any{"BizObjectIdArray": ids})
+}
+
+// update serves UpdateBizObject (§4.5): a partial update; null clears; a
+// child table present replaces the whole table. OwnerId cannot change: the
+// hub's owner is the record's creator.
+func (k *call) update(ctx context.Context) (*sdk.Response, error) {
+	cv, err := k.form(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.requireID(); err != nil {
+		return nil, err
+	}
+	obj, err := decodeBizObject(k.in.BizObject, "BizObject")
+	if err != nil {
+		return nil, err
+	}
+	data, err := cv.toData(obj, true)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := k.host.UpdateRecord(ctx, k.p, cv.form.Key, k.in.BizObjectId, data); err != nil {
+		return nil, fromHost(err, k.notFound())
+	}
+	return success(map[string]any{})
+}
+
+// remove serves RemoveBizObject (§4.6).
+func (k *call) remove(ctx context.Context) (*sdk.Response, error) {
+	cv, err := k.form(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.requireID(); err != nil {
+		return nil, err
+	}
+	if err := k.host.DeleteRecord(ctx, k.p, cv.form.Key, k.in.BizObjectId); err != nil {
+		return nil, fromHost(err, k.notFound())
+	}
+	return success(map[string]any{})
+}

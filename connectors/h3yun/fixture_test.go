@@ -1,0 +1,296 @@
+package h3yun_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/eimshub/eimshub/connectors/h3yun"
+	"github.com/eimshub/eimshub/plugins/sdk"
+	"github.com/eimshub/eimshub/plugins/sdk/sdktest"
+	hclog "github.com/hashicorp/go-hclog"
+	plugin "github.com/hashicorp/go-plugin"
+)
+
+// The test binary doubles as the plugin process (go-plugin's helperProcess
+// pattern, as plugins/host tests do): startPlugin re-executes it with
+// pluginEnv set, and TestMain then serves the connector.
+const pluginEnv = "H3YUN_TEST_PLUGIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(pluginEnv) == "1" {
+		sdk.Serve(h3yun.New)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// The tenant fixture of spec §12.
+const (
+	tenant      = "t-demo"
+	otherTenant = "t-other"
+	engineCode  = "eng0000000000000000000001"
+	secret      = "s3cr3t=="
+	adminID     = "0d6b1f7e-94a1-4c5e-9a57-3f3a7b6c2d10"
+	zhangSan    = "aea4d7a7-d162-4c77-9c44-7bd9cb8316a5"
+	deptSZ      = "18f923a7-5a5e-426d-94ae-a55ad1a4b240"
+	deptHQ      = "5c3e8a51-7d2b-4f0e-8c61-2b9d0e4f7a33"
+	demoForm    = "D000024demo"
+	flowForm    = "D000024flow"
+	childTable  = "D000024Fitems"
+)
+
+// service is the principal the fixture's engine acts as (the tenant admin).
+var service = sdk.Principal{Tenant: tenant, UserID: adminID, UserCode: "E001", DisplayName: "管理员", Login: "admin",
+	Scopes: []string{"api.readwrite"}, Roles: []string{"admin"}}
+
+func demoFields() []sdk.Field {
+	return []sdk.Field{
+		{Field: "F0000001", Type: "input", Title: "文本"},
+		{Field: "F0000002", Type: "number", Title: "数字"},
+		{Field: "F0000003", Type: "timestamp", Title: "日期"},
+		{Field: "F0000005", Type: "fileupload", Title: "附件"},
+		{Field: "F0000006", Type: "select", Title: "级别", Props: sdk.FieldProps{Options: []sdk.Option{{Value: "hi", Label: "高"}, {Value: "lo", Label: "低"}}}},
+		{Field: "F0000007", Type: "employee2", Title: "参与人"},
+		{Field: childTable, Type: "tableform", Title: "明细", Columns: []sdk.Field{{Field: "F0000004", Type: "input", Title: "明细文本"}}},
+	}
+}
+
+// seed fills h with the fixture: forms D000024demo (no workflow) and
+// D000024flow (workflow) in the tenant, the same demo form and engine
+// credentials in another tenant, users and departments.
+func seed(h *sdktest.MemHost) {
+	h.AddForm(tenant, sdk.Form{ID: "form-demo", Key: demoForm, Name: "演示", AppID: "app1", Fields: demoFields()})
+	h.AddForm(tenant, sdk.Form{ID: "form-flow", Key: flowForm, Name: "流程", AppID: "app1", UsingWorkflow: true,
+		Fields: []sdk.Field{{Field: "F0000001", Type: "input", Title: "事由"}}})
+	h.AddForm(otherTenant, sdk.Form{ID: "form-other", Key: demoForm, Name: "其他", Fields: demoFields()})
+	h.AddClient(engineCode, secret, service)
+	h.AddClient("eng-other", "other==", sdk.Principal{Tenant: otherTenant, UserID: "u-other"})
+	h.AddDirectory("user", tenant, sdk.Doc{"id": adminID, "userName": "admin", "code": "E001", "empName": "管理员", "departmentId": deptHQ})
+	h.AddDirectory("user", tenant, sdk.Doc{"id": zhangSan, "userName": "zhangsan", "code": "E002", "empName": "张三", "departmentId": deptSZ})
+	h.AddDirectory("department", tenant, sdk.Doc{"id": deptHQ, "name": "总部", "parentId": ""})
+	h.AddDirectory("department", tenant, sdk.Doc{"id": deptSZ, "name": "深圳公司", "parentId": deptHQ})
+}
+
+func newHost() *sdktest.MemHost {
+	h := sdktest.NewMemHost()
+	seed(h)
+	return h
+}
+
+// ---- a connector running in a real plugin process ----
+
+// switchHost is the Host API served to the plugin process: it forwards to
+// the host of the request in flight, so golden files can give each request
+// its own RecordingHost.
+type switchHost struct {
+	mu sync.Mutex
+	h  sdk.Host
+}
+
+func (s *switchHost) set(h sdk.Host) { s.mu.Lock(); s.h = h; s.mu.Unlock() }
+func (s *switchHost) get() sdk.Host  { s.mu.Lock(); defer s.mu.Unlock(); return s.h }
+
+func (s *switchHost) ListForms(ctx context.Context, p *sdk.Principal) ([]sdk.Form, error) {
+	return s.get().ListForms(ctx, p)
+}
+func (s *switchHost) GetForm(ctx context.Context, p *sdk.Principal, k string) (*sdk.Form, error) {
+	return s.get().GetForm(ctx, p, k)
+}
+func (s *switchHost) GetRecord(ctx context.Context, p *sdk.Principal, f, id string) (sdk.Doc, error) {
+	return s.get().GetRecord(ctx, p, f, id)
+}
+func (s *switchHost) FindRecords(ctx context.Context, p *sdk.Principal, f string, q sdk.Query, c bool) (sdk.Page, error) {
+	return s.get().FindRecords(ctx, p, f, q, c)
+}
+func (s *switchHost) CreateRecord(ctx context.Context, p *sdk.Principal, f string, d map[string]any) (sdk.Doc, error) {
+	return s.get().CreateRecord(ctx, p, f, d)
+}
+func (s *switchHost) UpdateRecord(ctx context.Context, p *sdk.Principal, f, id string, d map[string]any) (sdk.Doc, error) {
+	return s.get().UpdateRecord(ctx, p, f, id, d)
+}
+func (s *switchHost) DeleteRecord(ctx context.Context, p *sdk.Principal, f, id string) error {
+	return s.get().DeleteRecord(ctx, p, f, id)
+}
+func (s *switchHost) BatchCreateRecords(ctx context.Context, p *sdk.Principal, f string, d []map[string]any) ([]sdk.Doc, error) {
+	return s.get().BatchCreateRecords(ctx, p, f, d)
+}
+func (s *switchHost) BatchGetRecords(ctx context.Context, p *sdk.Principal, f string, ids []string) ([]sdk.Doc, error) {
+	return s.get().BatchGetRecords(ctx, p, f, ids)
+}
+func (s *switchHost) VerifyClient(ctx context.Context, id, sec string) (*sdk.Principal, error) {
+	return s.get().VerifyClient(ctx, id, sec)
+}
+func (s *switchHost) IssueToken(ctx context.Context, p *sdk.Principal, u string, sc []string) (*sdk.Token, error) {
+	return s.get().IssueToken(ctx, p, u, sc)
+}
+func (s *switchHost) RefreshToken(ctx context.Context, id, rt string) (*sdk.Token, error) {
+	return s.get().RefreshToken(ctx, id, rt)
+}
+func (s *switchHost) RevokeToken(ctx context.Context, p *sdk.Principal, tok string) error {
+	return s.get().RevokeToken(ctx, p, tok)
+}
+func (s *switchHost) ResolveToken(ctx context.Context, tok string) (*sdk.Principal, error) {
+	return s.get().ResolveToken(ctx, tok)
+}
+func (s *switchHost) FindUsers(ctx context.Context, p *sdk.Principal, q sdk.Query, c bool) (sdk.Page, error) {
+	return s.get().FindUsers(ctx, p, q, c)
+}
+func (s *switchHost) FindDepartments(ctx context.Context, p *sdk.Principal, q sdk.Query, c bool) (sdk.Page, error) {
+	return s.get().FindDepartments(ctx, p, q, c)
+}
+func (s *switchHost) FindRoles(ctx context.Context, p *sdk.Principal, q sdk.Query, c bool) (sdk.Page, error) {
+	return s.get().FindRoles(ctx, p, q, c)
+}
+
+var _ sdk.Host = (*switchHost)(nil)
+
+// pluginConnector is an sdk.Connector whose Handle runs in the plugin
+// process: each call installs the given host behind the broker first.
+type pluginConnector struct {
+	rc *sdk.RemoteConnector
+	sw *switchHost
+	mu sync.Mutex // one request at a time: the switch holds one host
+}
+
+func (*pluginConnector) Info() sdk.Info { return h3yun.Info() }
+
+func (p *pluginConnector) Handle(ctx context.Context, req *sdk.Request, h sdk.Host) (*sdk.Response, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sw.set(h)
+	defer p.sw.set(nil)
+	return p.rc.Handle(ctx, req)
+}
+
+// startPlugin launches the connector as a plugin process (this test binary
+// re-executed) and returns it configured with config.
+func startPlugin(t testing.TB, config []byte) *pluginConnector {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), pluginEnv+"=1")
+	sw := &switchHost{}
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.PluginSets(&sdk.GRPCPlugin{Host: sw}),
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
+	})
+	t.Cleanup(client.Kill)
+	proto, err := client.Client()
+	if err != nil {
+		t.Fatalf("start plugin: %v", err)
+	}
+	raw, err := proto.Dispense(sdk.PluginName)
+	if err != nil {
+		t.Fatalf("dispense: %v", err)
+	}
+	rc := raw.(*sdk.RemoteConnector)
+	info, err := rc.Describe(context.Background())
+	if err != nil {
+		t.Fatalf("describe: %v", err)
+	}
+	if info.ID != h3yun.ID || len(info.Routes) != len(h3yun.Info().Routes) {
+		t.Fatalf("plugin describes itself as %q with %d routes", info.ID, len(info.Routes))
+	}
+	if err := rc.Configure(context.Background(), config); err != nil {
+		t.Fatalf("configure: %v", err)
+	}
+	return &pluginConnector{rc: rc, sw: sw}
+}
+
+// ---- HTTP, as an H3Yun client sees it ----
+
+// serve exposes c over HTTP the way the hub mounts a connector: route
+// matching (case-insensitive, optional trailing slash), the request handed
+// over whole, errors rendered with the connector's ErrorEnvelope.
+func serve(t *testing.T, c sdk.Connector, h sdk.Host) *httptest.Server {
+	t.Helper()
+	info := c.Info()
+	r, err := info.ErrorEnvelope.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		body, _ := io.ReadAll(hr.Body)
+		req := &sdk.Request{Method: hr.Method, Path: hr.URL.Path, Query: hr.URL.Query(), Headers: hr.Header,
+			Body: body, PathParams: map[string]string{}, ClientIP: "127.0.0.1", RequestID: "e2e"}
+		for _, rt := range info.Routes {
+			if rt.Method == hr.Method && strings.EqualFold(strings.TrimRight(hr.URL.Path, "/"), rt.Path) {
+				req.Route = rt.Path
+			}
+		}
+		if req.Route == "" {
+			http.NotFound(w, hr)
+			return
+		}
+		resp, herr := sdk.SafeHandle(hr.Context(), c, req, h)
+		if herr != nil {
+			status, ct, b := r.Render(herr, req.RequestID)
+			resp = &sdk.Response{Status: status, Headers: http.Header{"Content-Type": {ct}}, Body: b}
+		}
+		for k, vs := range resp.Headers {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(resp.Status)
+		_, _ = w.Write(resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// request is one HTTP request of a scenario.
+type request struct {
+	path    string // default /OpenApi/Invoke
+	headers map[string]string
+	body    string
+}
+
+// do posts r to srv with the fixture's credentials (unless r sets headers).
+func do(t *testing.T, srv *httptest.Server, r request) (int, http.Header, []byte) {
+	t.Helper()
+	path := r.path
+	if path == "" {
+		path = "/OpenApi/Invoke"
+	}
+	hr, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.Header.Set("Content-Type", "application/json; charset=utf-8")
+	headers := r.headers
+	if headers == nil {
+		headers = map[string]string{"EngineCode": engineCode, "EngineSecret": secret}
+	}
+	for k, v := range headers {
+		hr.Header.Set(k, v)
+	}
+	resp, err := srv.Client().Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// q quotes s as a JSON string (for BizObject and Filter strings).
+func q(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

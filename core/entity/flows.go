@@ -1,0 +1,103 @@
+package entity
+
+import (
+	"context"
+
+	"github.com/eimshub/eimshub/core/dataflow"
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/files"
+	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/core/workflow"
+)
+
+// Rules of the workflow/dataflow entities (spec §5.2, §6.2): definition
+// content is validated by the engines' own parsers, wftodo lists are scoped
+// to the caller, and deleting a record cancels its running instance (§6.1).
+
+const (
+	collWfDefinition = workflow.CollDefinition
+	collDfDefinition = dataflow.CollDefinition
+	collWfTodo       = workflow.CollTodo
+	collFile         = files.CollFile
+)
+
+// completeDefinition checks a wfdefinition/dfdefinition document: content
+// is required and must parse (§5.2: unknown node types → 400), flowType is
+// fixed by the kind, version defaults to 1.
+func completeDefinition(k *Kind, doc store.Doc) error {
+	flowType, parse := "workflow", func(c any) error { _, err := workflow.ParseDefinition(c); return err }
+	if k.Coll == collDfDefinition {
+		flowType, parse = "dataflow", func(c any) error { _, err := dataflow.ParseDefinition(c); return err }
+	}
+	if ft, _ := doc["flowType"].(string); ft != "" && ft != flowType {
+		return validation("the body failed validation", detail("invalid_value", "flowType", "flowType of %s must be %q", k.Name, flowType))
+	}
+	doc["flowType"] = flowType
+	if err := required(doc, "name"); err != nil {
+		return err
+	}
+	if doc["content"] == nil {
+		return validation("the body failed validation", detail("required", "content", "content is required"))
+	}
+	if err := parse(doc["content"]); err != nil {
+		return err
+	}
+	if v, ok := doc["version"].(int64); !ok || v <= 0 {
+		doc["version"] = int64(1)
+	}
+	return nil
+}
+
+// todoScope restricts wftodo listings to the caller's own tasks; an admin
+// whose filter names employeeId sees the tasks it asks for ("the caller's
+// own by default; admins may filter by assignee").
+func todoScope(p *principal.Principal, k *Kind, filter query.Expr) query.Expr {
+	if k.Coll != collWfTodo {
+		return nil
+	}
+	if p.IsAdmin() {
+		named := false
+		query.Walk(filter, func(e query.Expr) bool {
+			if c, ok := e.(query.Cmp); ok && c.Path.String() == "employeeId" {
+				named = true
+			}
+			if c, ok := e.(query.In); ok && c.Path.String() == "employeeId" {
+				named = true
+			}
+			return !named
+		})
+		if named {
+			return nil
+		}
+	}
+	return query.Cmp{Path: query.Path{"employeeId"}, Op: query.Eq, Value: p.UserID}
+}
+
+// cancelWorkflow cancels a deleted record's running workflow instance in
+// the delete's transaction.
+func (s *Service) cancelWorkflow(ctx context.Context, tenant, recordID string) error {
+	err := workflow.New(s.st, workflow.Options{Logger: s.log, Now: s.now}).CancelForRecord(ctx, tenant, recordID)
+	if err != nil {
+		return errs.Wrap(errs.CodeOf(err), err, "cancelling the record's workflow instance")
+	}
+	return nil
+}
+
+// deleteFileIndex lets only the owner or an admin delete a file's metadata
+// and drops its public index entry in the same transaction. The blob stays
+// on storage (unreachable); files.Service.Delete also removes it.
+func (s *Service) deleteFileIndex(ctx context.Context, p *principal.Principal, old store.Doc) error {
+	by, _ := old["createBy"].(map[string]any)
+	if owner, _ := by["id"].(string); owner != p.UserID && !p.IsAdmin() {
+		return errs.Forbiddenf("only the owner or an admin may delete this file")
+	}
+	if pub, _ := old["isPublic"].(bool); pub {
+		id, _ := old["id"].(string)
+		if err := s.st.Delete(ctx, files.CollPublic, "", id); err != nil && errs.CodeOf(err) != errs.NotFound {
+			return err
+		}
+	}
+	return nil
+}
