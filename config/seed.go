@@ -1,5 +1,7 @@
 package config
 
+import "gopkg.in/yaml.v3"
+
 // Tenant is one seeded tenant (corporation) with everything it owns. Seeding
 // creates what is missing and leaves existing records alone; references
 // between entries use codes, user names and keys, never store ids.
@@ -23,6 +25,29 @@ type Tenant struct {
 	Apps []App `yaml:"apps"`
 	// Forms are the form schemas. Default: none.
 	Forms []Form `yaml:"forms"`
+	// Workflows are workflow definitions (spec eims-native.md §5.2),
+	// created at start-up when their key is missing. Default: none.
+	Workflows []Flow `yaml:"workflows"`
+	// Dataflows are dataflow definitions (§5.2), created at start-up when
+	// their key is missing. Default: none.
+	Dataflows []Flow `yaml:"dataflows"`
+}
+
+// Flow is a workflow or dataflow definition to seed.
+type Flow struct {
+	// Key is the API name clients pass as flowDefinitionId or
+	// dataFlowDefinitionId. Required.
+	Key string `yaml:"key"`
+	// Name is the display name. Default: the key.
+	Name string `yaml:"name"`
+	// Form is the key of the form a workflow runs on (workflows only).
+	// Default: "".
+	Form string `yaml:"form"`
+	// Version is the definition version. Default: 1.
+	Version int64 `yaml:"version"`
+	// Content is the definition in the §5.2 format (nodes, inputs),
+	// validated by the engine at start-up. Required.
+	Content yaml.Node `yaml:"content"`
 }
 
 // Client is an OAuth client (spec §2.2). Client ids are unique across all

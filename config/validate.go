@@ -396,6 +396,35 @@ func (c *Config) validateTenants(v *collector) {
 				}
 			}
 		}
+		formKeys := map[string]bool{}
+		for _, f := range t.Forms {
+			formKeys[strings.ToLower(f.Key)] = true
+		}
+		for _, kf := range []struct {
+			kind  string
+			flows []Flow
+		}{{"workflows", t.Workflows}, {"dataflows", t.Dataflows}} {
+			kind, flows := kf.kind, kf.flows
+			keys := map[string]int{}
+			for i, f := range flows {
+				k := fmt.Sprintf("%s.%s[%d]", tk, kind, i)
+				switch {
+				case f.Key == "":
+					v.add(k+".key", "required")
+				case dupIn(keys, f.Key, i):
+					v.add(k+".key", "duplicate key %q", f.Key)
+				}
+				if f.Content.Kind == 0 {
+					v.add(k+".content", "required (the §5.2 definition)")
+				}
+				if kind == "workflows" && !formKeys[strings.ToLower(f.Form)] {
+					v.add(k+".form", "unknown form %q (want a key of this tenant's forms)", f.Form)
+				}
+				if kind == "dataflows" && f.Form != "" {
+					v.add(k+".form", "only used by workflows")
+				}
+			}
+		}
 		if t.RateLimit != "" {
 			if _, err := ParseRate(t.RateLimit); err != nil {
 				v.add(tk+".rateLimit", "%v", err)

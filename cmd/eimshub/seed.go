@@ -4,16 +4,20 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/eimshub/eimshub/config"
+	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/core/workflow"
+	"gopkg.in/yaml.v3"
 )
 
 // seedID is the stable id of a seeded entity: the same YAML entry gets the
@@ -167,27 +171,67 @@ func (s *seeder) tenant(ctx context.Context, t *config.Tenant) error {
 		}
 	}
 	for _, f := range t.Forms {
-		items := make([]any, 0, len(f.Fields))
-		for _, fd := range f.Fields {
-			items = append(items, fieldDoc(fd))
-		}
-		content := map[string]any{"items": items}
-		if _, err := schema.ParseContent(content); err != nil {
-			return fmt.Errorf("form %s: %w", f.Key, err)
-		}
-		doc := store.Doc{"id": seedID("form", tid, f.Key), "key": f.Key, "name": or(f.Name, f.Key),
-			"appId": seedID("app", tid, f.App), "usingWorkflow": f.UsingWorkflow, "isLedger": false,
-			"content": content}
-		if _, err := s.put(ctx, "form", tid, doc); err != nil {
+		if err := s.form(ctx, tid, f); err != nil {
 			return err
 		}
-		form, err := schema.FormFromDoc(doc)
+	}
+	for _, w := range t.Workflows {
+		content, err := nodeValue(&w.Content)
 		if err != nil {
-			return fmt.Errorf("form %s: %w", f.Key, err)
+			return fmt.Errorf("workflow %s: %w", w.Key, err)
 		}
-		if err := s.st.EnsureIndex(ctx, "formdata", form.IndexPaths()); err != nil {
-			return fmt.Errorf("form %s: index: %w", f.Key, err)
+		if err := workflow.SeedDefinition(ctx, s.st, tid, workflow.DefinitionSeed{Key: w.Key, Name: w.Name,
+			Form: w.Form, Version: w.Version, Content: content}); err != nil {
+			return fmt.Errorf("workflow %s: %w", w.Key, err)
 		}
+	}
+	for _, d := range t.Dataflows {
+		content, err := nodeValue(&d.Content)
+		if err != nil {
+			return fmt.Errorf("dataflow %s: %w", d.Key, err)
+		}
+		if err := dataflow.SeedDefinition(ctx, s.st, tid, dataflow.DefinitionSeed{Key: d.Key, Name: d.Name,
+			Version: d.Version, Content: content}); err != nil {
+			return fmt.Errorf("dataflow %s: %w", d.Key, err)
+		}
+	}
+	return nil
+}
+
+// nodeValue decodes a YAML node into plain JSON-shaped values.
+func nodeValue(n *yaml.Node) (any, error) {
+	raw, err := nodeJSON(n)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (s *seeder) form(ctx context.Context, tid string, f config.Form) error {
+	items := make([]any, 0, len(f.Fields))
+	for _, fd := range f.Fields {
+		items = append(items, fieldDoc(fd))
+	}
+	content := map[string]any{"items": items}
+	if _, err := schema.ParseContent(content); err != nil {
+		return fmt.Errorf("form %s: %w", f.Key, err)
+	}
+	doc := store.Doc{"id": seedID("form", tid, f.Key), "key": f.Key, "name": or(f.Name, f.Key),
+		"appId": seedID("app", tid, f.App), "usingWorkflow": f.UsingWorkflow, "isLedger": false,
+		"content": content}
+	if _, err := s.put(ctx, "form", tid, doc); err != nil {
+		return err
+	}
+	form, err := schema.FormFromDoc(doc)
+	if err != nil {
+		return fmt.Errorf("form %s: %w", f.Key, err)
+	}
+	if err := s.st.EnsureIndex(ctx, "formdata", form.IndexPaths()); err != nil {
+		return fmt.Errorf("form %s: index: %w", f.Key, err)
 	}
 	return nil
 }

@@ -16,17 +16,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eimshub/eimshub/adapters/blob"
+	gridfsblob "github.com/eimshub/eimshub/adapters/blob/gridfs"
 	"github.com/eimshub/eimshub/adapters/memory"
 	"github.com/eimshub/eimshub/adapters/mongo"
 	redisadapter "github.com/eimshub/eimshub/adapters/redis"
 	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/config"
 	"github.com/eimshub/eimshub/core/cache"
+	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/entity"
+	"github.com/eimshub/eimshub/core/files"
 	"github.com/eimshub/eimshub/core/httpapi"
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/limits"
 	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/core/workflow"
 	"github.com/gofiber/fiber/v2"
 	"github.com/ulule/limiter/v3"
 	limitermem "github.com/ulule/limiter/v3/drivers/store/memory"
@@ -151,6 +156,10 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	}
 
 	ents := entity.New(h.store, entity.Options{Logger: h.log})
+	blobs, err := h.openBlobs()
+	if err != nil {
+		return nil, err
+	}
 	deps := httpapi.Deps{
 		Logger: h.log,
 		Options: httpapi.Options{
@@ -158,11 +167,15 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 			Swagger:         cfg.Native.Swagger,
 			PathPrefixes:    cfg.Native.PathPrefixes,
 			ShutdownTimeout: cfg.Server.ShutdownTimeout.Std(),
+			MaxUpload:       int(cfg.Files.MaxUpload),
 		},
 		Ready:    map[string]httpapi.Checker{"store": h.store, "cache": h.ready},
 		Identity: h.ident,
 		Entities: ents,
 		Limits:   lim,
+		Workflow: workflow.New(h.store, workflow.Options{Logger: h.log}),
+		Dataflow: dataflow.New(h.store, dataflow.Options{Logger: h.log}),
+		Files:    files.New(h.store, blobs, files.Options{MaxUpload: int64(cfg.Files.MaxUpload), Logger: h.log}),
 	}
 	h.app = httpapi.New(deps)
 	auth := bearerPrincipal(h.ident)
@@ -208,6 +221,23 @@ func (h *hub) openCache(ctx context.Context) (limiter.Store, error) {
 	h.cache, h.ready = mc, mc
 	return limitermem.NewStoreWithOptions(limiter.StoreOptions{Prefix: "eimshub:limit",
 		CleanUpInterval: limiter.DefaultCleanUpInterval}), nil
+}
+
+// openBlobs picks the file blob store: GridFS in the MongoDB database when
+// MongoDB is the store, else a directory on local disk (files.root).
+func (h *hub) openBlobs() (files.Blob, error) {
+	if ms, ok := h.store.(*mongo.Store); ok {
+		b, err := gridfsblob.New(ms.Database(), "")
+		if err != nil {
+			return nil, fmt.Errorf("gridfs blob store: %w", err)
+		}
+		return b, nil
+	}
+	b, err := blob.NewDisk(h.cfg.Files.Root)
+	if err != nil {
+		return nil, fmt.Errorf("file store %s: %w", h.cfg.Files.Root, err)
+	}
+	return b, nil
 }
 
 func loadSigningKey(cfg *config.Config) (ed25519.PrivateKey, error) {

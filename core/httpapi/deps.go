@@ -26,6 +26,9 @@ type Options struct {
 	BodyLimit int
 	// Swagger serves /swagger and /swagger/v1/swagger.json. Default: true.
 	Swagger bool
+	// MaxUpload is the largest upload request in bytes (/api/v1/upload);
+	// every other body is capped by BodyLimit. Default: 100 MiB.
+	MaxUpload int
 	// PathPrefixes are extra prefixes the API is also served under (e.g. "/jlauth").
 	PathPrefixes []string
 	// ShutdownTimeout bounds the graceful drain. Default: 10s.
@@ -40,4 +43,7 @@ type Deps struct {
 	Identity Identity           // declared in auth.go
 	Entities Entities           // declared in entities.go
 	Limits   Limiter            // declared in ratelimit.go; nil = no rate limiting
+	Workflow Workflow           // declared in workflow.go; nil = its routes answer 503
+	Dataflow Dataflow           // declared in dataflow.go
+	Files    Files              // declared in files.go
 }

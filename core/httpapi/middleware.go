@@ -200,3 +200,19 @@ func requireJSONBody(prefix string, exempt ...string) fiber.Handler {
 		return errs.New(errs.UnsupportedMedia, "the request body must be application/json (UTF-8)")
 	}
 }
+
+// limitBody answers 413 for a body over limit, except on the upload routes
+// (/api/v1/upload and the original's /api/v1/Upload/Upload, under any path
+// prefix), which the files service caps at Options.MaxUpload.
+func limitBody(limit int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Request().Body()) <= limit {
+			return c.Next()
+		}
+		p := strings.TrimSuffix(strings.ToLower(c.Path()), "/")
+		if strings.HasSuffix(p, "/api/v1/upload") || strings.HasSuffix(p, "/api/v1/upload/upload") {
+			return c.Next()
+		}
+		return errs.Newf(errs.TooLarge, "the request body exceeds %d bytes", limit)
+	}
+}

@@ -17,6 +17,7 @@ import (
 // Defaults for Options (spec eims-native.md §1.6).
 const (
 	DefaultBodyLimit       = 10 << 20
+	DefaultMaxUpload       = 100 << 20
 	DefaultShutdownTimeout = 10 * time.Second
 	readTimeout            = 60 * time.Second
 	idleTimeout            = 120 * time.Second
@@ -42,10 +43,16 @@ func New(d Deps) *fiber.App {
 	if d.Options.ShutdownTimeout <= 0 {
 		d.Options.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	if d.Options.MaxUpload <= 0 {
+		d.Options.MaxUpload = DefaultMaxUpload
+	}
+	// Fiber's own cap must admit an upload; limitBody holds every other
+	// request to BodyLimit.
+	readLimit := max(d.Options.BodyLimit, d.Options.MaxUpload+1<<20)
 	dp := &d
 	app := fiber.New(fiber.Config{
 		ErrorHandler:          errorHandler(dp),
-		BodyLimit:             d.Options.BodyLimit,
+		BodyLimit:             readLimit,
 		CaseSensitive:         false,
 		StrictRouting:         false,
 		DisableStartupMessage: true,
@@ -57,7 +64,7 @@ func New(d Deps) *fiber.App {
 
 	// Middleware order: recover (safety net) → request id → observe (logs,
 	// metrics, panic recovery of the routes, error rendering) → routes.
-	app.Use(recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m))
+	app.Use(recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m), limitBody(d.Options.BodyLimit))
 
 	app.Get("/healthz", livenessHandler)
 	app.Get("/readyz", readinessHandler(d.Ready, readyTimeout, d.Logger))
@@ -81,9 +88,13 @@ func bindAPI(r fiber.Router, d *Deps, prefix string, m *httpMetrics) {
 	r.Get("/health", livenessHandler)
 	r.Get("/api/v1/ping", pingHandler) // before the group: anonymous (§1.3)
 	bindAuthRoutes(r, d)
+	bindPublicFileRoutes(r, d.Files) // GET /files/{id}/{fileName}: public files, no token
 	api := r.Group("/api/v1", bearerAuth(d), RateLimitByPrincipal(d), requireJSONBody(prefix+"/api/v1", "/upload"))
 	m.groups[prefix+"/api/v1"] = true
-	bindEntityRoutes(api, d)
+	bindWorkflowRoutes(api, d.Workflow)
+	bindDataflowRoutes(api, d.Dataflow)
+	bindFileRoutes(api, d.Files)
+	bindEntityRoutes(api, d) // last: /:entity would catch the families above
 	if odataBinder != nil {
 		m.groups[prefix+"/odata/v1"] = true
 		odataBinder(r.Group("/odata/v1", bearerAuth(d), RateLimitByPrincipal(d)), d)
