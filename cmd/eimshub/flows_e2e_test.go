@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestWorkflowDataflowFiles walks docs/FLOWS.md against the running hub:
+// bob's 5-day leave goes through alice (his manager) and admin (days > 3),
+// the seeded order_total dataflow runs, and a file round-trips.
+func TestWorkflowDataflowFiles(t *testing.T) {
+	h := startHub(t, t.TempDir(), nil)
+	bob, _ := h.login("demo-client", "demo-secret", "bob", "bob-pass")
+	alice, _ := h.login("demo-client", "demo-secret", "alice", "alice-pass")
+	admin, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
+
+	rec := h.jsonReq("POST", "/api/v1/leave_request", bob, map[string]any{"reason": "family trip", "days": 5})
+	mustStatus(t, "create leave", rec, 200)
+	rid := rec.json(t)["id"].(string)
+	start := h.jsonReq("POST", "/api/v1/workflow/start", bob, map[string]any{"flowDefinitionId": "leave_approval", "businessKey": rid})
+	mustStatus(t, "start", start, 200)
+	wid := start.json(t)["id"].(string)
+	mustStatus(t, "start twice", h.jsonReq("POST", "/api/v1/workflow/start", bob, map[string]any{"flowDefinitionId": "leave_approval", "businessKey": rid}), 409)
+	flowStatus := func() any {
+		return h.jsonReq("GET", "/api/v1/leave_request/"+rid, bob, nil).json(t)["flowStatus"]
+	}
+	if fs := flowStatus(); fs != float64(2) {
+		t.Fatalf("flowStatus after start = %v, want 2", fs)
+	}
+	taskOf := func(tok string) string {
+		r := h.jsonReq("GET", "/api/v1/wftodo?$filter="+url.QueryEscape("dataId eq '"+rid+"'"), tok, nil)
+		mustStatus(t, "wftodo", r, 200)
+		v := r.json(t)["value"].([]any)
+		if len(v) != 1 {
+			t.Fatalf("wftodo: %s", r.body)
+		}
+		return v[0].(map[string]any)["id"].(string)
+	}
+	t1 := taskOf(alice)
+	// bob is not the assignee
+	mustStatus(t, "approve by non-assignee", h.jsonReq("POST", "/api/v1/workflow/approve", bob,
+		map[string]any{"processInstanceId": wid, "taskId": t1, "approvalResult": "agree"}), 403)
+	mustStatus(t, "alice approves", h.jsonReq("POST", "/api/v1/workflow/approve", alice,
+		map[string]any{"processInstanceId": wid, "taskId": t1, "approvalResult": "agree", "approvalComment": "ok"}), 200)
+	mustStatus(t, "alice approves again", h.jsonReq("POST", "/api/v1/workflow/approve", alice,
+		map[string]any{"processInstanceId": wid, "taskId": t1, "approvalResult": "agree"}), 409)
+	t2 := taskOf(admin)
+	fin := h.jsonReq("POST", "/api/v1/workflow/approve", admin,
+		map[string]any{"processInstanceId": wid, "taskId": t2, "approvalResult": "agree"})
+	mustStatus(t, "admin approves", fin, 200)
+	if fin.json(t)["instanceStatus"] != "approved" {
+		t.Errorf("instance: %s", fin.body)
+	}
+	if fs := flowStatus(); fs != float64(3) {
+		t.Errorf("flowStatus after approvals = %v, want 3", fs)
+	}
+	logs := h.jsonReq("GET", "/api/v1/wfapprovallog?$filter="+url.QueryEscape("dataId eq '"+rid+"'"), admin, nil)
+	if n := len(logs.json(t)["value"].([]any)); n != 2 {
+		t.Errorf("approval log entries = %d, want 2: %s", n, logs.body)
+	}
+
+	run := h.jsonReq("POST", "/api/v1/dataflow/run", bob, map[string]any{"dataFlowDefinitionId": "order_total",
+		"inputData": map[string]any{"items": []any{map[string]any{"price": 2.5, "qty": 4}, map[string]any{"price": 1, "qty": 3}}}})
+	mustStatus(t, "dataflow", run, 200)
+	if m := run.json(t); m["status"] != "succeeded" || m["output"].(map[string]any)["total"] != float64(13) {
+		t.Errorf("order_total: %s", run.body)
+	}
+
+	// Upload, download with a token, refuse without one; hostile names → 400.
+	content := []byte("%PDF-1.4 e2e")
+	up := h.upload(bob, "合同.pdf", content, map[string]string{"folder": "contracts"})
+	mustStatus(t, "upload", up, 200)
+	f := up.json(t)["value"].([]any)[0].(map[string]any)
+	fid := f["id"].(string)
+	get := h.do("GET", "/api/v1/files/"+fid, bob, "", nil)
+	mustStatus(t, "download", get, 200)
+	if !bytes.Equal(get.body, content) || get.header.Get("Content-Type") != "application/pdf" {
+		t.Errorf("download: %q %s", get.body, get.header.Get("Content-Type"))
+	}
+	mustStatus(t, "download without token", h.do("GET", "/api/v1/files/"+fid, "", "", nil), 401)
+	carol, _ := h.login("demo2-client", "demo2-secret", "carol", "carol-pass")
+	mustStatus(t, "download from another tenant", h.do("GET", "/api/v1/files/"+fid, carol, "", nil), 404)
+	mustStatus(t, "traversal folder", h.upload(bob, "a.txt", []byte("x"), map[string]string{"folder": "../../etc"}), 400)
+}
+
+// TestH3YunThroughTheHub: the built-in H3Yun connector runs as a real plugin
+// process (the test binary re-executed as `eimshub connector h3yun`); a
+// record created through H3Yun is the record the native API returns, and the
+// other way round.
+func TestH3YunThroughTheHub(t *testing.T) {
+	h := startHub(t, t.TempDir(), nil)
+	admin, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
+	invoke := func(secret string, body map[string]any) map[string]any {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", h.base+"/OpenApi/Invoke", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("EngineCode", "demo-engine")
+		req.Header.Set("EngineSecret", secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("H3Yun answer is not JSON (%d): %s", res.StatusCode, raw)
+		}
+		return m
+	}
+	c := invoke("demo-engine-secret", map[string]any{"ActionName": "CreateBizObject", "SchemaCode": "contract", "IsSubmit": "true",
+		"BizObject": `{"title":"Via H3Yun","party":"ACME","amount":12000}`})
+	if c["Successful"] != true {
+		t.Fatalf("CreateBizObject: %v", c)
+	}
+	id := c["ReturnData"].(map[string]any)["BizObjectId"].(string)
+	native := h.jsonReq("GET", "/api/v1/contract/"+id, admin, nil)
+	mustStatus(t, "native read of an H3Yun record", native, 200)
+	if d := native.json(t)["data"].(map[string]any); d["title"] != "Via H3Yun" || d["amount"] != float64(12000) {
+		t.Errorf("native view: %s", native.body)
+	}
+	n := h.jsonReq("POST", "/api/v1/contract", admin, map[string]any{"title": "Native", "amount": 7})
+	mustStatus(t, "native create", n, 200)
+	nid := n.json(t)["id"].(string)
+	l := invoke("demo-engine-secret", map[string]any{"ActionName": "LoadBizObject", "SchemaCode": "contract", "BizObjectId": nid})
+	if l["Successful"] != true || !strings.Contains(toJSON(l), `"title":"Native"`) {
+		t.Errorf("LoadBizObject of a native record: %v", l)
+	}
+	bad := invoke("wrong", map[string]any{"ActionName": "LoadBizObject", "SchemaCode": "contract", "BizObjectId": nid})
+	if bad["Successful"] != false || bad["ErrorMessage"] == "" {
+		t.Errorf("wrong secret: %v", bad)
+	}
+}
+
+func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func (h *testHub) upload(token, name string, content []byte, fields map[string]string) resp {
+	h.t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		_ = w.WriteField(k, v)
+	}
+	fw, err := w.CreateFormFile("file", name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_, _ = fw.Write(content)
+	_ = w.Close()
+	return h.do("POST", "/api/v1/upload", token, w.FormDataContentType(), buf.Bytes())
+}
