@@ -18,14 +18,14 @@ import (
 // testHub runs `eimshub serve` in-process on a free port with the example
 // config and a temporary data directory — the same path `make run` takes.
 type testHub struct {
-	t       *testing.T
+	t       testing.TB
 	base    string
 	dataDir string
 	cancel  context.CancelFunc
 	done    chan error
 }
 
-func startHub(t *testing.T, dataDir string, extraEnv map[string]string) *testHub {
+func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub {
 	t.Helper()
 	env := map[string]string{
 		"EIMSHUB_LISTEN":   "127.0.0.1:0",
@@ -40,7 +40,11 @@ func startHub(t *testing.T, dataDir string, extraEnv map[string]string) *testHub
 	done := make(chan error, 1)
 	logs := &syncBuffer{}
 	go func() {
-		done <- serve(ctx, "../../config/eimshub.example.yaml", logs, getenv, ready)
+		path := env["EIMSHUB_CONFIG"]
+		if path == "" {
+			path = "../../config/eimshub.example.yaml"
+		}
+		done <- serve(ctx, path, logs, getenv, ready)
 	}()
 	h := &testHub{t: t, dataDir: dataDir, cancel: cancel, done: done}
 	select {
@@ -80,7 +84,7 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) json(t *testing.T) map[string]any {
+func (r resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -138,7 +142,7 @@ func (h *testHub) login(client, secret, user, pass string) (access, refresh stri
 	return m["access_token"].(string), m["refresh_token"].(string)
 }
 
-func mustStatus(t *testing.T, what string, r resp, want int) {
+func mustStatus(t testing.TB, what string, r resp, want int) {
 	t.Helper()
 	if r.status != want {
 		t.Fatalf("%s: status %d, want %d; body: %s", what, r.status, want, r.body)

@@ -173,7 +173,14 @@ func checkSecret(secretHash, secret string) bool {
 		got := sha256.Sum256([]byte(secret))
 		return subtle.ConstantTimeCompare(got[:], want) == 1
 	}
-	return CheckPassword(secretHash, secret)
+	if verifiedSecrets.ok(secretHash, secret) {
+		return true
+	}
+	if !CheckPassword(secretHash, secret) {
+		return false
+	}
+	verifiedSecrets.remember(secretHash, secret)
+	return true
 }
 
 // HashClientSecret returns the value to store as a client's secretHash.
