@@ -7,6 +7,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -86,6 +88,16 @@ func TestWorkflowDataflowFiles(t *testing.T) {
 	mustStatus(t, "download without token", h.do("GET", "/api/v1/files/"+fid, "", "", nil), 401)
 	carol, _ := h.login("demo2-client", "demo2-secret", "carol", "carol-pass")
 	mustStatus(t, "download from another tenant", h.do("GET", "/api/v1/files/"+fid, carol, "", nil), 404)
+	blobDir := filepath.Join(h.dataDir, "files", "upload", "demo")
+	if entries, err := os.ReadDir(blobDir); err != nil || len(entries) != 1 {
+		t.Fatalf("blob dir %s: %v %v", blobDir, entries, err)
+	}
+	mustStatus(t, "delete by another user", h.jsonReq("DELETE", "/api/v1/file/"+fid, alice, nil), 403)
+	mustStatus(t, "delete", h.jsonReq("DELETE", "/api/v1/file/"+fid, bob, nil), 204)
+	mustStatus(t, "download deleted", h.do("GET", "/api/v1/files/"+fid, bob, "", nil), 404)
+	if entries, err := os.ReadDir(blobDir); err != nil || len(entries) != 0 {
+		t.Errorf("the blob is still on disk: %v", entries)
+	}
 	mustStatus(t, "traversal folder", h.upload(bob, "a.txt", []byte("x"), map[string]string{"folder": "../../etc"}), 400)
 }
 

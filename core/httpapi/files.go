@@ -23,6 +23,7 @@ type Files interface {
 	Upload(ctx context.Context, p *principal.Principal, req files.UploadRequest) ([]map[string]any, error)
 	Open(ctx context.Context, p *principal.Principal, id string) (*files.File, error)
 	OpenPublic(ctx context.Context, id, name string) (*files.File, error)
+	Delete(ctx context.Context, p *principal.Principal, id string) error
 	MaxUpload() int64
 }
 
@@ -47,6 +48,23 @@ func bindFileRoutes(r fiber.Router, f Files) {
 		}
 		return serveFile(c, file)
 	})
+	// Deleting a file removes its metadata and its blob (the generic entity
+	// DELETE would leave the blob behind); bound before the entity routes.
+	del := func(c *fiber.Ctx) error {
+		if f == nil {
+			return errs.Unavailablef("file storage is not configured")
+		}
+		p, ok := principal.From(c.UserContext())
+		if !ok {
+			return errs.New(errs.Unauthorized, "a bearer access token is required")
+		}
+		if err := f.Delete(c.UserContext(), p, c.Params("id")); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	r.Delete("/file/:id", del)
+	r.Delete("/uploadedfile/:id", del)
 }
 
 // bindPublicFileRoutes binds GET /files/{id}/{fileName} under r WITHOUT
