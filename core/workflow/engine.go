@@ -69,6 +69,11 @@ type TaskRef struct {
 type StartRequest struct {
 	// DefinitionID is the definition id or key.
 	DefinitionID string
+	// Form (a form id or key), when DefinitionID is empty, selects the
+	// form's current definition: the highest version of the most recently
+	// changed workflow definition whose sourceId is the form (newest
+	// version first among equals).
+	Form string
 	// Version selects a version of a keyed definition (0 = current).
 	Version int64
 	// BusinessKey is the record id.
@@ -76,7 +81,20 @@ type StartRequest struct {
 	Variables   map[string]any
 	// Initiator is the initiating user id ("" = the caller).
 	Initiator string
+	// AtStart leaves the new instance waiting at the start node: one task,
+	// the initiator's, whose agree ("submit") activates the first approval
+	// node and whose reject ends the instance. H3Yun's IsSubmit=false on a
+	// workflow form (h3yun spec §6). Default: straight to the first node.
+	AtStart bool
 }
+
+// StartNodeID and StartNodeName name the start node of an instance started
+// AtStart when its definition has no node of type "start" (whose id and
+// name are used otherwise).
+const (
+	StartNodeID   = "_start"
+	StartNodeName = "发起"
+)
 
 // StartResult is §4.1's response.
 type StartResult struct {
@@ -142,7 +160,7 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 	if p == nil || p.Tenant == "" {
 		return nil, errs.Unauthorizedf("no caller")
 	}
-	if req.DefinitionID == "" {
+	if req.DefinitionID == "" && req.Form == "" {
 		return nil, errs.Invalidf("flowDefinitionId is required").WithTarget("flowDefinitionId")
 	}
 	if req.BusinessKey == "" {
@@ -161,7 +179,14 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 	var res *StartResult
 	err := e.st.Tx(ctx, func(ctx context.Context) error {
 		tenant := p.Tenant
-		defDoc, def, err := e.definition(ctx, tenant, req.DefinitionID, req.Version)
+		ref := req.DefinitionID
+		if ref == "" {
+			var err error
+			if ref, err = e.definitionOfForm(ctx, tenant, req.Form); err != nil {
+				return err
+			}
+		}
+		defDoc, def, err := e.definition(ctx, tenant, ref, req.Version)
 		if err != nil {
 			return err
 		}
@@ -199,8 +224,15 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 			FormID: form.ID, FormName: form.Name, DataID: req.BusinessKey, Status: next, Initiator: starter,
 			Variables: cloneMap(req.Variables), Def: def, NodeIndex: -1, CreateTime: now, UpdateTime: now,
 		}
-		created, err := e.advance(ctx, in, form, 0)
-		if err != nil {
+		var created []Task
+		if req.AtStart {
+			in.Round++
+			t, err := e.issue(ctx, in, in.startNode(), starter.ID, now)
+			if err != nil {
+				return err
+			}
+			created = []Task{t}
+		} else if created, err = e.advance(ctx, in, form, 0); err != nil {
 			return err
 		}
 		if err := e.st.Insert(ctx, CollInstance, in.doc()); err != nil {
@@ -235,7 +267,7 @@ func (e *Engine) Decide(ctx context.Context, p *principal.Principal, req DecideR
 		}
 		in := s.in
 		task := in.Tasks[ti]
-		node, _ := in.currentNode()
+		node, _ := in.CurrentNode()
 		actor, err := e.operator(ctx, p, approver)
 		if err != nil {
 			return err
@@ -308,7 +340,7 @@ func (e *Engine) Transfer(ctx context.Context, p *principal.Principal, req Trans
 			return err
 		}
 		in := s.in
-		node, _ := in.currentNode()
+		node, _ := in.CurrentNode()
 		var targets []Operator
 		for _, ref := range req.Targets {
 			u, err := e.findUser(ctx, in.Tenant, ref)
@@ -382,7 +414,7 @@ func (e *Engine) Withdraw(ctx context.Context, p *principal.Principal, req Withd
 		if in.Def != nil && in.Def.NoWithdraw {
 			return errs.Forbiddenf("the workflow definition does not allow withdrawing")
 		}
-		node, _ := in.currentNode()
+		node, _ := in.CurrentNode()
 		for i := range in.Tasks {
 			if in.Tasks[i].Status == TaskPending {
 				if err := s.closeTask(ctx, i, TaskWithdrawn); err != nil {
@@ -897,6 +929,27 @@ func (e *Engine) definition(ctx context.Context, tenant, ref string, version int
 		return nil, nil, err
 	}
 	return d, def, nil
+}
+
+// definitionOfForm returns the id of form's current workflow definition.
+func (e *Engine) definitionOfForm(ctx context.Context, tenant, formRef string) (string, error) {
+	form, err := e.form(ctx, tenant, formRef)
+	if err != nil {
+		return "", err
+	}
+	found, err := e.st.Find(ctx, CollDefinition, tenant, query.Query{
+		Filter: query.AndOf(eq("sourceId", form.ID), query.Or{Items: []query.Expr{
+			query.Null{Path: query.Path{"flowType"}, IsNull: true}, eq("flowType", "workflow")}}),
+		Sort: []query.Sort{{Path: query.Path{"updateTime"}, Desc: true}, {Path: query.Path{"version"}, Desc: true},
+			{Path: query.Path{"id"}, Desc: true}},
+		Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(found) == 0 {
+		return "", errs.NotFoundf("form %s has no workflow definition", form.Key).WithTarget("flowDefinitionId")
+	}
+	return str(found[0], "id"), nil
 }
 
 // form loads a form by id or key.

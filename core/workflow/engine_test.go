@@ -334,3 +334,59 @@ func TestBadWhen(t *testing.T) {
 		t.Fatalf("skip-all start = %+v", s)
 	}
 }
+
+// AtStart (H3Yun IsSubmit=false on a workflow form): the instance runs with
+// one task, the initiator's, at the definition's start node; the
+// initiator's agree activates the first approval node; the definition is
+// found from the form when no definition id is given.
+func TestStartAtStartNode(t *testing.T) {
+	f := newFixture(t)
+	rec := f.record("f_1", map[string]any{"customer": "乙公司"})
+	s := must[*workflow.StartResult](t)(f.eng.Start(f.ctx, f.admin, workflow.StartRequest{
+		Form: "orders", BusinessKey: rec, Initiator: "u_bob", AtStart: true}))
+	if s.Status != workflow.StatusRunning || len(s.Tasks) != 1 {
+		t.Fatalf("start = %+v", s)
+	}
+	if tk := s.Tasks[0]; tk.NodeID != "start" || tk.AssigneeID != "u_bob" {
+		t.Fatalf("start task = %+v", tk)
+	}
+	if got := f.flowStatus(t, rec); got != 2 {
+		t.Fatalf("flowStatus = %d, want 2", got)
+	}
+	in := must[*workflow.Instance](t)(f.eng.InstanceOf(f.ctx, tenant, rec))
+	if in.DefinitionID != "wd_1" {
+		t.Fatalf("definition = %s, want wd_1 (the form's)", in.DefinitionID)
+	}
+	// Only the initiator holds the start task.
+	_, err := f.eng.Decide(f.ctx, f.alice, workflow.DecideRequest{InstanceID: s.ID, Result: workflow.ActAgree})
+	wantCode(t, err, errs.Forbidden)
+	d := must[*workflow.DecideResult](t)(f.eng.Decide(f.ctx, f.bob, workflow.DecideRequest{InstanceID: s.ID,
+		TaskID: s.Tasks[0].TaskID, Result: workflow.ActAgree, Comment: "提交"}))
+	if d.InstanceStatus != workflow.StatusRunning || len(d.Tasks) != 1 || d.Tasks[0].NodeID != "node_2" {
+		t.Fatalf("after submit: %+v", d)
+	}
+	logs, err := f.st.Find(f.ctx, "wfapprovallog", tenant, query.Query{Filter: byData(rec), Limit: -1})
+	if err != nil || len(logs) != 1 || logs[0]["nodeId"] != "start" || logs[0]["comment"] != "提交" {
+		t.Fatalf("logs = %v %v", logs, err)
+	}
+
+	// A definition without a start node gets the synthetic one; the
+	// initiator may withdraw before submitting.
+	leave := f.record("f_leave", map[string]any{"days": 1.0})
+	s = must[*workflow.StartResult](t)(f.eng.Start(f.ctx, f.bob, workflow.StartRequest{
+		Form: "f_leave", BusinessKey: leave, AtStart: true}))
+	if tk := s.Tasks[0]; tk.NodeID != workflow.StartNodeID && tk.NodeID != "start" {
+		t.Fatalf("leave start task = %+v", tk)
+	}
+	w := must[*workflow.ActionResult](t)(f.eng.Withdraw(f.ctx, f.bob, workflow.WithdrawRequest{InstanceID: s.ID}))
+	if w.InstanceStatus != workflow.StatusCancelled || f.count(t, "wftodo", byData(leave)) != 0 {
+		t.Fatalf("withdraw = %+v", w)
+	}
+
+	// A form without a definition.
+	f.ins(t, "form", store.Doc{"id": "f_none", "appId": "a_1", "key": "nodef", "name": "无流程", "usingWorkflow": true,
+		"content": map[string]any{"items": []any{map[string]any{"field": "x", "type": "input"}}}})
+	none := f.record("f_none", map[string]any{"x": "1"})
+	_, err = f.eng.Start(f.ctx, f.admin, workflow.StartRequest{Form: "nodef", BusinessKey: none})
+	wantCode(t, err, errs.NotFound)
+}

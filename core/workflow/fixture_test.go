@@ -152,3 +152,12 @@ func must[T any](t testing.TB) func(v T, err error) T {
 		return v
 	}
 }
+
+// ins inserts a document of the fixture's tenant.
+func (f *fixture) ins(t testing.TB, coll string, d store.Doc) {
+	t.Helper()
+	d["corpId"] = tenant
+	if err := f.st.Insert(f.ctx, coll, d); err != nil {
+		t.Fatalf("insert %s: %v", coll, err)
+	}
+}

@@ -92,8 +92,12 @@ func (in *Instance) task(id string) (int, bool) {
 	return -1, false
 }
 
-// currentNode returns the current approval node, if any.
-func (in *Instance) currentNode() (Node, bool) {
+// CurrentNode returns the current approval node, if any: the start node
+// while an instance started AtStart waits for its initiator.
+func (in *Instance) CurrentNode() (Node, bool) {
+	if in.NodeIndex < 0 && len(in.Pending()) > 0 {
+		return in.startNode(), true
+	}
 	if in.Def == nil || in.NodeIndex < 0 || in.NodeIndex >= len(in.Def.Nodes) {
 		return Node{}, false
 	}
@@ -167,4 +171,22 @@ func i64(m map[string]any, k string) int64 {
 		return int64(v)
 	}
 	return 0
+}
+
+// startNode is the node the initiator's task of an instance started
+// AtStart belongs to: the definition's start node, or a synthetic one.
+func (in *Instance) startNode() Node {
+	n := Node{ID: StartNodeID, Type: NodeApprove, Name: StartNodeName}
+	if in.Def != nil {
+		for _, d := range in.Def.Nodes {
+			if d.Type == NodeStart {
+				n.ID = d.ID
+				if d.Name != "" {
+					n.Name = d.Name
+				}
+				break
+			}
+		}
+	}
+	return n
 }

@@ -257,7 +257,8 @@ func TestRandomActionsKeepInvariants(t *testing.T) {
 				}
 				switch kind {
 				case 0:
-					_, err = f.eng.Start(f.ctx, u, workflow.StartRequest{DefinitionID: defs[rng.IntN(2)], BusinessKey: rec})
+					_, err = f.eng.Start(f.ctx, u, workflow.StartRequest{DefinitionID: defs[rng.IntN(2)], BusinessKey: rec,
+						AtStart: rng.IntN(2) == 0})
 				case 1, 2:
 					_, err = f.eng.Decide(f.ctx, u, workflow.DecideRequest{DataID: rec, Result: workflow.ActAgree})
 				case 3:
@@ -338,7 +339,11 @@ func checkInvariants(t *testing.T, f *fixture, rec string) {
 	if len(pending) == 0 {
 		t.Fatal("running instance without pending tasks")
 	}
-	node := latest.Def.Nodes[latest.NodeIndex].ID
+	cur, ok := latest.CurrentNode()
+	if !ok {
+		t.Fatal("running instance without a current node")
+	}
+	node := cur.ID
 	ids := map[string]bool{}
 	for _, p := range pending {
 		if p.NodeID != node {
