@@ -27,13 +27,11 @@ import (
 
 	"github.com/eimshub/eimshub/config"
 	_ "github.com/eimshub/eimshub/connectors/builtin" // registers the built-in connectors
-	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/httpapi"
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/limits"
 	"github.com/eimshub/eimshub/core/principal"
-	"github.com/eimshub/eimshub/core/store"
 	"github.com/eimshub/eimshub/plugins/host"
 	"github.com/eimshub/eimshub/plugins/scaffold"
 	"github.com/eimshub/eimshub/plugins/sdk"
@@ -207,14 +205,14 @@ func nodeJSON(n *yaml.Node) (json.RawMessage, error) {
 // stop the hub. The returned closer drains in-flight connector requests
 // until its ctx ends, then stops the plugins; call it after the HTTP server
 // has stopped.
-func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, ents *entity.Service, ident *identity.Service,
-	st store.Store, authenticate func(*fiber.Ctx) (*principal.Principal, error), deps *httpapi.Deps,
+func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, svc host.Services,
+	authenticate func(*fiber.Ctx) (*principal.Principal, error), deps *httpapi.Deps,
 	requireAdmin func(*fiber.Ctx) error, log *slog.Logger) (closer func(context.Context) error, err error) {
 	cfgs, err := connectorConfigs(cfg)
 	if err != nil {
 		return nil, err
 	}
-	m, err := host.New(cfgs, host.NewBridge(ents, ident, st), host.Options{Logger: log})
+	m, err := host.New(cfgs, host.NewBridge(svc), host.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}

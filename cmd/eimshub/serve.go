@@ -32,6 +32,7 @@ import (
 	"github.com/eimshub/eimshub/core/limits"
 	"github.com/eimshub/eimshub/core/store"
 	"github.com/eimshub/eimshub/core/workflow"
+	"github.com/eimshub/eimshub/plugins/host"
 	"github.com/gofiber/fiber/v2"
 	"github.com/ulule/limiter/v3"
 	limitermem "github.com/ulule/limiter/v3/drivers/store/memory"
@@ -160,6 +161,8 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	if err != nil {
 		return nil, err
 	}
+	wf := workflow.New(h.store, workflow.Options{Logger: h.log})
+	fs := files.New(h.store, blobs, files.Options{MaxUpload: int64(cfg.Files.MaxUpload), Logger: h.log})
 	deps := httpapi.Deps{
 		Logger: h.log,
 		Options: httpapi.Options{
@@ -173,13 +176,14 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		Identity: h.ident,
 		Entities: ents,
 		Limits:   lim,
-		Workflow: workflow.New(h.store, workflow.Options{Logger: h.log}),
+		Workflow: wf,
 		Dataflow: dataflow.New(h.store, dataflow.Options{Logger: h.log}),
-		Files:    files.New(h.store, blobs, files.Options{MaxUpload: int64(cfg.Files.MaxUpload), Logger: h.log}),
+		Files:    fs,
 	}
 	h.app = httpapi.New(deps)
 	auth := bearerPrincipal(h.ident)
-	closeConnectors, err := startConnectors(ctx, cfg, h.app, ents, h.ident, h.store, auth, &deps, adminOnly(auth), h.log)
+	svc := host.Services{Entities: ents, Identity: h.ident, Workflow: wf, Files: fs, Store: h.store}
+	closeConnectors, err := startConnectors(ctx, cfg, h.app, svc, auth, &deps, adminOnly(auth), h.log)
 	if err != nil {
 		return nil, fmt.Errorf("connectors: %w", err)
 	}

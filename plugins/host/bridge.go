@@ -5,11 +5,13 @@ import (
 
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/files"
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/core/workflow"
 	"github.com/eimshub/eimshub/plugins/sdk"
 )
 
@@ -21,19 +23,33 @@ import (
 type bridge struct {
 	ents  *entity.Service
 	ident *identity.Service
-	// st is the store the services share; Host calls still to come (files,
-	// messages, workflow) that have no service yet use it.
+	wf    *workflow.Engine
+	files *files.Service
+	// st is the store the services share: CreateRecords runs its steps in
+	// one of its transactions.
 	st store.Store
 }
 
+// Services are the core services a bridge serves connectors from.
+// Workflow and Files may be nil: the calls that need them then answer
+// Unavailable.
+type Services struct {
+	Entities *entity.Service
+	Identity *identity.Service
+	Workflow *workflow.Engine
+	Files    *files.Service
+	// Store is the store the services share.
+	Store store.Store
+}
+
 // NewBridge returns the Core the plugin manager serves to connectors, over
-// the hub's entity and identity services and their store.
+// the hub's core services.
 //
 // Scopes: reads need api.read or api.readwrite, writes api.readwrite, as on
 // the native API (Forbidden otherwise). A principal from VerifyClient
 // carries its client's scopes; one from a bearer token its token's.
-func NewBridge(ents *entity.Service, ident *identity.Service, st store.Store) Core {
-	return &bridge{ents: ents, ident: ident, st: st}
+func NewBridge(s Services) Core {
+	return &bridge{ents: s.Entities, ident: s.Identity, wf: s.Workflow, files: s.Files, st: s.Store}
 }
 
 // reader and writer convert p and check its scope. A nil p or an empty

@@ -15,13 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eimshub/eimshub/adapters/blob"
 	"github.com/eimshub/eimshub/adapters/memory"
 	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/files"
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/core/workflow"
 	"github.com/eimshub/eimshub/plugins/host"
 	"github.com/eimshub/eimshub/plugins/sdk"
 	"github.com/eimshub/eimshub/plugins/sdk/example"
@@ -69,7 +72,13 @@ func newRealCore(t *testing.T) *realCore {
 		t.Fatal(err)
 	}
 	ents := entity.New(st, entity.Options{Logger: slog.New(slog.DiscardHandler)})
-	rc := &realCore{st: st, ents: ents, ident: ident, host: host.NewBridge(ents, ident, st)}
+	blobs, err := blob.NewDisk(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &realCore{st: st, ents: ents, ident: ident, host: host.NewBridge(host.Services{Entities: ents, Identity: ident,
+		Workflow: workflow.New(st, workflow.Options{Logger: slog.New(slog.DiscardHandler)}),
+		Files:    files.New(st, blobs, files.Options{Logger: slog.New(slog.DiscardHandler)}), Store: st})}
 	rc.seed(t)
 	u := exampletest.User
 	tok, err := rc.host.IssueToken(ctx, &u, "", nil)
@@ -113,6 +122,13 @@ func (rc *realCore) seed(t *testing.T) {
 		{"form", store.Doc{"id": "f-orders", "corpId": t1, "appId": "app", "key": "orders", "name": "Orders", "content": content}},
 		{"form", store.Doc{"id": "f-notes", "corpId": t1, "appId": "app", "key": "notes", "name": "Notes",
 			"content": map[string]any{"items": []any{map[string]any{"field": "text", "type": "textarea"}}}}},
+		{"form", store.Doc{"id": "f-leave", "corpId": t1, "appId": "app", "key": "leave", "name": "Leave", "usingWorkflow": true,
+			"content": map[string]any{"items": []any{map[string]any{"field": "days", "type": "number", "title": "Days"}}}}},
+		{"wfdefinition", store.Doc{"id": "wd-leave", "corpId": t1, "appId": "app", "key": "leave_flow", "sourceId": "f-leave",
+			"name": "Leave flow", "version": int64(1), "flowType": "workflow", "updateTime": int64(1), "content": map[string]any{"nodes": []any{
+				map[string]any{"id": "start", "type": "start"},
+				map[string]any{"id": "boss", "type": "approve", "name": "Boss", "assignees": map[string]any{"users": []any{"u1"}}},
+				map[string]any{"id": "end", "type": "end"}}}}},
 		{"form", store.Doc{"id": "f-secret", "corpId": t2, "key": "orders", "name": "Other orders", "content": content}},
 		{"user", store.Doc{"id": "u1", "corpId": t1, "userName": "alice", "code": "alice", "empName": "Alice",
 			"departmentId": "d1", "status": int64(0), "passwordHash": "secret-hash", "roles": []any{role}}},
@@ -193,6 +209,17 @@ func TestBridgeRunsTheExampleScenarios(t *testing.T) {
 			}
 			if !slices.Equal(ids, []string{"r1", "r2"}) {
 				t.Errorf("batch get ids = %v, want [r1 r2]", ids)
+			}
+			for name, wants := range map[string][]string{
+				"files":  {`"content":"hello"`, `"goneAfterDelete":true`, `"fileName":"note.txt"`, `"size":5`},
+				"submit": {`"workflowInstanceId":"`, `"flowStatus":2`},
+				"draft":  {`"flowStatus":1`},
+			} {
+				for _, w := range wants {
+					if !strings.Contains(bodies[name], w) {
+						t.Errorf("%s: %s lacks %s", name, bodies[name], w)
+					}
+				}
 			}
 			if !strings.Contains(bodies["update"], `"amount":11`) || strings.Contains(bodies["update"], `"status"`) {
 				t.Errorf("update: %s", bodies["update"])
@@ -315,7 +342,7 @@ func TestBridgeRecords(t *testing.T) {
 		t.Fatalf("GetForm by id = %+v, %v", f, err)
 	}
 	forms, err := h.ListForms(ctx, &alice)
-	if err != nil || len(forms) != 2 || forms[0].Key != "notes" || forms[1].Key != "orders" {
+	if err != nil || len(forms) != 3 || forms[0].Key != "leave" || forms[1].Key != "notes" || forms[2].Key != "orders" {
 		t.Errorf("ListForms = %+v, %v", forms, err)
 	}
 

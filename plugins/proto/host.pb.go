@@ -1281,6 +1281,393 @@ func (x *DirectoryRequest) GetCount() bool {
 	return false
 }
 
+// CreateRecords: records created with a lifecycle (drafts, workflow start
+// and submit) in one transaction.
+type CreateRecordsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Form          string                 `protobuf:"bytes,2,opt,name=form,proto3" json:"form,omitempty"`
+	Data          [][]byte               `protobuf:"bytes,3,rep,name=data,proto3" json:"data,omitempty"`                                         // JSON objects of field values
+	Draft         bool                   `protobuf:"varint,4,opt,name=draft,proto3" json:"draft,omitempty"`                                      // flowStatus 1 also on a form without workflow
+	StartWorkflow bool                   `protobuf:"varint,5,opt,name=start_workflow,json=startWorkflow,proto3" json:"start_workflow,omitempty"` // start the form's current workflow definition
+	Submit        bool                   `protobuf:"varint,6,opt,name=submit,proto3" json:"submit,omitempty"`                                    // with start_workflow: past the start node
+	Initiators    []string               `protobuf:"bytes,7,rep,name=initiators,proto3" json:"initiators,omitempty"`                             // none, one for all, or one per record
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateRecordsRequest) Reset() {
+	*x = CreateRecordsRequest{}
+	mi := &file_host_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateRecordsRequest) ProtoMessage() {}
+
+func (x *CreateRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateRecordsRequest.ProtoReflect.Descriptor instead.
+func (*CreateRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CreateRecordsRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *CreateRecordsRequest) GetForm() string {
+	if x != nil {
+		return x.Form
+	}
+	return ""
+}
+
+func (x *CreateRecordsRequest) GetData() [][]byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *CreateRecordsRequest) GetDraft() bool {
+	if x != nil {
+		return x.Draft
+	}
+	return false
+}
+
+func (x *CreateRecordsRequest) GetStartWorkflow() bool {
+	if x != nil {
+		return x.StartWorkflow
+	}
+	return false
+}
+
+func (x *CreateRecordsRequest) GetSubmit() bool {
+	if x != nil {
+		return x.Submit
+	}
+	return false
+}
+
+func (x *CreateRecordsRequest) GetInitiators() []string {
+	if x != nil {
+		return x.Initiators
+	}
+	return nil
+}
+
+type CreatedRecord struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Doc                []byte                 `protobuf:"bytes,1,opt,name=doc,proto3" json:"doc,omitempty"` // JSON object
+	WorkflowInstanceId string                 `protobuf:"bytes,2,opt,name=workflow_instance_id,json=workflowInstanceId,proto3" json:"workflow_instance_id,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *CreatedRecord) Reset() {
+	*x = CreatedRecord{}
+	mi := &file_host_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatedRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatedRecord) ProtoMessage() {}
+
+func (x *CreatedRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatedRecord.ProtoReflect.Descriptor instead.
+func (*CreatedRecord) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *CreatedRecord) GetDoc() []byte {
+	if x != nil {
+		return x.Doc
+	}
+	return nil
+}
+
+func (x *CreatedRecord) GetWorkflowInstanceId() string {
+	if x != nil {
+		return x.WorkflowInstanceId
+	}
+	return ""
+}
+
+type CreateRecordsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       []*CreatedRecord       `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateRecordsResponse) Reset() {
+	*x = CreateRecordsResponse{}
+	mi := &file_host_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateRecordsResponse) ProtoMessage() {}
+
+func (x *CreateRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateRecordsResponse.ProtoReflect.Descriptor instead.
+func (*CreateRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *CreateRecordsResponse) GetRecords() []*CreatedRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *CreateRecordsResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+// Files: whole contents in one message (at most sdk.MaxFileSize).
+type UploadFileRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Folder        string                 `protobuf:"bytes,3,opt,name=folder,proto3" json:"folder,omitempty"`
+	Public        bool                   `protobuf:"varint,4,opt,name=public,proto3" json:"public,omitempty"`
+	Content       []byte                 `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadFileRequest) Reset() {
+	*x = UploadFileRequest{}
+	mi := &file_host_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadFileRequest) ProtoMessage() {}
+
+func (x *UploadFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadFileRequest.ProtoReflect.Descriptor instead.
+func (*UploadFileRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *UploadFileRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *UploadFileRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UploadFileRequest) GetFolder() string {
+	if x != nil {
+		return x.Folder
+	}
+	return ""
+}
+
+func (x *UploadFileRequest) GetPublic() bool {
+	if x != nil {
+		return x.Public
+	}
+	return false
+}
+
+func (x *UploadFileRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type FileRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileRequest) Reset() {
+	*x = FileRequest{}
+	mi := &file_host_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileRequest) ProtoMessage() {}
+
+func (x *FileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileRequest.ProtoReflect.Descriptor instead.
+func (*FileRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *FileRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *FileRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type FileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Info          []byte                 `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"` // JSON object: the file entity (§3.1 file object)
+	Content       []byte                 `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	Error         *Error                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileResponse) Reset() {
+	*x = FileResponse{}
+	mi := &file_host_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileResponse) ProtoMessage() {}
+
+func (x *FileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileResponse.ProtoReflect.Descriptor instead.
+func (*FileResponse) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *FileResponse) GetInfo() []byte {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *FileResponse) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *FileResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_host_proto protoreflect.FileDescriptor
 
 const file_host_proto_rawDesc = "" +
@@ -1369,7 +1756,36 @@ const file_host_proto_rawDesc = "" +
 	"\x10DirectoryRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12.\n" +
 	"\x05query\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.QueryR\x05query\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\bR\x05count2\xca\v\n" +
+	"\x05count\x18\x03 \x01(\bR\x05count\"\xef\x01\n" +
+	"\x14CreateRecordsRequest\x12:\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
+	"\x04form\x18\x02 \x01(\tR\x04form\x12\x12\n" +
+	"\x04data\x18\x03 \x03(\fR\x04data\x12\x14\n" +
+	"\x05draft\x18\x04 \x01(\bR\x05draft\x12%\n" +
+	"\x0estart_workflow\x18\x05 \x01(\bR\rstartWorkflow\x12\x16\n" +
+	"\x06submit\x18\x06 \x01(\bR\x06submit\x12\x1e\n" +
+	"\n" +
+	"initiators\x18\a \x03(\tR\n" +
+	"initiators\"S\n" +
+	"\rCreatedRecord\x12\x10\n" +
+	"\x03doc\x18\x01 \x01(\fR\x03doc\x120\n" +
+	"\x14workflow_instance_id\x18\x02 \x01(\tR\x12workflowInstanceId\"\x83\x01\n" +
+	"\x15CreateRecordsResponse\x12:\n" +
+	"\arecords\x18\x01 \x03(\v2 .eimshub.plugin.v1.CreatedRecordR\arecords\x12.\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\xad\x01\n" +
+	"\x11UploadFileRequest\x12:\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06folder\x18\x03 \x01(\tR\x06folder\x12\x16\n" +
+	"\x06public\x18\x04 \x01(\bR\x06public\x12\x18\n" +
+	"\acontent\x18\x05 \x01(\fR\acontent\"Y\n" +
+	"\vFileRequest\x12:\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\"l\n" +
+	"\fFileResponse\x12\x12\n" +
+	"\x04info\x18\x01 \x01(\fR\x04info\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\x12.\n" +
+	"\x05error\x18\x03 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error2\x9f\x0e\n" +
 	"\x04Host\x12R\n" +
 	"\tListForms\x12#.eimshub.plugin.v1.ListFormsRequest\x1a .eimshub.plugin.v1.FormsResponse\x12M\n" +
 	"\aGetForm\x12!.eimshub.plugin.v1.GetFormRequest\x1a\x1f.eimshub.plugin.v1.FormResponse\x12M\n" +
@@ -1379,7 +1795,13 @@ const file_host_proto_rawDesc = "" +
 	"\fUpdateRecord\x12%.eimshub.plugin.v1.WriteRecordRequest\x1a\x1e.eimshub.plugin.v1.DocResponse\x12R\n" +
 	"\fDeleteRecord\x12 .eimshub.plugin.v1.RecordRequest\x1a .eimshub.plugin.v1.ErrorResponse\x12\\\n" +
 	"\x12BatchCreateRecords\x12%.eimshub.plugin.v1.BatchCreateRequest\x1a\x1f.eimshub.plugin.v1.DocsResponse\x12V\n" +
-	"\x0fBatchGetRecords\x12\".eimshub.plugin.v1.BatchGetRequest\x1a\x1f.eimshub.plugin.v1.DocsResponse\x12\\\n" +
+	"\x0fBatchGetRecords\x12\".eimshub.plugin.v1.BatchGetRequest\x1a\x1f.eimshub.plugin.v1.DocsResponse\x12b\n" +
+	"\rCreateRecords\x12'.eimshub.plugin.v1.CreateRecordsRequest\x1a(.eimshub.plugin.v1.CreateRecordsResponse\x12R\n" +
+	"\n" +
+	"UploadFile\x12$.eimshub.plugin.v1.UploadFileRequest\x1a\x1e.eimshub.plugin.v1.DocResponse\x12K\n" +
+	"\bReadFile\x12\x1e.eimshub.plugin.v1.FileRequest\x1a\x1f.eimshub.plugin.v1.FileResponse\x12N\n" +
+	"\n" +
+	"DeleteFile\x12\x1e.eimshub.plugin.v1.FileRequest\x1a .eimshub.plugin.v1.ErrorResponse\x12\\\n" +
 	"\fVerifyClient\x12&.eimshub.plugin.v1.VerifyClientRequest\x1a$.eimshub.plugin.v1.PrincipalResponse\x12T\n" +
 	"\n" +
 	"IssueToken\x12$.eimshub.plugin.v1.IssueTokenRequest\x1a .eimshub.plugin.v1.TokenResponse\x12X\n" +
@@ -1402,97 +1824,117 @@ func file_host_proto_rawDescGZIP() []byte {
 	return file_host_proto_rawDescData
 }
 
-var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_host_proto_goTypes = []any{
-	(*Form)(nil),                // 0: eimshub.plugin.v1.Form
-	(*ListFormsRequest)(nil),    // 1: eimshub.plugin.v1.ListFormsRequest
-	(*FormsResponse)(nil),       // 2: eimshub.plugin.v1.FormsResponse
-	(*GetFormRequest)(nil),      // 3: eimshub.plugin.v1.GetFormRequest
-	(*FormResponse)(nil),        // 4: eimshub.plugin.v1.FormResponse
-	(*RecordRequest)(nil),       // 5: eimshub.plugin.v1.RecordRequest
-	(*WriteRecordRequest)(nil),  // 6: eimshub.plugin.v1.WriteRecordRequest
-	(*FindRecordsRequest)(nil),  // 7: eimshub.plugin.v1.FindRecordsRequest
-	(*BatchCreateRequest)(nil),  // 8: eimshub.plugin.v1.BatchCreateRequest
-	(*BatchGetRequest)(nil),     // 9: eimshub.plugin.v1.BatchGetRequest
-	(*DocResponse)(nil),         // 10: eimshub.plugin.v1.DocResponse
-	(*DocsResponse)(nil),        // 11: eimshub.plugin.v1.DocsResponse
-	(*ErrorResponse)(nil),       // 12: eimshub.plugin.v1.ErrorResponse
-	(*VerifyClientRequest)(nil), // 13: eimshub.plugin.v1.VerifyClientRequest
-	(*PrincipalResponse)(nil),   // 14: eimshub.plugin.v1.PrincipalResponse
-	(*IssueTokenRequest)(nil),   // 15: eimshub.plugin.v1.IssueTokenRequest
-	(*RefreshTokenRequest)(nil), // 16: eimshub.plugin.v1.RefreshTokenRequest
-	(*Token)(nil),               // 17: eimshub.plugin.v1.Token
-	(*TokenResponse)(nil),       // 18: eimshub.plugin.v1.TokenResponse
-	(*RevokeTokenRequest)(nil),  // 19: eimshub.plugin.v1.RevokeTokenRequest
-	(*ResolveTokenRequest)(nil), // 20: eimshub.plugin.v1.ResolveTokenRequest
-	(*DirectoryRequest)(nil),    // 21: eimshub.plugin.v1.DirectoryRequest
-	(*Principal)(nil),           // 22: eimshub.plugin.v1.Principal
-	(*Error)(nil),               // 23: eimshub.plugin.v1.Error
-	(*Query)(nil),               // 24: eimshub.plugin.v1.Query
+	(*Form)(nil),                  // 0: eimshub.plugin.v1.Form
+	(*ListFormsRequest)(nil),      // 1: eimshub.plugin.v1.ListFormsRequest
+	(*FormsResponse)(nil),         // 2: eimshub.plugin.v1.FormsResponse
+	(*GetFormRequest)(nil),        // 3: eimshub.plugin.v1.GetFormRequest
+	(*FormResponse)(nil),          // 4: eimshub.plugin.v1.FormResponse
+	(*RecordRequest)(nil),         // 5: eimshub.plugin.v1.RecordRequest
+	(*WriteRecordRequest)(nil),    // 6: eimshub.plugin.v1.WriteRecordRequest
+	(*FindRecordsRequest)(nil),    // 7: eimshub.plugin.v1.FindRecordsRequest
+	(*BatchCreateRequest)(nil),    // 8: eimshub.plugin.v1.BatchCreateRequest
+	(*BatchGetRequest)(nil),       // 9: eimshub.plugin.v1.BatchGetRequest
+	(*DocResponse)(nil),           // 10: eimshub.plugin.v1.DocResponse
+	(*DocsResponse)(nil),          // 11: eimshub.plugin.v1.DocsResponse
+	(*ErrorResponse)(nil),         // 12: eimshub.plugin.v1.ErrorResponse
+	(*VerifyClientRequest)(nil),   // 13: eimshub.plugin.v1.VerifyClientRequest
+	(*PrincipalResponse)(nil),     // 14: eimshub.plugin.v1.PrincipalResponse
+	(*IssueTokenRequest)(nil),     // 15: eimshub.plugin.v1.IssueTokenRequest
+	(*RefreshTokenRequest)(nil),   // 16: eimshub.plugin.v1.RefreshTokenRequest
+	(*Token)(nil),                 // 17: eimshub.plugin.v1.Token
+	(*TokenResponse)(nil),         // 18: eimshub.plugin.v1.TokenResponse
+	(*RevokeTokenRequest)(nil),    // 19: eimshub.plugin.v1.RevokeTokenRequest
+	(*ResolveTokenRequest)(nil),   // 20: eimshub.plugin.v1.ResolveTokenRequest
+	(*DirectoryRequest)(nil),      // 21: eimshub.plugin.v1.DirectoryRequest
+	(*CreateRecordsRequest)(nil),  // 22: eimshub.plugin.v1.CreateRecordsRequest
+	(*CreatedRecord)(nil),         // 23: eimshub.plugin.v1.CreatedRecord
+	(*CreateRecordsResponse)(nil), // 24: eimshub.plugin.v1.CreateRecordsResponse
+	(*UploadFileRequest)(nil),     // 25: eimshub.plugin.v1.UploadFileRequest
+	(*FileRequest)(nil),           // 26: eimshub.plugin.v1.FileRequest
+	(*FileResponse)(nil),          // 27: eimshub.plugin.v1.FileResponse
+	(*Principal)(nil),             // 28: eimshub.plugin.v1.Principal
+	(*Error)(nil),                 // 29: eimshub.plugin.v1.Error
+	(*Query)(nil),                 // 30: eimshub.plugin.v1.Query
 }
 var file_host_proto_depIdxs = []int32{
-	22, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	28, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 1: eimshub.plugin.v1.FormsResponse.forms:type_name -> eimshub.plugin.v1.Form
-	23, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
-	22, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	29, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
+	28, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 4: eimshub.plugin.v1.FormResponse.form:type_name -> eimshub.plugin.v1.Form
-	23, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
-	22, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	22, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	22, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	24, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
-	22, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	22, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	23, // 12: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
-	23, // 13: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
-	23, // 14: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
-	22, // 15: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
-	23, // 16: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
-	22, // 17: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	29, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
+	28, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	28, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	28, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	30, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
+	28, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	28, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	29, // 12: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
+	29, // 13: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
+	29, // 14: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
+	28, // 15: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
+	29, // 16: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
+	28, // 17: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	17, // 18: eimshub.plugin.v1.TokenResponse.token:type_name -> eimshub.plugin.v1.Token
-	23, // 19: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
-	22, // 20: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	22, // 21: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	24, // 22: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
-	1,  // 23: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
-	3,  // 24: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
-	5,  // 25: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	7,  // 26: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
-	6,  // 27: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	6,  // 28: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	5,  // 29: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	8,  // 30: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
-	9,  // 31: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
-	13, // 32: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
-	15, // 33: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
-	16, // 34: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
-	19, // 35: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
-	20, // 36: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
-	21, // 37: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
-	21, // 38: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
-	21, // 39: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
-	2,  // 40: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
-	4,  // 41: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
-	10, // 42: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 43: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	10, // 44: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	10, // 45: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	12, // 46: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
-	11, // 47: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 48: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	14, // 49: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
-	18, // 50: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
-	18, // 51: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
-	12, // 52: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
-	14, // 53: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
-	11, // 54: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 55: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 56: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
-	40, // [40:57] is the sub-list for method output_type
-	23, // [23:40] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	29, // 19: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	28, // 20: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	28, // 21: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	30, // 22: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
+	28, // 23: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	23, // 24: eimshub.plugin.v1.CreateRecordsResponse.records:type_name -> eimshub.plugin.v1.CreatedRecord
+	29, // 25: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
+	28, // 26: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	28, // 27: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	29, // 28: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
+	1,  // 29: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
+	3,  // 30: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
+	5,  // 31: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	7,  // 32: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
+	6,  // 33: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	6,  // 34: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	5,  // 35: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	8,  // 36: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
+	9,  // 37: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
+	22, // 38: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
+	25, // 39: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
+	26, // 40: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
+	26, // 41: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
+	13, // 42: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
+	15, // 43: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
+	16, // 44: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
+	19, // 45: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
+	20, // 46: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
+	21, // 47: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
+	21, // 48: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
+	21, // 49: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
+	2,  // 50: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
+	4,  // 51: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
+	10, // 52: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 53: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	10, // 54: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	10, // 55: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	12, // 56: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
+	11, // 57: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 58: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	24, // 59: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
+	10, // 60: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
+	27, // 61: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
+	12, // 62: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
+	14, // 63: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
+	18, // 64: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
+	18, // 65: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
+	12, // 66: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
+	14, // 67: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
+	11, // 68: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 69: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 70: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
+	50, // [50:71] is the sub-list for method output_type
+	29, // [29:50] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_host_proto_init() }
@@ -1507,7 +1949,7 @@ func file_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_proto_rawDesc), len(file_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

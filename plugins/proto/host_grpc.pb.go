@@ -32,6 +32,10 @@ const (
 	Host_DeleteRecord_FullMethodName       = "/eimshub.plugin.v1.Host/DeleteRecord"
 	Host_BatchCreateRecords_FullMethodName = "/eimshub.plugin.v1.Host/BatchCreateRecords"
 	Host_BatchGetRecords_FullMethodName    = "/eimshub.plugin.v1.Host/BatchGetRecords"
+	Host_CreateRecords_FullMethodName      = "/eimshub.plugin.v1.Host/CreateRecords"
+	Host_UploadFile_FullMethodName         = "/eimshub.plugin.v1.Host/UploadFile"
+	Host_ReadFile_FullMethodName           = "/eimshub.plugin.v1.Host/ReadFile"
+	Host_DeleteFile_FullMethodName         = "/eimshub.plugin.v1.Host/DeleteFile"
 	Host_VerifyClient_FullMethodName       = "/eimshub.plugin.v1.Host/VerifyClient"
 	Host_IssueToken_FullMethodName         = "/eimshub.plugin.v1.Host/IssueToken"
 	Host_RefreshToken_FullMethodName       = "/eimshub.plugin.v1.Host/RefreshToken"
@@ -55,6 +59,10 @@ type HostClient interface {
 	DeleteRecord(ctx context.Context, in *RecordRequest, opts ...grpc.CallOption) (*ErrorResponse, error)
 	BatchCreateRecords(ctx context.Context, in *BatchCreateRequest, opts ...grpc.CallOption) (*DocsResponse, error)
 	BatchGetRecords(ctx context.Context, in *BatchGetRequest, opts ...grpc.CallOption) (*DocsResponse, error)
+	CreateRecords(ctx context.Context, in *CreateRecordsRequest, opts ...grpc.CallOption) (*CreateRecordsResponse, error)
+	UploadFile(ctx context.Context, in *UploadFileRequest, opts ...grpc.CallOption) (*DocResponse, error)
+	ReadFile(ctx context.Context, in *FileRequest, opts ...grpc.CallOption) (*FileResponse, error)
+	DeleteFile(ctx context.Context, in *FileRequest, opts ...grpc.CallOption) (*ErrorResponse, error)
 	VerifyClient(ctx context.Context, in *VerifyClientRequest, opts ...grpc.CallOption) (*PrincipalResponse, error)
 	IssueToken(ctx context.Context, in *IssueTokenRequest, opts ...grpc.CallOption) (*TokenResponse, error)
 	RefreshToken(ctx context.Context, in *RefreshTokenRequest, opts ...grpc.CallOption) (*TokenResponse, error)
@@ -154,6 +162,42 @@ func (c *hostClient) BatchGetRecords(ctx context.Context, in *BatchGetRequest, o
 	return out, nil
 }
 
+func (c *hostClient) CreateRecords(ctx context.Context, in *CreateRecordsRequest, opts ...grpc.CallOption) (*CreateRecordsResponse, error) {
+	out := new(CreateRecordsResponse)
+	err := c.cc.Invoke(ctx, Host_CreateRecords_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) UploadFile(ctx context.Context, in *UploadFileRequest, opts ...grpc.CallOption) (*DocResponse, error) {
+	out := new(DocResponse)
+	err := c.cc.Invoke(ctx, Host_UploadFile_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) ReadFile(ctx context.Context, in *FileRequest, opts ...grpc.CallOption) (*FileResponse, error) {
+	out := new(FileResponse)
+	err := c.cc.Invoke(ctx, Host_ReadFile_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) DeleteFile(ctx context.Context, in *FileRequest, opts ...grpc.CallOption) (*ErrorResponse, error) {
+	out := new(ErrorResponse)
+	err := c.cc.Invoke(ctx, Host_DeleteFile_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostClient) VerifyClient(ctx context.Context, in *VerifyClientRequest, opts ...grpc.CallOption) (*PrincipalResponse, error) {
 	out := new(PrincipalResponse)
 	err := c.cc.Invoke(ctx, Host_VerifyClient_FullMethodName, in, out, opts...)
@@ -239,6 +283,10 @@ type HostServer interface {
 	DeleteRecord(context.Context, *RecordRequest) (*ErrorResponse, error)
 	BatchCreateRecords(context.Context, *BatchCreateRequest) (*DocsResponse, error)
 	BatchGetRecords(context.Context, *BatchGetRequest) (*DocsResponse, error)
+	CreateRecords(context.Context, *CreateRecordsRequest) (*CreateRecordsResponse, error)
+	UploadFile(context.Context, *UploadFileRequest) (*DocResponse, error)
+	ReadFile(context.Context, *FileRequest) (*FileResponse, error)
+	DeleteFile(context.Context, *FileRequest) (*ErrorResponse, error)
 	VerifyClient(context.Context, *VerifyClientRequest) (*PrincipalResponse, error)
 	IssueToken(context.Context, *IssueTokenRequest) (*TokenResponse, error)
 	RefreshToken(context.Context, *RefreshTokenRequest) (*TokenResponse, error)
@@ -280,6 +328,18 @@ func (UnimplementedHostServer) BatchCreateRecords(context.Context, *BatchCreateR
 }
 func (UnimplementedHostServer) BatchGetRecords(context.Context, *BatchGetRequest) (*DocsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method BatchGetRecords not implemented")
+}
+func (UnimplementedHostServer) CreateRecords(context.Context, *CreateRecordsRequest) (*CreateRecordsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateRecords not implemented")
+}
+func (UnimplementedHostServer) UploadFile(context.Context, *UploadFileRequest) (*DocResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UploadFile not implemented")
+}
+func (UnimplementedHostServer) ReadFile(context.Context, *FileRequest) (*FileResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ReadFile not implemented")
+}
+func (UnimplementedHostServer) DeleteFile(context.Context, *FileRequest) (*ErrorResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteFile not implemented")
 }
 func (UnimplementedHostServer) VerifyClient(context.Context, *VerifyClientRequest) (*PrincipalResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method VerifyClient not implemented")
@@ -480,6 +540,78 @@ func _Host_BatchGetRecords_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_CreateRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).CreateRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_CreateRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).CreateRecords(ctx, req.(*CreateRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_UploadFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UploadFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).UploadFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_UploadFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).UploadFile(ctx, req.(*UploadFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_ReadFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).ReadFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_ReadFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).ReadFile(ctx, req.(*FileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_DeleteFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).DeleteFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_DeleteFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).DeleteFile(ctx, req.(*FileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Host_VerifyClient_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(VerifyClientRequest)
 	if err := dec(in); err != nil {
@@ -666,6 +798,22 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "BatchGetRecords",
 			Handler:    _Host_BatchGetRecords_Handler,
+		},
+		{
+			MethodName: "CreateRecords",
+			Handler:    _Host_CreateRecords_Handler,
+		},
+		{
+			MethodName: "UploadFile",
+			Handler:    _Host_UploadFile_Handler,
+		},
+		{
+			MethodName: "ReadFile",
+			Handler:    _Host_ReadFile_Handler,
+		},
+		{
+			MethodName: "DeleteFile",
+			Handler:    _Host_DeleteFile_Handler,
 		},
 		{
 			MethodName: "VerifyClient",

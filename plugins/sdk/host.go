@@ -44,6 +44,26 @@ type Host interface {
 	// BatchGetRecords returns the records with these ids in ids order,
 	// skipping ids that do not exist (no error for them).
 	BatchGetRecords(ctx context.Context, p *Principal, form string, ids []string) ([]Doc, error)
+	// CreateRecords creates every record or none, like BatchCreateRecords,
+	// and in the same transaction gives them the lifecycle opts asks for:
+	// drafts, or a started (and submitted) workflow per record. A failure
+	// in any step leaves nothing. Invalid when opts.StartWorkflow names a
+	// form without workflow or opts.Initiators has the wrong length;
+	// NotFound when the form has no workflow definition; Forbidden when an
+	// initiator other than p's user needs a permission p lacks.
+	CreateRecords(ctx context.Context, p *Principal, form string, data []map[string]any, opts CreateOptions) ([]CreatedRecord, error)
+
+	// UploadFile stores a file of p's tenant (name and folder sanitised as
+	// the native upload does: Invalid for path tricks; TooLarge above the
+	// hub's upload limit or MaxFileSize) and returns its file entity (id, fileName, size,
+	// contentType, hash, folder, isPublic, url, …).
+	UploadFile(ctx context.Context, p *Principal, f FileUpload) (Doc, error)
+	// ReadFile returns a file of p's tenant, metadata and content; NotFound
+	// when it is absent or of another tenant.
+	ReadFile(ctx context.Context, p *Principal, id string) (*File, error)
+	// DeleteFile removes a file of p's tenant and its content; NotFound
+	// when it is absent.
+	DeleteFile(ctx context.Context, p *Principal, id string) error
 
 	// VerifyClient checks an OAuth client's id and secret and returns the
 	// principal its client_credentials token would act as (tenant, client,

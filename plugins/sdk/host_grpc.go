@@ -377,3 +377,109 @@ func (s *hostServer) FindRoles(ctx context.Context, r *pb.DirectoryRequest) (*pb
 }
 
 var _ pb.HostServer = (*hostServer)(nil)
+
+// ---- lifecycle and files (both sides) ----
+
+func (h *hostClient) CreateRecords(ctx context.Context, p *Principal, form string, data []map[string]any, opts CreateOptions) ([]CreatedRecord, error) {
+	bs := make([][]byte, len(data))
+	for i, d := range data {
+		b, err := to.Doc(d)
+		if err != nil {
+			return nil, err
+		}
+		bs[i] = b
+	}
+	res, err := h.c.CreateRecords(ctx, &pb.CreateRecordsRequest{Principal: to.Principal(p), Form: form, Data: bs,
+		Draft: opts.Draft, StartWorkflow: opts.StartWorkflow, Submit: opts.Submit, Initiators: opts.Initiators})
+	if err != nil {
+		return nil, TransportError(err)
+	}
+	if res.Error != nil {
+		return nil, from.Error(res.Error)
+	}
+	out := make([]CreatedRecord, len(res.Records))
+	for i, r := range res.Records {
+		d, err := from.Doc(r.Doc)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = CreatedRecord{Record: d, WorkflowInstanceID: r.WorkflowInstanceId}
+	}
+	return out, nil
+}
+
+func (h *hostClient) UploadFile(ctx context.Context, p *Principal, f FileUpload) (Doc, error) {
+	if len(f.Content) > MaxFileSize {
+		return nil, Errorf(TooLarge, "file %q is larger than the Host API's %d bytes", f.Name, MaxFileSize)
+	}
+	return docResult(h.c.UploadFile(ctx, &pb.UploadFileRequest{Principal: to.Principal(p), Name: f.Name,
+		Folder: f.Folder, Public: f.Public, Content: f.Content}))
+}
+
+func (h *hostClient) ReadFile(ctx context.Context, p *Principal, id string) (*File, error) {
+	res, err := h.c.ReadFile(ctx, &pb.FileRequest{Principal: to.Principal(p), Id: id})
+	if err != nil {
+		return nil, TransportError(err)
+	}
+	if res.Error != nil {
+		return nil, from.Error(res.Error)
+	}
+	info, err := from.Doc(res.Info)
+	if err != nil {
+		return nil, err
+	}
+	return &File{Info: info, Content: res.Content}, nil
+}
+
+func (h *hostClient) DeleteFile(ctx context.Context, p *Principal, id string) error {
+	return errResult(h.c.DeleteFile(ctx, &pb.FileRequest{Principal: to.Principal(p), Id: id}))
+}
+
+func (s *hostServer) CreateRecords(ctx context.Context, r *pb.CreateRecordsRequest) (*pb.CreateRecordsResponse, error) {
+	data := make([]map[string]any, len(r.Data))
+	for i, b := range r.Data {
+		d, err := from.Doc(b)
+		if err != nil {
+			return &pb.CreateRecordsResponse{Error: hostErr(err)}, nil
+		}
+		data[i] = d
+	}
+	recs, err := s.h.CreateRecords(ctx, from.Principal(r.Principal), r.Form, data, CreateOptions{Draft: r.Draft,
+		StartWorkflow: r.StartWorkflow, Submit: r.Submit, Initiators: r.Initiators})
+	if err != nil {
+		return &pb.CreateRecordsResponse{Error: hostErr(err)}, nil
+	}
+	out := make([]*pb.CreatedRecord, len(recs))
+	for i, rec := range recs {
+		b, err := to.Doc(rec.Record)
+		if err != nil {
+			return &pb.CreateRecordsResponse{Error: hostErr(err)}, nil
+		}
+		out[i] = &pb.CreatedRecord{Doc: b, WorkflowInstanceId: rec.WorkflowInstanceID}
+	}
+	return &pb.CreateRecordsResponse{Records: out}, nil
+}
+
+func (s *hostServer) UploadFile(ctx context.Context, r *pb.UploadFileRequest) (*pb.DocResponse, error) {
+	return docResponse(s.h.UploadFile(ctx, from.Principal(r.Principal), FileUpload{Name: r.Name, Folder: r.Folder,
+		Public: r.Public, Content: r.Content}))
+}
+
+func (s *hostServer) ReadFile(ctx context.Context, r *pb.FileRequest) (*pb.FileResponse, error) {
+	f, err := s.h.ReadFile(ctx, from.Principal(r.Principal), r.Id)
+	if err != nil {
+		return &pb.FileResponse{Error: hostErr(err)}, nil
+	}
+	b, err := to.Doc(f.Info)
+	if err != nil {
+		return &pb.FileResponse{Error: hostErr(err)}, nil
+	}
+	return &pb.FileResponse{Info: b, Content: f.Content}, nil
+}
+
+func (s *hostServer) DeleteFile(ctx context.Context, r *pb.FileRequest) (*pb.ErrorResponse, error) {
+	if err := s.h.DeleteFile(ctx, from.Principal(r.Principal), r.Id); err != nil {
+		return &pb.ErrorResponse{Error: hostErr(err)}, nil
+	}
+	return &pb.ErrorResponse{}, nil
+}

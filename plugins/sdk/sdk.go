@@ -228,3 +228,52 @@ type Token struct {
 	// Scope is the space-separated granted scope.
 	Scope string
 }
+
+// CreateOptions give records created through Host.CreateRecords their
+// lifecycle (spec eims-native.md §4, h3yun.md §6).
+type CreateOptions struct {
+	// Draft stores the records as drafts (flowStatus 1) even on a form
+	// without workflow. Ignored with StartWorkflow.
+	Draft bool `json:"draft,omitempty"`
+	// StartWorkflow starts the form's current workflow definition for each
+	// record. Without Submit the instance waits at its start node with a
+	// task of the initiator's; the record is approving (flowStatus 2).
+	StartWorkflow bool `json:"startWorkflow,omitempty"`
+	// Submit (with StartWorkflow) completes each start task as its
+	// initiator, so the first approval node has the pending tasks.
+	Submit bool `json:"submit,omitempty"`
+	// Initiators are the initiating user ids: none (p's user), one for
+	// every record, or one per record. "" is p's user.
+	Initiators []string `json:"initiators,omitempty"`
+}
+
+// CreatedRecord is one record created by Host.CreateRecords.
+type CreatedRecord struct {
+	Record Doc `json:"record"`
+	// WorkflowInstanceID is the started instance ("" when none).
+	WorkflowInstanceID string `json:"workflowInstanceId,omitempty"`
+}
+
+// MaxFileSize bounds a file's content through the Host API (one gRPC
+// message carries it whole). Larger files go through the native upload.
+const MaxFileSize = 16 << 20
+
+// FileUpload is a file to store through Host.UploadFile.
+type FileUpload struct {
+	// Name is the file name the client sent (kept as metadata; the
+	// extension drives the content type with the sniffed bytes).
+	Name string `json:"name"`
+	// Folder is an optional virtual folder ("a/b").
+	Folder string `json:"folder,omitempty"`
+	// Public files are also served without a token at an unguessable URL.
+	Public  bool   `json:"public,omitempty"`
+	Content []byte `json:"content"`
+}
+
+// File is a stored file read through Host.ReadFile.
+type File struct {
+	// Info is the file entity: id, fileName, size, contentType, hash,
+	// folder, isPublic, url, createBy, createTime, ….
+	Info    Doc    `json:"info"`
+	Content []byte `json:"content"`
+}

@@ -43,6 +43,9 @@ func Info() sdk.Info {
 			{Method: "POST", Path: "/records/:form", Auth: b},
 			{Method: "POST", Path: "/records/:form/batch", Auth: b},
 			{Method: "POST", Path: "/records/:form/batch-get", Auth: b},
+			{Method: "POST", Path: "/records/:form/draft", Auth: b},
+			{Method: "POST", Path: "/records/:form/submit", Auth: b},
+			{Method: "POST", Path: "/files", Auth: b},
 			{Method: "GET", Path: "/records/:form/:id", Auth: b},
 			{Method: "PATCH", Path: "/records/:form/:id", Auth: b},
 			{Method: "DELETE", Path: "/records/:form/:id", Auth: b},
@@ -212,6 +215,43 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 			return nil, err
 		}
 		return ok(recs)
+	case "POST /records/:form/draft", "POST /records/:form/submit":
+		var data []map[string]any
+		if err := decode(req, &data); err != nil {
+			return nil, err
+		}
+		opts := sdk.CreateOptions{Draft: true}
+		if strings.HasSuffix(req.Route, "/submit") {
+			opts = sdk.CreateOptions{StartWorkflow: true, Submit: req.Query.Get("hold") != "1"}
+			if in := req.Query.Get("initiator"); in != "" {
+				opts.Initiators = []string{in}
+			}
+		}
+		recs, err := host.CreateRecords(ctx, p, form, data, opts)
+		if err != nil {
+			return nil, err
+		}
+		return ok(recs)
+	case "POST /files":
+		// Upload the body as a file named by ?name=, read it back, delete
+		// it and show that it is gone: the three file calls in one route.
+		info, err := host.UploadFile(ctx, p, sdk.FileUpload{Name: req.Query.Get("name"), Folder: req.Query.Get("folder"),
+			Content: req.Body})
+		if err != nil {
+			return nil, err
+		}
+		id, _ := info["id"].(string)
+		f, err := host.ReadFile(ctx, p, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := host.DeleteFile(ctx, p, id); err != nil {
+			return nil, err
+		}
+		_, gone := host.ReadFile(ctx, p, id)
+		return ok(map[string]any{"fileName": f.Info["fileName"], "size": f.Info["size"],
+			"contentType": f.Info["contentType"], "content": string(f.Content),
+			"goneAfterDelete": sdk.CodeOf(gone) == sdk.NotFound})
 	case "GET /records/:form/:id":
 		rec, err := host.GetRecord(ctx, p, form, req.PathParams["id"])
 		if err != nil {

@@ -155,6 +155,16 @@ func (failingHost) BatchCreateRecords(context.Context, *sdk.Principal, string, [
 func (failingHost) BatchGetRecords(context.Context, *sdk.Principal, string, []string) ([]sdk.Doc, error) {
 	return nil, unavailable()
 }
+func (failingHost) CreateRecords(context.Context, *sdk.Principal, string, []map[string]any, sdk.CreateOptions) ([]sdk.CreatedRecord, error) {
+	return nil, unavailable()
+}
+func (failingHost) UploadFile(context.Context, *sdk.Principal, sdk.FileUpload) (sdk.Doc, error) {
+	return nil, unavailable()
+}
+func (failingHost) ReadFile(context.Context, *sdk.Principal, string) (*sdk.File, error) {
+	return nil, unavailable()
+}
+func (failingHost) DeleteFile(context.Context, *sdk.Principal, string) error { return unavailable() }
 func (failingHost) VerifyClient(context.Context, string, string) (*sdk.Principal, error) {
 	return nil, unavailable()
 }

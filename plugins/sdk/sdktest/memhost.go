@@ -23,6 +23,9 @@ import (
 type MemHost struct {
 	// Now returns the epoch-ms time stamped on writes. Default: a fixed time.
 	Now func() int64
+	// MaxUpload is UploadFile's per-file limit in bytes. Default:
+	// sdk.MaxFileSize.
+	MaxUpload int
 
 	mu      sync.Mutex
 	seq     int
@@ -32,6 +35,8 @@ type MemHost struct {
 	access  map[string]sdk.Principal
 	refresh map[string]refreshEntry
 	dir     map[string]map[string][]sdk.Doc // kind → tenant → docs
+	flows   map[string]MemInstance          // tenant/record id → instance
+	files   map[string]memFile              // tenant/file id → file
 }
 
 type memClient struct {

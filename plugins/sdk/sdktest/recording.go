@@ -285,3 +285,26 @@ func (r *RecordingHost) FindRoles(ctx context.Context, p *sdk.Principal, q sdk.Q
 }
 
 var _ sdk.Host = (*RecordingHost)(nil)
+
+// CreateRecords implements sdk.Host.
+func (r *RecordingHost) CreateRecords(ctx context.Context, p *sdk.Principal, form string, data []map[string]any, opts sdk.CreateOptions) ([]sdk.CreatedRecord, error) {
+	return do(r, "CreateRecords", args{"principal": p, "form": form, "data": data, "options": opts}, func(h sdk.Host) ([]sdk.CreatedRecord, error) {
+		return h.CreateRecords(ctx, p, form, data, opts)
+	})
+}
+
+// UploadFile implements sdk.Host.
+func (r *RecordingHost) UploadFile(ctx context.Context, p *sdk.Principal, f sdk.FileUpload) (sdk.Doc, error) {
+	return do(r, "UploadFile", args{"principal": p, "file": f}, func(h sdk.Host) (sdk.Doc, error) { return h.UploadFile(ctx, p, f) })
+}
+
+// ReadFile implements sdk.Host.
+func (r *RecordingHost) ReadFile(ctx context.Context, p *sdk.Principal, id string) (*sdk.File, error) {
+	return do(r, "ReadFile", args{"principal": p, "id": id}, func(h sdk.Host) (*sdk.File, error) { return h.ReadFile(ctx, p, id) })
+}
+
+// DeleteFile implements sdk.Host.
+func (r *RecordingHost) DeleteFile(ctx context.Context, p *sdk.Principal, id string) error {
+	_, err := do(r, "DeleteFile", args{"principal": p, "id": id}, func(h sdk.Host) (any, error) { return nil, h.DeleteFile(ctx, p, id) })
+	return err
+}

@@ -35,6 +35,8 @@ func Seed(h *sdktest.MemHost) (token string) {
 	}
 	h.AddForm(Tenant, sdk.Form{ID: "f-orders", Key: "orders", Name: "Orders", AppID: "app", Fields: fields})
 	h.AddForm(Tenant, sdk.Form{ID: "f-notes", Key: "notes", Name: "Notes", AppID: "app", Fields: []sdk.Field{{Field: "text", Type: "textarea"}}})
+	h.AddForm(Tenant, sdk.Form{ID: "f-leave", Key: "leave", Name: "Leave", AppID: "app", UsingWorkflow: true,
+		Fields: []sdk.Field{{Field: "days", Type: "number", Title: "Days"}}})
 	h.AddForm(OtherTenant, sdk.Form{ID: "f-secret", Key: "orders", Name: "Other orders", Fields: fields})
 	h.AddClient("app1", "s3cret", sdk.Principal{Tenant: Tenant, UserID: "svc", Scopes: []string{"api.readwrite"}})
 	h.AddDirectory("user", Tenant, sdk.Doc{"id": "u1", "userName": "alice", "code": "alice", "empName": "Alice", "departmentId": "d1"})
@@ -104,6 +106,12 @@ func Scenarios(token string) []Scenario {
 		{Name: "batch create", Method: "POST", Target: "/records/orders/batch", Body: `[{"title":"b1"},{"title":"b2","amount":1.25}]`, Bearer: true, Status: 200},
 		{Name: "batch create all or nothing", Method: "POST", Target: "/records/orders/batch", Body: `[{"title":"ok"},{"nope":1}]`, Bearer: true, Status: 400},
 		{Name: "batch get", Method: "POST", Target: "/records/orders/batch-get", Body: `["r1","missing","r3","r2"]`, Bearer: true, Status: 200},
+		{Name: "draft", Method: "POST", Target: "/records/notes/draft", Body: `[{"text":"later"}]`, Bearer: true, Status: 200},
+		{Name: "submit without workflow", Method: "POST", Target: "/records/orders/submit", Body: `[{"title":"x"}]`, Bearer: true, Status: 400},
+		{Name: "submit", Method: "POST", Target: "/records/leave/submit?initiator=u2", Body: `[{"days":2},{"days":5}]`, Bearer: true, Status: 200},
+		{Name: "start held", Method: "POST", Target: "/records/leave/submit?hold=1", Body: `[{"days":1}]`, Bearer: true, Status: 200},
+		{Name: "files", Method: "POST", Target: "/files?name=note.txt&folder=ex", Body: `hello`, Bearer: true, Status: 200},
+		{Name: "file bad name", Method: "POST", Target: "/files?name=../x.txt", Body: `x`, Bearer: true, Status: 400},
 		{Name: "delete", Method: "DELETE", Target: "/records/orders/r2", Bearer: true, Status: 204},
 		{Name: "delete again", Method: "DELETE", Target: "/records/orders/r2", Bearer: true, Status: 404},
 		{Name: "users", Method: "GET", Target: "/directory/users?count=1&sort=code", Bearer: true, Status: 200},
