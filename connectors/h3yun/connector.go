@@ -37,14 +37,16 @@ const (
 
 // The six reserved ActionNames (spec §2).
 const (
-	actionLoad        = "LoadBizObject"
-	actionLoadMany    = "LoadBizObjects"
-	actionCreate      = "CreateBizObject"
-	actionCreateMany  = "CreateBizObjects"
-	actionUpdate      = "UpdateBizObject"
-	actionRemove      = "RemoveBizObject"
-	defaultMaxBatch   = 500
-	defaultTimeZoneID = "Asia/Shanghai"
+	actionLoad       = "LoadBizObject"
+	actionLoadMany   = "LoadBizObjects"
+	actionCreate     = "CreateBizObject"
+	actionCreateMany = "CreateBizObjects"
+	actionUpdate     = "UpdateBizObject"
+	actionRemove     = "RemoveBizObject"
+	defaultMaxBatch  = 500
+	// defaultMaxAttachment is H3Yun's documented upload limit (§4.8).
+	defaultMaxAttachment = 3 << 20
+	defaultTimeZoneID    = "Asia/Shanghai"
 )
 
 func init() { sdk.Register(Info()) }
@@ -73,6 +75,9 @@ type settings struct {
 	TimeZone string `json:"timeZone"`
 	// MaxBatch caps the records of one CreateBizObjects. Default: 500.
 	MaxBatch int `json:"maxBatch"`
+	// MaxAttachment caps one UploadAttachment file in bytes. Default:
+	// 3 MiB, H3Yun's documented limit (§4.8).
+	MaxAttachment int `json:"maxAttachment"`
 
 	loc *time.Location
 }
@@ -85,7 +90,8 @@ type Connector struct {
 // New returns a connector with the default configuration.
 func New() sdk.Connector {
 	c := &Connector{}
-	c.cfg.Store(&settings{TimeZone: defaultTimeZoneID, MaxBatch: defaultMaxBatch, loc: defaultLocation})
+	c.cfg.Store(&settings{TimeZone: defaultTimeZoneID, MaxBatch: defaultMaxBatch, MaxAttachment: defaultMaxAttachment,
+		loc: defaultLocation})
 	return c
 }
 
@@ -94,7 +100,7 @@ func (*Connector) Info() sdk.Info { return Info() }
 
 // Configure implements sdk.Configurer: {"timeZone": "Asia/Shanghai", "maxBatch": 500}.
 func (c *Connector) Configure(raw []byte) error {
-	s := settings{TimeZone: defaultTimeZoneID, MaxBatch: defaultMaxBatch}
+	s := settings{TimeZone: defaultTimeZoneID, MaxBatch: defaultMaxBatch, MaxAttachment: defaultMaxAttachment}
 	if len(raw) > 0 && string(raw) != "null" {
 		dec := json.NewDecoder(strings.NewReader(string(raw)))
 		dec.DisallowUnknownFields()
@@ -104,6 +110,9 @@ func (c *Connector) Configure(raw []byte) error {
 	}
 	if s.MaxBatch < 1 {
 		return sdk.Errorf(sdk.Invalid, "h3yun config: maxBatch must be at least 1")
+	}
+	if s.MaxAttachment < 1 || s.MaxAttachment > sdk.MaxFileSize {
+		return sdk.Errorf(sdk.Invalid, "h3yun config: maxAttachment must be between 1 and %d bytes", sdk.MaxFileSize)
 	}
 	s.loc = defaultLocation
 	if s.TimeZone != defaultTimeZoneID {
@@ -123,18 +132,14 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 	case strings.ToLower(pathInvoke):
 		return c.invoke(ctx, req, host)
 	case strings.ToLower(pathUpload):
-		if _, err := authenticate(ctx, req, host); err != nil {
-			return nil, err
-		}
-		// TODO(files): the Host API has no file calls yet; upload attachments
-		// through the native POST /api/v1/upload meanwhile.
-		return nil, fail(reasonUnsupported, "UploadAttachment（附件上传）")
+		return c.upload(ctx, req, host)
 	case strings.ToLower(pathDownload):
-		if _, err := authenticate(ctx, req, host); err != nil {
+		resp, err := c.download(ctx, req, host)
+		if err != nil {
+			// Download failures are non-2xx with the envelope (§4.9, §11.14).
 			return errorResponse(err, req.RequestID), nil
 		}
-		// TODO(files): as for upload. Download failures are non-2xx (§4.9).
-		return errorResponse(fail(reasonUnsupported, "DownloadBizObjectFile（附件下载）"), req.RequestID), nil
+		return resp, nil
 	}
 	return nil, fail(reasonAction, req.Path)
 }
@@ -430,37 +435,15 @@ func ownerOf(obj map[string]any) string {
 	return ""
 }
 
-// workflowStarter is the Host API call the workflow issue is adding.
-//
-// TODO(workflow): when sdk.Host gains a workflow call, replace this
-// interface with it. Until then no Host implements it, a submitted record
-// of a workflow form stays a draft (flowStatus 1 → Status 0) and
-// WorkflowInstanceId is "". submit=false must start the instance waiting at
-// the start node; submit=true must also complete the start task as p (§6).
-type workflowStarter interface {
-	StartWorkflow(ctx context.Context, p *sdk.Principal, form, recordID string, submit bool) (instanceID string, err error)
-}
-
-// submit applies IsSubmit to a created record (§6) and returns the
-// workflow instance id ("" when none was started).
-//
-// TODO(host-api): a form without workflow has no draft state the Host API
-// can set (CreateRecord stores flowStatus 0, "effective"), so IsSubmit=false
-// on such a form creates an effective record too.
-func (k *call) submit(ctx context.Context, cv *converter, p *sdk.Principal, id string, isSubmit bool) (string, error) {
-	if !cv.form.UsingWorkflow {
-		if !isSubmit {
-			k.log.Warn("h3yun: IsSubmit=false on a form without workflow: the Host API cannot store drafts; the record is effective", "form", cv.form.Key, "id", id)
-		}
-		return "", nil
+// lifecycle maps IsSubmit (§6) to the Host API's create options: on a form
+// with workflow the form's flow starts (waiting at the start node, or
+// submitted past it as the acting owner); without workflow IsSubmit=false
+// stores a draft.
+func lifecycle(cv *converter, isSubmit bool) sdk.CreateOptions {
+	if cv.form.UsingWorkflow {
+		return sdk.CreateOptions{StartWorkflow: true, Submit: isSubmit}
 	}
-	ws, ok := k.host.(workflowStarter)
-	if !ok {
-		k.log.Warn("h3yun: the Host API cannot start workflows yet; the record stays a draft", "form", cv.form.Key, "id", id, "isSubmit", isSubmit)
-		return "", nil
-	}
-	inst, err := ws.StartWorkflow(ctx, p, cv.form.Key, id, isSubmit)
-	return inst, fromHost(err, nil)
+	return sdk.CreateOptions{Draft: !isSubmit}
 }
 
 // create serves CreateBizObject (§4.3).
@@ -485,16 +468,12 @@ func (k *call) create(ctx context.Context) (*sdk.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := k.host.CreateRecord(ctx, p, cv.form.Key, data)
+	out, err := k.host.CreateRecords(ctx, p, cv.form.Key, []map[string]any{data}, lifecycle(cv, isSubmit))
 	if err != nil {
 		return nil, fromHost(err, nil)
 	}
-	id, _ := rec["id"].(string)
-	inst, err := k.submit(ctx, cv, p, id, isSubmit)
-	if err != nil {
-		return nil, err
-	}
-	return success(map[string]any{"BizObjectId": id, "WorkflowInstanceId": inst})
+	id, _ := out[0].Record["id"].(string)
+	return success(map[string]any{"BizObjectId": id, "WorkflowInstanceId": out[0].WorkflowInstanceID})
 }
 
 // createMany serves CreateBizObjects (§4.4): all records or none.
@@ -529,16 +508,13 @@ func (k *call) createMany(ctx context.Context) (*sdk.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := k.host.BatchCreateRecords(ctx, p, cv.form.Key, data)
+	out, err := k.host.CreateRecords(ctx, p, cv.form.Key, data, lifecycle(cv, isSubmit))
 	if err != nil {
-		return nil, fromHost(err, nil)
+		return nil, fromHostItems(err, nil, true)
 	}
-	ids := make([]string, len(recs))
-	for i, rec := range recs {
-		ids[i], _ = rec["id"].(string)
-		if _, err := k.submit(ctx, cv, p, ids[i], isSubmit); err != nil {
-			return nil, err
-		}
+	ids := make([]string, len(out))
+	for i, c := range out {
+		ids[i], _ = c.Record["id"].(string)
 	}
 	return success(map[string]any{"BizObjectIdArray": ids})
 }

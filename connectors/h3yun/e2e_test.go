@@ -270,6 +270,7 @@ func TestConfigure(t *testing.T) {
 	}{
 		{``, true}, {`null`, true}, {`{}`, true}, {`{"timeZone":"UTC","maxBatch":5}`, true},
 		{`{"maxBatch":0}`, false}, {`{"timeZone":"Mars/Olympus"}`, false}, {`{"rate":1}`, false}, {`[`, false},
+		{`{"maxAttachment":1024}`, true}, {`{"maxAttachment":0}`, false}, {`{"maxAttachment":999999999}`, false},
 	} {
 		err := h3yun.New().(sdk.Configurer).Configure([]byte(tc.raw))
 		if (err == nil) != tc.okay {

@@ -92,7 +92,11 @@ func failf(reason, format string, args ...any) *sdk.Error {
 // NotFound becomes notFound (when not nil), validation problems become
 // reasonData naming each field. Anything else passes through and is
 // rendered by code.
-func fromHost(err error, notFound *sdk.Error) error {
+func fromHost(err error, notFound *sdk.Error) error { return fromHostItems(err, notFound, false) }
+
+// fromHostItems is fromHost for a call on several BizObjects (batch): the
+// fields of validation problems name their item.
+func fromHostItems(err error, notFound *sdk.Error, batch bool) error {
 	if err == nil {
 		return nil
 	}
@@ -104,7 +108,7 @@ func fromHost(err error, notFound *sdk.Error) error {
 	case e.Code == sdk.Invalid && len(e.Details) > 0:
 		parts := make([]string, 0, len(e.Details))
 		for _, d := range e.Details {
-			parts = append(parts, strings.TrimPrefix(strings.TrimPrefix(d.Target, "data/"), "data")+": "+d.Message)
+			parts = append(parts, fieldOf(d.Target, batch)+": "+d.Message)
 		}
 		f := fail(reasonData, strings.Join(parts, "; "))
 		f.Err = err
@@ -177,4 +181,24 @@ func errorResponse(err error, requestID string) *sdk.Response {
 		status = sdk.HTTPStatus(e.Code)
 	}
 	return &sdk.Response{Status: status, Headers: http.Header{"Content-Type": {ct}}, Body: body}
+}
+
+// fieldOf turns a Host API detail target into what an H3Yun caller knows:
+// "data/F0000001" → "F0000001"; a batch item's "data[2]/F0000001" →
+// "BizObjectArray[2].F0000001" when batch; a single create's "data[0]/…"
+// (a batch of one) → the field alone.
+func fieldOf(target string, batch bool) string {
+	rest, ok := strings.CutPrefix(target, "data[")
+	if !ok {
+		return strings.TrimPrefix(strings.TrimPrefix(target, "data/"), "data")
+	}
+	idx, field, ok := strings.Cut(rest, "]")
+	if !ok {
+		return target
+	}
+	field = strings.TrimPrefix(field, "/")
+	if !batch {
+		return field
+	}
+	return "BizObjectArray[" + idx + "]." + field
 }

@@ -125,6 +125,18 @@ func (s *switchHost) BatchCreateRecords(ctx context.Context, p *sdk.Principal, f
 func (s *switchHost) BatchGetRecords(ctx context.Context, p *sdk.Principal, f string, ids []string) ([]sdk.Doc, error) {
 	return s.get().BatchGetRecords(ctx, p, f, ids)
 }
+func (s *switchHost) CreateRecords(ctx context.Context, p *sdk.Principal, f string, d []map[string]any, o sdk.CreateOptions) ([]sdk.CreatedRecord, error) {
+	return s.get().CreateRecords(ctx, p, f, d, o)
+}
+func (s *switchHost) UploadFile(ctx context.Context, p *sdk.Principal, f sdk.FileUpload) (sdk.Doc, error) {
+	return s.get().UploadFile(ctx, p, f)
+}
+func (s *switchHost) ReadFile(ctx context.Context, p *sdk.Principal, id string) (*sdk.File, error) {
+	return s.get().ReadFile(ctx, p, id)
+}
+func (s *switchHost) DeleteFile(ctx context.Context, p *sdk.Principal, id string) error {
+	return s.get().DeleteFile(ctx, p, id)
+}
 func (s *switchHost) VerifyClient(ctx context.Context, id, sec string) (*sdk.Principal, error) {
 	return s.get().VerifyClient(ctx, id, sec)
 }

@@ -31,7 +31,21 @@ type goldenScenario struct {
 	target  string            // default /OpenApi/Invoke
 	headers map[string]string // default: the fixture's credentials
 	body    string
+	// contentType defaults by route: JSON for Invoke, a form for download.
+	contentType string
 }
+
+// multipartBody is an UploadAttachment body with one file part.
+func multipartBody(field, filename, partType, content string) string {
+	return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field + "\"; filename=\"" + filename +
+		"\"\r\nContent-Type: " + partType + "\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n"
+}
+
+const (
+	boundary      = "----------8dc1f0e2a3b4c5d"
+	multipartType = "multipart/form-data; boundary=" + boundary
+	uploadTV11    = "/OpenApi/UploadAttachment?SchemaCode=D000024demo&FilePropertyName=F0000005&BizObjectId=r1"
+)
 
 func filterJSON(s string) string { return q(s) }
 
@@ -58,8 +72,32 @@ var goldenScenarios = []goldenScenario{
 	{name: "tv10_workflow_submit", body: `{"ActionName":"CreateBizObject","SchemaCode":"D000024flow","BizObject":` +
 		q(`{"OwnerId":"aea4d7a7-d162-4c77-9c44-7bd9cb8316a5","F0000001":"leave"}`) + `,"IsSubmit":true}`},
 	{name: "tv10_then_load", body: `{"ActionName":"LoadBizObject","SchemaCode":"D000024flow","BizObjectId":"r3"}`},
-	{name: "tv11_upload_not_supported", target: "/OpenApi/UploadAttachment?SchemaCode=D000024demo&FilePropertyName=F0000005&BizObjectId=r1", body: `hello`},
-	{name: "tv11_download_not_supported", target: "/Api/DownloadBizObjectFile", body: `attachmentId=f1&EngineCode=` + engineCode},
+	{name: "tv11_upload", target: uploadTV11, contentType: multipartType,
+		body: multipartBody("media", "note.txt", "text/plain", "hello")},
+	{name: "tv11_download", target: "/Api/DownloadBizObjectFile", body: `attachmentId=file5&EngineCode=` + engineCode},
+	{name: "tv11_then_load", body: `{"ActionName":"LoadBizObject","SchemaCode":"D000024demo","BizObjectId":"r1"}`},
+	{name: "upload_appends", target: uploadTV11, contentType: multipartType,
+		body: multipartBody("media", "合同 v2.pdf", "application/pdf", "%PDF-1.4 demo")},
+	{name: "upload_path_trick", target: uploadTV11, contentType: multipartType,
+		body: multipartBody("media", "../../etc/passwd.txt", "text/plain", "x")},
+	{name: "upload_no_extension", target: uploadTV11, contentType: multipartType,
+		body: multipartBody("media", "README", "text/plain", "x")},
+	{name: "upload_not_multipart", target: uploadTV11, contentType: "text/plain", body: `hello`},
+	{name: "upload_not_attachment_field", contentType: multipartType,
+		target: "/OpenApi/UploadAttachment?SchemaCode=D000024demo&FilePropertyName=F0000001&BizObjectId=r1",
+		body:   multipartBody("media", "a.txt", "text/plain", "x")},
+	{name: "upload_child_not_attachment", contentType: multipartType,
+		target: "/OpenApi/UploadAttachment?SchemaCode=D000024demo&ChildSchemaCode=D000024Fitems&FilePropertyName=F0000004&BizObjectId=row-1",
+		body:   multipartBody("media", "a.txt", "text/plain", "x")},
+	{name: "upload_unknown_record", contentType: multipartType,
+		target: "/OpenApi/UploadAttachment?SchemaCode=D000024demo&FilePropertyName=F0000005&BizObjectId=nope",
+		body:   multipartBody("media", "a.txt", "text/plain", "x")},
+	{name: "upload_missing_property", contentType: multipartType,
+		target: "/OpenApi/UploadAttachment?SchemaCode=D000024demo&BizObjectId=r1", body: multipartBody("media", "a.txt", "text/plain", "x")},
+	{name: "download_unknown", target: "/Api/DownloadBizObjectFile", body: `attachmentId=nope&EngineCode=` + engineCode},
+	{name: "download_other_engine_code", target: "/Api/DownloadBizObjectFile", body: `attachmentId=file5&EngineCode=eng-other`},
+	{name: "download_other_tenant", target: "/Api/DownloadBizObjectFile", headers: map[string]string{"EngineCode": "eng-other", "EngineSecret": "other=="},
+		body: `attachmentId=file5`},
 	{name: "tv12_custom_controller", body: `{"ActionName":"Echo","Controller":"MyApiController","AppCode":"Acddd8f7643d946a3a22beb54648b157f","para1":"x"}`},
 	{name: "create_many", body: `{"ActionName":"CreateBizObjects","SchemaCode":"D000024demo","BizObjectArray":[` +
 		q(`{"OwnerId":"aea4d7a7-d162-4c77-9c44-7bd9cb8316a5","F0000001":"gamma","F0000002":"9","F0000003":"2025/03/04 05:06:07"}`) + `,` +
@@ -121,18 +159,23 @@ func (s goldenScenario) requestText() string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	ct := "application/json"
-	if strings.HasPrefix(target, "/OpenApi/Upload") {
-		ct = "text/plain"
-	} else if strings.HasPrefix(target, "/Api/") {
-		ct = "application/x-www-form-urlencoded"
-	}
-	b.WriteString("Content-Type: " + ct + "\n")
+	b.WriteString("Content-Type: " + s.ct() + "\n")
 	for _, k := range keys {
 		b.WriteString(k + ": " + headers[k] + "\n")
 	}
 	b.WriteString("\n" + s.body)
 	return b.String()
+}
+
+// ct is the scenario's request Content-Type.
+func (s goldenScenario) ct() string {
+	switch {
+	case s.contentType != "":
+		return s.contentType
+	case strings.HasPrefix(orDefault(s.target, "/OpenApi/Invoke"), "/Api/"):
+		return "application/x-www-form-urlencoded"
+	}
+	return "application/json"
 }
 
 // TestGenerateGolden rewrites testdata from goldenScenarios when -gen is set.
@@ -161,6 +204,7 @@ func TestGenerateGolden(t *testing.T) {
 		for k, v := range s.headers {
 			headers.Set(k, v)
 		}
+		headers.Set("Content-Type", s.ct())
 		req := &sdk.Request{Method: "POST", Path: u.Path, Route: u.Path, Query: u.Query(), Headers: headers,
 			Body: []byte(s.body), PathParams: map[string]string{}, ClientIP: "192.0.2.1", RequestID: "golden"}
 		rh := &sdktest.RecordingHost{Inner: mem}

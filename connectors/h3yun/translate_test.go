@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -361,4 +362,41 @@ func FuzzDecodeFilter(f *testing.F) {
 			t.Fatalf("compiled query does not cross the plugin boundary: %v", err)
 		}
 	})
+}
+
+func TestFieldOf(t *testing.T) {
+	for _, tc := range []struct {
+		target string
+		batch  bool
+		want   string
+	}{
+		{"data/F0000001", false, "F0000001"},
+		{"data", false, ""},
+		{"data[0]/F0000001", false, "F0000001"},
+		{"data[2]/F0000001", true, "BizObjectArray[2].F0000001"},
+		{"data[2/F0000001", true, "data[2/F0000001"},
+	} {
+		if got := fieldOf(tc.target, tc.batch); got != tc.want {
+			t.Errorf("fieldOf(%q, %v) = %q, want %q", tc.target, tc.batch, got, tc.want)
+		}
+	}
+}
+
+// An attachment over maxAttachment is refused before anything is stored.
+func TestUploadTooLarge(t *testing.T) {
+	body := "--b\r\nContent-Disposition: form-data; name=\"media\"; filename=\"big.txt\"\r\n\r\n" +
+		strings.Repeat("x", 2048) + "\r\n--b--\r\n"
+	req := &sdk.Request{Headers: http.Header{"Content-Type": {"multipart/form-data; boundary=b"}}, Body: []byte(body)}
+	if _, _, err := readMedia(req, 1024); sdk.CodeOf(err) != sdk.TooLarge {
+		t.Fatalf("readMedia over the limit: %v", err)
+	}
+	name, content, err := readMedia(req, 4096)
+	if err != nil || name != "big.txt" || len(content) != 2048 {
+		t.Fatalf("readMedia = %q, %d bytes, %v", name, len(content), err)
+	}
+	// A file part under another name is accepted when it is the only one.
+	req.Body = []byte(strings.Replace(body, `name="media"`, `name="file"`, 1))
+	if name, _, err := readMedia(req, 4096); err != nil || name != "big.txt" {
+		t.Fatalf("readMedia of a lone file part = %q, %v", name, err)
+	}
 }

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -87,6 +88,10 @@ type StartRequest struct {
 	// workflow form (h3yun spec §6). Default: straight to the first node.
 	AtStart bool
 }
+
+// RecordInstanceKey is the record property naming the record's latest
+// workflow instance.
+const RecordInstanceKey = "wfInstanceId"
 
 // StartNodeID and StartNodeName name the start node of an instance started
 // AtStart when its definition has no node of type "start" (whose id and
@@ -238,6 +243,11 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 		if err := e.st.Insert(ctx, CollInstance, in.doc()); err != nil {
 			return err
 		}
+		// The record names its latest instance (wfInstanceId, as on wftodo):
+		// dialects that show a record's workflow (H3Yun WorkflowInstanceId)
+		// read it without a second lookup.
+		rec = maps.Clone(rec)
+		rec[RecordInstanceKey] = in.ID
 		if err := e.setFlowStatus(ctx, tenant, rec, FlowStatus(in.Status), starter, now); err != nil {
 			return err
 		}

@@ -353,6 +353,9 @@ func TestStartAtStartNode(t *testing.T) {
 	if got := f.flowStatus(t, rec); got != 2 {
 		t.Fatalf("flowStatus = %d, want 2", got)
 	}
+	if d, err := f.st.Get(f.ctx, "formdata", tenant, rec); err != nil || d[workflow.RecordInstanceKey] != s.ID {
+		t.Fatalf("record's %s = %v (%v), want %s", workflow.RecordInstanceKey, d[workflow.RecordInstanceKey], err, s.ID)
+	}
 	in := must[*workflow.Instance](t)(f.eng.InstanceOf(f.ctx, tenant, rec))
 	if in.DefinitionID != "wd_1" {
 		t.Fatalf("definition = %s, want wd_1 (the form's)", in.DefinitionID)

@@ -77,6 +77,7 @@ func (m *MemHost) CreateRecords(_ context.Context, p *sdk.Principal, form string
 				initiator = p.UserID
 			}
 			inst = m.nextID("w")
+			rec["wfInstanceId"] = inst // as the hub's engine names a record's latest instance
 			m.flows[t+"/"+rec["id"].(string)] = MemInstance{ID: inst, RecordID: rec["id"].(string),
 				Initiator: initiator, Submitted: opts.Submit}
 		case opts.Draft || f.UsingWorkflow:
