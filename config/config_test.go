@@ -286,7 +286,7 @@ func TestExampleFile(t *testing.T) {
 	for _, f := range demo.Forms[0].Fields {
 		fields = append(fields, f.Field+":"+f.Type)
 	}
-	if !slices.Equal(fields, []string{"title:input", "party:input", "amount:number", "signed_at:timestamp"}) || !demo.Forms[0].Fields[0].Required {
+	if !slices.Equal(fields, []string{"title:input", "party:input", "amount:number", "signed_at:timestamp", "files:fileupload"}) || !demo.Forms[0].Fields[0].Required {
 		t.Errorf("contract fields = %v", fields)
 	}
 	demo2 := cfg.Tenants[1]

@@ -149,6 +149,92 @@ func TestH3YunThroughTheHub(t *testing.T) {
 	if bad["Successful"] != false || bad["ErrorMessage"] == "" {
 		t.Errorf("wrong secret: %v", bad)
 	}
+
+	// IsSubmit (h3yun spec §6) drives the native workflow engine.
+	users := h.jsonReq("GET", "/api/v1/user?$filter=userName eq 'bob'", admin, nil)
+	mustStatus(t, "find bob", users, 200)
+	bobID := users.json(t)["value"].([]any)[0].(map[string]any)["id"].(string)
+	sub := invoke("demo-engine-secret", map[string]any{"ActionName": "CreateBizObject", "SchemaCode": "leave_request", "IsSubmit": true,
+		"BizObject": `{"OwnerId":"` + bobID + `","reason":"trip","days":5}`})
+	rd, _ := sub["ReturnData"].(map[string]any)
+	if sub["Successful"] != true || rd["WorkflowInstanceId"] == "" {
+		t.Fatalf("create and submit: %v", sub)
+	}
+	leaveID := rd["BizObjectId"].(string)
+	rec := h.jsonReq("GET", "/api/v1/leave_request/"+leaveID, admin, nil)
+	if m := rec.json(t); m["flowStatus"] != float64(2) || m["wfInstanceId"] != rd["WorkflowInstanceId"] || m["createBy"].(map[string]any)["id"] != bobID {
+		t.Errorf("native view of a submitted H3Yun record: %s", rec.body)
+	}
+	alice, _ := h.login("demo-client", "demo-secret", "alice", "alice-pass")
+	todo := h.jsonReq("GET", "/api/v1/wftodo?$filter=dataId eq '"+leaveID+"'", alice, nil)
+	if v := todo.json(t)["value"].([]any); len(v) != 1 || v[0].(map[string]any)["approveNodeId"] == "start" {
+		t.Errorf("alice's task after the H3Yun submit: %s", todo.body)
+	}
+	load := invoke("demo-engine-secret", map[string]any{"ActionName": "LoadBizObject", "SchemaCode": "leave_request", "BizObjectId": leaveID})
+	if bo := load["ReturnData"].(map[string]any)["BizObject"].(map[string]any); bo["Status"] != float64(2) || bo["WorkflowInstanceId"] != rd["WorkflowInstanceId"] {
+		t.Errorf("LoadBizObject of the submitted record: %v", load)
+	}
+	held := invoke("demo-engine-secret", map[string]any{"ActionName": "CreateBizObject", "SchemaCode": "leave_request", "IsSubmit": "false",
+		"BizObject": `{"reason":"maybe","days":1}`})
+	heldID := held["ReturnData"].(map[string]any)["BizObjectId"].(string)
+	todo = h.jsonReq("GET", "/api/v1/wftodo?$filter=dataId eq '"+heldID+"'", admin, nil)
+	if v := todo.json(t)["value"].([]any); len(v) != 1 || v[0].(map[string]any)["approveNodeId"] != "start" {
+		t.Errorf("IsSubmit=false on a workflow form: the submitter (admin) holds the start task: %s", todo.body)
+	}
+	draft := invoke("demo-engine-secret", map[string]any{"ActionName": "CreateBizObject", "SchemaCode": "contract", "IsSubmit": false,
+		"BizObject": `{"title":"Draft"}`})
+	draftID := draft["ReturnData"].(map[string]any)["BizObjectId"].(string)
+	if m := h.jsonReq("GET", "/api/v1/contract/"+draftID, admin, nil).json(t); m["flowStatus"] != float64(1) {
+		t.Errorf("IsSubmit=false on a form without workflow: flowStatus %v, want 1 (draft)", m["flowStatus"])
+	}
+
+	// Attachments (§4.8, §4.9) are native files referenced from the field.
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("media", "scan.txt")
+	_, _ = fw.Write([]byte("signed copy"))
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", h.base+"/OpenApi/UploadAttachment?SchemaCode=contract&FilePropertyName=files&BizObjectId="+id, &mp)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("EngineCode", "demo-engine")
+	req.Header.Set("EngineSecret", "demo-engine-secret")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	var up struct {
+		Successful bool
+		ReturnData struct{ AttachmentId string } //nolint:revive // the wire name
+	}
+	if err := json.Unmarshal(raw, &up); err != nil || !up.Successful || up.ReturnData.AttachmentId == "" {
+		t.Fatalf("UploadAttachment: %d %s", res.StatusCode, raw)
+	}
+	fid := up.ReturnData.AttachmentId
+	if nf := h.do("GET", "/api/v1/files/"+fid, admin, "", nil); nf.status != 200 || string(nf.body) != "signed copy" {
+		t.Errorf("native download of an H3Yun attachment: %d %s", nf.status, nf.body)
+	}
+	if m := h.jsonReq("GET", "/api/v1/contract/"+id, admin, nil).json(t); !strings.Contains(toJSON(m["data"]), `"id":"`+fid+`"`) {
+		t.Errorf("the record's attachment field lacks the file: %v", m["data"])
+	}
+	req, _ = http.NewRequest("POST", h.base+"/Api/DownloadBizObjectFile", strings.NewReader("attachmentId="+fid+"&EngineCode=demo-engine"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("EngineCode", "demo-engine")
+	req.Header.Set("EngineSecret", "demo-engine-secret")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != 200 || string(raw) != "signed copy" || res.Header.Get("Content-Disposition") != "attachment; filename=scan.txt" {
+		t.Errorf("DownloadBizObjectFile: %d %v %s", res.StatusCode, res.Header, raw)
+	}
+	l = invoke("demo-engine-secret", map[string]any{"ActionName": "LoadBizObject", "SchemaCode": "contract", "BizObjectId": id})
+	if !strings.Contains(toJSON(l), `"files":["`+fid+`"]`) {
+		t.Errorf("LoadBizObject after the upload: %v", l)
+	}
 }
 
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
