@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/eimshub/eimshub/core/ids"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -132,17 +133,24 @@ func TestH3YunThroughTheHub(t *testing.T) {
 	if c["Successful"] != true {
 		t.Fatalf("CreateBizObject: %v", c)
 	}
+	// H3Yun shows GUIDs (spec §5.4): the GUID spelling of the hub id, which
+	// the native API accepts as well as the hub spelling.
 	id := c["ReturnData"].(map[string]any)["BizObjectId"].(string)
+	hubID := ids.FromGUID(id)
+	if !ids.IsGUID(id) || hubID == id {
+		t.Fatalf("BizObjectId %q is not the GUID spelling of a hub id", id)
+	}
 	native := h.jsonReq("GET", "/api/v1/contract/"+id, admin, nil)
 	mustStatus(t, "native read of an H3Yun record", native, 200)
-	if d := native.json(t)["data"].(map[string]any); d["title"] != "Via H3Yun" || d["amount"] != float64(12000) {
+	if d := native.json(t)["data"].(map[string]any); d["title"] != "Via H3Yun" || d["amount"] != float64(12000) || native.json(t)["id"] != hubID {
 		t.Errorf("native view: %s", native.body)
 	}
+	mustStatus(t, "native read by the hub spelling", h.jsonReq("GET", "/api/v1/contract/"+hubID, admin, nil), 200)
 	n := h.jsonReq("POST", "/api/v1/contract", admin, map[string]any{"title": "Native", "amount": 7})
 	mustStatus(t, "native create", n, 200)
 	nid := n.json(t)["id"].(string)
 	l := invoke("demo-engine-secret", map[string]any{"ActionName": "LoadBizObject", "SchemaCode": "contract", "BizObjectId": nid})
-	if l["Successful"] != true || !strings.Contains(toJSON(l), `"title":"Native"`) {
+	if l["Successful"] != true || !strings.Contains(toJSON(l), `"title":"Native"`) || !strings.Contains(toJSON(l), `"ObjectId":"`+ids.GUID(nid)+`"`) {
 		t.Errorf("LoadBizObject of a native record: %v", l)
 	}
 	bad := invoke("wrong", map[string]any{"ActionName": "LoadBizObject", "SchemaCode": "contract", "BizObjectId": nid})
@@ -162,22 +170,23 @@ func TestH3YunThroughTheHub(t *testing.T) {
 	}
 	leaveID := rd["BizObjectId"].(string)
 	rec := h.jsonReq("GET", "/api/v1/leave_request/"+leaveID, admin, nil)
-	if m := rec.json(t); m["flowStatus"] != float64(2) || m["wfInstanceId"] != rd["WorkflowInstanceId"] || m["createBy"].(map[string]any)["id"] != bobID {
+	if m := rec.json(t); m["flowStatus"] != float64(2) || ids.GUID(m["wfInstanceId"].(string)) != rd["WorkflowInstanceId"] || m["createBy"].(map[string]any)["id"] != bobID {
 		t.Errorf("native view of a submitted H3Yun record: %s", rec.body)
 	}
 	alice, _ := h.login("demo-client", "demo-secret", "alice", "alice-pass")
-	todo := h.jsonReq("GET", "/api/v1/wftodo?$filter=dataId eq '"+leaveID+"'", alice, nil)
+	todo := h.jsonReq("GET", "/api/v1/wftodo?$filter=dataId eq '"+ids.FromGUID(leaveID)+"'", alice, nil)
 	if v := todo.json(t)["value"].([]any); len(v) != 1 || v[0].(map[string]any)["approveNodeId"] == "start" {
 		t.Errorf("alice's task after the H3Yun submit: %s", todo.body)
 	}
 	load := invoke("demo-engine-secret", map[string]any{"ActionName": "LoadBizObject", "SchemaCode": "leave_request", "BizObjectId": leaveID})
-	if bo := load["ReturnData"].(map[string]any)["BizObject"].(map[string]any); bo["Status"] != float64(2) || bo["WorkflowInstanceId"] != rd["WorkflowInstanceId"] {
+	if bo := load["ReturnData"].(map[string]any)["BizObject"].(map[string]any); bo["Status"] != float64(2) || bo["WorkflowInstanceId"] != rd["WorkflowInstanceId"] ||
+		bo["OwnerId"] != ids.GUID(bobID) {
 		t.Errorf("LoadBizObject of the submitted record: %v", load)
 	}
 	held := invoke("demo-engine-secret", map[string]any{"ActionName": "CreateBizObject", "SchemaCode": "leave_request", "IsSubmit": "false",
 		"BizObject": `{"reason":"maybe","days":1}`})
 	heldID := held["ReturnData"].(map[string]any)["BizObjectId"].(string)
-	todo = h.jsonReq("GET", "/api/v1/wftodo?$filter=dataId eq '"+heldID+"'", admin, nil)
+	todo = h.jsonReq("GET", "/api/v1/wftodo?$filter=dataId eq '"+ids.FromGUID(heldID)+"'", admin, nil)
 	if v := todo.json(t)["value"].([]any); len(v) != 1 || v[0].(map[string]any)["approveNodeId"] != "start" {
 		t.Errorf("IsSubmit=false on a workflow form: the submitter (admin) holds the start task: %s", todo.body)
 	}
@@ -215,7 +224,7 @@ func TestH3YunThroughTheHub(t *testing.T) {
 	if nf := h.do("GET", "/api/v1/files/"+fid, admin, "", nil); nf.status != 200 || string(nf.body) != "signed copy" {
 		t.Errorf("native download of an H3Yun attachment: %d %s", nf.status, nf.body)
 	}
-	if m := h.jsonReq("GET", "/api/v1/contract/"+id, admin, nil).json(t); !strings.Contains(toJSON(m["data"]), `"id":"`+fid+`"`) {
+	if m := h.jsonReq("GET", "/api/v1/contract/"+id, admin, nil).json(t); !strings.Contains(toJSON(m["data"]), `"id":"`+ids.FromGUID(fid)+`"`) {
 		t.Errorf("the record's attachment field lacks the file: %v", m["data"])
 	}
 	req, _ = http.NewRequest("POST", h.base+"/Api/DownloadBizObjectFile", strings.NewReader("attachmentId="+fid+"&EngineCode=demo-engine"))

@@ -37,7 +37,7 @@ func (c *Connector) upload(ctx context.Context, req *sdk.Request, host sdk.Host)
 	q := req.Query
 	k := &call{host: host, p: p, cfg: cfg,
 		log: slog.Default().With("connector", ID, "request_id", req.RequestID, "client", p.ClientID),
-		in:  invokeRequest{SchemaCode: strings.TrimSpace(q.Get("SchemaCode")), BizObjectId: strings.TrimSpace(q.Get("BizObjectId"))}}
+		in:  invokeRequest{SchemaCode: strings.TrimSpace(q.Get("SchemaCode")), BizObjectId: hubID(q.Get("BizObjectId"))}}
 	prop := strings.TrimSpace(q.Get("FilePropertyName"))
 	child := strings.TrimSpace(q.Get("ChildSchemaCode"))
 	for _, m := range []struct{ name, v string }{{"SchemaCode", k.in.SchemaCode}, {"FilePropertyName", prop}, {"BizObjectId", k.in.BizObjectId}} {
@@ -116,7 +116,7 @@ func (c *Connector) upload(ctx context.Context, req *sdk.Request, host sdk.Host)
 		}
 		return nil, fromHost(err, k.notFound())
 	}
-	return success(map[string]any{"AttachmentId": fileID})
+	return success(map[string]any{"AttachmentId": extID(fileID)})
 }
 
 // download serves DownloadBizObjectFile: the raw bytes with the stored
@@ -145,7 +145,7 @@ func (c *Connector) download(ctx context.Context, req *sdk.Request, host sdk.Hos
 	if code := get("EngineCode"); code != "" && code != strings.TrimSpace(req.Headers.Get("EngineCode")) {
 		return nil, sdk.Errorf(sdk.Unauthorized, "the EngineCode in the body is not the header's")
 	}
-	f, err := host.ReadFile(ctx, p, id)
+	f, err := host.ReadFile(ctx, p, hubID(id))
 	if err != nil {
 		return nil, fromHost(err, fail(reasonRecord, id))
 	}

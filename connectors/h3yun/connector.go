@@ -207,7 +207,7 @@ func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host)
 	}
 	k.in.ActionName = strings.TrimSpace(k.in.ActionName)
 	k.in.SchemaCode = strings.TrimSpace(k.in.SchemaCode)
-	k.in.BizObjectId = strings.TrimSpace(k.in.BizObjectId)
+	k.in.BizObjectId = hubID(k.in.BizObjectId)
 	switch k.in.ActionName {
 	case "":
 		return nil, fail(reasonMissing, "ActionName")
@@ -249,7 +249,7 @@ func (k *call) requireID() error {
 	return nil
 }
 
-func (k *call) notFound() *sdk.Error { return fail(reasonRecord, k.in.BizObjectId) }
+func (k *call) notFound() *sdk.Error { return fail(reasonRecord, extID(k.in.BizObjectId)) }
 
 // load serves LoadBizObject (§4.1), on a form or on a child table (§4.1 notes).
 func (k *call) load(ctx context.Context) (*sdk.Response, error) {
@@ -429,7 +429,7 @@ func (k *call) actor(ctx context.Context, obj map[string]any) (*sdk.Principal, e
 func ownerOf(obj map[string]any) string {
 	for _, key := range []string{fOwnerID, fCreatedBy} {
 		if s, ok := obj[key].(string); ok && strings.TrimSpace(s) != "" {
-			return strings.TrimSpace(s)
+			return hubID(s)
 		}
 	}
 	return ""
@@ -473,7 +473,7 @@ func (k *call) create(ctx context.Context) (*sdk.Response, error) {
 		return nil, fromHost(err, nil)
 	}
 	id, _ := out[0].Record["id"].(string)
-	return success(map[string]any{"BizObjectId": id, "WorkflowInstanceId": out[0].WorkflowInstanceID})
+	return success(map[string]any{"BizObjectId": extID(id), "WorkflowInstanceId": extID(out[0].WorkflowInstanceID)})
 }
 
 // createMany serves CreateBizObjects (§4.4): all records or none.
@@ -514,7 +514,8 @@ func (k *call) createMany(ctx context.Context) (*sdk.Response, error) {
 	}
 	ids := make([]string, len(out))
 	for i, c := range out {
-		ids[i], _ = c.Record["id"].(string)
+		id, _ := c.Record["id"].(string)
+		ids[i] = extID(id)
 	}
 	return success(map[string]any{"BizObjectIdArray": ids})
 }

@@ -311,15 +311,17 @@ type term struct {
 	sub        string     // kMulti: the element key compared
 	field      *sdk.Field // nil for system fields
 	workflow   bool       // kStatus: the form uses a workflow
+	// id: values are ids, read in either spelling (hubID)
+	id bool
 }
 
 // systemTerms are the system fields a Matcher or SortByCollection may name.
 var systemTerms = map[string]term{
-	fObjectID:     {kind: kString, path: sdk.Path{"id"}},
+	fObjectID:     {kind: kString, path: sdk.Path{"id"}, id: true},
 	fName:         {kind: kString, path: sdk.Path{"dataTitle"}},
-	fCreatedBy:    {kind: kString, path: sdk.Path{"createBy", "id"}},
-	fOwnerID:      {kind: kString, path: sdk.Path{"createBy", "id"}},
-	fModifiedBy:   {kind: kString, path: sdk.Path{"updateBy", "id"}},
+	fCreatedBy:    {kind: kString, path: sdk.Path{"createBy", "id"}, id: true},
+	fOwnerID:      {kind: kString, path: sdk.Path{"createBy", "id"}, id: true},
+	fModifiedBy:   {kind: kString, path: sdk.Path{"updateBy", "id"}, id: true},
 	fCreatedTime:  {kind: kTime, path: sdk.Path{"createTime"}},
 	fModifiedTime: {kind: kTime, path: sdk.Path{"updateTime"}},
 	fStatus:       {kind: kStatus, path: sdk.Path{"flowStatus"}},
@@ -352,11 +354,11 @@ func (c *converter) resolve(name string) (*term, error) {
 	case tRadio, tSelect:
 		t.path = sdk.Path{"data", f.Field, "value"}
 	case tEmployee1, tDepartment1:
-		t.path = sdk.Path{"data", f.Field, "id"}
+		t.path, t.id = sdk.Path{"data", f.Field, "id"}, true
 	case tCheckbox, tSelect2:
 		t.kind, t.sub = kMulti, "value"
 	case tEmployee2, tDepartment2, tImageUpload, tFileUpload:
-		t.kind, t.sub = kMulti, "id"
+		t.kind, t.sub, t.id = kMulti, "id", true
 	case tTableForm:
 		return nil, failf(reasonUnsupported, "按子表 %s 查询或排序", name)
 	}
@@ -390,11 +392,11 @@ func (c *converter) coerce(t *term, v any) (sdk.Value, error) {
 	if !ok {
 		return nil, bad()
 	}
-	if t.field != nil && t.field.Type != tEmployee1 && t.field.Type != tEmployee2 &&
-		t.field.Type != tDepartment1 && t.field.Type != tDepartment2 {
+	switch {
+	case t.id:
+		s = hubID(s) // ids may carry stray spaces (§3) and come in either spelling
+	case t.field != nil:
 		s = optionValue(t.field, s)
-	} else {
-		s = strings.TrimSpace(s) // ids may carry stray spaces (§3)
 	}
 	return s, nil
 }

@@ -350,7 +350,7 @@ func (c *converter) toHub(f *sdk.Field, v any, target string) (any, error) {
 		if s = strings.TrimSpace(s); s == "" {
 			return nil, nil
 		}
-		return map[string]any{"id": s}, nil
+		return map[string]any{"id": hubID(s)}, nil
 	case tEmployee2, tDepartment2, tImageUpload, tFileUpload:
 		items, ok := splitList(v)
 		if !ok {
@@ -361,7 +361,7 @@ func (c *converter) toHub(f *sdk.Field, v any, target string) (any, error) {
 		}
 		out := make([]any, len(items))
 		for i, s := range items {
-			out[i] = map[string]any{"id": s}
+			out[i] = map[string]any{"id": hubID(s)}
 		}
 		return out, nil
 	case tTableForm:
@@ -407,7 +407,7 @@ func (c *converter) rowsToHub(f *sdk.Field, v any, target string) (any, error) {
 			return nil, err
 		}
 		if id, ok := row[fObjectID].(string); ok && strings.TrimSpace(id) != "" {
-			hr["id"] = strings.TrimSpace(id)
+			hr["id"] = hubID(id)
 		}
 		out = append(out, hr)
 	}
@@ -656,30 +656,30 @@ func (c *converter) toBizObject(rec sdk.Doc, dir *directory) map[string]any {
 	createdBy, createdName := operator(rec["createBy"])
 	modifiedBy, modifiedName := operator(rec["updateBy"])
 	flow, _ := int64Of(rec["flowStatus"])
-	// No record property holds the instance id yet (see workflowStarter);
-	// "wfInstanceId" is the name the native wftodo entity uses.
+	// The workflow engine names the record's latest instance (as wftodo does).
 	wfID, _ := rec["wfInstanceId"].(string)
+	createdExt, modifiedExt := extID(createdBy), extID(modifiedBy)
 	out := map[string]any{
-		fObjectID:           id,
+		fObjectID:           extID(id),
 		fName:               title,
 		fSeqNo:              "",
-		fCreatedBy:          createdBy,
-		fOwnerID:            createdBy,
+		fCreatedBy:          createdExt,
+		fOwnerID:            createdExt,
 		fOwnerDeptID:        "",
 		fCreatedTime:        c.date(rec["createTime"]),
-		fModifiedBy:         modifiedBy,
+		fModifiedBy:         modifiedExt,
 		fModifiedTime:       c.date(rec["updateTime"]),
-		fWorkflowInstID:     wfID,
+		fWorkflowInstID:     extID(wfID),
 		fStatus:             statusOf(flow, c.form.UsingWorkflow),
-		"CreatedByObject":   companion(createdBy, createdName),
-		"OwnerIdObject":     companion(createdBy, createdName),
+		"CreatedByObject":   companion(createdExt, createdName),
+		"OwnerIdObject":     companion(createdExt, createdName),
 		"OwnerDeptIdObject": nil,
-		"ModifiedByObject":  companion(modifiedBy, modifiedName),
+		"ModifiedByObject":  companion(modifiedExt, modifiedName),
 	}
 	if dir != nil {
 		if dept := dir.userDept[createdBy]; dept != "" {
-			out[fOwnerDeptID] = dept
-			out["OwnerDeptIdObject"] = companion(dept, dir.deptName[dept])
+			out[fOwnerDeptID] = extID(dept)
+			out["OwnerDeptIdObject"] = companion(extID(dept), dir.deptName[dept])
 		}
 	}
 	data, _ := rec["data"].(map[string]any)
@@ -698,7 +698,7 @@ func (c *converter) fieldsOut(out, data map[string]any, parentID string) {
 // rowOut renders one child-table row (§5.3).
 func (c *converter) rowOut(f *sdk.Field, row map[string]any, parentID string) map[string]any {
 	rid, _ := row["id"].(string)
-	out := map[string]any{fObjectID: rid, fName: nil, fParentObjectID: parentID}
+	out := map[string]any{fObjectID: extID(rid), fName: nil, fParentObjectID: extID(parentID)}
 	child := &converter{form: &sdk.Form{Key: f.Field, Fields: f.Columns}, loc: c.loc, log: c.log}
 	child.fieldsOut(out, row, parentID)
 	return out
@@ -748,14 +748,15 @@ func (c *converter) toH3(f *sdk.Field, v any, parentID string) any {
 	return v
 }
 
-// refID is the id of a stored reference {id, …} (or a bare id).
+// refID is the id of a stored reference {id, …} (or a bare id), as H3Yun
+// shows it.
 func refID(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
-		return x, true
+		return extID(x), true
 	case map[string]any:
 		s, ok := x["id"].(string)
-		return s, ok
+		return extID(s), ok
 	}
 	return "", false
 }

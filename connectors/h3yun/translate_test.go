@@ -3,6 +3,7 @@ package h3yun
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -398,5 +399,54 @@ func TestUploadTooLarge(t *testing.T) {
 	req.Body = []byte(strings.Replace(body, `name="media"`, `name="file"`, 1))
 	if name, _, err := readMedia(req, 4096); err != nil || name != "big.txt" {
 		t.Fatalf("readMedia of a lone file part = %q, %v", name, err)
+	}
+}
+
+// Hub ids (24 hex) show as GUIDs everywhere H3Yun shows an id, and are
+// read back in either spelling.
+func TestGUIDIds(t *testing.T) {
+	const rec, user, dept, row, file, inst = "65a1f0c2e4b0a1b2c3d4e5f6", "65a1f0c2e4b0a1b2c3d4e5f7", "65a1f0c2e4b0a1b2c3d4e5f8",
+		"65a1f0c2e4b0a1b2c3d4e5f9", "65a1f0c2e4b0a1b2c3d4e5fa", "65a1f0c2e4b0a1b2c3d4e5fb"
+	g := sdk.GUID
+	cv := testConverter(false)
+	doc := sdk.Doc{"id": rec, "flowStatus": int64(0), "wfInstanceId": inst,
+		"createBy": map[string]any{"id": user, "label": "张三"}, "updateBy": map[string]any{"id": user},
+		"data": map[string]any{"F0000007": []any{map[string]any{"id": user}}, "F0000008": map[string]any{"id": user},
+			"F0000005":      []any{map[string]any{"id": file, "fileName": "a.txt"}},
+			"D000024Fitems": []any{map[string]any{"id": row, "F0000004": "a"}}}}
+	dir := &directory{userDept: map[string]string{user: dept}, deptName: map[string]string{dept: "总部"}}
+	out := cv.toBizObject(doc, dir)
+	for k, w := range map[string]any{"ObjectId": g(rec), "OwnerId": g(user), "CreatedBy": g(user), "ModifiedBy": g(user),
+		"OwnerDeptId": g(dept), "WorkflowInstanceId": g(inst), "F0000007": g(user), "F0000008": g(user), "F0000005": []string{g(file)}} {
+		if !reflect.DeepEqual(out[k], w) {
+			t.Errorf("%s = %#v, want %#v", k, out[k], w)
+		}
+	}
+	if o := out["OwnerIdObject"].(map[string]any); o["ObjectId"] != g(user) {
+		t.Errorf("OwnerIdObject = %v", o)
+	}
+	r := out["D000024Fitems"].([]any)[0].(map[string]any)
+	if r["ObjectId"] != g(row) || r["ParentObjectId"] != g(rec) {
+		t.Errorf("row = %v", r)
+	}
+	// Back: GUIDs (any case) and hub ids both name the hub id; foreign ids pass.
+	data, err := cv.toData(map[string]any{"F0000008": strings.ToUpper(g(user)), "F0000007": g(user) + ";" + user + ";aea4d7a7-d162-4c77-9c44-7bd9cb8316a5",
+		"D000024Fitems": []any{map[string]any{"ObjectId": g(row), "F0000004": "b"}}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"F0000008": map[string]any{"id": user},
+		"F0000007":      []any{map[string]any{"id": user}, map[string]any{"id": user}, map[string]any{"id": "aea4d7a7-d162-4c77-9c44-7bd9cb8316a5"}},
+		"D000024Fitems": []any{map[string]any{"id": row, "F0000004": "b"}}}
+	if !reflect.DeepEqual(data, want) {
+		t.Errorf("toData:\n got  %#v\n want %#v", data, want)
+	}
+	// Matcher values on id terms.
+	e, err := cv.compile(&matcher{typ: "item", name: "ObjectId", op: 2, value: g(rec)})
+	if err != nil || !strings.Contains(fmt.Sprint(e), rec) {
+		t.Errorf("ObjectId matcher = %v, %v", e, err)
+	}
+	if hubID(" "+g(rec)+" ") != rec || hubID(rec) != rec || extID("r1") != "r1" {
+		t.Error("hubID/extID")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/ids"
 	"github.com/eimshub/eimshub/core/principal"
 )
 
@@ -88,8 +89,17 @@ func serveWith(c *fiber.Ctx, h fiber.Handler, params map[string]string) error {
 	return h(c)
 }
 
-// param returns a route parameter, path-unescaped.
+// param returns a route parameter, path-unescaped; an "id" given in its
+// GUID spelling (core/ids, as the H3Yun dialect shows ids) is the hub id.
 func param(c *fiber.Ctx, name string) string {
+	v := rawParam(c, name)
+	if name == "id" {
+		return ids.FromGUID(v)
+	}
+	return v
+}
+
+func rawParam(c *fiber.Ctx, name string) string {
 	if m, ok := c.Locals(paramsKey{}).(map[string]string); ok {
 		return m[name]
 	}

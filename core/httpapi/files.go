@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/ids"
 	"github.com/eimshub/eimshub/core/files"
 	"github.com/eimshub/eimshub/core/principal"
 )
@@ -58,7 +59,7 @@ func bindFileRoutes(r fiber.Router, f Files) {
 		if !ok {
 			return errs.New(errs.Unauthorized, "a bearer access token is required")
 		}
-		if err := f.Delete(c.UserContext(), p, c.Params("id")); err != nil {
+		if err := f.Delete(c.UserContext(), p, fileParam(c, "id")); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)
@@ -82,10 +83,14 @@ func bindPublicFileRoutes(r fiber.Router, f Files) {
 	})
 }
 
+// fileParam is param for the file routes (id in either spelling).
 func fileParam(c *fiber.Ctx, name string) string {
 	v := c.Params(name)
 	if u, err := url.PathUnescape(v); err == nil {
-		return u
+		v = u
+	}
+	if name == "id" {
+		return ids.FromGUID(v)
 	}
 	return v
 }

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/ids"
 	"github.com/eimshub/eimshub/core/query"
 )
 
@@ -75,3 +76,12 @@ const (
 
 // AndOf combines expressions with And (see query.AndOf).
 func AndOf(items ...Expr) Expr { return query.AndOf(items...) }
+
+// GUID returns the GUID spelling of a hub id (core/ids): 24 hex digits and
+// a checksum, grouped 8-4-4-4-12; any other id is returned unchanged. For
+// dialects whose clients expect GUID-shaped ids.
+func GUID(id string) string { return ids.GUID(id) }
+
+// FromGUID returns the hub id a GUID spelling stands for; anything else
+// (a hub id, a foreign GUID) is returned unchanged.
+func FromGUID(s string) string { return ids.FromGUID(s) }

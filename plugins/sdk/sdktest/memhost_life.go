@@ -83,7 +83,8 @@ func (m *MemHost) CreateRecords(_ context.Context, p *sdk.Principal, form string
 		case opts.Draft || f.UsingWorkflow:
 			rec["flowStatus"] = int64(1)
 		}
-		m.records[t][f.ID] = append(m.recs(t, f.ID), rec)
+		rs := m.recs(t, f.ID) // creates the tenant's map: call it before indexing
+		m.records[t][f.ID] = append(rs, rec)
 		out[i] = sdk.CreatedRecord{Record: clone(rec), WorkflowInstanceID: inst}
 	}
 	return out, nil
