@@ -14,8 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/eimshub/eimshub/core/errs"
-	"github.com/eimshub/eimshub/core/ids"
 	"github.com/eimshub/eimshub/core/files"
+	"github.com/eimshub/eimshub/core/ids"
 	"github.com/eimshub/eimshub/core/principal"
 )
 
