@@ -162,6 +162,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		return nil, err
 	}
 	wf := workflow.New(h.store, workflow.Options{Logger: h.log})
+	df := dataflow.New(h.store, dataflow.Options{Logger: h.log})
 	fs := files.New(h.store, blobs, files.Options{MaxUpload: int64(cfg.Files.MaxUpload), Logger: h.log})
 	deps := httpapi.Deps{
 		Logger: h.log,
@@ -177,12 +178,12 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		Entities: ents,
 		Limits:   lim,
 		Workflow: wf,
-		Dataflow: dataflow.New(h.store, dataflow.Options{Logger: h.log}),
+		Dataflow: df,
 		Files:    fs,
 	}
 	h.app = httpapi.New(deps)
 	auth := bearerPrincipal(h.ident)
-	svc := host.Services{Entities: ents, Identity: h.ident, Workflow: wf, Files: fs, Store: h.store}
+	svc := host.Services{Entities: ents, Identity: h.ident, Workflow: wf, Dataflow: df, Files: fs, Store: h.store}
 	closeConnectors, err := startConnectors(ctx, cfg, h.app, svc, auth, &deps, adminOnly(auth), h.log)
 	if err != nil {
 		return nil, fmt.Errorf("connectors: %w", err)

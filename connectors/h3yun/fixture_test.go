@@ -137,6 +137,9 @@ func (s *switchHost) ReadFile(ctx context.Context, p *sdk.Principal, id string) 
 func (s *switchHost) DeleteFile(ctx context.Context, p *sdk.Principal, id string) error {
 	return s.get().DeleteFile(ctx, p, id)
 }
+func (s *switchHost) RunDataflow(ctx context.Context, p *sdk.Principal, key string, in map[string]any) (*sdk.DataflowResult, error) {
+	return s.get().RunDataflow(ctx, p, key, in)
+}
 func (s *switchHost) VerifyClient(ctx context.Context, id, sec string) (*sdk.Principal, error) {
 	return s.get().VerifyClient(ctx, id, sec)
 }

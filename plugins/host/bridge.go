@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 
+	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/files"
@@ -24,6 +25,7 @@ type bridge struct {
 	ents  *entity.Service
 	ident *identity.Service
 	wf    *workflow.Engine
+	flows *dataflow.Engine
 	files *files.Service
 	// st is the store the services share: CreateRecords runs its steps in
 	// one of its transactions.
@@ -37,6 +39,7 @@ type Services struct {
 	Entities *entity.Service
 	Identity *identity.Service
 	Workflow *workflow.Engine
+	Dataflow *dataflow.Engine
 	Files    *files.Service
 	// Store is the store the services share.
 	Store store.Store
@@ -49,7 +52,7 @@ type Services struct {
 // the native API (Forbidden otherwise). A principal from VerifyClient
 // carries its client's scopes; one from a bearer token its token's.
 func NewBridge(s Services) Core {
-	return &bridge{ents: s.Entities, ident: s.Identity, wf: s.Workflow, files: s.Files, st: s.Store}
+	return &bridge{ents: s.Entities, ident: s.Identity, wf: s.Workflow, flows: s.Dataflow, files: s.Files, st: s.Store}
 }
 
 // reader and writer convert p and check its scope. A nil p or an empty

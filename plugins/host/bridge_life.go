@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/files"
 	"github.com/eimshub/eimshub/core/principal"
@@ -204,4 +205,21 @@ func fileInfo(d store.Doc) sdk.Doc {
 		out[k] = v
 	}
 	return out
+}
+
+// RunDataflow implements sdk.Host through the dataflow engine (the native
+// run's sandbox, limits and transaction).
+func (b *bridge) RunDataflow(ctx context.Context, p *sdk.Principal, key string, input map[string]any) (*sdk.DataflowResult, error) {
+	cp, err := writer(p)
+	if err != nil {
+		return nil, err
+	}
+	if b.flows == nil {
+		return nil, errs.New(errs.Unavailable, "the dataflow engine is not available to connectors")
+	}
+	res, err := b.flows.Run(ctx, cp, dataflow.RunRequest{DefinitionID: key, Input: input})
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.DataflowResult{ID: res.ID, Status: res.Status, ErrMsg: res.ErrMsg, Output: res.Output}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/eimshub/eimshub/adapters/blob"
 	"github.com/eimshub/eimshub/adapters/memory"
 	"github.com/eimshub/eimshub/adapters/sqlite"
+	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/files"
@@ -78,6 +79,7 @@ func newRealCore(t *testing.T) *realCore {
 	}
 	rc := &realCore{st: st, ents: ents, ident: ident, host: host.NewBridge(host.Services{Entities: ents, Identity: ident,
 		Workflow: workflow.New(st, workflow.Options{Logger: slog.New(slog.DiscardHandler)}),
+		Dataflow: dataflow.New(st, dataflow.Options{Logger: slog.New(slog.DiscardHandler)}),
 		Files:    files.New(st, blobs, files.Options{Logger: slog.New(slog.DiscardHandler)}), Store: st})}
 	rc.seed(t)
 	u := exampletest.User
@@ -129,6 +131,9 @@ func (rc *realCore) seed(t *testing.T) {
 				map[string]any{"id": "start", "type": "start"},
 				map[string]any{"id": "boss", "type": "approve", "name": "Boss", "assignees": map[string]any{"users": []any{"u1"}}},
 				map[string]any{"id": "end", "type": "end"}}}}},
+		{"dfdefinition", store.Doc{"id": "df-double", "corpId": t1, "key": "double", "name": "Double", "version": int64(1),
+			"flowType": "dataflow", "content": map[string]any{"nodes": []any{map[string]any{"id": "x2", "type": "script",
+				"script": "if (typeof input.n !== 'number' || !Number.isInteger(input.n)) throw new Error('n is not an integer'); return {n: input.n * 2};"}}}}},
 		{"form", store.Doc{"id": "f-secret", "corpId": t2, "key": "orders", "name": "Other orders", "content": content}},
 		{"user", store.Doc{"id": "u1", "corpId": t1, "userName": "alice", "code": "alice", "empName": "Alice",
 			"departmentId": "d1", "status": int64(0), "passwordHash": "secret-hash", "roles": []any{role}}},
@@ -211,9 +216,11 @@ func TestBridgeRunsTheExampleScenarios(t *testing.T) {
 				t.Errorf("batch get ids = %v, want [r1 r2]", ids)
 			}
 			for name, wants := range map[string][]string{
-				"files":  {`"content":"hello"`, `"goneAfterDelete":true`, `"fileName":"note.txt"`, `"size":5`},
-				"submit": {`"workflowInstanceId":"`, `"flowStatus":2`},
-				"draft":  {`"flowStatus":1`},
+				"files":               {`"content":"hello"`, `"goneAfterDelete":true`, `"fileName":"note.txt"`, `"size":5`},
+				"submit":              {`"workflowInstanceId":"`, `"flowStatus":2`},
+				"draft":               {`"flowStatus":1`},
+				"dataflow":            {`"status":"succeeded"`, `"output":{"n":42}`},
+				"dataflow failed run": {`"status":"failed"`, `n is not an integer`},
 			} {
 				for _, w := range wants {
 					if !strings.Contains(bodies[name], w) {

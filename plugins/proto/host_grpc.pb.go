@@ -36,6 +36,7 @@ const (
 	Host_UploadFile_FullMethodName         = "/eimshub.plugin.v1.Host/UploadFile"
 	Host_ReadFile_FullMethodName           = "/eimshub.plugin.v1.Host/ReadFile"
 	Host_DeleteFile_FullMethodName         = "/eimshub.plugin.v1.Host/DeleteFile"
+	Host_RunDataflow_FullMethodName        = "/eimshub.plugin.v1.Host/RunDataflow"
 	Host_VerifyClient_FullMethodName       = "/eimshub.plugin.v1.Host/VerifyClient"
 	Host_IssueToken_FullMethodName         = "/eimshub.plugin.v1.Host/IssueToken"
 	Host_RefreshToken_FullMethodName       = "/eimshub.plugin.v1.Host/RefreshToken"
@@ -63,6 +64,7 @@ type HostClient interface {
 	UploadFile(ctx context.Context, in *UploadFileRequest, opts ...grpc.CallOption) (*DocResponse, error)
 	ReadFile(ctx context.Context, in *FileRequest, opts ...grpc.CallOption) (*FileResponse, error)
 	DeleteFile(ctx context.Context, in *FileRequest, opts ...grpc.CallOption) (*ErrorResponse, error)
+	RunDataflow(ctx context.Context, in *RunDataflowRequest, opts ...grpc.CallOption) (*RunDataflowResponse, error)
 	VerifyClient(ctx context.Context, in *VerifyClientRequest, opts ...grpc.CallOption) (*PrincipalResponse, error)
 	IssueToken(ctx context.Context, in *IssueTokenRequest, opts ...grpc.CallOption) (*TokenResponse, error)
 	RefreshToken(ctx context.Context, in *RefreshTokenRequest, opts ...grpc.CallOption) (*TokenResponse, error)
@@ -198,6 +200,15 @@ func (c *hostClient) DeleteFile(ctx context.Context, in *FileRequest, opts ...gr
 	return out, nil
 }
 
+func (c *hostClient) RunDataflow(ctx context.Context, in *RunDataflowRequest, opts ...grpc.CallOption) (*RunDataflowResponse, error) {
+	out := new(RunDataflowResponse)
+	err := c.cc.Invoke(ctx, Host_RunDataflow_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostClient) VerifyClient(ctx context.Context, in *VerifyClientRequest, opts ...grpc.CallOption) (*PrincipalResponse, error) {
 	out := new(PrincipalResponse)
 	err := c.cc.Invoke(ctx, Host_VerifyClient_FullMethodName, in, out, opts...)
@@ -287,6 +298,7 @@ type HostServer interface {
 	UploadFile(context.Context, *UploadFileRequest) (*DocResponse, error)
 	ReadFile(context.Context, *FileRequest) (*FileResponse, error)
 	DeleteFile(context.Context, *FileRequest) (*ErrorResponse, error)
+	RunDataflow(context.Context, *RunDataflowRequest) (*RunDataflowResponse, error)
 	VerifyClient(context.Context, *VerifyClientRequest) (*PrincipalResponse, error)
 	IssueToken(context.Context, *IssueTokenRequest) (*TokenResponse, error)
 	RefreshToken(context.Context, *RefreshTokenRequest) (*TokenResponse, error)
@@ -340,6 +352,9 @@ func (UnimplementedHostServer) ReadFile(context.Context, *FileRequest) (*FileRes
 }
 func (UnimplementedHostServer) DeleteFile(context.Context, *FileRequest) (*ErrorResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteFile not implemented")
+}
+func (UnimplementedHostServer) RunDataflow(context.Context, *RunDataflowRequest) (*RunDataflowResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RunDataflow not implemented")
 }
 func (UnimplementedHostServer) VerifyClient(context.Context, *VerifyClientRequest) (*PrincipalResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method VerifyClient not implemented")
@@ -612,6 +627,24 @@ func _Host_DeleteFile_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_RunDataflow_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RunDataflowRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).RunDataflow(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_RunDataflow_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).RunDataflow(ctx, req.(*RunDataflowRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Host_VerifyClient_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(VerifyClientRequest)
 	if err := dec(in); err != nil {
@@ -814,6 +847,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteFile",
 			Handler:    _Host_DeleteFile_Handler,
+		},
+		{
+			MethodName: "RunDataflow",
+			Handler:    _Host_RunDataflow_Handler,
 		},
 		{
 			MethodName: "VerifyClient",

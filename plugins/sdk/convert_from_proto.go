@@ -331,3 +331,17 @@ func normalizeNumbers(v any) any {
 	}
 	return v
 }
+
+// JSONValue decodes a JSON value with Doc's number convention. Empty input is nil.
+func (ConvertFromProto) JSONValue(b []byte) (any, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "value is not JSON")
+	}
+	return normalizeNumbers(v), nil
+}

@@ -290,3 +290,12 @@ func (t ConvertToProto) Docs(ds []Doc) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// JSONValue encodes any JSON-shaped value (a dataflow output) as JSON.
+func (ConvertToProto) JSONValue(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "value is not JSON-encodable")
+	}
+	return b, nil
+}

@@ -65,6 +65,13 @@ type Host interface {
 	// when it is absent.
 	DeleteFile(ctx context.Context, p *Principal, id string) error
 
+	// RunDataflow runs the dataflow definition key (id or key) of p's
+	// tenant with input as inputData, acting as p (native spec §5.1). A run
+	// that fails (script error, limit, refused write) is not an error: the
+	// result has Status "failed" and ErrMsg, and the run wrote nothing.
+	// NotFound for an unknown definition; Invalid for a bad input.
+	RunDataflow(ctx context.Context, p *Principal, key string, input map[string]any) (*DataflowResult, error)
+
 	// VerifyClient checks an OAuth client's id and secret and returns the
 	// principal its client_credentials token would act as (tenant, client,
 	// service user). Unauthorized for an unknown client, a wrong secret or a

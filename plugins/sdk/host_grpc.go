@@ -483,3 +483,42 @@ func (s *hostServer) DeleteFile(ctx context.Context, r *pb.FileRequest) (*pb.Err
 	}
 	return &pb.ErrorResponse{}, nil
 }
+
+func (h *hostClient) RunDataflow(ctx context.Context, p *Principal, key string, input map[string]any) (*DataflowResult, error) {
+	b, err := to.Doc(input)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.c.RunDataflow(ctx, &pb.RunDataflowRequest{Principal: to.Principal(p), Key: key, Input: b})
+	if err != nil {
+		return nil, TransportError(err)
+	}
+	if res.Error != nil {
+		return nil, from.Error(res.Error)
+	}
+	out := &DataflowResult{ID: res.Id, Status: res.Status, ErrMsg: res.ErrMsg}
+	if len(res.Output) > 0 {
+		if out.Output, err = from.JSONValue(res.Output); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *hostServer) RunDataflow(ctx context.Context, r *pb.RunDataflowRequest) (*pb.RunDataflowResponse, error) {
+	input, err := from.Doc(r.Input)
+	if err != nil {
+		return &pb.RunDataflowResponse{Error: hostErr(err)}, nil
+	}
+	res, err := s.h.RunDataflow(ctx, from.Principal(r.Principal), r.Key, input)
+	if err != nil {
+		return &pb.RunDataflowResponse{Error: hostErr(err)}, nil
+	}
+	out := &pb.RunDataflowResponse{Id: res.ID, Status: res.Status, ErrMsg: res.ErrMsg}
+	if res.Output != nil {
+		if out.Output, err = to.JSONValue(res.Output); err != nil {
+			return &pb.RunDataflowResponse{Error: hostErr(err)}, nil
+		}
+	}
+	return out, nil
+}

@@ -277,3 +277,13 @@ type File struct {
 	Info    Doc    `json:"info"`
 	Content []byte `json:"content"`
 }
+
+// DataflowResult is one dataflow run (native spec §5.1).
+type DataflowResult struct {
+	ID string `json:"id"`
+	// Status is "succeeded" or "failed".
+	Status string `json:"status"`
+	ErrMsg string `json:"errMsg,omitempty"`
+	// Output is the last node's result (JSON-shaped values; nil when none).
+	Output any `json:"output,omitempty"`
+}

@@ -46,6 +46,7 @@ func Info() sdk.Info {
 			{Method: "POST", Path: "/records/:form/draft", Auth: b},
 			{Method: "POST", Path: "/records/:form/submit", Auth: b},
 			{Method: "POST", Path: "/files", Auth: b},
+			{Method: "POST", Path: "/dataflow/:key", Auth: b},
 			{Method: "GET", Path: "/records/:form/:id", Auth: b},
 			{Method: "PATCH", Path: "/records/:form/:id", Auth: b},
 			{Method: "DELETE", Path: "/records/:form/:id", Auth: b},
@@ -252,6 +253,16 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 		return ok(map[string]any{"fileName": f.Info["fileName"], "size": f.Info["size"],
 			"contentType": f.Info["contentType"], "content": string(f.Content),
 			"goneAfterDelete": sdk.CodeOf(gone) == sdk.NotFound})
+	case "POST /dataflow/:key":
+		var input map[string]any
+		if err := decode(req, &input); err != nil {
+			return nil, err
+		}
+		res, err := host.RunDataflow(ctx, p, req.PathParams["key"], input)
+		if err != nil {
+			return nil, err
+		}
+		return ok(res)
 	case "GET /records/:form/:id":
 		rec, err := host.GetRecord(ctx, p, form, req.PathParams["id"])
 		if err != nil {

@@ -165,6 +165,9 @@ func (failingHost) ReadFile(context.Context, *sdk.Principal, string) (*sdk.File,
 	return nil, unavailable()
 }
 func (failingHost) DeleteFile(context.Context, *sdk.Principal, string) error { return unavailable() }
+func (failingHost) RunDataflow(context.Context, *sdk.Principal, string, map[string]any) (*sdk.DataflowResult, error) {
+	return nil, unavailable()
+}
 func (failingHost) VerifyClient(context.Context, string, string) (*sdk.Principal, error) {
 	return nil, unavailable()
 }

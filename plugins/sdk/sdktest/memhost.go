@@ -37,6 +37,8 @@ type MemHost struct {
 	dir     map[string]map[string][]sdk.Doc // kind → tenant → docs
 	flows   map[string]MemInstance          // tenant/record id → instance
 	files   map[string]memFile              // tenant/file id → file
+	// dataflows by tenant/key
+	dataflows map[string]DataflowFunc
 }
 
 type memClient struct {

@@ -167,3 +167,41 @@ func (m *MemHost) DeleteFile(_ context.Context, p *sdk.Principal, id string) err
 	delete(m.files, t+"/"+id)
 	return nil
 }
+
+// DataflowFunc is a dataflow MemHost runs: input in, output or a failure
+// (which becomes Status "failed" with the error's text) out.
+type DataflowFunc func(p *sdk.Principal, input map[string]any) (any, error)
+
+// AddDataflow registers a dataflow of tenant under key.
+func (m *MemHost) AddDataflow(tenant, key string, fn DataflowFunc) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.dataflows == nil {
+		m.dataflows = map[string]DataflowFunc{}
+	}
+	m.dataflows[tenant+"/"+key] = fn
+}
+
+// RunDataflow implements sdk.Host.
+func (m *MemHost) RunDataflow(_ context.Context, p *sdk.Principal, key string, input map[string]any) (*sdk.DataflowResult, error) {
+	m.mu.Lock()
+	t, err := tenantOf(p)
+	if err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
+	fn, ok := m.dataflows[t+"/"+key]
+	id := m.nextID("run")
+	m.mu.Unlock()
+	if !ok {
+		return nil, errs.NotFoundf("dataflow definition %s not found", key).WithTarget("dataFlowDefinitionId")
+	}
+	if input == nil {
+		return nil, errs.Invalidf("inputData must be an object").WithTarget("inputData")
+	}
+	out, err := fn(p, input)
+	if err != nil {
+		return &sdk.DataflowResult{ID: id, Status: "failed", ErrMsg: err.Error()}, nil
+	}
+	return &sdk.DataflowResult{ID: id, Status: "succeeded", Output: out}, nil
+}

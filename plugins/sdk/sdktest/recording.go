@@ -308,3 +308,10 @@ func (r *RecordingHost) DeleteFile(ctx context.Context, p *sdk.Principal, id str
 	_, err := do(r, "DeleteFile", args{"principal": p, "id": id}, func(h sdk.Host) (any, error) { return nil, h.DeleteFile(ctx, p, id) })
 	return err
 }
+
+// RunDataflow implements sdk.Host.
+func (r *RecordingHost) RunDataflow(ctx context.Context, p *sdk.Principal, key string, input map[string]any) (*sdk.DataflowResult, error) {
+	return do(r, "RunDataflow", args{"principal": p, "key": key, "input": input}, func(h sdk.Host) (*sdk.DataflowResult, error) {
+		return h.RunDataflow(ctx, p, key, input)
+	})
+}

@@ -6,6 +6,7 @@ package exampletest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,6 +46,21 @@ func Seed(h *sdktest.MemHost) (token string) {
 	h.AddDirectory("department", Tenant, sdk.Doc{"id": "d1", "code": "hq", "name": "HQ", "parentId": ""})
 	h.AddDirectory("role", Tenant, sdk.Doc{"id": "ro1", "code": "admin", "name": "Admin"})
 
+	h.AddDataflow(Tenant, "double", func(_ *sdk.Principal, in map[string]any) (any, error) {
+		var n int64
+		switch x := in["n"].(type) {
+		case int64: // as the Host API decodes JSON numbers
+			n = x
+		case float64: // as encoding/json does in process
+			if x != float64(int64(x)) {
+				return nil, fmt.Errorf("n is not an integer")
+			}
+			n = int64(x)
+		default:
+			return nil, fmt.Errorf("n is not an integer")
+		}
+		return map[string]any{"n": n * 2}, nil
+	})
 	ctx := context.Background()
 	u := User
 	for _, d := range []map[string]any{
@@ -110,6 +126,9 @@ func Scenarios(token string) []Scenario {
 		{Name: "submit without workflow", Method: "POST", Target: "/records/orders/submit", Body: `[{"title":"x"}]`, Bearer: true, Status: 400},
 		{Name: "submit", Method: "POST", Target: "/records/leave/submit?initiator=u2", Body: `[{"days":2},{"days":5}]`, Bearer: true, Status: 200},
 		{Name: "start held", Method: "POST", Target: "/records/leave/submit?hold=1", Body: `[{"days":1}]`, Bearer: true, Status: 200},
+		{Name: "dataflow", Method: "POST", Target: "/dataflow/double", Body: `{"n":21}`, Bearer: true, Status: 200},
+		{Name: "dataflow failed run", Method: "POST", Target: "/dataflow/double", Body: `{"n":"x"}`, Bearer: true, Status: 200},
+		{Name: "dataflow unknown", Method: "POST", Target: "/dataflow/nope", Body: `{}`, Bearer: true, Status: 404},
 		{Name: "files", Method: "POST", Target: "/files?name=note.txt&folder=ex", Body: `hello`, Bearer: true, Status: 200},
 		{Name: "file bad name", Method: "POST", Target: "/files?name=../x.txt", Body: `x`, Bearer: true, Status: 400},
 		{Name: "delete", Method: "DELETE", Target: "/records/orders/r2", Bearer: true, Status: 204},
