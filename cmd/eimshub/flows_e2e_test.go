@@ -158,6 +158,13 @@ func TestH3YunThroughTheHub(t *testing.T) {
 		t.Errorf("wrong secret: %v", bad)
 	}
 
+	// TV-12: a custom controller runs the dataflow the config routes it to.
+	echo := invoke("demo-engine-secret", map[string]any{"ActionName": "Echo", "Controller": "MyApiController",
+		"AppCode": "Acddd8f7643d946a3a22beb54648b157f", "para1": "x"})
+	if echo["Successful"] != true || toJSON(echo["ReturnData"]) != `{"at":"1970-01-01T00:00:00.000Z","echo":"x"}` {
+		t.Errorf("custom controller: %v", echo)
+	}
+
 	// IsSubmit (h3yun spec §6) drives the native workflow engine.
 	users := h.jsonReq("GET", "/api/v1/user?$filter=userName eq 'bob'", admin, nil)
 	mustStatus(t, "find bob", users, 200)

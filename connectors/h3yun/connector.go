@@ -78,6 +78,8 @@ type settings struct {
 	// MaxAttachment caps one UploadAttachment file in bytes. Default:
 	// 3 MiB, H3Yun's documented limit (§4.8).
 	MaxAttachment int `json:"maxAttachment"`
+	// Controllers route custom controller calls (§4.7) to dataflows.
+	Controllers []controllerRoute `json:"controllers"`
 
 	loc *time.Location
 }
@@ -113,6 +115,11 @@ func (c *Connector) Configure(raw []byte) error {
 	}
 	if s.MaxAttachment < 1 || s.MaxAttachment > sdk.MaxFileSize {
 		return sdk.Errorf(sdk.Invalid, "h3yun config: maxAttachment must be between 1 and %d bytes", sdk.MaxFileSize)
+	}
+	for i, r := range s.Controllers {
+		if err := r.check(); err != nil {
+			return sdk.Errorf(sdk.Invalid, "h3yun config: controllers[%d]: %v", i, err)
+		}
 	}
 	s.loc = defaultLocation
 	if s.TimeZone != defaultTimeZoneID {
@@ -193,6 +200,8 @@ type call struct {
 	in   invokeRequest
 	cfg  *settings
 	log  *slog.Logger
+	// body is the raw Invoke body (custom controllers read every key).
+	body []byte
 }
 
 func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Response, error) {
@@ -205,6 +214,7 @@ func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host)
 	if err := decodeJSON(req.Body, &k.in); err != nil {
 		return nil, fail(reasonFormat, "请求内容不是合法的 JSON 对象")
 	}
+	k.body = req.Body
 	k.in.ActionName = strings.TrimSpace(k.in.ActionName)
 	k.in.SchemaCode = strings.TrimSpace(k.in.SchemaCode)
 	k.in.BizObjectId = hubID(k.in.BizObjectId)
@@ -224,10 +234,8 @@ func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host)
 	case actionRemove:
 		return k.remove(ctx)
 	}
-	// Custom controllers (§4.7) would run a dataflow; the Host API has no
-	// dataflow call yet, so every other name is an unknown action, as the
-	// real service answers a name no controller handles.
-	return nil, fail(reasonAction, k.in.ActionName)
+	// Any other name is a custom controller's action (§4.7).
+	return k.custom(ctx)
 }
 
 // form loads SchemaCode's form and a converter for it.

@@ -271,6 +271,10 @@ func TestConfigure(t *testing.T) {
 		{``, true}, {`null`, true}, {`{}`, true}, {`{"timeZone":"UTC","maxBatch":5}`, true},
 		{`{"maxBatch":0}`, false}, {`{"timeZone":"Mars/Olympus"}`, false}, {`{"rate":1}`, false}, {`[`, false},
 		{`{"maxAttachment":1024}`, true}, {`{"maxAttachment":0}`, false}, {`{"maxAttachment":999999999}`, false},
+		{`{"controllers":[{"controller":"C","action":"A","dataflow":"d"}]}`, true},
+		{`{"controllers":[{"controller":"C","action":"LoadBizObject","dataflow":"d"}]}`, false},
+		{`{"controllers":[{"controller":"","action":"A","dataflow":"d"}]}`, false},
+		{`{"controllers":[{"controller":"C","action":"A"}]}`, false},
 	} {
 		err := h3yun.New().(sdk.Configurer).Configure([]byte(tc.raw))
 		if (err == nil) != tc.okay {

@@ -28,6 +28,7 @@ const (
 	reasonQuery       = "h3yun_bad_query"
 	reasonAction      = "h3yun_unknown_action"
 	reasonUnsupported = "h3yun_not_supported"
+	reasonController  = "h3yun_controller_failed"
 )
 
 // message is one row of the catalogue.
@@ -54,6 +55,7 @@ var catalogue = []message{
 	{sdk.Invalid, reasonQuery, "查询条件不合法：%s"},
 	{sdk.NotFound, reasonAction, "未找到接口：%s"},
 	{sdk.Invalid, reasonUnsupported, "暂不支持：%s"},
+	{sdk.Invalid, reasonController, "%s"}, // a custom controller's own error (§4.7)
 
 	{sdk.Unauthorized, "", "认证失败：EngineCode 或 EngineSecret 不正确"},
 	{sdk.RateLimited, "", "调用频率过高，请稍后再试"},

@@ -2,6 +2,7 @@ package h3yun_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -77,6 +78,30 @@ func seed(h *sdktest.MemHost) {
 	h.AddDirectory("user", tenant, sdk.Doc{"id": zhangSan, "userName": "zhangsan", "code": "E002", "empName": "张三", "departmentId": deptSZ})
 	h.AddDirectory("department", tenant, sdk.Doc{"id": deptHQ, "name": "总部", "parentId": ""})
 	h.AddDirectory("department", tenant, sdk.Doc{"id": deptSZ, "name": "深圳公司", "parentId": deptHQ})
+	// TV-12's controller: echo para1; fail when asked to.
+	h.AddDataflow(tenant, "echo", func(_ *sdk.Principal, in map[string]any) (any, error) {
+		if in["fail"] == true {
+			return nil, errors.New("controller refused: fail was set")
+		}
+		return map[string]any{"echo": in["para1"]}, nil
+	})
+}
+
+// goldenConfig is the connector configuration the golden files run with:
+// TV-12's controller routed to the "echo" dataflow, and one route to a
+// dataflow the tenant lacks.
+var goldenConfig = []byte(`{"controllers":[` +
+	`{"appCode":"Acddd8f7643d946a3a22beb54648b157f","controller":"MyApiController","action":"Echo","dataflow":"echo"},` +
+	`{"controller":"MyApiController","action":"Missing","dataflow":"no_such_flow"}]}`)
+
+// configured returns a connector configured with goldenConfig.
+func configured(t testing.TB) sdk.Connector {
+	t.Helper()
+	c := h3yun.New()
+	if err := c.(sdk.Configurer).Configure(goldenConfig); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func newHost() *sdktest.MemHost {

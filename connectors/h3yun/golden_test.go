@@ -99,6 +99,10 @@ var goldenScenarios = []goldenScenario{
 	{name: "download_other_tenant", target: "/Api/DownloadBizObjectFile", headers: map[string]string{"EngineCode": "eng-other", "EngineSecret": "other=="},
 		body: `attachmentId=file5`},
 	{name: "tv12_custom_controller", body: `{"ActionName":"Echo","Controller":"MyApiController","AppCode":"Acddd8f7643d946a3a22beb54648b157f","para1":"x"}`},
+	{name: "controller_failure", body: `{"ActionName":"Echo","Controller":"myapicontroller","AppCode":"Acddd8f7643d946a3a22beb54648b157f","para1":"x","fail":true}`},
+	{name: "controller_other_app", body: `{"ActionName":"Echo","Controller":"MyApiController","AppCode":"A0000000000000000000000000000000f","para1":"x"}`},
+	{name: "controller_missing_dataflow", body: `{"ActionName":"Missing","Controller":"MyApiController","AppCode":"Ax"}`},
+	{name: "action_without_controller", body: `{"ActionName":"Echo","para1":"x"}`},
 	{name: "create_many", body: `{"ActionName":"CreateBizObjects","SchemaCode":"D000024demo","BizObjectArray":[` +
 		q(`{"OwnerId":"aea4d7a7-d162-4c77-9c44-7bd9cb8316a5","F0000001":"gamma","F0000002":"9","F0000003":"2025/03/04 05:06:07"}`) + `,` +
 		`{"OwnerId":"aea4d7a7-d162-4c77-9c44-7bd9cb8316a5","F0000001":"delta","F0000002":1}],"IsSubmit":"true"}`},
@@ -189,7 +193,7 @@ func TestGenerateGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem := newHost()
-	c := h3yun.New()
+	c := configured(t)
 	for _, s := range goldenScenarios {
 		u, err := url.ParseRequestURI(orDefault(s.target, "/OpenApi/Invoke"))
 		if err != nil {
@@ -264,8 +268,8 @@ func TestGolden(t *testing.T) {
 	if len(files) < len(goldenScenarios) {
 		t.Fatalf("testdata has %d golden files, the scenario table %d: run with -gen", len(files), len(goldenScenarios))
 	}
-	t.Run("inproc", func(t *testing.T) { sdktest.RunGolden(t, h3yun.New(), "testdata") })
-	t.Run("plugin", func(t *testing.T) { sdktest.RunGolden(t, startPlugin(t, nil), "testdata") })
+	t.Run("inproc", func(t *testing.T) { sdktest.RunGolden(t, configured(t), "testdata") })
+	t.Run("plugin", func(t *testing.T) { sdktest.RunGolden(t, startPlugin(t, goldenConfig), "testdata") })
 }
 
 func TestConformance(t *testing.T) { sdktest.Conformance(t, h3yun.New()) }
