@@ -259,3 +259,43 @@ func folderSafe(s string) string {
 		return r
 	}, s)
 }
+
+// hasAttachments reports whether fields (child tables included) have an
+// attachment or image control.
+func hasAttachments(fields []sdk.Field) bool {
+	for _, f := range fields {
+		if f.Type == tFileUpload || f.Type == tImageUpload || f.Type == tTableForm && hasAttachments(f.Columns) {
+			return true
+		}
+	}
+	return false
+}
+
+// attachmentIDs lists the file ids the attachment controls of data (and of
+// its child rows) reference.
+func attachmentIDs(fields []sdk.Field, data map[string]any) []string {
+	var out []string
+	for _, f := range fields {
+		switch f.Type {
+		case tFileUpload, tImageUpload:
+			arr, _ := data[f.Field].([]any)
+			for _, e := range arr {
+				if m, ok := e.(map[string]any); ok {
+					if id, _ := m["id"].(string); id != "" {
+						out = append(out, id)
+					}
+				} else if id, ok := e.(string); ok && id != "" {
+					out = append(out, id)
+				}
+			}
+		case tTableForm:
+			rows, _ := data[f.Field].([]any)
+			for _, r := range rows {
+				if row, ok := r.(map[string]any); ok {
+					out = append(out, attachmentIDs(f.Columns, row)...)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -562,8 +562,25 @@ func (k *call) remove(ctx context.Context) (*sdk.Response, error) {
 	if err := k.requireID(); err != nil {
 		return nil, err
 	}
+	// The record's attachments go with it (§4.6): read their ids first
+	// (only forms with attachment fields pay for the read).
+	var files []string
+	if hasAttachments(cv.form.Fields) {
+		rec, err := k.host.GetRecord(ctx, k.p, cv.form.Key, k.in.BizObjectId)
+		if err != nil {
+			return nil, fromHost(err, k.notFound())
+		}
+		data, _ := rec["data"].(map[string]any)
+		files = attachmentIDs(cv.form.Fields, data)
+	}
 	if err := k.host.DeleteRecord(ctx, k.p, cv.form.Key, k.in.BizObjectId); err != nil {
 		return nil, fromHost(err, k.notFound())
+	}
+	for _, id := range files {
+		if err := k.host.DeleteFile(ctx, k.p, id); err != nil && sdk.CodeOf(err) != sdk.NotFound {
+			// The record is gone; a file left behind is logged, not an error.
+			k.log.Warn("h3yun: removing an attachment of a removed record", "file", id, "err", err)
+		}
 	}
 	return success(map[string]any{})
 }

@@ -144,6 +144,8 @@ var goldenScenarios = []goldenScenario{
 	{name: "remove", body: `{"ActionName":"RemoveBizObject","SchemaCode":"D000024demo","BizObjectId":"r2"}`},
 	{name: "remove_then_load", body: `{"ActionName":"LoadBizObject","SchemaCode":"D000024demo","BizObjectId":"r2"}`},
 	{name: "remove_unknown", body: `{"ActionName":"RemoveBizObject","SchemaCode":"D000024demo","BizObjectId":"r2"}`},
+	{name: "remove_with_attachments", body: `{"ActionName":"RemoveBizObject","SchemaCode":"D000024demo","BizObjectId":"r1"}`},
+	{name: "remove_then_download", target: "/Api/DownloadBizObjectFile", body: `attachmentId=file5&EngineCode=` + engineCode},
 }
 
 // requestText is a scenario's request section.
