@@ -12,6 +12,7 @@ package h3yun
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -409,31 +410,10 @@ func containsValue(vs []sdk.Value, s string) bool {
 	return false
 }
 
-// actor returns the principal a create acts as: the BizObject's OwnerId
-// (or CreatedBy) when given, else the engine's service user — the tenant
-// administrator (§5.1, §6). The owner must be a user of the tenant.
-func (k *call) actor(ctx context.Context, obj map[string]any) (*sdk.Principal, error) {
-	owner := ownerOf(obj)
-	if owner == "" || owner == k.p.UserID {
-		return k.p, nil
-	}
-	users, err := k.host.FindUsers(ctx, k.p, sdk.Query{Filter: sdk.Cmp{Path: sdk.Path{"id"}, Op: sdk.Eq, Value: owner}, Limit: 1}, false)
-	if err != nil {
-		return nil, fromHost(err, nil)
-	}
-	if len(users.Items) == 0 {
-		return nil, failf(reasonData, "OwnerId: 用户 %s 不存在", owner)
-	}
-	u := users.Items[0]
-	acting := *k.p
-	acting.UserID = owner
-	acting.UserCode, _ = u["code"].(string)
-	acting.DisplayName, _ = u["empName"].(string)
-	acting.Login, _ = u["userName"].(string)
-	return &acting, nil
-}
-
-// ownerOf returns the owner id a BizObject names ("" for none).
+// ownerOf returns the owner id a BizObject names ("" for none): OwnerId,
+// else CreatedBy (§5.1). Records are created as that user — the Host
+// checks it is a user of the tenant; without one, as the engine's service
+// user, the tenant administrator (§6).
 func ownerOf(obj map[string]any) string {
 	for _, key := range []string{fOwnerID, fCreatedBy} {
 		if s, ok := obj[key].(string); ok && strings.TrimSpace(s) != "" {
@@ -472,13 +452,13 @@ func (k *call) create(ctx context.Context) (*sdk.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := k.actor(ctx, obj)
-	if err != nil {
-		return nil, err
+	opts := lifecycle(cv, isSubmit)
+	if owner := ownerOf(obj); owner != "" {
+		opts.Owners = []string{owner}
 	}
-	out, err := k.host.CreateRecords(ctx, p, cv.form.Key, []map[string]any{data}, lifecycle(cv, isSubmit))
+	out, err := k.host.CreateRecords(ctx, k.p, cv.form.Key, []map[string]any{data}, opts)
 	if err != nil {
-		return nil, fromHost(err, nil)
+		return nil, ownerError(err, opts.Owners, false)
 	}
 	id, _ := out[0].Record["id"].(string)
 	return success(map[string]any{"BizObjectId": extID(id), "WorkflowInstanceId": extID(out[0].WorkflowInstanceID)})
@@ -502,23 +482,22 @@ func (k *call) createMany(ctx context.Context) (*sdk.Response, error) {
 		return nil, err
 	}
 	data := make([]map[string]any, len(objs))
-	owner := ownerOf(objs[0])
+	opts := lifecycle(cv, isSubmit)
+	owners := make([]string, len(objs))
+	anyOwner := false
 	for i, obj := range objs {
-		if ownerOf(obj) != owner {
-			// One batch is one Host call acting as one user.
-			return nil, fail(reasonUnsupported, "同一批 CreateBizObjects 使用不同的 OwnerId")
-		}
 		if data[i], err = cv.toData(obj, false); err != nil {
 			return nil, err
 		}
+		owners[i] = ownerOf(obj)
+		anyOwner = anyOwner || owners[i] != ""
 	}
-	p, err := k.actor(ctx, objs[0])
-	if err != nil {
-		return nil, err
+	if anyOwner {
+		opts.Owners = owners
 	}
-	out, err := k.host.CreateRecords(ctx, p, cv.form.Key, data, lifecycle(cv, isSubmit))
+	out, err := k.host.CreateRecords(ctx, k.p, cv.form.Key, data, opts)
 	if err != nil {
-		return nil, fromHostItems(err, nil, true)
+		return nil, ownerError(err, opts.Owners, true)
 	}
 	ids := make([]string, len(out))
 	for i, c := range out {
@@ -583,4 +562,22 @@ func (k *call) remove(ctx context.Context) (*sdk.Response, error) {
 		}
 	}
 	return success(map[string]any{})
+}
+
+// ownerError translates a CreateRecords error: an unknown owner names the
+// BizObject's OwnerId; anything else as fromHost does.
+func ownerError(err error, owners []string, batch bool) error {
+	e := sdk.AsError(err)
+	if e.Code == sdk.Invalid {
+		var i int
+		if _, serr := fmt.Sscanf(e.Target, "owners[%d]", &i); serr == nil && i >= 0 && i < len(owners) {
+			f := failf(reasonData, "OwnerId: 用户 %s 不存在", extID(owners[i]))
+			if batch {
+				f = failf(reasonData, "BizObjectArray[%d].OwnerId: 用户 %s 不存在", i, extID(owners[i]))
+			}
+			f.Err = err
+			return f
+		}
+	}
+	return fromHostItems(err, nil, batch)
 }

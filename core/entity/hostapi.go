@@ -197,6 +197,13 @@ const MaxBatch = 1000
 // and returns them in input order. Validation problems of every item are
 // reported together, their targets rewritten to "data[i]/<field>".
 func (s *Service) BatchCreate(ctx context.Context, p *principal.Principal, form string, data []map[string]any) ([]map[string]any, error) {
+	return s.BatchCreateAs(ctx, p, form, data, nil)
+}
+
+// BatchCreateAs is BatchCreate with record i created as as[i] (its
+// createBy/updateBy); a nil or missing as[i] is p. p's permissions and
+// tenant apply to every record; the caller vouches for as (same tenant).
+func (s *Service) BatchCreateAs(ctx context.Context, p *principal.Principal, form string, data []map[string]any, as []*principal.Principal) ([]map[string]any, error) {
 	tenant, t, err := s.recordTarget(ctx, p, form)
 	if err != nil {
 		return nil, err
@@ -211,7 +218,14 @@ func (s *Service) BatchCreate(ctx context.Context, p *principal.Principal, form 
 	err = s.st.Tx(ctx, func(ctx context.Context) error {
 		var details []errs.Detail
 		for i, d := range data {
-			rec, err := s.createIn(ctx, p, tenant, t, recordBody(d))
+			actor := p
+			if i < len(as) && as[i] != nil {
+				if as[i].Tenant != p.Tenant {
+					return errs.Newf(errs.Internal, "entity: record %d created as a principal of another tenant", i)
+				}
+				actor = as[i]
+			}
+			rec, err := s.createIn(ctx, actor, tenant, t, recordBody(d))
 			if err == nil {
 				out[i] = rec
 				continue

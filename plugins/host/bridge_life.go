@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/eimshub/eimshub/core/dataflow"
@@ -15,8 +16,12 @@ import (
 	"github.com/eimshub/eimshub/plugins/sdk"
 )
 
-// collRecord is the records' collection (native spec §6.3 formdata).
-const collRecord = "formdata"
+// collRecord and collUser are the records' and users' collections (native
+// spec §6.2–6.3).
+const (
+	collRecord = "formdata"
+	collUser   = "user"
+)
 
 // flowDraft is a record's draft flowStatus (native spec §6.3).
 const flowDraft = int64(1)
@@ -30,6 +35,9 @@ func (b *bridge) CreateRecords(ctx context.Context, p *sdk.Principal, form strin
 	}
 	if n := len(opts.Initiators); n > 1 && n != len(data) {
 		return nil, errs.Invalidf("%d initiators for %d records (want none, one, or one per record)", n, len(data)).WithTarget("initiators")
+	}
+	if n := len(opts.Owners); n > 1 && n != len(data) {
+		return nil, errs.Invalidf("%d owners for %d records (want none, one, or one per record)", n, len(data)).WithTarget("owners")
 	}
 	f, err := b.ents.Form(ctx, cp, form)
 	if err != nil {
@@ -45,7 +53,11 @@ func (b *bridge) CreateRecords(ctx context.Context, p *sdk.Principal, form strin
 	}
 	var out []sdk.CreatedRecord
 	err = b.st.Tx(ctx, func(ctx context.Context) error {
-		docs, err := b.ents.BatchCreate(ctx, cp, f.ID, data)
+		as, err := b.owners(ctx, cp, opts.Owners, len(data))
+		if err != nil {
+			return err
+		}
+		docs, err := b.ents.BatchCreateAs(ctx, cp, f.ID, data, as)
 		if err != nil {
 			return err
 		}
@@ -55,7 +67,11 @@ func (b *bridge) CreateRecords(ctx context.Context, p *sdk.Principal, form strin
 			ids[i], _ = d["id"].(string)
 			switch {
 			case opts.StartWorkflow:
-				inst, err := b.start(ctx, cp, f.ID, ids[i], initiatorOf(opts.Initiators, i), opts.Submit)
+				initiator := initiatorOf(opts.Initiators, i)
+				if initiator == "" && as[i] != nil {
+					initiator = as[i].UserID
+				}
+				inst, err := b.start(ctx, cp, f.ID, ids[i], initiator, opts.Submit)
 				if err != nil {
 					return err
 				}
@@ -88,6 +104,40 @@ func (b *bridge) CreateRecords(ctx context.Context, p *sdk.Principal, form strin
 		return nil, err
 	}
 	return out, nil
+}
+
+// owners resolves CreateOptions.Owners to the principals the records are
+// created as: p acting as each user (nil where the owner is p's own user).
+func (b *bridge) owners(ctx context.Context, p *principal.Principal, owners []string, n int) ([]*principal.Principal, error) {
+	as := make([]*principal.Principal, n)
+	seen := map[string]*principal.Principal{}
+	for i := range as {
+		id := initiatorOf(owners, i)
+		if id == "" || id == p.UserID {
+			continue
+		}
+		if acting, ok := seen[id]; ok {
+			as[i] = acting
+			continue
+		}
+		if !p.IsAdmin() {
+			return nil, errs.Forbiddenf("creating records as another user needs a tenant administrator").WithTarget(fmt.Sprintf("owners[%d]", i))
+		}
+		u, err := b.st.Get(ctx, collUser, p.Tenant, id)
+		if errs.CodeOf(err) == errs.NotFound {
+			return nil, errs.Invalidf("user %s not found", id).WithTarget(fmt.Sprintf("owners[%d]", i))
+		}
+		if err != nil {
+			return nil, err
+		}
+		acting := *p
+		acting.UserID = id
+		acting.UserCode, _ = u["code"].(string)
+		acting.DisplayName, _ = u["empName"].(string)
+		acting.Login, _ = u["userName"].(string)
+		seen[id], as[i] = &acting, &acting
+	}
+	return as, nil
 }
 
 func initiatorOf(initiators []string, i int) string {

@@ -62,6 +62,31 @@ func TestBridgeCreateRecords(t *testing.T) {
 		t.Fatalf("held todos = %v, %v", todos, err)
 	}
 
+	// Owners: records created as other users; a workflow's initiator
+	// defaults to the owner.
+	out, err = h.CreateRecords(ctx, &alice, "leave", []map[string]any{{"days": 3}, {"days": 4}},
+		sdk.CreateOptions{StartWorkflow: true, Submit: true, Owners: []string{"u2", ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"u2", "u1"} {
+		rec := out[i].Record
+		if rec["createBy"].(map[string]any)["id"] != want || rec["updateBy"].(map[string]any)["id"] != want {
+			t.Errorf("record %d createBy = %v, want %s", i, rec["createBy"], want)
+		}
+		logs, err := rc.st.Find(ctx, "wfapprovallog", exampletest.Tenant, query.Query{Filter: query.Cmp{Path: query.Path{"dataId"}, Op: query.Eq, Value: rec["id"]}, Limit: -1})
+		if err != nil || len(logs) != 1 || logs[0]["approver"].(map[string]any)["id"] != want {
+			t.Errorf("record %d submitted by %v, want %s (%v)", i, logs, want, err)
+		}
+	}
+	if u := out[0].Record["createBy"].(map[string]any); u["value"] != "bob" || u["label"] != "Bob" {
+		t.Errorf("owner operator = %v", u)
+	}
+	_, err = h.CreateRecords(ctx, &alice, "notes", []map[string]any{{"text": "a"}, {"text": "b"}}, sdk.CreateOptions{Owners: []string{"u2", "ghost"}})
+	if codeOf(t, err) != errs.Invalid || sdk.AsError(err).Target != "owners[1]" {
+		t.Errorf("unknown owner: %v", err)
+	}
+
 	before := countRecords(t, rc, "f-leave")
 	for _, tc := range []struct {
 		name string
@@ -89,6 +114,10 @@ func TestBridgeCreateRecords(t *testing.T) {
 	_, err = h.CreateRecords(ctx, &bob, "leave", []map[string]any{{"days": 1}}, sdk.CreateOptions{StartWorkflow: true, Initiators: []string{"u1"}})
 	if codeOf(t, err) != errs.Forbidden {
 		t.Errorf("bob starting as alice: %v", err)
+	}
+	_, err = h.CreateRecords(ctx, &bob, "notes", []map[string]any{{"text": "x"}}, sdk.CreateOptions{Owners: []string{"u1"}})
+	if codeOf(t, err) != errs.Forbidden {
+		t.Errorf("bob creating as alice: %v", err)
 	}
 	// Tenancy: the other tenant's principal does not see the form.
 	mallory := sdk.Principal{Tenant: exampletest.OtherTenant, UserID: "u9", Scopes: []string{"api.readwrite"}}

@@ -1292,6 +1292,7 @@ type CreateRecordsRequest struct {
 	StartWorkflow bool                   `protobuf:"varint,5,opt,name=start_workflow,json=startWorkflow,proto3" json:"start_workflow,omitempty"` // start the form's current workflow definition
 	Submit        bool                   `protobuf:"varint,6,opt,name=submit,proto3" json:"submit,omitempty"`                                    // with start_workflow: past the start node
 	Initiators    []string               `protobuf:"bytes,7,rep,name=initiators,proto3" json:"initiators,omitempty"`                             // none, one for all, or one per record
+	Owners        []string               `protobuf:"bytes,8,rep,name=owners,proto3" json:"owners,omitempty"`                                     // creators: none, one for all, or one per record
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1371,6 +1372,13 @@ func (x *CreateRecordsRequest) GetSubmit() bool {
 func (x *CreateRecordsRequest) GetInitiators() []string {
 	if x != nil {
 		return x.Initiators
+	}
+	return nil
+}
+
+func (x *CreateRecordsRequest) GetOwners() []string {
+	if x != nil {
+		return x.Owners
 	}
 	return nil
 }
@@ -1893,7 +1901,7 @@ const file_host_proto_rawDesc = "" +
 	"\x10DirectoryRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12.\n" +
 	"\x05query\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.QueryR\x05query\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\bR\x05count\"\xef\x01\n" +
+	"\x05count\x18\x03 \x01(\bR\x05count\"\x87\x02\n" +
 	"\x14CreateRecordsRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x12\n" +
@@ -1903,7 +1911,8 @@ const file_host_proto_rawDesc = "" +
 	"\x06submit\x18\x06 \x01(\bR\x06submit\x12\x1e\n" +
 	"\n" +
 	"initiators\x18\a \x03(\tR\n" +
-	"initiators\"S\n" +
+	"initiators\x12\x16\n" +
+	"\x06owners\x18\b \x03(\tR\x06owners\"S\n" +
 	"\rCreatedRecord\x12\x10\n" +
 	"\x03doc\x18\x01 \x01(\fR\x03doc\x120\n" +
 	"\x14workflow_instance_id\x18\x02 \x01(\tR\x12workflowInstanceId\"\x83\x01\n" +

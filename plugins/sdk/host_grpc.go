@@ -390,7 +390,8 @@ func (h *hostClient) CreateRecords(ctx context.Context, p *Principal, form strin
 		bs[i] = b
 	}
 	res, err := h.c.CreateRecords(ctx, &pb.CreateRecordsRequest{Principal: to.Principal(p), Form: form, Data: bs,
-		Draft: opts.Draft, StartWorkflow: opts.StartWorkflow, Submit: opts.Submit, Initiators: opts.Initiators})
+		Draft: opts.Draft, StartWorkflow: opts.StartWorkflow, Submit: opts.Submit, Initiators: opts.Initiators,
+		Owners: opts.Owners})
 	if err != nil {
 		return nil, TransportError(err)
 	}
@@ -445,7 +446,7 @@ func (s *hostServer) CreateRecords(ctx context.Context, r *pb.CreateRecordsReque
 		data[i] = d
 	}
 	recs, err := s.h.CreateRecords(ctx, from.Principal(r.Principal), r.Form, data, CreateOptions{Draft: r.Draft,
-		StartWorkflow: r.StartWorkflow, Submit: r.Submit, Initiators: r.Initiators})
+		StartWorkflow: r.StartWorkflow, Submit: r.Submit, Initiators: r.Initiators, Owners: r.Owners})
 	if err != nil {
 		return &pb.CreateRecordsResponse{Error: hostErr(err)}, nil
 	}

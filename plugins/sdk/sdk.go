@@ -242,9 +242,15 @@ type CreateOptions struct {
 	// Submit (with StartWorkflow) completes each start task as its
 	// initiator, so the first approval node has the pending tasks.
 	Submit bool `json:"submit,omitempty"`
-	// Initiators are the initiating user ids: none (p's user), one for
-	// every record, or one per record. "" is p's user.
+	// Initiators are the initiating user ids: none (the record's owner),
+	// one for every record, or one per record. "" is the record's owner.
 	Initiators []string `json:"initiators,omitempty"`
+	// Owners are the users the records are created as (createBy and
+	// updateBy): none (p's user), one for every record, or one per record;
+	// "" is p's user. A user other than p's needs p to administer the
+	// tenant (Forbidden otherwise); an unknown user is Invalid with Target
+	// "owners[i]".
+	Owners []string `json:"owners,omitempty"`
 }
 
 // CreatedRecord is one record created by Host.CreateRecords.

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/eimshub/eimshub/core/errs"
@@ -49,6 +50,35 @@ func (m *MemHost) CreateRecords(_ context.Context, p *sdk.Principal, form string
 	if n := len(opts.Initiators); n > 1 && n != len(data) {
 		return nil, errs.Invalidf("%d initiators for %d records", n, len(data)).WithTarget("initiators")
 	}
+	if n := len(opts.Owners); n > 1 && n != len(data) {
+		return nil, errs.Invalidf("%d owners for %d records", n, len(data)).WithTarget("owners")
+	}
+	as := make([]*sdk.Principal, len(data))
+	for i := range data {
+		id := pick(opts.Owners, i)
+		if id == "" || id == p.UserID {
+			as[i] = p
+			continue
+		}
+		if !slices.Contains(p.Roles, "admin") {
+			return nil, errs.Forbiddenf("creating records as another user needs a tenant administrator").WithTarget(fmt.Sprintf("owners[%d]", i))
+		}
+		var u sdk.Doc
+		for _, d := range m.dir["user"][t] {
+			if d["id"] == id {
+				u = d
+			}
+		}
+		if u == nil {
+			return nil, errs.Invalidf("user %s not found", id).WithTarget(fmt.Sprintf("owners[%d]", i))
+		}
+		acting := *p
+		acting.UserID = id
+		acting.UserCode, _ = u["code"].(string)
+		acting.DisplayName, _ = u["empName"].(string)
+		acting.Login, _ = u["userName"].(string)
+		as[i] = &acting
+	}
 	var ds []errs.Detail
 	for i, d := range data {
 		ds = append(ds, validate(f, d, false, fmt.Sprintf("data[%d]", i))...)
@@ -61,20 +91,14 @@ func (m *MemHost) CreateRecords(_ context.Context, p *sdk.Principal, form string
 	}
 	out := make([]sdk.CreatedRecord, len(data))
 	for i, d := range data {
-		rec := m.newRecord(t, f, p, d)
+		rec := m.newRecord(t, f, as[i], d)
 		var inst string
 		switch {
 		case opts.StartWorkflow:
 			rec["flowStatus"] = int64(2)
-			initiator := p.UserID
-			switch len(opts.Initiators) {
-			case 1:
-				initiator = opts.Initiators[0]
-			case len(data):
-				initiator = opts.Initiators[i]
-			}
+			initiator := pick(opts.Initiators, i)
 			if initiator == "" {
-				initiator = p.UserID
+				initiator = as[i].UserID
 			}
 			inst = m.nextID("w")
 			rec["wfInstanceId"] = inst // as the hub's engine names a record's latest instance
@@ -88,6 +112,17 @@ func (m *MemHost) CreateRecords(_ context.Context, p *sdk.Principal, form string
 		out[i] = sdk.CreatedRecord{Record: clone(rec), WorkflowInstanceID: inst}
 	}
 	return out, nil
+}
+
+// pick is the i-th of none, one-for-all or one-per-item values.
+func pick(vals []string, i int) string {
+	switch {
+	case len(vals) == 0:
+		return ""
+	case len(vals) == 1:
+		return vals[0]
+	}
+	return vals[i]
 }
 
 type memFile struct {
