@@ -15,8 +15,8 @@ import (
 
 // BenchmarkH3YunVsNative measures, against one running hub on the embedded
 // store, the same reads through the native API and through the H3Yun
-// connector running as a real plugin process: one record by id, and a
-// 50-row page of the contract form.
+// connector running as a real plugin process: one record by id, a 50-row
+// page of the contract form, and one create.
 func BenchmarkH3YunVsNative(b *testing.B) {
 	// The example config with the rate limits out of the way.
 	example, err := os.ReadFile("../../config/eimshub.example.yaml")
@@ -79,6 +79,14 @@ func BenchmarkH3YunVsNative(b *testing.B) {
 		{"get/h3yun-LoadBizObject", h3(map[string]any{"ActionName": "LoadBizObject", "SchemaCode": "contract", "BizObjectId": first})},
 		{"page50/native", native("/api/v1/contract?" + page.Encode())},
 		{"page50/h3yun-LoadBizObjects", h3(map[string]any{"ActionName": "LoadBizObjects", "SchemaCode": "contract", "Filter": filter})},
+		{"create/native", func() *http.Request {
+			req, _ := http.NewRequest("POST", h.base+"/api/v1/contract", strings.NewReader(`{"title":"bench","party":"ACME","amount":5}`))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			return req
+		}},
+		{"create/h3yun-CreateBizObject", h3(map[string]any{"ActionName": "CreateBizObject", "SchemaCode": "contract", "IsSubmit": true,
+			"BizObject": `{"title":"bench","party":"ACME","amount":5}`})},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
