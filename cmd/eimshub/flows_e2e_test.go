@@ -190,6 +190,14 @@ func TestH3YunThroughTheHub(t *testing.T) {
 		bo["OwnerId"] != ids.GUID(bobID) {
 		t.Errorf("LoadBizObject of the submitted record: %v", load)
 	}
+	// OwnerDeptId (derived from the owner) is searchable with =: bob is in Sales.
+	depts := h.jsonReq("GET", "/api/v1/department?$filter=name eq 'Sales'", admin, nil)
+	salesID := depts.json(t)["value"].([]any)[0].(map[string]any)["id"].(string)
+	byDept := invoke("demo-engine-secret", map[string]any{"ActionName": "LoadBizObjects", "SchemaCode": "leave_request",
+		"Filter": `{"FromRowNum":0,"ToRowNum":10,"ReturnItems":["reason","OwnerDeptId"],"Matcher":{"Type":"Item","Name":"OwnerDeptId","Operator":2,"Value":"` + ids.GUID(salesID) + `"}}`})
+	if rows, _ := byDept["ReturnData"].(map[string]any)["BizObjectArray"].([]any); len(rows) != 1 || rows[0].(map[string]any)["OwnerDeptId"] != ids.GUID(salesID) {
+		t.Errorf("LoadBizObjects by OwnerDeptId: %v", byDept)
+	}
 	held := invoke("demo-engine-secret", map[string]any{"ActionName": "CreateBizObject", "SchemaCode": "leave_request", "IsSubmit": "false",
 		"BizObject": `{"reason":"maybe","days":1}`})
 	heldID := held["ReturnData"].(map[string]any)["BizObjectId"].(string)

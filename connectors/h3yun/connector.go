@@ -333,6 +333,9 @@ func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := k.resolveOwnerDepts(ctx, cv, f.matcher); err != nil {
+		return nil, err
+	}
 	q, err := cv.query(f)
 	if err != nil {
 		return nil, err

@@ -123,6 +123,12 @@ var goldenScenarios = []goldenScenario{
 			`{"Type":"Item","Name":"F0000001","Operator":22,"Value":"z"},{"Type":"Item","Name":"F0000001","Operator":23,"Value":"z"},{"Type":"Item","Name":"F0000001","Operator":24,"Value":"z"},`+
 			`{"Type":"Item","Name":"F0000006","Operator":2,"Value":"高"},{"Type":"Item","Name":"F0000007","Operator":8,"Value":"aea4d7a7-d162-4c77-9c44-7bd9cb8316a5"},`+
 			`{"Type":"Item","Name":"CreatedTime","Operator":1,"Value":"2023-01-01"},{"Type":"Item","Name":"OwnerId","Operator":2,"Value":" aea4d7a7-d162-4c77-9c44-7bd9cb8316a5"}]}}`) + `}`},
+	{name: "load_many_owner_dept", body: `{"ActionName":"LoadBizObjects","SchemaCode":"D000024demo","Filter":` +
+		filterJSON(`{"FromRowNum":0,"ToRowNum":50,"ReturnItems":["F0000001","OwnerId","OwnerDeptId"],"Matcher":{"Type":"Or","Matchers":[`+
+			`{"Type":"Item","Name":"OwnerDeptId","Operator":2,"Value":"18f923a7-5a5e-426d-94ae-a55ad1a4b240"},`+
+			`{"Type":"Item","Name":"OwnerDeptId","Operator":7,"Value":["18f923a7-5a5e-426d-94ae-a55ad1a4b240","5c3e8a51-7d2b-4f0e-8c61-2b9d0e4f7a33"]}]}}`) + `}`},
+	{name: "owner_dept_bad_operator", body: `{"ActionName":"LoadBizObjects","SchemaCode":"D000024demo","Filter":` +
+		filterJSON(`{"FromRowNum":0,"ToRowNum":50,"Matcher":{"Type":"Item","Name":"OwnerDeptId","Operator":8,"Value":"x"}}`) + `}`},
 	{name: "load_many_default_window", body: `{"ActionName":"LoadBizObjects","SchemaCode":"D000024flow"}`},
 	{name: "bad_operator", body: `{"ActionName":"LoadBizObjects","SchemaCode":"D000024demo","Filter":` +
 		filterJSON(`{"FromRowNum":0,"ToRowNum":10,"Matcher":{"Type":"Item","Name":"F0000001","Operator":9,"Value":"a"}}`) + `}`},

@@ -432,6 +432,9 @@ func (c *converter) compile(m *matcher) (sdk.Expr, error) {
 	if !ok {
 		return nil, failf(reasonQuery, "控件 %s 的 Operator %d 不存在", m.name, m.op)
 	}
+	if m.name == fOwnerDeptID {
+		return c.compileOwnerDept(m)
+	}
 	t, err := c.resolve(m.name)
 	if err != nil {
 		return nil, err

@@ -251,6 +251,9 @@ type converter struct {
 	form *sdk.Form
 	loc  *time.Location
 	log  *slog.Logger
+	// deptUsers maps the department ids a Matcher's OwnerDeptId items name
+	// to their users (ownerdept.go); nil when the Matcher has none.
+	deptUsers map[string][]string
 }
 
 func (c *converter) field(key string) (*sdk.Field, bool) {
