@@ -228,6 +228,12 @@ type Connector struct {
 	// MaxInFlight bounds the connector's concurrent requests; more wait for
 	// a slot until Timeout. Default: 64.
 	MaxInFlight int `yaml:"maxInFlight"`
+	// RateLimitStatus is the HTTP status of a request the rate limiter
+	// refuses on this connector's routes (the body is the connector's error
+	// envelope either way; Retry-After is set). Default: 0 = the envelope's
+	// own status (H3Yun: 200 with Successful:false, its spec §11.12; set
+	// 429 for clients that back off on it).
+	RateLimitStatus int `yaml:"rateLimitStatus"`
 	// Config is the connector's own configuration, decoded by the connector
 	// (environment variables already expanded). Default: empty.
 	Config yaml.Node `yaml:"config"`

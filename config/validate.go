@@ -230,6 +230,9 @@ func (c *Config) validateConnectors(v *collector) {
 		if cn.MaxInFlight < 0 {
 			v.add(key+".maxInFlight", "must not be negative")
 		}
+		if s := cn.RateLimitStatus; s != 0 && (s < 200 || s > 599) {
+			v.add(key+".rateLimitStatus", "invalid HTTP status %d (want 0 for the envelope's, or 200–599)", s)
+		}
 	}
 }
 

@@ -174,7 +174,8 @@ func connectorConfigs(cfg *config.Config) ([]host.Config, error) {
 			iso = host.InProc
 		}
 		out = append(out, host.Config{ID: id, Enabled: cn.Enabled, Command: cn.Command, SHA256: strings.ToLower(cn.SHA256),
-			Mount: cn.Mount, Isolation: iso, Config: raw, Timeout: cn.Timeout.Std(), MaxInFlight: cn.MaxInFlight})
+			Mount: cn.Mount, Isolation: iso, Config: raw, Timeout: cn.Timeout.Std(), MaxInFlight: cn.MaxInFlight,
+			RateLimitStatus: cn.RateLimitStatus})
 	}
 	return out, nil
 }

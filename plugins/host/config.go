@@ -60,6 +60,10 @@ type Config struct {
 	// Config is the connector's own configuration as JSON, passed to its
 	// Configure method. Default: none.
 	Config json.RawMessage
+	// RateLimitStatus overrides the HTTP status of a rate-limited request
+	// (the body stays the connector's envelope). Default: 0 = the
+	// envelope's status.
+	RateLimitStatus int
 }
 
 func (c *Config) applyDefaults() {

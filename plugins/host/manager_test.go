@@ -111,9 +111,10 @@ func newFixture(t *testing.T, cfgs []host.Config, opts host.Options, limit fiber
 }
 
 type answer struct {
-	Status int
-	CT     string
-	Body   string
+	Status     int
+	CT         string
+	Body       string
+	RetryAfter string
 }
 
 func (f *fixture) do(t *testing.T, method, target, body string, header map[string]string) answer {
@@ -128,7 +129,7 @@ func (f *fixture) do(t *testing.T, method, target, body string, header map[strin
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header.Get("Content-Type"), string(b)}
+	return answer{resp.StatusCode, resp.Header.Get("Content-Type"), string(b), resp.Header.Get("Retry-After")}
 }
 
 func (f *fixture) scenario(t *testing.T, mount string, sc exampletest.Scenario) answer {
@@ -222,6 +223,19 @@ func TestBearerAndLimiterRunBeforeTheHop(t *testing.T) {
 	}
 	if strings.Join(limited, ",") != "app1,anon" {
 		t.Errorf("limiter keys = %v, want [app1 anon]", limited)
+	}
+}
+
+// RateLimitStatus overrides the status of a limiter refusal; the body stays
+// the connector's envelope.
+func TestRateLimitStatus(t *testing.T) {
+	limit := func(c *fiber.Ctx) error {
+		return &errs.Error{Code: errs.RateLimited, Msg: "slow down", RetryAfter: 3, Pos: -1}
+	}
+	f := newFixture(t, []host.Config{{ID: example.ID, Enabled: true, Isolation: host.InProc, RateLimitStatus: 200}}, host.Options{}, limit)
+	a := f.do(t, "GET", "/ping", "", nil)
+	if a.Status != 200 || !strings.Contains(a.Body, `"code":"rate_limited"`) || a.RetryAfter != "3" {
+		t.Errorf("rate limited with RateLimitStatus 200: %+v", a)
 	}
 }
 

@@ -207,8 +207,13 @@ func (c *conn) writeError(fc *fiber.Ctx, err error) error {
 		c.m.opts.Logger.Warn("connector request failed", "connector", c.cfg.ID, "path", fc.Path(), "error", err)
 	}
 	status, ct, body := r.Render(err, requestID(fc))
-	if e.Code == errs.RateLimited && e.RetryAfter > 0 {
-		fc.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))
+	if e.Code == errs.RateLimited {
+		if e.RetryAfter > 0 {
+			fc.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))
+		}
+		if c.cfg.RateLimitStatus != 0 {
+			status = c.cfg.RateLimitStatus
+		}
 	}
 	fc.Status(status)
 	fc.Set(fiber.HeaderContentType, ct)
