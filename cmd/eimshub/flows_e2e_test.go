@@ -278,3 +278,59 @@ func (h *testHub) upload(token, name string, content []byte, fields map[string]s
 	_ = w.Close()
 	return h.do("POST", "/api/v1/upload", token, w.FormDataContentType(), buf.Bytes())
 }
+
+// TestH3YunRateLimit: an engine over its rate gets H3Yun's envelope before
+// the plugin hop — HTTP 200 by default (spec §11.12), 429 when
+// connectors.h3yun.rateLimitStatus says so — with Retry-After.
+func TestH3YunRateLimit(t *testing.T) {
+	example, err := os.ReadFile("../../config/eimshub.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		extra  string
+		status int
+	}{
+		{"default 200", "", 200},
+		{"429", "    rateLimitStatus: 429\n", 429},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := strings.Replace(string(example), "rateLimit: 20-S ", "rateLimit: 2-M ", 1)
+			cfg = strings.Replace(cfg, "    clientHeader: EngineCode", "    clientHeader: EngineCode\n"+strings.TrimSuffix(tc.extra, "\n"), 1)
+			path := filepath.Join(t.TempDir(), "limited.yaml")
+			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			h := startHub(t, t.TempDir(), map[string]string{"EIMSHUB_CONFIG": path})
+			call := func() (*http.Response, map[string]any) {
+				req, _ := http.NewRequest("POST", h.base+"/OpenApi/Invoke",
+					strings.NewReader(`{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("EngineCode", "demo-engine")
+				req.Header.Set("EngineSecret", "demo-engine-secret")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				var m map[string]any
+				raw, _ := io.ReadAll(res.Body)
+				if err := json.Unmarshal(raw, &m); err != nil {
+					t.Fatalf("not JSON (%d): %s", res.StatusCode, raw)
+				}
+				return res, m
+			}
+			for i := 0; i < 2; i++ {
+				if res, m := call(); res.StatusCode != 200 || m["Successful"] != true {
+					t.Fatalf("call %d within the rate: %d %v", i+1, res.StatusCode, m)
+				}
+			}
+			res, m := call()
+			if res.StatusCode != tc.status || m["Successful"] != false || m["ErrorMessage"] != "调用频率过高，请稍后再试" ||
+				res.Header.Get("Retry-After") == "" || res.Header.Get("X-RateLimit-Limit") != "2" {
+				t.Errorf("over the rate: %d %v %v", res.StatusCode, res.Header, m)
+			}
+		})
+	}
+}
