@@ -2,7 +2,6 @@ package h3yun
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -73,12 +72,14 @@ func (k *call) custom(ctx context.Context) (*sdk.Response, error) {
 	if controller == "" || route == nil {
 		return nil, fail(reasonAction, name)
 	}
-	var args map[string]any
-	if err := decodeJSON(k.body, &args); err != nil {
+	// The body was checked by decodeJSON (depth, one object); decode it
+	// with the Host API's number convention (integral → int64) so a
+	// dataflow sees the same input in process and out of process.
+	args, err := sdk.FromProto().Doc(k.body)
+	if err != nil || args == nil {
 		return nil, fail(reasonFormat, "请求内容不是合法的 JSON 对象")
 	}
-	for key, v := range args {
-		args[key] = plainNumbers(v)
+	for key := range args {
 		for _, c := range controllerKeys {
 			if strings.EqualFold(key, c) {
 				delete(args, key)
@@ -104,27 +105,4 @@ func (k *call) custom(ctx context.Context) (*sdk.Response, error) {
 	default:
 		return success(map[string]any{"Result": out})
 	}
-}
-
-// plainNumbers replaces json.Numbers by int64 (integral) or float64, the
-// Host API's convention, so a dataflow sees the same input in process and
-// out of process.
-func plainNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil && !strings.ContainsAny(string(x), ".eE") {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = plainNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = plainNumbers(e)
-		}
-	}
-	return v
 }

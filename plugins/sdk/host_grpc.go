@@ -138,13 +138,9 @@ func (h *hostClient) DeleteRecord(ctx context.Context, p *Principal, form, id st
 }
 
 func (h *hostClient) BatchCreateRecords(ctx context.Context, p *Principal, form string, data []map[string]any) ([]Doc, error) {
-	bs := make([][]byte, len(data))
-	for i, d := range data {
-		b, err := to.Doc(d)
-		if err != nil {
-			return nil, err
-		}
-		bs[i] = b
+	bs, err := to.Docs(data)
+	if err != nil {
+		return nil, err
 	}
 	docs, _, err := docsResult(h.c.BatchCreateRecords(ctx, &pb.BatchCreateRequest{Principal: to.Principal(p), Form: form, Data: bs}))
 	return docs, err
@@ -316,13 +312,9 @@ func (s *hostServer) DeleteRecord(ctx context.Context, r *pb.RecordRequest) (*pb
 }
 
 func (s *hostServer) BatchCreateRecords(ctx context.Context, r *pb.BatchCreateRequest) (*pb.DocsResponse, error) {
-	data := make([]map[string]any, len(r.Data))
-	for i, b := range r.Data {
-		d, err := from.Doc(b)
-		if err != nil {
-			return &pb.DocsResponse{Error: hostErr(err)}, nil
-		}
-		data[i] = d
+	data, err := from.Docs(r.Data)
+	if err != nil {
+		return &pb.DocsResponse{Error: hostErr(err)}, nil
 	}
 	docs, err := s.h.BatchCreateRecords(ctx, from.Principal(r.Principal), r.Form, data)
 	return docsResponse(docs, -1, err)
@@ -381,13 +373,9 @@ var _ pb.HostServer = (*hostServer)(nil)
 // ---- lifecycle and files (both sides) ----
 
 func (h *hostClient) CreateRecords(ctx context.Context, p *Principal, form string, data []map[string]any, opts CreateOptions) ([]CreatedRecord, error) {
-	bs := make([][]byte, len(data))
-	for i, d := range data {
-		b, err := to.Doc(d)
-		if err != nil {
-			return nil, err
-		}
-		bs[i] = b
+	bs, err := to.Docs(data)
+	if err != nil {
+		return nil, err
 	}
 	res, err := h.c.CreateRecords(ctx, &pb.CreateRecordsRequest{Principal: to.Principal(p), Form: form, Data: bs,
 		Draft: opts.Draft, StartWorkflow: opts.StartWorkflow, Submit: opts.Submit, Initiators: opts.Initiators,
@@ -437,13 +425,9 @@ func (h *hostClient) DeleteFile(ctx context.Context, p *Principal, id string) er
 }
 
 func (s *hostServer) CreateRecords(ctx context.Context, r *pb.CreateRecordsRequest) (*pb.CreateRecordsResponse, error) {
-	data := make([]map[string]any, len(r.Data))
-	for i, b := range r.Data {
-		d, err := from.Doc(b)
-		if err != nil {
-			return &pb.CreateRecordsResponse{Error: hostErr(err)}, nil
-		}
-		data[i] = d
+	data, err := from.Docs(r.Data)
+	if err != nil {
+		return &pb.CreateRecordsResponse{Error: hostErr(err)}, nil
 	}
 	recs, err := s.h.CreateRecords(ctx, from.Principal(r.Principal), r.Form, data, CreateOptions{Draft: r.Draft,
 		StartWorkflow: r.StartWorkflow, Submit: r.Submit, Initiators: r.Initiators, Owners: r.Owners})
