@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -190,7 +191,7 @@ func readMedia(req *sdk.Request, max int) (string, []byte, error) {
 			return "", nil, fail(reasonFormat, "multipart 内容不完整")
 		}
 		if len(content) > max {
-			return "", nil, sdk.Errorf(sdk.TooLarge, "attachment larger than %d bytes", max)
+			return "", nil, fail(reasonAttachment, sizeText(max))
 		}
 		mf := &mediaFile{name: name, content: content}
 		if part.FormName() == mediaPart {
@@ -205,6 +206,17 @@ func readMedia(req *sdk.Request, max int) (string, []byte, error) {
 		return "", nil, fail(reasonMissing, mediaPart)
 	}
 	return fallback.check()
+}
+
+// sizeText renders a byte limit the way H3Yun words it ("3M").
+func sizeText(n int) string {
+	switch {
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%dM", n>>20)
+	case n%(1<<10) == 0:
+		return fmt.Sprintf("%dK", n>>10)
+	}
+	return fmt.Sprintf("%d字节", n)
 }
 
 type mediaFile struct {

@@ -29,6 +29,7 @@ const (
 	reasonAction      = "h3yun_unknown_action"
 	reasonUnsupported = "h3yun_not_supported"
 	reasonController  = "h3yun_controller_failed"
+	reasonAttachment  = "h3yun_attachment_too_large"
 )
 
 // message is one row of the catalogue.
@@ -56,6 +57,7 @@ var catalogue = []message{
 	{sdk.NotFound, reasonAction, "未找到接口：%s"},
 	{sdk.Invalid, reasonUnsupported, "暂不支持：%s"},
 	{sdk.Invalid, reasonController, "%s"}, // a custom controller's own error (§4.7)
+	{sdk.TooLarge, reasonAttachment, "附件大小不能超过%s"},
 
 	{sdk.Unauthorized, "", "认证失败：EngineCode 或 EngineSecret 不正确"},
 	{sdk.RateLimited, "", "调用频率过高，请稍后再试"},

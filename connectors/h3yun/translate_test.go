@@ -388,8 +388,11 @@ func TestUploadTooLarge(t *testing.T) {
 	body := "--b\r\nContent-Disposition: form-data; name=\"media\"; filename=\"big.txt\"\r\n\r\n" +
 		strings.Repeat("x", 2048) + "\r\n--b--\r\n"
 	req := &sdk.Request{Headers: http.Header{"Content-Type": {"multipart/form-data; boundary=b"}}, Body: []byte(body)}
-	if _, _, err := readMedia(req, 1024); sdk.CodeOf(err) != sdk.TooLarge {
+	if _, _, err := readMedia(req, 1024); sdk.CodeOf(err) != sdk.TooLarge || sdk.AsError(err).Msg != "附件大小不能超过1K" {
 		t.Fatalf("readMedia over the limit: %v", err)
+	}
+	if sizeText(3<<20) != "3M" || sizeText(1000) != "1000字节" {
+		t.Error("sizeText")
 	}
 	name, content, err := readMedia(req, 4096)
 	if err != nil || name != "big.txt" || len(content) != 2048 {
