@@ -24,7 +24,7 @@ test:
 
 ## bench: run the Go benchmarks (figures go to docs/BENCHMARKS.md; Redis benchmarks start their own redis-server)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./core/query/ ./adapters/sqlite/ ./core/limits/ ./adapters/redis/ ./core/httpapi/ ./plugins/host/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./core/query/ ./adapters/sqlite/ ./core/limits/ ./adapters/redis/ ./core/httpapi/ ./plugins/host/ ./cmd/eimshub/
 
 ## proto: regenerate plugins/proto from the .proto files and fail if the committed code differs (needs protoc)
 proto:
