@@ -49,8 +49,12 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-## fuzz: run the parser fuzzers for a short while
+## fuzz: run every fuzzer for FUZZTIME (default 15s each)
+FUZZTIME ?= 15s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParseFilter -fuzztime 30s ./core/query/
+	@set -e; for t in core/query:FuzzParseFilter core/query:FuzzParseDynamic core/query:FuzzParseExpand \
+	  core/workflow:FuzzParseDefinition core/ids:FuzzFromGUID connectors/h3yun:FuzzDecodeBizObject \
+	  connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia; do \
+	  echo "== $${t#*:} ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; done
 
 .PHONY: help build run test bench lint fuzz proto config-check docs-check audit

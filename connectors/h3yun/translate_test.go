@@ -453,3 +453,24 @@ func TestGUIDIds(t *testing.T) {
 		t.Error("hubID/extID")
 	}
 }
+
+// FuzzReadMedia: hostile multipart bodies never panic, and an accepted file
+// respects the limit and has a name with an extension.
+func FuzzReadMedia(f *testing.F) {
+	f.Add("b", "--b\r\nContent-Disposition: form-data; name=\"media\"; filename=\"a.txt\"\r\n\r\nhello\r\n--b--\r\n")
+	f.Add("b", "--b\r\nContent-Disposition: form-data; name=\"media\"; filename=\"../../x\"\r\n\r\n\r\n--b--\r\n")
+	f.Add("x", "--x--")
+	f.Fuzz(func(t *testing.T, boundary, body string) {
+		req := &sdk.Request{Headers: http.Header{"Content-Type": {"multipart/form-data; boundary=" + boundary}}, Body: []byte(body)}
+		name, content, err := readMedia(req, 64)
+		if err != nil {
+			if sdk.AsError(err) == nil {
+				t.Fatalf("untyped error %v", err)
+			}
+			return
+		}
+		if len(content) > 64 || name == "" || !strings.Contains(name, ".") {
+			t.Fatalf("accepted %q with %d bytes", name, len(content))
+		}
+	})
+}
