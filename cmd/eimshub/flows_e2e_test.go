@@ -190,6 +190,17 @@ func TestH3YunThroughTheHub(t *testing.T) {
 		bo["OwnerId"] != ids.GUID(bobID) {
 		t.Errorf("LoadBizObject of the submitted record: %v", load)
 	}
+	// Removing a record with a running workflow cancels the instance (§11.15): alice's task goes.
+	defer func() {
+		rm := invoke("demo-engine-secret", map[string]any{"ActionName": "RemoveBizObject", "SchemaCode": "leave_request", "BizObjectId": leaveID})
+		if rm["Successful"] != true {
+			t.Errorf("RemoveBizObject of a running record: %v", rm)
+		}
+		todo := h.jsonReq("GET", "/api/v1/wftodo?$filter=dataId eq '"+ids.FromGUID(leaveID)+"'", alice, nil)
+		if v := todo.json(t)["value"].([]any); len(v) != 0 {
+			t.Errorf("alice still has the task of a removed record: %s", todo.body)
+		}
+	}()
 	// OwnerDeptId (derived from the owner) is searchable with =: bob is in Sales.
 	depts := h.jsonReq("GET", "/api/v1/department?$filter=name eq 'Sales'", admin, nil)
 	salesID := depts.json(t)["value"].([]any)[0].(map[string]any)["id"].(string)
