@@ -67,7 +67,7 @@ func (b *bridge) CreateRecords(ctx context.Context, p *sdk.Principal, form strin
 			ids[i], _ = d["id"].(string)
 			switch {
 			case opts.StartWorkflow:
-				initiator := initiatorOf(opts.Initiators, i)
+				initiator := pick(opts.Initiators, i)
 				if initiator == "" && as[i] != nil {
 					initiator = as[i].UserID
 				}
@@ -112,7 +112,7 @@ func (b *bridge) owners(ctx context.Context, p *principal.Principal, owners []st
 	as := make([]*principal.Principal, n)
 	seen := map[string]*principal.Principal{}
 	for i := range as {
-		id := initiatorOf(owners, i)
+		id := pick(owners, i)
 		if id == "" || id == p.UserID {
 			continue
 		}
@@ -140,14 +140,15 @@ func (b *bridge) owners(ctx context.Context, p *principal.Principal, owners []st
 	return as, nil
 }
 
-func initiatorOf(initiators []string, i int) string {
-	switch len(initiators) {
+// pick is item i of a none / one-for-all / one-per-item list ("" for none).
+func pick(vals []string, i int) string {
+	switch len(vals) {
 	case 0:
 		return ""
 	case 1:
-		return initiators[0]
+		return vals[0]
 	}
-	return initiators[i]
+	return vals[i]
 }
 
 // start starts the form's workflow for record id waiting at the start node
