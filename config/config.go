@@ -131,9 +131,14 @@ type Auth struct {
 	Issuer string `yaml:"issuer"`
 	// Audience is the JWT `aud` claim. Default: "eimsnext.api".
 	Audience string `yaml:"audience"`
-	// SigningKeyFile is the path of the Ed25519 private key (PKCS#8 PEM)
-	// that signs access tokens. Empty means <dataDir>/signing.key, generated
-	// on first start. Several instances must share one key.
+	// SigningAlgorithm is the access-token signature: "EdDSA" (Ed25519) or
+	// "RS256" (RSA, for JWT libraries without EdDSA). The key must match; a
+	// generated key is made for it. Default: "EdDSA".
+	SigningAlgorithm string `yaml:"signingAlgorithm"`
+	// SigningKeyFile is the path of the private key (PKCS#8 PEM: Ed25519,
+	// or RSA ≥ 2048 bits for RS256) that signs access tokens. Empty means
+	// <dataDir>/signing.key (signing-rs256.key for RS256), generated on
+	// first start. Several instances must share one key.
 	// Default: "" (generated).
 	SigningKeyFile string `yaml:"signingKeyFile"`
 	// SigningKey is the same key inline as PEM text, typically
@@ -281,6 +286,7 @@ func Default() Config {
 		Auth: Auth{
 			Issuer:             "https://eimshub.local",
 			Audience:           "eimsnext.api",
+			SigningAlgorithm:   "EdDSA",
 			AccessTokenTTL:     Duration(8 * time.Hour),
 			RefreshTokenTTL:    Duration(15 * 24 * time.Hour),
 			RefreshTokenMaxTTL: Duration(30 * 24 * time.Hour),
@@ -417,6 +423,8 @@ func (c *Config) SigningKeyPath() string {
 		return ""
 	case c.Auth.SigningKeyFile != "":
 		return c.Auth.SigningKeyFile
+	case c.Auth.SigningAlgorithm == "RS256":
+		return filepath.Join(c.DataDir, "signing-rs256.key")
 	}
 	return filepath.Join(c.DataDir, "signing.key")
 }

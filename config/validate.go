@@ -175,6 +175,9 @@ func (c *Config) validateAuth(v *collector) {
 	if strings.TrimSpace(a.Audience) == "" {
 		v.add("auth.audience", "must not be empty")
 	}
+	if !oneOf(a.SigningAlgorithm, "EdDSA", "RS256") {
+		v.add("auth.signingAlgorithm", "invalid algorithm %q (want EdDSA or RS256)", a.SigningAlgorithm)
+	}
 	if a.SigningKey != "" {
 		if a.SigningKeyFile != "" {
 			v.add("auth.signingKey", "set either signingKey or signingKeyFile, not both")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -307,4 +308,42 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestRS256Hub: auth.signingAlgorithm RS256 generates an RSA key once,
+// signs tokens with it, publishes it in the JWKS, and keeps it across a
+// restart (tokens issued before stay valid).
+func TestRS256Hub(t *testing.T) {
+	example, err := os.ReadFile("../../config/eimshub.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(example), "  # signingAlgorithm: RS256", "  signingAlgorithm: RS256", 1)
+	if cfg == string(example) {
+		t.Fatal("the example config lost its signingAlgorithm comment")
+	}
+	path := filepath.Join(t.TempDir(), "rs256.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	env := map[string]string{"EIMSHUB_CONFIG": path}
+	h := startHub(t, data, env)
+	token, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
+	hdr, _, _ := strings.Cut(token, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(hdr)
+	if !strings.Contains(string(raw), `"alg":"RS256"`) {
+		t.Fatalf("token header = %s", raw)
+	}
+	mustStatus(t, "RS256 token on the API", h.jsonReq("GET", "/api/v1/form", token, nil), 200)
+	jwks := h.jsonReq("GET", "/.well-known/jwks.json", "", nil)
+	if k := jwks.json(t)["keys"].([]any)[0].(map[string]any); k["kty"] != "RSA" || k["alg"] != "RS256" || k["n"] == nil {
+		t.Errorf("JWKS = %s", jwks.body)
+	}
+	if _, err := os.Stat(filepath.Join(data, "signing-rs256.key")); err != nil {
+		t.Errorf("generated key file: %v", err)
+	}
+	h.stop()
+	h2 := startHub(t, data, env)
+	mustStatus(t, "a token from before the restart", h2.jsonReq("GET", "/api/v1/form", token, nil), 200)
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/x509"
-	"encoding/pem"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -245,23 +243,22 @@ func (h *hub) openBlobs() (files.Blob, error) {
 	return b, nil
 }
 
-func loadSigningKey(cfg *config.Config) (ed25519.PrivateKey, error) {
+func loadSigningKey(cfg *config.Config) (crypto.Signer, error) {
+	alg := cfg.Auth.SigningAlgorithm
+	if alg == "" {
+		alg = identity.AlgEdDSA
+	}
 	if cfg.Auth.SigningKey != "" {
-		blk, _ := pem.Decode([]byte(cfg.Auth.SigningKey))
-		if blk == nil {
-			return nil, errors.New("auth.signingKey: not a PEM block")
-		}
-		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+		k, err := identity.ParseSigningKeyPEM([]byte(cfg.Auth.SigningKey))
 		if err != nil {
 			return nil, fmt.Errorf("auth.signingKey: %w", err)
 		}
-		ek, ok := k.(ed25519.PrivateKey)
-		if !ok {
-			return nil, errors.New("auth.signingKey: not an Ed25519 key")
+		if got := identity.AlgOf(k); got != alg {
+			return nil, fmt.Errorf("auth.signingKey: a %s key, but auth.signingAlgorithm is %s", got, alg)
 		}
-		return ek, nil
+		return k, nil
 	}
-	k, err := identity.LoadOrCreateSigningKey(cfg.SigningKeyPath())
+	k, err := identity.LoadOrCreateSigningKeyFor(cfg.SigningKeyPath(), alg)
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}

@@ -82,9 +82,9 @@ func (s *Service) signAccess(cl *client, u *user, login string, scopes []string,
 	if u != nil {
 		c.ID, c.Name, c.Code, c.Roles = u.ID, u.Name, u.Code, u.Roles
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	tok := jwt.NewWithClaims(s.key.method, c)
 	tok.Header["kid"] = s.cfg.KeyID
-	signed, err := tok.SignedString(s.cfg.SigningKey)
+	signed, err := tok.SignedString(s.key.priv)
 	if err != nil {
 		return "", 0, "", 0, errs.Wrap(errs.Internal, err, "sign access token")
 	}
@@ -99,7 +99,7 @@ func invalidToken(msg string) *errs.Error {
 // aud and times (Leeway) and returns its claims.
 func (s *Service) parseAccess(token string) (*accessClaims, error) {
 	p := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithValidMethods([]string{s.key.method.Alg()}),
 		jwt.WithIssuer(s.cfg.Issuer),
 		jwt.WithAudience(s.cfg.Audience),
 		jwt.WithLeeway(Leeway),
@@ -112,7 +112,7 @@ func (s *Service) parseAccess(token string) (*accessClaims, error) {
 		if kid, _ := t.Header["kid"].(string); kid != s.cfg.KeyID {
 			return nil, errors.New("unknown kid")
 		}
-		return s.pub, nil
+		return s.key.pub, nil
 	})
 	if err != nil {
 		return nil, err

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +18,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/eimshub/eimshub/adapters/memory"
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/identity/identitytest"
 	"github.com/eimshub/eimshub/core/principal"
 )
 
@@ -50,7 +55,7 @@ func TestAuthenticateRejects(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	good := f.login(t).AccessToken
-	key := f.svc.cfg.SigningKey
+	key := f.svc.cfg.SigningKey.(ed25519.PrivateKey)
 	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
 
 	_, payload, _ := strings.Cut(good, ".")
@@ -211,20 +216,89 @@ func TestJWKS(t *testing.T) {
 }
 
 func TestDefaultKeyID(t *testing.T) {
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	cfg := Config{SigningKey: key}
-	if err := cfg.defaults(); err != nil {
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	st := identitytest.NewStore()
+	c := memory.NewCache()
+	t.Cleanup(func() { _ = c.Close() })
+	svc, err := New(Config{SigningKey: key}, st, c, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.KeyID != thumbprint(key.Public().(ed25519.PublicKey)) || len(cfg.KeyID) != 43 {
+	// RFC 7638: the required members in lexicographic order, no whitespace.
+	sum := sha256.Sum256([]byte(`{"crv":"Ed25519","kty":"OKP","x":"` + base64.RawURLEncoding.EncodeToString(pub) + `"}`))
+	cfg := svc.cfg
+	if cfg.KeyID != base64.RawURLEncoding.EncodeToString(sum[:]) || len(cfg.KeyID) != 43 {
 		t.Fatalf("default kid = %q", cfg.KeyID)
 	}
 	if cfg.Audience != "eimsnext.api" || cfg.AccessTTL != 8*time.Hour || cfg.RefreshTTL != 15*24*time.Hour ||
 		cfg.RefreshMaxTTL != 30*24*time.Hour || cfg.MaxFailedLogins != 5 || cfg.CodeTTL != 5*time.Minute {
 		t.Fatalf("defaults = %+v", cfg)
 	}
-	if err := (&Config{}).defaults(); err == nil {
+	if _, err := New(Config{}, st, c, nil, nil); err == nil {
 		t.Fatal("no signing key accepted")
+	}
+}
+
+// RS256 (spec §2.3, for JWT libraries without EdDSA): tokens are signed and
+// verified with the RSA key, the JWKS publishes it, and neither an EdDSA
+// token nor a short key is accepted.
+func TestRS256(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(c *Config) { c.SigningKey = rsaKey })
+	good := f.login(t).AccessToken
+	hdr, _, _ := strings.Cut(good, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(hdr)
+	if !strings.Contains(string(raw), `"alg":"RS256"`) {
+		t.Fatalf("header = %s", raw)
+	}
+	if _, err := f.svc.Authenticate(context.Background(), good); err != nil {
+		t.Fatalf("RS256 token rejected: %v", err)
+	}
+	var set struct{ Keys []map[string]string }
+	if err := json.Unmarshal(f.svc.JWKS(), &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("JWKS = %s", f.svc.JWKS())
+	}
+	if k := set.Keys[0]; k["kty"] != "RSA" || k["alg"] != "RS256" || k["e"] != "AQAB" || k["n"] == "" || k["d"] != "" || k["kid"] != "k1" {
+		t.Fatalf("RSA JWK = %v", k)
+	}
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	if _, err := f.svc.Authenticate(context.Background(), resign(t, good, jwt.SigningMethodEdDSA, edKey, "k1", nil)); err == nil {
+		t.Fatal("an EdDSA token accepted by an RS256 service")
+	}
+	if _, err := f.svc.Authenticate(context.Background(), resign(t, good, jwt.SigningMethodHS256, rsaKey.PublicKey.N.Bytes(), "k1", nil)); err == nil {
+		t.Fatal("HS256 with the public modulus accepted")
+	}
+	short, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Config{SigningKey: short}, identitytest.NewStore(), f.cache, nil, nil); err == nil {
+		t.Fatal("a 1024-bit RSA key accepted")
+	}
+}
+
+func TestLoadOrCreateSigningKeyRS256(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rsa.pem")
+	k1, err := LoadOrCreateSigningKeyFor(path, AlgRS256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := k1.(*rsa.PrivateKey)
+	if !ok || r.N.BitLen() != 2048 {
+		t.Fatalf("generated %T", k1)
+	}
+	k2, err := LoadOrCreateSigningKeyFor(path, AlgRS256)
+	if err != nil || !r.Equal(k2) {
+		t.Fatalf("reload: %v", err)
+	}
+	if _, err := LoadOrCreateSigningKeyFor(path, AlgEdDSA); err == nil || !strings.Contains(err.Error(), "RS256") {
+		t.Fatalf("an RSA key file used for EdDSA: %v", err)
+	}
+	if _, err := LoadOrCreateSigningKeyFor(filepath.Join(t.TempDir(), "x.pem"), "HS256"); err == nil {
+		t.Fatal("unknown algorithm accepted")
 	}
 }
 
@@ -249,7 +323,7 @@ func TestLoadOrCreateSigningKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !k1.Equal(k2) {
+	if !k1.(ed25519.PrivateKey).Equal(k2) {
 		t.Fatal("reloaded key differs")
 	}
 	bad := filepath.Join(t.TempDir(), "bad.pem")

@@ -14,7 +14,7 @@
 package identity
 
 import (
-	"crypto/ed25519"
+	"crypto"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -34,8 +34,9 @@ type Config struct {
 	Issuer string
 	// Audience is the JWT aud. Default "eimsnext.api" (§2.3).
 	Audience string
-	// SigningKey signs access tokens (EdDSA). Required.
-	SigningKey ed25519.PrivateKey
+	// SigningKey signs access tokens: an Ed25519 key signs EdDSA, an RSA
+	// key (≥ 2048 bits) RS256 (spec §2.3). Required.
+	SigningKey crypto.Signer
 	// KeyID is the JWT kid and the JWK's kid. Default: the key's RFC 7638
 	// thumbprint.
 	KeyID string
@@ -70,17 +71,11 @@ type Config struct {
 const Leeway = 30 * time.Second
 
 func (c *Config) defaults() error {
-	if len(c.SigningKey) != ed25519.PrivateKeySize {
-		return errors.New("identity: config: SigningKey must be an ed25519 private key")
-	}
 	if c.Issuer == "" {
 		c.Issuer = "eimshub"
 	}
 	if c.Audience == "" {
 		c.Audience = "eimsnext.api"
-	}
-	if c.KeyID == "" {
-		c.KeyID = thumbprint(c.SigningKey.Public().(ed25519.PublicKey))
 	}
 	setDur := func(d *time.Duration, def time.Duration) {
 		if *d <= 0 {
@@ -117,7 +112,7 @@ type Service struct {
 	c      cache.Cache
 	sender Sender
 	log    *slog.Logger
-	pub    ed25519.PublicKey
+	key    *signingKey
 	// codeKey peppers SMS-code hashes, so a cache dump does not give the
 	// 6-digit codes away by a 10^6 brute force.
 	codePepper []byte
@@ -127,6 +122,13 @@ type Service struct {
 // New returns a Service. sender may be nil: codes are then recorded in the
 // outbox (OutboxSender). logger may be nil (slog.Default()).
 func New(cfg Config, st store.Store, c cache.Cache, sender Sender, logger *slog.Logger) (*Service, error) {
+	key, err := newSigningKey(cfg.SigningKey)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.KeyID == "" {
+		cfg.KeyID = key.thumbprint()
+	}
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
@@ -141,11 +143,11 @@ func New(cfg Config, st store.Store, c cache.Cache, sender Sender, logger *slog.
 		sender = &OutboxSender{Store: st, Logger: logger, Now: cfg.Now}
 	}
 	s := &Service{cfg: cfg, st: st, c: c, sender: sender, log: logger}
-	s.pub = cfg.SigningKey.Public().(ed25519.PublicKey)
-	m := hmac.New(sha256.New, cfg.SigningKey.Seed())
+	s.key = key
+	m := hmac.New(sha256.New, key.seed)
 	m.Write([]byte("eimshub sms code pepper"))
 	s.codePepper = m.Sum(nil)
-	s.jwks = buildJWKS(s.pub, cfg.KeyID)
+	s.jwks = buildJWKS(key.jwk, cfg.KeyID)
 	return s, nil
 }
 
