@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/eimshub/eimshub/core/errs"
 )
@@ -192,11 +193,21 @@ func coerce(p *Prop, v any) (any, *errs.Detail) {
 			return s, nil
 		}
 		return bad("a string")
-	case TInt, TTime:
+	case TInt:
 		if i, ok := toInt(v); ok {
 			return i, nil
 		}
 		return bad("an integer")
+	case TTime:
+		if i, ok := toInt(v); ok {
+			return i, nil
+		}
+		if s, ok := v.(string); ok {
+			if tm, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				return tm.UnixMilli(), nil
+			}
+		}
+		return bad("epoch milliseconds or an RFC 3339 time")
 	case TNumber:
 		if f, ok := toFloat(v); ok {
 			return f, nil

@@ -79,6 +79,8 @@ func TestAdminOnlyWrites(t *testing.T) {
 		"user":       {"userName": "x"},
 		"department": {"name": "x"},
 		"role":       {"name": "x"},
+		"menu":       {"name": "x", "title": "X", "url": "/x", "sortIndex": 2},
+		"schedule":   {"name": "x", "cron": "0 8 * * 1", "startTime": "2026-01-01T00:00:00+08:00"},
 	}
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
@@ -103,6 +105,11 @@ func TestAdminOnlyWrites(t *testing.T) {
 	// Read-only kinds.
 	_, err := f.svc.Create(f.ctx, f.admin, "wftodo", map[string]any{})
 	wantErr(t, err, errs.MethodNotAllowed, "")
+	_, err = f.svc.Create(f.ctx, f.admin, "message", map[string]any{"title": "x"})
+	wantErr(t, err, errs.MethodNotAllowed, "")
+	// Typed input on the newly writable kinds.
+	_, err = f.svc.Create(f.ctx, f.admin, "menu", map[string]any{"name": "x", "sortIndex": "first"})
+	wantErr(t, err, errs.Invalid, "")
 	_, err = f.svc.Create(f.ctx, f.admin, "nosuchentity", map[string]any{})
 	wantErr(t, err, errs.NotFound, "")
 }
