@@ -67,6 +67,13 @@ type Kind struct {
 	Writable, Deletable bool
 	// AdminOnly restricts writes to principals with the admin role.
 	AdminOnly bool
+	// NoCreate refuses POST on a Writable kind (its documents come from the
+	// system; callers only update them).
+	NoCreate bool
+	// Owner, when set, is the path of the user id a document belongs to:
+	// only that user reads it (administrators read every one) and only
+	// that user updates it; to anyone else it does not exist.
+	Owner query.Path
 	// Navs are the navigations besides creator/updater.
 	Navs []Nav
 
@@ -194,9 +201,13 @@ var kinds = buildKinds([]*Kind{
 			out("fileExt", TString), out("fileSize", TInt), out("size", TInt), out("contentType", TString),
 			out("folder", TString), out("isPublic", TBool), out("url", TString)},
 		Navs: []Nav{{Name: "user", Target: collUser, Key: query.Path{"createBy", "id"}}}},
-	{Name: "message", Aliases: []string{"systemmessage"}, Coll: "message",
+	// In-system messages (§6.2): the system writes them (workflow tasks);
+	// their receiver reads them and PATCHes isRead.
+	{Name: "message", Aliases: []string{"systemmessage"}, Coll: collMessage, Writable: true, NoCreate: true,
+		Owner: query.Path{"receiverEmpId"},
 		Props: []Prop{out("title", TString), out("detail", TString), out("url", TString),
-			out("receiverEmpId", TString), out("receiverName", TString), out("isRead", TBool),
+			out("receiverEmpId", TString), out("receiverName", TString), in("isRead", TBool),
+			out("dataId", TString), out("wfInstanceId", TString),
 			out("readTime", TTime), out("expireTime", TTime), enumOut("category", enumCategory)},
 		Navs: []Nav{{Name: "user", Target: collUser, Key: query.Path{"receiverEmpId"}}}},
 	{Name: "auditlog", Coll: "auditlog",

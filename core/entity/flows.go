@@ -20,6 +20,7 @@ const (
 	collWfDefinition = workflow.CollDefinition
 	collDfDefinition = dataflow.CollDefinition
 	collWfTodo       = workflow.CollTodo
+	collMessage      = workflow.CollMessage
 	collFile         = files.CollFile
 )
 
@@ -48,6 +49,52 @@ func completeDefinition(k *Kind, doc store.Doc) error {
 		doc["version"] = int64(1)
 	}
 	return nil
+}
+
+// readScope is the row-level restriction of a read of kind k: an owned
+// kind (Kind.Owner) shows a non-admin only its own documents; wftodo
+// listings default to the caller's tasks (todoScope).
+func readScope(p *principal.Principal, k *Kind, filter query.Expr) query.Expr {
+	if k.Owner != nil && !p.IsAdmin() {
+		return query.Cmp{Path: k.Owner, Op: query.Eq, Value: p.UserID}
+	}
+	return todoScope(p, k, filter)
+}
+
+// ownedBy reports whether doc of an owned kind belongs to p (always true
+// for kinds without an owner); admin reads pass, writes do not.
+func ownedBy(p *principal.Principal, k *Kind, doc store.Doc, write bool) bool {
+	if k.Owner == nil || !write && p.IsAdmin() {
+		return true
+	}
+	v, _ := lookupPath(doc, k.Owner).(string)
+	return v != "" && v == p.UserID
+}
+
+// lookupPath returns the value at path in doc (nil when absent).
+func lookupPath(doc map[string]any, path query.Path) any {
+	var cur any = doc
+	for _, seg := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[seg]
+	}
+	return cur
+}
+
+// completeMessage stamps readTime when a message is marked read (and
+// clears it when marked unread).
+func (s *Service) completeMessage(doc, old store.Doc) {
+	read, _ := doc["isRead"].(bool)
+	wasRead, _ := old["isRead"].(bool)
+	switch {
+	case read && !wasRead:
+		doc["readTime"] = s.now().UnixMilli()
+	case !read:
+		delete(doc, "readTime")
+	}
 }
 
 // todoScope restricts wftodo listings to the caller's own tasks; an admin

@@ -1,12 +1,15 @@
 package entity_test
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/store"
 )
 
 func TestTenantIsolation(t *testing.T) {
@@ -104,8 +107,6 @@ func TestAdminOnlyWrites(t *testing.T) {
 	}
 	// Read-only kinds.
 	_, err := f.svc.Create(f.ctx, f.admin, "wftodo", map[string]any{})
-	wantErr(t, err, errs.MethodNotAllowed, "")
-	_, err = f.svc.Create(f.ctx, f.admin, "message", map[string]any{"title": "x"})
 	wantErr(t, err, errs.MethodNotAllowed, "")
 	// Typed input on the newly writable kinds.
 	_, err = f.svc.Create(f.ctx, f.admin, "menu", map[string]any{"name": "x", "sortIndex": "first"})
@@ -460,5 +461,84 @@ func TestDynamicQueryAndCount(t *testing.T) {
 	n, err := f.svc.CountQuery(f.ctx, f.admin, "orders", "", nil)
 	if err != nil || n != 2 {
 		t.Errorf("count all = %d, %v", n, err)
+	}
+}
+
+// Messages (§6.2): written by the system; each user reads its own (admins
+// read all) and marks it read; nobody else sees or changes it.
+func TestMessagesBelongToTheirReceiver(t *testing.T) {
+	f := newFixture(t)
+	op := map[string]any{"id": "system", "value": "system", "label": "system"}
+	for _, m := range []store.Doc{
+		{"id": "m_bob", "corpId": "t1", "title": "给 Bob", "receiverEmpId": "u_2", "isRead": false, "category": int64(0)},
+		{"id": "m_admin", "corpId": "t1", "title": "给 Admin", "receiverEmpId": "u_1001", "isRead": false, "category": int64(2)},
+	} {
+		m["createBy"], m["updateBy"], m["createTime"], m["updateTime"] = op, op, int64(1), int64(1)
+		if err := f.st.Insert(f.ctx, "message", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(p *principal.Principal, o entity.ListOptions) []string {
+		t.Helper()
+		res, err := f.svc.List(f.ctx, p, "message", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, v := range res.Value {
+			out = append(out, v["id"].(string))
+		}
+		return out
+	}
+	if got := ids(f.user, entity.ListOptions{}); !slices.Equal(got, []string{"m_bob"}) {
+		t.Errorf("bob lists %v", got)
+	}
+	// A filter naming someone else's messages does not widen the scope.
+	if got := ids(f.user, entity.ListOptions{Filter: "receiverEmpId eq 'u_1001'"}); len(got) != 0 {
+		t.Errorf("bob lists admin's messages: %v", got)
+	}
+	if got := ids(f.admin, entity.ListOptions{OrderBy: "id"}); !slices.Equal(got, []string{"m_admin", "m_bob"}) {
+		t.Errorf("admin lists %v", got)
+	}
+	if n, err := f.svc.Count(f.ctx, f.user, "message", entity.ListOptions{}); err != nil || n != 1 {
+		t.Errorf("bob counts %d, %v", n, err)
+	}
+	if res, err := f.svc.Query(f.ctx, f.user, "message", "", []byte(`{}`)); err != nil || len(res.Value) != 1 {
+		t.Errorf("bob $query = %v, %v", res, err)
+	}
+	_, err := f.svc.Get(f.ctx, f.user, "message", "m_admin", "", "")
+	wantErr(t, err, errs.NotFound, "")
+	if _, err := f.svc.Get(f.ctx, f.admin, "message", "m_bob", "", ""); err != nil {
+		t.Errorf("admin get: %v", err)
+	}
+
+	// The receiver marks it read (readTime stamped) and unread again.
+	out, err := f.svc.Update(f.ctx, f.user, "message", "m_bob", map[string]any{"isRead": true}, "")
+	if err != nil || out["isRead"] != true || out["readTime"] == nil {
+		t.Fatalf("mark read = %v, %v", out, err)
+	}
+	out, err = f.svc.Update(f.ctx, f.user, "SystemMessage", "m_bob", map[string]any{"isRead": false}, "")
+	if err != nil || out["isRead"] != false || out["readTime"] != nil {
+		t.Fatalf("mark unread = %v, %v", out, err)
+	}
+	// Read-only properties are ignored, as on every entity (§6.1).
+	out, err = f.svc.Update(f.ctx, f.user, "message", "m_bob", map[string]any{"title": "changed"}, "")
+	if err != nil || out["title"] != "给 Bob" {
+		t.Errorf("title update = %v, %v", out, err)
+	}
+	_, err = f.svc.Update(f.ctx, f.user, "message", "m_bob", map[string]any{"isRead": "perhaps"}, "")
+	wantErr(t, err, errs.Invalid, "")
+	// Not the receiver: not found, admins included.
+	_, err = f.svc.Update(f.ctx, f.admin, "message", "m_bob", map[string]any{"isRead": true}, "")
+	wantErr(t, err, errs.NotFound, "")
+	_, err = f.svc.Update(f.ctx, f.user, "message", "m_admin", map[string]any{"isRead": true}, "")
+	wantErr(t, err, errs.NotFound, "")
+	// Only the system creates messages; nobody deletes them.
+	_, err = f.svc.Create(f.ctx, f.admin, "message", map[string]any{"isRead": true})
+	wantErr(t, err, errs.MethodNotAllowed, "")
+	wantErr(t, f.svc.Delete(f.ctx, f.user, "message", "m_bob", ""), errs.MethodNotAllowed, "")
+	// Another tenant sees nothing.
+	if got := ids(f.other, entity.ListOptions{}); len(got) != 0 {
+		t.Errorf("other tenant lists %v", got)
 	}
 }

@@ -318,7 +318,7 @@ func (s *Service) List(ctx context.Context, p *principal.Principal, entity strin
 	if err != nil {
 		return nil, err
 	}
-	pr.filter = query.AndOf(pr.filter, todoScope(p, pr.t.kind, pr.filter))
+	pr.filter = query.AndOf(pr.filter, readScope(p, pr.t.kind, pr.filter))
 	res := &ListResult{Value: []map[string]any{}}
 	if pr.count {
 		n, err := s.st.Count(ctx, pr.t.kind.Coll, tenant, pr.filter)
@@ -350,7 +350,7 @@ func (s *Service) Count(ctx context.Context, p *principal.Principal, entity stri
 	if err != nil {
 		return 0, err
 	}
-	return s.st.Count(ctx, pr.t.kind.Coll, tenant, query.AndOf(pr.filter, todoScope(p, pr.t.kind, pr.filter)))
+	return s.st.Count(ctx, pr.t.kind.Coll, tenant, query.AndOf(pr.filter, readScope(p, pr.t.kind, pr.filter)))
 }
 
 // getDoc loads one entity of the tenant through target t (a form-key entity
@@ -382,6 +382,9 @@ func (s *Service) Get(ctx context.Context, p *principal.Principal, entity, id, s
 	doc, err := s.getDoc(ctx, tenant, t, id)
 	if err != nil {
 		return nil, err
+	}
+	if !ownedBy(p, t.kind, doc, false) {
+		return nil, errs.NotFoundf("%s %q not found", t.kind.Name, id)
 	}
 	form := t.form
 	if t.kind.IsRecord() && form == nil && strings.TrimSpace(sel) != "" {
@@ -451,7 +454,7 @@ func (s *Service) Query(ctx context.Context, p *principal.Principal, entity, for
 		sort = defaultSort
 	}
 	docs, err := s.st.Find(ctx, t.kind.Coll, tenant, query.Query{
-		Filter: query.AndOf(dq.Filter, scopeFilter(t.kind, form, ""), todoScope(p, t.kind, dq.Filter)),
+		Filter: query.AndOf(dq.Filter, scopeFilter(t.kind, form, ""), readScope(p, t.kind, dq.Filter)),
 		Sort:   sort, Limit: min(max(dq.Take, 0), query.MaxTop), Offset: max(dq.Skip, 0)})
 	if err != nil {
 		return nil, err
@@ -491,7 +494,7 @@ func (s *Service) CountQuery(ctx context.Context, p *principal.Principal, entity
 			return 0, err
 		}
 	}
-	return s.st.Count(ctx, t.kind.Coll, tenant, query.AndOf(filter, scopeFilter(t.kind, form, ""), todoScope(p, t.kind, filter)))
+	return s.st.Count(ctx, t.kind.Coll, tenant, query.AndOf(filter, scopeFilter(t.kind, form, ""), readScope(p, t.kind, filter)))
 }
 
 // parseIfMatch reads If-Match: "<updateTime>" (W/ and quotes optional;

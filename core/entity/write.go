@@ -109,6 +109,9 @@ func (s *Service) createIn(ctx context.Context, p *principal.Principal, tenant s
 	if err := checkWrite(p, t.kind, false); err != nil {
 		return nil, err
 	}
+	if t.kind.NoCreate {
+		return nil, errs.Newf(errs.MethodNotAllowed, "%s documents are written by the system; only updates are allowed", t.kind.Name)
+	}
 	in, err := decodeInput(t.kind, body, t.kind.IsRecord())
 	if err != nil {
 		return nil, err
@@ -176,6 +179,9 @@ func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant s
 		if err != nil {
 			return err
 		}
+		if !ownedBy(p, t.kind, old, true) {
+			return errs.NotFoundf("%s %q not found", t.kind.Name, id)
+		}
 		if cond && !sameTime(old["updateTime"], want) {
 			return errs.Conflictf("%s %q was modified (If-Match does not match updateTime)", t.kind.Name, id)
 		}
@@ -237,6 +243,9 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 		old, err := s.getDoc(ctx, tenant, t, id)
 		if err != nil {
 			return err
+		}
+		if !ownedBy(p, t.kind, old, true) {
+			return errs.NotFoundf("%s %q not found", t.kind.Name, id)
 		}
 		if cond && !sameTime(old["updateTime"], want) {
 			return errs.Conflictf("%s %q was modified (If-Match does not match updateTime)", t.kind.Name, id)
@@ -300,6 +309,8 @@ func (s *Service) complete(ctx context.Context, tenant string, t *target, in *in
 		return nil, required(doc, "name")
 	case collWfDefinition, collDfDefinition:
 		return nil, completeDefinition(t.kind, doc)
+	case collMessage:
+		s.completeMessage(doc, old)
 	}
 	return nil, nil
 }

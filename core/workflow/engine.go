@@ -729,8 +729,32 @@ func (e *Engine) issue(ctx context.Context, in *Instance, n Node, user string, n
 	if err := e.st.Insert(ctx, CollTodo, doc); err != nil {
 		return Task{}, err
 	}
+	if err := e.notify(ctx, in, t, now); err != nil {
+		return Task{}, err
+	}
 	in.Tasks = append(in.Tasks, t)
 	return t, nil
+}
+
+// notify writes the in-system message (§6.2 `message`, category 0 data
+// notice) that tells t's assignee about the task, in the step's
+// transaction; the receiver reads it and marks it read.
+func (e *Engine) notify(ctx context.Context, in *Instance, t Task, now int64) error {
+	name := ""
+	if u, err := e.st.Get(ctx, collUser, in.Tenant, t.AssigneeID); err == nil {
+		name = str(u, "empName")
+	} else if errs.CodeOf(err) != errs.NotFound {
+		return err
+	}
+	title := "待审批：" + in.DefinitionName
+	if t.NodeID == in.startNode().ID && in.NodeIndex < 0 {
+		title = "待提交：" + in.DefinitionName
+	}
+	return e.st.Insert(ctx, CollMessage, store.Doc{"id": store.NewID(), "corpId": in.Tenant,
+		"title": title, "detail": in.FormName + " · " + t.NodeName + " · " + in.Initiator.Name,
+		"url": "/api/v1/wftodo/" + t.ID, "receiverEmpId": t.AssigneeID, "receiverName": name,
+		"isRead": false, "category": int64(0), "dataId": in.DataID, "wfInstanceId": in.ID,
+		"createTime": now, "updateTime": now, "createBy": in.Initiator.doc(), "updateBy": in.Initiator.doc()})
 }
 
 // appendLog appends an approval log entry (§6.2 wfapprovallog).

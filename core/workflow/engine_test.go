@@ -393,3 +393,31 @@ func TestStartAtStartNode(t *testing.T) {
 	_, err = f.eng.Start(f.ctx, f.admin, workflow.StartRequest{Form: "nodef", BusinessKey: none})
 	wantCode(t, err, errs.NotFound)
 }
+
+// Every task issued notifies its assignee with an in-system message (§6.2
+// `message`), written in the step's transaction.
+func TestTaskMessages(t *testing.T) {
+	f := newFixture(t)
+	rec := f.record("f_leave", map[string]any{"reason": "trip", "days": 5.0})
+	s := must[*workflow.StartResult](t)(f.eng.Start(f.ctx, f.bob, workflow.StartRequest{DefinitionID: "leave_approval", BusinessKey: rec}))
+	msgs, err := f.st.Find(f.ctx, workflow.CollMessage, tenant, query.Query{Filter: byData(rec), Limit: -1})
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("messages = %v, %v", msgs, err)
+	}
+	m := msgs[0]
+	if m["receiverEmpId"] != "u_alice" || m["receiverName"] != "Alice" || m["title"] != "待审批：请假审批" ||
+		m["url"] != "/api/v1/wftodo/"+s.Tasks[0].TaskID || m["isRead"] != false || m["wfInstanceId"] != s.ID {
+		t.Errorf("message = %v", m)
+	}
+	must[*workflow.DecideResult](t)(f.eng.Decide(f.ctx, f.alice, workflow.DecideRequest{InstanceID: s.ID, Result: workflow.ActAgree}))
+	if n := f.count(t, workflow.CollMessage, byData(rec)); n != 2 {
+		t.Errorf("after alice: %d messages, want 2 (admin notified)", n)
+	}
+	// A failed step writes no message.
+	other := f.record("f_leave", map[string]any{"days": 1.0})
+	_, err = f.eng.Start(f.ctx, f.bob, workflow.StartRequest{DefinitionID: "leave_approval", BusinessKey: other, Initiator: "u_alice"})
+	wantCode(t, err, errs.Forbidden)
+	if n := f.count(t, workflow.CollMessage, byData(other)); n != 0 {
+		t.Errorf("a refused start wrote %d messages", n)
+	}
+}

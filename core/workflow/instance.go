@@ -10,6 +10,7 @@ const (
 	CollInstance    = "wfinstance" // hub-internal: one document per instance
 	CollTodo        = "wftodo"     // pending tasks only (decided tasks are soft-deleted)
 	CollApprovalLog = "wfapprovallog"
+	CollMessage     = "message" // in-system messages: one per task issued, to its assignee
 	collRecord      = "formdata"
 	collForm        = "form"
 	collUser        = "user"
