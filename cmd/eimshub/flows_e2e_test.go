@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestWorkflowDataflowFiles walks docs/FLOWS.md against the running hub:
@@ -343,5 +345,66 @@ func TestH3YunRateLimit(t *testing.T) {
 				t.Errorf("over the rate: %d %v %v", res.StatusCode, res.Header, m)
 			}
 		})
+	}
+}
+
+// TestH3YunPluginKilled: kill -9 of the H3Yun plugin process; every answer
+// an H3Yun client gets meanwhile is an H3Yun envelope (HTTP 200, JSON,
+// Successful true, or false with 服务暂不可用), and the hub restarts the
+// plugin so calls succeed again.
+func TestH3YunPluginKilled(t *testing.T) {
+	h := startHub(t, t.TempDir(), nil)
+	admin, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
+	status := func() (pid, restarts float64) {
+		r := h.do("GET", "/admin/connectors", admin, "", nil)
+		for _, x := range r.json(t)["connectors"].([]any) {
+			if m := x.(map[string]any); m["id"] == "h3yun" {
+				return m["pid"].(float64), m["restarts"].(float64)
+			}
+		}
+		t.Fatalf("no h3yun in %s", r.body)
+		return 0, 0
+	}
+	call := func() map[string]any {
+		req, _ := http.NewRequest("POST", h.base+"/OpenApi/Invoke", strings.NewReader(`{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("EngineCode", "demo-engine")
+		req.Header.Set("EngineSecret", "demo-engine-secret")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil || res.StatusCode != 200 {
+			t.Fatalf("not an H3Yun envelope (%d): %s", res.StatusCode, raw)
+		}
+		if m["Successful"] != true && m["ErrorMessage"] != "服务暂不可用，请稍后再试" {
+			t.Fatalf("unexpected failure: %v", m)
+		}
+		return m
+	}
+	if m := call(); m["Successful"] != true {
+		t.Fatalf("before the kill: %v", m)
+	}
+	pid, restarts := status()
+	if pid <= 0 {
+		t.Fatalf("pid = %v", pid)
+	}
+	if err := syscall.Kill(int(pid), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := call(); m["Successful"] == true {
+			if newPID, r := status(); newPID != pid && r > restarts {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the H3Yun plugin did not come back within 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
