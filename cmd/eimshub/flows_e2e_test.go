@@ -114,20 +114,7 @@ func TestH3YunThroughTheHub(t *testing.T) {
 	invoke := func(secret string, body map[string]any) map[string]any {
 		t.Helper()
 		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest("POST", h.base+"/OpenApi/Invoke", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("EngineCode", "demo-engine")
-		req.Header.Set("EngineSecret", secret)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		var m map[string]any
-		if err := json.Unmarshal(raw, &m); err != nil {
-			t.Fatalf("H3Yun answer is not JSON (%d): %s", res.StatusCode, raw)
-		}
+		_, m := h.h3yunInvoke(t, secret, string(b))
 		return m
 	}
 	c := invoke("demo-engine-secret", map[string]any{"ActionName": "CreateBizObject", "SchemaCode": "contract", "IsSubmit": "true",
@@ -317,22 +304,7 @@ func TestH3YunRateLimit(t *testing.T) {
 			}
 			h := startHub(t, t.TempDir(), map[string]string{"EIMSHUB_CONFIG": path})
 			call := func() (*http.Response, map[string]any) {
-				req, _ := http.NewRequest("POST", h.base+"/OpenApi/Invoke",
-					strings.NewReader(`{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("EngineCode", "demo-engine")
-				req.Header.Set("EngineSecret", "demo-engine-secret")
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer res.Body.Close()
-				var m map[string]any
-				raw, _ := io.ReadAll(res.Body)
-				if err := json.Unmarshal(raw, &m); err != nil {
-					t.Fatalf("not JSON (%d): %s", res.StatusCode, raw)
-				}
-				return res, m
+				return h.h3yunInvoke(t, "demo-engine-secret", `{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`)
 			}
 			for i := 0; i < 2; i++ {
 				if res, m := call(); res.StatusCode != 200 || m["Successful"] != true {
@@ -366,19 +338,9 @@ func TestH3YunPluginKilled(t *testing.T) {
 		return 0, 0
 	}
 	call := func() map[string]any {
-		req, _ := http.NewRequest("POST", h.base+"/OpenApi/Invoke", strings.NewReader(`{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("EngineCode", "demo-engine")
-		req.Header.Set("EngineSecret", "demo-engine-secret")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		raw, _ := io.ReadAll(res.Body)
-		var m map[string]any
-		if err := json.Unmarshal(raw, &m); err != nil || res.StatusCode != 200 {
-			t.Fatalf("not an H3Yun envelope (%d): %s", res.StatusCode, raw)
+		res, m := h.h3yunInvoke(t, "demo-engine-secret", `{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`)
+		if res.StatusCode != 200 {
+			t.Fatalf("not an H3Yun envelope (%d): %v", res.StatusCode, m)
 		}
 		if m["Successful"] != true && m["ErrorMessage"] != "服务暂不可用，请稍后再试" {
 			t.Fatalf("unexpected failure: %v", m)
@@ -407,4 +369,26 @@ func TestH3YunPluginKilled(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// h3yunInvoke posts body to /OpenApi/Invoke as the demo engine with secret
+// and returns the response (body consumed) and its JSON envelope; a body
+// that is not JSON fails the test.
+func (h *testHub) h3yunInvoke(t testing.TB, secret, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", h.base+"/OpenApi/Invoke", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("EngineCode", "demo-engine")
+	req.Header.Set("EngineSecret", secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("H3Yun answer is not JSON (%d): %s", res.StatusCode, raw)
+	}
+	return res, m
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -103,7 +104,7 @@ func (c *Connector) upload(ctx context.Context, req *sdk.Request, host sdk.Host)
 		for i, r := range rows {
 			row, _ := r.(map[string]any)
 			if row["id"] == k.in.BizObjectId {
-				row = cloneMap(row)
+				row = maps.Clone(row)
 				row[prop] = appendRef(row[prop], ref)
 			}
 			out[i] = row
@@ -252,14 +253,6 @@ func appendRef(cur any, ref map[string]any) []any {
 	out := make([]any, 0, len(arr)+1)
 	out = append(out, arr...)
 	return append(out, ref)
-}
-
-func cloneMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m)+1)
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // folderSafe keeps a form code usable as a folder segment.

@@ -67,21 +67,8 @@ func ownedBy(p *principal.Principal, k *Kind, doc store.Doc, write bool) bool {
 	if k.Owner == nil || !write && p.IsAdmin() {
 		return true
 	}
-	v, _ := lookupPath(doc, k.Owner).(string)
+	v, _ := at(doc, k.Owner).(string)
 	return v != "" && v == p.UserID
-}
-
-// lookupPath returns the value at path in doc (nil when absent).
-func lookupPath(doc map[string]any, path query.Path) any {
-	var cur any = doc
-	for _, seg := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[seg]
-	}
-	return cur
 }
 
 // completeMessage stamps readTime when a message is marked read (and

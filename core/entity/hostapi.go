@@ -197,17 +197,33 @@ const MaxBatch = 1000
 // and returns them in input order. Validation problems of every item are
 // reported together, their targets rewritten to "data[i]/<field>".
 func (s *Service) BatchCreate(ctx context.Context, p *principal.Principal, form string, data []map[string]any) ([]map[string]any, error) {
-	return s.BatchCreateAs(ctx, p, form, data, nil)
+	return s.BatchCreateAs(ctx, p, form, data, BatchOptions{})
 }
 
-// BatchCreateAs is BatchCreate with record i created as as[i] (its
-// createBy/updateBy); a nil or missing as[i] is p. p's permissions and
-// tenant apply to every record; the caller vouches for as (same tenant).
-func (s *Service) BatchCreateAs(ctx context.Context, p *principal.Principal, form string, data []map[string]any, as []*principal.Principal) ([]map[string]any, error) {
+// BatchOptions tune BatchCreateAs.
+type BatchOptions struct {
+	// As[i] is the principal record i is created as (its createBy and
+	// updateBy); a nil or missing entry is the caller. The caller's
+	// permissions and tenant apply to every record; it vouches for As
+	// (same tenant).
+	As []*principal.Principal
+	// Draft stores the records as drafts (flowStatus 1) also on a form
+	// without workflow.
+	Draft bool
+}
+
+// BatchCreateAs is BatchCreate with per-record creators and drafts (o).
+func (s *Service) BatchCreateAs(ctx context.Context, p *principal.Principal, form string, data []map[string]any, o BatchOptions) ([]map[string]any, error) {
 	tenant, t, err := s.recordTarget(ctx, p, form)
 	if err != nil {
 		return nil, err
 	}
+	if o.Draft {
+		draft := *t
+		draft.draft = true
+		t = &draft
+	}
+	as := o.As
 	if len(data) > MaxBatch {
 		return nil, errs.Invalidf("at most %d records per batch", MaxBatch).WithTarget("data")
 	}

@@ -77,6 +77,8 @@ type target struct {
 	kind *Kind
 	// form is the form of a form-key entity (fixed), else nil.
 	form *schema.Form
+	// draft creates records as drafts whatever the form (BatchOptions.Draft).
+	draft bool
 }
 
 func tenantOf(p *principal.Principal) (string, error) {

@@ -399,7 +399,7 @@ func (s *Service) completeRecord(ctx context.Context, tenant string, t *target, 
 		}
 		doc["data"] = norm
 		doc["flowStatus"] = FlowNone
-		if form.UsingWorkflow {
+		if form.UsingWorkflow || t.draft {
 			doc["flowStatus"] = FlowDraft
 		}
 	} else {

@@ -232,7 +232,7 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 		var created []Task
 		if req.AtStart {
 			in.Round++
-			t, err := e.issue(ctx, in, in.startNode(), starter.ID, now)
+			t, err := e.issue(ctx, in, in.startNode(), starter, now)
 			if err != nil {
 				return err
 			}
@@ -380,7 +380,7 @@ func (e *Engine) Transfer(ctx context.Context, p *principal.Principal, req Trans
 			if slices.ContainsFunc(in.Pending(), func(x Task) bool { return x.AssigneeID == t.ID }) {
 				continue // already holds a task of this node
 			}
-			task, err := e.issue(ctx, in, node, t.ID, s.now)
+			task, err := e.issue(ctx, in, node, t, s.now)
 			if err != nil {
 				return err
 			}
@@ -718,18 +718,18 @@ func (e *Engine) advance(ctx context.Context, in *Instance, form *schema.Form, f
 }
 
 // issue creates a pending task for user at node n.
-func (e *Engine) issue(ctx context.Context, in *Instance, n Node, user string, now int64) (Task, error) {
-	t := Task{ID: store.NewID(), NodeID: n.ID, NodeName: nodeName(n), AssigneeID: user, Status: TaskPending,
+func (e *Engine) issue(ctx context.Context, in *Instance, n Node, user Operator, now int64) (Task, error) {
+	t := Task{ID: store.NewID(), NodeID: n.ID, NodeName: nodeName(n), AssigneeID: user.ID, Status: TaskPending,
 		Round: in.Round, CreateTime: now}
 	doc := store.Doc{"id": t.ID, "corpId": in.Tenant, "wfInstanceId": in.ID, "approveNodeId": t.NodeID,
-		"approveNodeName": t.NodeName, "employeeId": user, "appId": in.AppID, "formId": in.FormID,
+		"approveNodeName": t.NodeName, "employeeId": user.ID, "appId": in.AppID, "formId": in.FormID,
 		"dataId": in.DataID, "starter": in.Initiator.doc(), "approveNodeStartTime": now,
 		"definitionName": in.DefinitionName, "createTime": now, "updateTime": now,
 		"createBy": in.Initiator.doc(), "updateBy": in.Initiator.doc()}
 	if err := e.st.Insert(ctx, CollTodo, doc); err != nil {
 		return Task{}, err
 	}
-	if err := e.notify(ctx, in, t, now); err != nil {
+	if err := e.notify(ctx, in, t, user.Name, now); err != nil {
 		return Task{}, err
 	}
 	in.Tasks = append(in.Tasks, t)
@@ -739,13 +739,7 @@ func (e *Engine) issue(ctx context.Context, in *Instance, n Node, user string, n
 // notify writes the in-system message (§6.2 `message`, category 0 data
 // notice) that tells t's assignee about the task, in the step's
 // transaction; the receiver reads it and marks it read.
-func (e *Engine) notify(ctx context.Context, in *Instance, t Task, now int64) error {
-	name := ""
-	if u, err := e.st.Get(ctx, collUser, in.Tenant, t.AssigneeID); err == nil {
-		name = str(u, "empName")
-	} else if errs.CodeOf(err) != errs.NotFound {
-		return err
-	}
+func (e *Engine) notify(ctx context.Context, in *Instance, t Task, name string, now int64) error {
 	title := "待审批：" + in.DefinitionName
 	if t.NodeID == in.startNode().ID && in.NodeIndex < 0 {
 		title = "待提交：" + in.DefinitionName
@@ -819,16 +813,16 @@ var recordFields = map[string]query.Field{
 		"draft": 1, "approving": 2, "approved": 3, "rejected": 4, "suspended": 5, "discarded": 6}},
 }
 
-// assignees resolves a node's assignees to user ids (active users, in
+// assignees resolves a node's assignees to users (active users, in
 // definition order, without duplicates).
-func (e *Engine) assignees(ctx context.Context, in *Instance, n Node) ([]string, error) {
-	var out []string
+func (e *Engine) assignees(ctx context.Context, in *Instance, n Node) ([]Operator, error) {
+	var out []Operator
 	add := func(d store.Doc) {
 		id := str(d, "id")
-		if id == "" || i64(d, "status") == 1 || slices.Contains(out, id) {
+		if id == "" || i64(d, "status") == 1 || slices.ContainsFunc(out, func(o Operator) bool { return o.ID == id }) {
 			return
 		}
-		out = append(out, id)
+		out = append(out, userOperator(d))
 	}
 	for _, ref := range n.Assignees.Users {
 		u, err := e.findUser(ctx, in.Tenant, ref)

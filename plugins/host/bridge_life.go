@@ -7,24 +7,17 @@ import (
 	"io"
 
 	"github.com/eimshub/eimshub/core/dataflow"
+	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/files"
 	"github.com/eimshub/eimshub/core/principal"
-	"github.com/eimshub/eimshub/core/query"
 	"github.com/eimshub/eimshub/core/store"
 	"github.com/eimshub/eimshub/core/workflow"
 	"github.com/eimshub/eimshub/plugins/sdk"
 )
 
-// collRecord and collUser are the records' and users' collections (native
-// spec §6.2–6.3).
-const (
-	collRecord = "formdata"
-	collUser   = "user"
-)
-
-// flowDraft is a record's draft flowStatus (native spec §6.3).
-const flowDraft = int64(1)
+// collUser is the users' collection (native spec §6.2).
+const collUser = "user"
 
 // CreateRecords implements sdk.Host: the records, their drafts or workflow
 // instances and the submissions are one store transaction.
@@ -57,37 +50,32 @@ func (b *bridge) CreateRecords(ctx context.Context, p *sdk.Principal, form strin
 		if err != nil {
 			return err
 		}
-		docs, err := b.ents.BatchCreateAs(ctx, cp, f.ID, data, as)
+		docs, err := b.ents.BatchCreateAs(ctx, cp, f.ID, data,
+			entity.BatchOptions{As: as, Draft: opts.Draft && !opts.StartWorkflow})
 		if err != nil {
 			return err
 		}
 		out = make([]sdk.CreatedRecord, len(docs))
-		ids := make([]string, len(docs))
-		for i, d := range docs {
-			ids[i], _ = d["id"].(string)
-			switch {
-			case opts.StartWorkflow:
-				initiator := pick(opts.Initiators, i)
-				if initiator == "" && as[i] != nil {
-					initiator = as[i].UserID
-				}
-				inst, err := b.start(ctx, cp, f.ID, ids[i], initiator, opts.Submit)
-				if err != nil {
-					return err
-				}
-				out[i].WorkflowInstanceID = inst
-			case opts.Draft && !f.UsingWorkflow:
-				if err := b.markDraft(ctx, cp.Tenant, ids[i]); err != nil {
-					return err
-				}
-			}
-		}
-		if !opts.StartWorkflow && !opts.Draft {
+		if !opts.StartWorkflow {
 			for i, d := range docs {
 				out[i].Record = d
 			}
 			return nil
 		}
+		ids := make([]string, len(docs))
+		for i, d := range docs {
+			ids[i], _ = d["id"].(string)
+			initiator := pick(opts.Initiators, i)
+			if initiator == "" && as[i] != nil {
+				initiator = as[i].UserID
+			}
+			inst, err := b.start(ctx, cp, f.ID, ids[i], initiator, opts.Submit)
+			if err != nil {
+				return err
+			}
+			out[i].WorkflowInstanceID = inst
+		}
+		// The starts changed the records (flowStatus, wfInstanceId): read them back.
 		fresh, err := b.ents.BatchGet(ctx, cp, f.ID, ids)
 		if err != nil {
 			return err
@@ -169,16 +157,6 @@ func (b *bridge) start(ctx context.Context, cp *principal.Principal, formID, id,
 		}
 	}
 	return res.ID, nil
-}
-
-// markDraft sets a new record's flowStatus to draft.
-func (b *bridge) markDraft(ctx context.Context, tenant, id string) error {
-	d, err := b.st.Get(ctx, collRecord, tenant, id)
-	if err != nil {
-		return err
-	}
-	d["flowStatus"] = flowDraft
-	return b.st.Update(ctx, collRecord, tenant, id, d, query.Cmp{Path: query.Path{"flowStatus"}, Op: query.Eq, Value: float64(0)})
 }
 
 // UploadFile implements sdk.Host through the files service (the native
