@@ -76,30 +76,21 @@ var removedGlobals = []string{"eval", "ArrayBuffer", "SharedArrayBuffer", "DataV
 	"Float64Array", "BigInt64Array", "BigUint64Array", "WeakRef", "FinalizationRegistry", "Atomics",
 	"require", "process", "console", "setTimeout", "setInterval", "setImmediate", "queueMicrotask"}
 
-// guardSrc replaces the one-shot allocating builtins with checked wrappers.
+// guardSrc replaces the Array constructor (a length argument) and
+// Array.from; every other allocating builtin is guarded in Go (guards.go).
 const guardSrc = `(function (MAXS, MAXE) {
   "use strict";
   var dp = Object.defineProperty;
-  function wrap(proto, name, check) {
-    var orig = proto[name];
-    dp(proto, name, {value: function () { check(this, arguments); return orig.apply(this, arguments); },
-      writable: false, enumerable: false, configurable: false});
-  }
   function len(o) { var n = Number(o == null ? 0 : o.length); return n > 0 ? n : 0; }
-  function tooBig(what) { throw new RangeError(what + " exceeds the sandbox size limit"); }
-  wrap(String.prototype, "repeat", function (s, a) { if (String(s).length * Number(a[0]) > MAXS) tooBig("string"); });
-  wrap(String.prototype, "padStart", function (s, a) { if (Number(a[0]) > MAXS) tooBig("string"); });
-  wrap(String.prototype, "padEnd", function (s, a) { if (Number(a[0]) > MAXS) tooBig("string"); });
-  wrap(Array.prototype, "fill", function (o) { if (len(o) > MAXE) tooBig("array"); });
-  wrap(Array.prototype, "join", function (o) { if (len(o) > MAXE) tooBig("array"); });
+  function tooBig() { throw new RangeError("array exceeds the sandbox size limit (" + MAXE + " elements)"); }
   var A = Array;
   var G = function Array() {
-    if (arguments.length === 1 && typeof arguments[0] === "number" && arguments[0] > MAXE) tooBig("array");
+    if (arguments.length === 1 && typeof arguments[0] === "number" && arguments[0] > MAXE) tooBig();
     return A.apply(null, arguments);
   };
   G.prototype = A.prototype;
   G.isArray = A.isArray; G.of = A.of;
-  G.from = function (x) { if (x != null && len(x) > MAXE) tooBig("array"); return A.from.apply(A, arguments); };
+  G.from = function (x) { if (x != null && len(x) > MAXE) tooBig(); return A.from.apply(A, arguments); };
   dp(A.prototype, "constructor", {value: G, writable: false, enumerable: false, configurable: false});
   dp(globalThis, "Array", {value: G, writable: false, enumerable: false, configurable: false});
 })`
@@ -122,6 +113,9 @@ func newRuntime(l Limits) (*goja.Runtime, error) {
 	}
 	fn, _ := goja.AssertFunction(v)
 	if _, err := fn(goja.Undefined(), rt.ToValue(l.MaxString), rt.ToValue(l.MaxElements)); err != nil {
+		return nil, err
+	}
+	if err := installGuards(rt, l); err != nil {
 		return nil, err
 	}
 	return rt, nil
@@ -164,7 +158,7 @@ func heapBytes() uint64 {
 
 func watchHeap(rt *goja.Runtime, l Limits, what string, stop <-chan struct{}) {
 	base := heapBytes()
-	t := time.NewTicker(5 * time.Millisecond)
+	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
