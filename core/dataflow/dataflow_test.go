@@ -211,7 +211,7 @@ func TestDefinitionErrors(t *testing.T) {
 func TestSandbox(t *testing.T) {
 	f := newFixture(t)
 	cases := []struct {
-		name, script, want string // want: substring of errMsg ("" = must succeed with output true)
+		name, script, want string // want: substring of errMsg ("" = must succeed with output true; "syntax" = refused when the definition is saved)
 	}{
 		{"require", "return require('fs');", "require"},
 		{"process", "return process.env;", "process"},
@@ -219,31 +219,32 @@ func TestSandbox(t *testing.T) {
 		{"Function constructor reaches only the sandbox global", "const g = (function(){}).constructor('return this')(); return typeof g.process === 'undefined' && typeof g.require === 'undefined' && typeof g.records === 'undefined';", ""},
 		{"constructor.constructor", "return constructor.constructor('return process')();", "process"},
 		{"records functions cannot be replaced", "records.create = () => 1; return records.create('orders', {customer: 'x'}).id !== undefined;", ""},
-		{"import", "return import('fs');", ""},
-		{"infinite loop", "for (;;) {}", "evaluation exceeded"},
-		{"infinite loop in a callback", "[1].forEach(function f() { while (true) {} });", "evaluation exceeded"},
+		{"import", "return import('fs');", "syntax"},
+		{"infinite loop", "for (;;) {}", "evaluation exceeded 300ms"},
+		{"infinite loop in a callback", "[1].forEach(function f() { while (true) {} });", "evaluation exceeded 300ms"},
 		{"deep recursion", "function f(n) { return f(n + 1) + 1; } return f(0);", "call stack"},
 		{"huge repeat", "return 'x'.repeat(1e9).length;", "size limit"},
 		{"huge padStart", "return ''.padStart(1e9).length;", "size limit"},
 		{"huge array", "return new Array(1e9).fill(0).length;", "size limit"},
 		{"huge Array.from", "return Array.from({length: 1e9}).length;", "size limit"},
 		{"huge literal constructor", "return [].constructor(1e9).length;", "size limit"},
-		{"doubling string", "let s = 'x'; for (;;) s = s + s + s.slice(1); return s.length;", "exceeded"},
-		{"growing array", "const a = []; for (;;) a.push({x: a.length, y: 'yyyyyyyyyyyyyyyy'});", "exceeded"},
+		{"doubling string", "let s = 'x'; for (;;) s = s + s + s.slice(1); return s.length;", "string exceeds the sandbox size limit (1048576 characters)"},
 		{"huge result", "return 'x'.repeat(1 << 20) + 'x'.repeat(1 << 20);", "exceeds"},
 		{"non-JSON result", "return {f: 1n};", "BigInt"},
 		{"thrown string", "throw 'plain';", "plain"},
-		{"closing the wrapper", "}); for(;;){} (function(){", "evaluation exceeded"},
+		{"closing the wrapper", "}); for(;;){} (function(){", "evaluation exceeded 300ms"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			key := strings.ReplaceAll(c.name, " ", "_")
 			if err := dataflow.SeedDefinition(f.ctx, f.st, tenant, dataflow.DefinitionSeed{Key: key,
 				Content: map[string]any{"nodes": []any{map[string]any{"id": "n", "type": "script", "script": c.script}}}}); err != nil {
-				if c.name == "closing the wrapper" || c.name == "import" {
-					return // refused at compile time: also clean
+				if e := errs.As(err); c.want == "syntax" && e.Code == errs.Invalid && len(e.Details) == 1 && e.Details[0].Code == "syntax" {
+					return // refused when saved: clean
 				}
 				t.Fatal(err)
+			} else if c.want == "syntax" {
+				t.Fatal("the definition was accepted")
 			}
 			res := f.run(t, key, map[string]any{})
 			if c.want == "" {
@@ -259,5 +260,18 @@ func TestSandbox(t *testing.T) {
 	}
 	if n := f.records(t, nil); n != 1 { // only the "cannot be replaced" case writes, and succeeds
 		t.Fatalf("%d records", n)
+	}
+}
+
+// The heap watchdog, alone: no size or time limit can fire first (the
+// evaluation limit is far away, every value is small), so only the heap
+// growth stops the run, with its own message.
+func TestHeapWatchdog(t *testing.T) {
+	f := newFixture(t)
+	eng := dataflow.New(f.st, dataflow.Options{Limits: dataflow.Limits{Eval: time.Minute, Run: time.Minute, HeapGrowth: 32 << 20}})
+	f.seed(t, "grow", "const a = []; for (;;) a.push({x: a.length, y: 'y'.repeat(64) + a.length});")
+	res, err := eng.Run(f.ctx, f.admin, dataflow.RunRequest{DefinitionID: "grow", Input: map[string]any{}})
+	if err != nil || res.Status != dataflow.StatusFailed || !strings.Contains(res.ErrMsg, "node n: memory limit exceeded (heap grew by more than 32 MiB)") {
+		t.Fatalf("res = %+v, %v", res, err)
 	}
 }

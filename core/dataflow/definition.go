@@ -1,5 +1,6 @@
 // Package dataflow runs dataflow definitions (spec eims-native.md §5): nodes
-// executed in order inside ONE store transaction, script nodes in a
+// executed in order, their writes applied at the end in ONE short store
+// transaction (scripts run outside it, pending.go), script nodes in a
 // sandboxed goja (ECMAScript) runtime that sees only `input`, `prev` and the
 // tenant-scoped `records` functions. A failing or runaway run writes nothing
 // and is reported as status "failed" with errMsg (§5.1, §10 item 15).

@@ -122,12 +122,12 @@ func (e *Engine) Run(ctx context.Context, p *principal.Principal, req RunRequest
 	res := &RunResult{ID: store.NewID(), Status: StatusSucceeded}
 	runCtx, cancel := context.WithTimeout(ctx, e.lim.Run)
 	defer cancel()
-	var output any
-	err = e.st.Tx(runCtx, func(ctx context.Context) error {
-		out, err := e.execute(ctx, actor, def, string(inJSON))
-		output = out
-		return err
-	})
+	// The scripts run outside any transaction; their writes are applied
+	// afterwards in one short one (pending.go).
+	output, pend, err := e.execute(runCtx, actor, def, string(inJSON))
+	if err == nil {
+		err = pend.commit(ctx, e.st, p.Tenant)
+	}
 	if err != nil {
 		if !scriptFailure(err) {
 			return nil, err
@@ -153,17 +153,25 @@ func scriptFailure(err error) bool {
 		return true
 	}
 	switch errs.CodeOf(err) {
-	case errs.Unavailable:
+	case errs.Unavailable, errs.Conflict:
 		return false
 	}
 	return true
 }
 
 // execute runs the nodes in order in a fresh sandbox.
-func (e *Engine) execute(ctx context.Context, actor *principal.Principal, def *Definition, input string) (any, error) {
+func (e *Engine) execute(ctx context.Context, actor *principal.Principal, def *Definition, input string) (any, *pending, error) {
+	out, rec, err := e.executeNodes(ctx, actor, def, input)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, rec.pend, nil
+}
+
+func (e *Engine) executeNodes(ctx context.Context, actor *principal.Principal, def *Definition, input string) (any, *records, error) {
 	rt, err := newRuntime(e.lim)
 	if err != nil {
-		return nil, fmt.Errorf("dataflow: sandbox: %w", err)
+		return nil, nil, fmt.Errorf("dataflow: sandbox: %w", err)
 	}
 	// The run's deadline interrupts whatever is running.
 	stop := context.AfterFunc(ctx, func() {
@@ -174,7 +182,7 @@ func (e *Engine) execute(ctx context.Context, actor *principal.Principal, def *D
 	stringify, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
 	in, err := parse(goja.Undefined(), rt.ToValue(input))
 	if err != nil {
-		return nil, &runError{"input: " + err.Error()}
+		return nil, nil, &runError{"input: " + err.Error()}
 	}
 	rec := newRecords(ctx, e, rt, actor, parse)
 	prev := goja.Null()
@@ -209,20 +217,20 @@ func (e *Engine) execute(ctx context.Context, actor *principal.Principal, def *D
 		rt.ClearInterrupt()
 		if err != nil {
 			if rec.err != nil { // a store outage inside a records call
-				return nil, rec.err
+				return nil, nil, rec.err
 			}
-			return nil, &runError{scriptMessage(what, err)}
+			return nil, nil, &runError{scriptMessage(what, err)}
 		}
 		if len(outJSON) > e.lim.IO {
-			return nil, &runError{fmt.Sprintf("%s: result exceeds %d bytes", what, e.lim.IO)}
+			return nil, nil, &runError{fmt.Sprintf("%s: result exceeds %d bytes", what, e.lim.IO)}
 		}
 		prev = v
 	}
 	var out any
 	if err := json.Unmarshal([]byte(outJSON), &out); err != nil {
-		return nil, &runError{"output is not JSON: " + err.Error()}
+		return nil, nil, &runError{"output is not JSON: " + err.Error()}
 	}
-	return out, nil
+	return out, rec, nil
 }
 
 // scriptMessage renders a script error for errMsg.

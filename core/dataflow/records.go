@@ -15,8 +15,9 @@ import (
 )
 
 // records is the `records` object scripts see (§5.2): find, get, create,
-// update, remove over one tenant's records, in the run's transaction, with
-// values validated by the form schema (schema.Normalize).
+// update, remove over one tenant's records, with values validated by the
+// form schema (schema.Normalize). Writes are collected in pend and applied
+// after the run (pending.go).
 type records struct {
 	ctx   context.Context
 	e     *Engine
@@ -26,13 +27,14 @@ type records struct {
 	obj   *goja.Object
 	forms map[string]*schema.Form
 	calls int
-	// err is a store outage seen by a records call (the run then answers
-	// the outage rather than "failed").
+	pend  *pending
+	// err is a store outage or an optimistic-concurrency conflict seen by a
+	// records call (the run then answers that error rather than "failed").
 	err error
 }
 
 func newRecords(ctx context.Context, e *Engine, rt *goja.Runtime, p *principal.Principal, parse goja.Callable) *records {
-	r := &records{ctx: ctx, e: e, rt: rt, p: p, parse: parse, forms: map[string]*schema.Form{}}
+	r := &records{ctx: ctx, e: e, rt: rt, p: p, parse: parse, forms: map[string]*schema.Form{}, pend: newPending()}
 	o := rt.NewObject()
 	set := func(name string, fn func(goja.FunctionCall) goja.Value) {
 		_ = o.Set(name, func(c goja.FunctionCall) goja.Value {
@@ -60,7 +62,7 @@ func newRecords(ctx context.Context, e *Engine, rt *goja.Runtime, p *principal.P
 
 // throw raises err in the script as an Error with err's message.
 func (r *records) throw(err error) {
-	if errs.CodeOf(err) == errs.Unavailable && r.err == nil {
+	if c := errs.CodeOf(err); (c == errs.Unavailable || c == errs.Conflict) && r.err == nil {
 		r.err = err
 	}
 	e := errs.As(err)
@@ -98,6 +100,9 @@ func (r *records) data(v goja.Value) map[string]any {
 	}
 	if len(b) > r.e.lim.IO {
 		r.throw(errs.Invalidf("records: data exceeds %d bytes", r.e.lim.IO))
+	}
+	if r.pend.bytes += len(b); r.pend.bytes > maxPending*r.e.lim.IO {
+		r.throw(errs.Invalidf("records: the run's writes exceed %d bytes", maxPending*r.e.lim.IO))
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil || m == nil {
@@ -187,9 +192,24 @@ func (r *records) find(c goja.FunctionCall) goja.Value {
 	if q.Limit < 0 || q.Limit > r.e.lim.FindLimit {
 		q.Limit = r.e.lim.FindLimit
 	}
-	docs, err := r.e.st.Find(r.ctx, "formdata", r.p.Tenant, q)
+	var docs []store.Doc
+	find := func(ctx context.Context) (err error) {
+		docs, err = r.e.st.Find(ctx, "formdata", r.p.Tenant, q)
+		return err
+	}
+	var err error
+	if r.pend.affects(f.ID) {
+		err = r.pend.view(r.ctx, r.e.st, r.p.Tenant, find)
+	} else {
+		err = find(r.ctx)
+	}
 	if err != nil {
 		r.throw(err)
+	}
+	for _, d := range docs {
+		if id, _ := d["id"].(string); r.pend.docs[id] == nil {
+			r.pend.see(d)
+		}
 	}
 	return r.out(docs)
 }
@@ -209,7 +229,7 @@ func toInt(v any) (int, bool) {
 // get(form, id) → the record or null.
 func (r *records) get(c goja.FunctionCall) goja.Value {
 	f := r.form(r.str(c, 0, "form"))
-	d, err := r.e.st.Get(r.ctx, "formdata", r.p.Tenant, r.str(c, 1, "id"))
+	d, err := r.load(r.str(c, 1, "id"))
 	if errs.CodeOf(err) == errs.NotFound || (err == nil && d["formId"] != f.ID) {
 		return goja.Null()
 	}
@@ -217,6 +237,27 @@ func (r *records) get(c goja.FunctionCall) goja.Value {
 		r.throw(err)
 	}
 	return r.out(d)
+}
+
+// load returns a record as the run sees it: its pending state, NotFound
+// once the run removed it, else the stored record (remembered for the
+// compare-and-set).
+func (r *records) load(id string) (store.Doc, error) {
+	if r.pend.removed[id] {
+		return nil, errs.NotFoundf("record %s not found", id)
+	}
+	if d, ok := r.pend.docs[id]; ok {
+		return d, nil
+	}
+	d, err := r.e.st.Get(r.ctx, "formdata", r.p.Tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	r.pend.see(d)
+	if timeOf(d["updateTime"]) != r.pend.seen[id] {
+		return nil, errs.Conflictf("record %s was changed by another writer during the dataflow run", id)
+	}
+	return d, nil
 }
 
 func (r *records) operator() map[string]any {
@@ -238,9 +279,9 @@ func (r *records) create(c goja.FunctionCall) goja.Value {
 	doc := store.Doc{"id": store.NewID(), "corpId": r.p.Tenant, "appId": f.AppID, "formId": f.ID,
 		"flowStatus": flow, "dataTitle": f.Title(data), "data": data, "createBy": r.operator(),
 		"updateBy": r.operator(), "createTime": now, "updateTime": now}
-	if err := r.e.st.Insert(r.ctx, "formdata", doc); err != nil {
-		r.throw(err)
-	}
+	id := doc["id"].(string)
+	r.pend.touch(id)
+	r.pend.docs[id], r.pend.created[id] = doc, true
 	return r.out(doc)
 }
 
@@ -249,12 +290,16 @@ func (r *records) create(c goja.FunctionCall) goja.Value {
 func (r *records) update(c goja.FunctionCall) goja.Value {
 	f := r.form(r.str(c, 0, "form"))
 	id := r.str(c, 1, "id")
-	d, err := r.e.st.Get(r.ctx, "formdata", r.p.Tenant, id)
-	if err == nil && d["formId"] != f.ID {
+	old, err := r.load(id)
+	if err == nil && old["formId"] != f.ID {
 		err = errs.NotFoundf("records.update: record %s not found in form %s", id, f.ID)
 	}
 	if err != nil {
 		r.throw(err)
+	}
+	d := make(store.Doc, len(old))
+	for k, v := range old {
+		d[k] = v
 	}
 	patch, err := f.Normalize(r.data(c.Argument(2)), true)
 	if err != nil {
@@ -275,10 +320,9 @@ func (r *records) update(c goja.FunctionCall) goja.Value {
 	d["data"] = merged
 	d["dataTitle"] = f.Title(merged)
 	d["updateBy"] = r.operator()
-	d["updateTime"] = r.e.now().UnixMilli()
-	if err := r.e.st.Update(r.ctx, "formdata", r.p.Tenant, id, d, nil); err != nil {
-		r.throw(err)
-	}
+	d["updateTime"] = max(r.e.now().UnixMilli(), timeOf(old["updateTime"])+1)
+	r.pend.touch(id)
+	r.pend.docs[id] = d
 	return r.out(d)
 }
 
@@ -286,16 +330,16 @@ func (r *records) update(c goja.FunctionCall) goja.Value {
 func (r *records) remove(c goja.FunctionCall) goja.Value {
 	f := r.form(r.str(c, 0, "form"))
 	id := r.str(c, 1, "id")
-	d, err := r.e.st.Get(r.ctx, "formdata", r.p.Tenant, id)
+	d, err := r.load(id)
 	if err == nil && d["formId"] != f.ID {
 		err = errs.NotFoundf("records.remove: record %s not found in form %s", id, f.ID)
-	}
-	if err == nil {
-		err = r.e.st.Delete(r.ctx, "formdata", r.p.Tenant, id)
 	}
 	if err != nil {
 		r.throw(err)
 	}
+	r.pend.touch(id)
+	delete(r.pend.docs, id)
+	r.pend.removed[id] = true
 	return r.rt.ToValue(true)
 }
 
