@@ -34,7 +34,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	f := &fixture{ctx: ctx, st: st,
-		eng:   dataflow.New(st, dataflow.Options{Limits: dataflow.Limits{Eval: 300 * time.Millisecond, Run: 3 * time.Second}}),
+		eng:   dataflow.New(st, dataflow.Options{Limits: dataflow.Limits{Eval: 2 * time.Second, Run: 6 * time.Second}}),
 		admin: &principal.Principal{Tenant: tenant, UserID: "u_1001", UserCode: "E001", DisplayName: "Admin", Roles: []string{"admin"}},
 		user:  &principal.Principal{Tenant: tenant, UserID: "u_2", UserCode: "E002", DisplayName: "User"}}
 	ins := func(coll string, d store.Doc) {
@@ -220,8 +220,8 @@ func TestSandbox(t *testing.T) {
 		{"constructor.constructor", "return constructor.constructor('return process')();", "process"},
 		{"records functions cannot be replaced", "records.create = () => 1; return records.create('orders', {customer: 'x'}).id !== undefined;", ""},
 		{"import", "return import('fs');", "syntax"},
-		{"infinite loop", "for (;;) {}", "evaluation exceeded 300ms"},
-		{"infinite loop in a callback", "[1].forEach(function f() { while (true) {} });", "evaluation exceeded 300ms"},
+		{"infinite loop", "for (;;) {}", "evaluation exceeded 2s"},
+		{"infinite loop in a callback", "[1].forEach(function f() { while (true) {} });", "evaluation exceeded 2s"},
 		{"deep recursion", "function f(n) { return f(n + 1) + 1; } return f(0);", "call stack"},
 		{"huge repeat", "return 'x'.repeat(1e9).length;", "size limit"},
 		{"huge padStart", "return ''.padStart(1e9).length;", "size limit"},
@@ -232,7 +232,7 @@ func TestSandbox(t *testing.T) {
 		{"huge result", "return 'x'.repeat(1 << 20) + 'x'.repeat(1 << 20);", "exceeds"},
 		{"non-JSON result", "return {f: 1n};", "BigInt"},
 		{"thrown string", "throw 'plain';", "plain"},
-		{"closing the wrapper", "}); for(;;){} (function(){", "evaluation exceeded 300ms"},
+		{"closing the wrapper", "}); for(;;){} (function(){", "evaluation exceeded 2s"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
