@@ -19,9 +19,9 @@
 //     A record whose running instance still waits at its start node (nothing
 //     submitted yet, H3Yun IsSubmit=false) stays editable (CheckRecordAtStart).
 //   - Start a workflow: the owner or an administrator (or a holder of
-//     workflow.startAs, checked by the engine); not on a record in approval,
-//     approved or discarded (409). A rejected (4) record is editable again by
-//     its owner and may be resubmitted.
+//     workflow.startAs, checked by the engine); the engine's state table
+//     refuses a record in approval or approved (409). A rejected (4) record
+//     is editable again by its owner and may be resubmitted.
 //   - Files: a public file is public by its unguessable id; a private file is
 //     readable by its uploader, administrators, and users who can read a
 //     record that references it (a fileupload/imageupload value).
@@ -33,6 +33,7 @@ package access
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
@@ -50,14 +51,36 @@ const (
 	FlowDiscarded int64 = 6
 )
 
-// Error reasons of the refusals (the Reason of the *errs.Error).
+// Detail codes of the refusals: each error carries one errs.Detail with
+// this code (error.details in the native envelope; error.code stays the
+// spec's forbidden / conflict), so dialects can tell them apart.
 const (
-	// ReasonNotOwner: the caller is neither the record's owner nor a tenant
+	// CodeNotOwner: the caller is neither the record's owner nor a tenant
 	// administrator (403).
-	ReasonNotOwner = "not_record_owner"
-	// ReasonLocked: the record's flowStatus forbids the change (409).
-	ReasonLocked = "record_locked"
+	CodeNotOwner = "not_record_owner"
+	// CodeLocked: the record's flowStatus forbids the change (409).
+	CodeLocked = "record_locked"
 )
+
+// IsLocked reports whether err is CheckRecord's refusal for the record's
+// state (a 409 with the CodeLocked detail).
+func IsLocked(err error) bool { return hasDetail(err, errs.Conflict, CodeLocked) }
+
+// IsNotOwner reports whether err is CheckRecord's refusal for the caller (a
+// 403 with the CodeNotOwner detail).
+func IsNotOwner(err error) bool { return hasDetail(err, errs.Forbidden, CodeNotOwner) }
+
+func hasDetail(err error, code errs.Code, detail string) bool {
+	if err == nil || errs.CodeOf(err) != code {
+		return false
+	}
+	for _, d := range errs.As(err).Details {
+		if d.Code == detail {
+			return true
+		}
+	}
+	return false
+}
 
 // Op is a write operation on a record.
 type Op int
@@ -111,9 +134,9 @@ var statusNames = map[int64]string{FlowApproving: "in approval", FlowApproved: "
 	FlowSuspended: "suspended", FlowDiscarded: "discarded"}
 
 // CheckRecord decides whether p may perform op on the record doc: nil when
-// it may, else a Forbidden error (reason ReasonNotOwner) when p is neither
-// the owner nor an administrator, or a Conflict error (reason ReasonLocked)
-// when the record's flowStatus forbids op. See the package comment for the
+// it may, else a Forbidden error (detail CodeNotOwner) when p is neither
+// the owner nor an administrator, or a Conflict error (detail CodeLocked)
+// when the record's flowStatus forbids op (IsNotOwner, IsLocked). See the package comment for the
 // rules.
 func CheckRecord(p *principal.Principal, doc map[string]any, op Op) error {
 	return check(p, doc, op, false)
@@ -131,12 +154,14 @@ func check(p *principal.Principal, doc map[string]any, op Op, atStart bool) erro
 	id, _ := doc["id"].(string)
 	admin := p.IsAdmin()
 	if !admin && !IsOwner(p, doc) {
-		return errs.Forbiddenf("only the record's creator or a tenant administrator may %s record %s", op.verb(), id).
-			WithReason(ReasonNotOwner)
+		msg := fmt.Sprintf("only the record's creator or a tenant administrator may %s record %s", op.verb(), id)
+		return errs.New(errs.Forbidden, msg).WithDetails(errs.Detail{Code: CodeNotOwner, Message: msg})
 	}
 	st := FlowStatus(doc)
 	locked := func(why string) error {
-		return errs.Conflictf("record %s is %s: %s", id, statusNames[st], why).WithReason(ReasonLocked)
+		msg := fmt.Sprintf("record %s is %s: %s", id, statusNames[st], why)
+		return errs.New(errs.Conflict, msg).WithTarget("flowStatus").
+			WithDetails(errs.Detail{Code: CodeLocked, Message: msg, Target: "flowStatus"})
 	}
 	switch op {
 	case Update:
@@ -153,11 +178,6 @@ func check(p *principal.Principal, doc map[string]any, op Op, atStart bool) erro
 	case Delete:
 		if (st == FlowApproved || st == FlowDiscarded) && !admin {
 			return locked("only a tenant administrator may delete it")
-		}
-	case StartWorkflow:
-		switch st {
-		case FlowApproving, FlowApproved, FlowDiscarded:
-			return locked("a workflow cannot be started on it")
 		}
 	}
 	return nil

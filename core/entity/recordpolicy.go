@@ -52,8 +52,7 @@ func (s *Service) inRecordScope(ctx context.Context, p *principal.Principal, ten
 // start node (nothing submitted yet) is editable like a draft.
 func (s *Service) checkRecordWrite(ctx context.Context, p *principal.Principal, tenant string, old store.Doc, op access.Op) error {
 	err := access.CheckRecord(p, old, op)
-	if err == nil || op != access.Update || access.FlowStatus(old) != access.FlowApproving ||
-		errs.As(err).Reason != access.ReasonLocked {
+	if op != access.Update || access.FlowStatus(old) != access.FlowApproving || !access.IsLocked(err) {
 		return err
 	}
 	id, _ := old["id"].(string)

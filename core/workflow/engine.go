@@ -210,7 +210,7 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 		// Only the record's owner or an administrator starts its workflow
 		// (a holder of workflow.startAs too); never on a locked record.
 		if err := access.CheckRecord(p, rec, access.StartWorkflow); err != nil &&
-			!(errs.CodeOf(err) == errs.Forbidden && e.can(p, PermStartAs)) {
+			!(access.IsNotOwner(err) && e.can(p, PermStartAs)) {
 			return err
 		}
 		prev, err := e.latestInstance(ctx, tenant, req.BusinessKey)
