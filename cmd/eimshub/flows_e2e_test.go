@@ -179,6 +179,15 @@ func TestH3YunThroughTheHub(t *testing.T) {
 		bo["OwnerId"] != ids.GUID(bobID) {
 		t.Errorf("LoadBizObject of the submitted record: %v", load)
 	}
+	// A record in approval is locked (issue 10 item 3): the H3Yun envelope says why, nothing changes.
+	upd := invoke("demo-engine-secret", map[string]any{"ActionName": "UpdateBizObject", "SchemaCode": "leave_request",
+		"BizObjectId": leaveID, "BizObject": `{"days":1}`})
+	if upd["Successful"] != false || upd["ErrorMessage"] != "业务数据正在审批中或已生效，不能修改" {
+		t.Errorf("UpdateBizObject of a record in approval: %v", upd)
+	}
+	if m := h.jsonReq("GET", "/api/v1/leave_request/"+leaveID, admin, nil).json(t); m["data"].(map[string]any)["days"] != float64(5) {
+		t.Errorf("a refused update changed the record: %v", m)
+	}
 	// Removing a record with a running workflow cancels the instance (§11.15): alice's task goes.
 	defer func() {
 		rm := invoke("demo-engine-secret", map[string]any{"ActionName": "RemoveBizObject", "SchemaCode": "leave_request", "BizObjectId": leaveID})

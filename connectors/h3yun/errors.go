@@ -30,6 +30,15 @@ const (
 	reasonUnsupported = "h3yun_not_supported"
 	reasonController  = "h3yun_controller_failed"
 	reasonAttachment  = "h3yun_attachment_too_large"
+	reasonLocked      = "h3yun_record_locked"
+	reasonNotOwner    = "h3yun_not_record_owner"
+)
+
+// Detail codes of the hub's record access refusals (core/access): a record
+// in approval or approved (409), a record of another user (403).
+const (
+	hostRecordLocked   = "record_locked"
+	hostNotRecordOwner = "not_record_owner"
 )
 
 // message is one row of the catalogue.
@@ -58,6 +67,8 @@ var catalogue = []message{
 	{sdk.Invalid, reasonUnsupported, "暂不支持：%s"},
 	{sdk.Invalid, reasonController, "%s"}, // a custom controller's own error (§4.7)
 	{sdk.TooLarge, reasonAttachment, "附件大小不能超过%s"},
+	{sdk.Conflict, reasonLocked, "业务数据正在审批中或已生效，不能修改"},
+	{sdk.Forbidden, reasonNotOwner, "没有权限：只有数据的创建人或管理员可以修改或删除"},
 
 	{sdk.Unauthorized, "", "认证失败：EngineCode 或 EngineSecret 不正确"},
 	{sdk.RateLimited, "", "调用频率过高，请稍后再试"},
@@ -109,6 +120,14 @@ func fromHostItems(err error, notFound *sdk.Error, batch bool) error {
 	case e.Code == sdk.NotFound && notFound != nil:
 		notFound.Err = err
 		return notFound
+	case e.Code == sdk.Conflict && hasDetail(e, hostRecordLocked):
+		f := fail(reasonLocked, "")
+		f.Err = err
+		return f
+	case e.Code == sdk.Forbidden && hasDetail(e, hostNotRecordOwner):
+		f := fail(reasonNotOwner, "")
+		f.Err = err
+		return f
 	case e.Code == sdk.Invalid && len(e.Details) > 0:
 		parts := make([]string, 0, len(e.Details))
 		for _, d := range e.Details {
@@ -119,6 +138,15 @@ func fromHostItems(err error, notFound *sdk.Error, batch bool) error {
 		return f
 	}
 	return err
+}
+
+func hasDetail(e *sdk.Error, code string) bool {
+	for _, d := range e.Details {
+		if d.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 // envelopeTemplate builds the ErrorEnvelope body from catalogue: the

@@ -51,9 +51,9 @@ func completeDefinition(k *Kind, doc store.Doc) error {
 	return nil
 }
 
-// readScope is the row-level restriction of a read of kind k: an owned
-// kind (Kind.Owner) shows a non-admin only its own documents; wftodo
-// listings default to the caller's tasks (todoScope).
+// readScope is the row-level restriction of a read of a kind other than
+// records: an owned kind (Kind.Owner) shows a non-admin only its own
+// documents; wftodo listings default to the caller's tasks (todoScope).
 func readScope(p *principal.Principal, k *Kind, filter query.Expr) query.Expr {
 	if k.Owner != nil && !p.IsAdmin() {
 		return query.Cmp{Path: k.Owner, Op: query.Eq, Value: p.UserID}

@@ -93,6 +93,9 @@ func (s *Service) GetRecord(ctx context.Context, p *principal.Principal, form, i
 	if err != nil {
 		return nil, err
 	}
+	if err := s.inRecordScope(ctx, p, tenant, t.kind, id); err != nil {
+		return nil, err
+	}
 	return clean(doc), nil
 }
 
@@ -107,7 +110,11 @@ func (s *Service) FindRecords(ctx context.Context, p *principal.Principal, form 
 	if err != nil {
 		return nil, 0, err
 	}
-	return s.findIn(ctx, tenant, t, q, count)
+	scope, err := s.acc.RecordScope(ctx, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.findIn(ctx, tenant, t, q, scope, count)
 }
 
 // FindKind runs q over a built-in entity kind other than records (user,
@@ -123,17 +130,19 @@ func (s *Service) FindKind(ctx context.Context, p *principal.Principal, entity s
 	if !ok || k.IsRecord() {
 		return nil, 0, errs.NotFoundf("unknown entity %q", entity).WithTarget("entity")
 	}
-	return s.findIn(ctx, tenant, &target{kind: k}, q, count)
+	return s.findIn(ctx, tenant, &target{kind: k}, q, readScope(p, k, q.Filter), count)
 }
 
-func (s *Service) findIn(ctx context.Context, tenant string, t *target, q query.Query, count bool) ([]map[string]any, int64, error) {
+// findIn runs q (checked against the kind's resolver) AND-ed with scope,
+// the caller's row-level restriction.
+func (s *Service) findIn(ctx context.Context, tenant string, t *target, q query.Query, scope query.Expr, count bool) ([]map[string]any, int64, error) {
 	if err := checkQuery(resolverFor(t.kind, t.form), q); err != nil {
 		return nil, 0, err
 	}
 	if q.Offset < 0 {
 		return nil, 0, errs.Invalidf("offset must not be negative").WithTarget("offset")
 	}
-	filter := query.AndOf(q.Filter, scopeFilter(t.kind, t.form, ""))
+	filter := query.AndOf(q.Filter, scopeFilter(t.kind, t.form, ""), scope)
 	total := int64(-1)
 	if count {
 		n, err := s.st.Count(ctx, t.kind.Coll, tenant, filter)
@@ -305,8 +314,12 @@ func (s *Service) BatchGet(ctx context.Context, p *principal.Principal, form str
 	for _, id := range ids {
 		vals = append(vals, id)
 	}
+	scope, err := s.acc.RecordScope(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	docs, err := s.st.Find(ctx, collFormData, tenant, query.Query{
-		Filter: query.AndOf(query.In{Path: query.Path{"id"}, Values: vals}, scopeFilter(t.kind, t.form, "")),
+		Filter: query.AndOf(query.In{Path: query.Path{"id"}, Values: vals}, scopeFilter(t.kind, t.form, ""), scope),
 		Limit:  -1})
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eimshub/eimshub/core/access"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/principal"
@@ -32,6 +33,9 @@ type Options struct {
 	Now func() time.Time
 	// HashPassword hashes a user's password. Default: identity.HashPassword.
 	HashPassword func(pw string) (string, error)
+	// Access is the record access policy (its data scope hook). Default:
+	// records readable tenant-wide; writes always follow access.CheckRecord.
+	Access *access.Policy
 }
 
 // Service is the entity service.
@@ -40,11 +44,12 @@ type Service struct {
 	log  *slog.Logger
 	now  func() time.Time
 	hash func(string) (string, error)
+	acc  *access.Policy
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword}
+	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, acc: opts.Access}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -320,7 +325,11 @@ func (s *Service) List(ctx context.Context, p *principal.Principal, entity strin
 	if err != nil {
 		return nil, err
 	}
-	pr.filter = query.AndOf(pr.filter, readScope(p, pr.t.kind, pr.filter))
+	scope, err := s.readScope(ctx, p, pr.t.kind, pr.filter)
+	if err != nil {
+		return nil, err
+	}
+	pr.filter = query.AndOf(pr.filter, scope)
 	res := &ListResult{Value: []map[string]any{}}
 	if pr.count {
 		n, err := s.st.Count(ctx, pr.t.kind.Coll, tenant, pr.filter)
@@ -352,7 +361,11 @@ func (s *Service) Count(ctx context.Context, p *principal.Principal, entity stri
 	if err != nil {
 		return 0, err
 	}
-	return s.st.Count(ctx, pr.t.kind.Coll, tenant, query.AndOf(pr.filter, readScope(p, pr.t.kind, pr.filter)))
+	scope, err := s.readScope(ctx, p, pr.t.kind, pr.filter)
+	if err != nil {
+		return 0, err
+	}
+	return s.st.Count(ctx, pr.t.kind.Coll, tenant, query.AndOf(pr.filter, scope))
 }
 
 // getDoc loads one entity of the tenant through target t (a form-key entity
@@ -387,6 +400,9 @@ func (s *Service) Get(ctx context.Context, p *principal.Principal, entity, id, s
 	}
 	if !ownedBy(p, t.kind, doc, false) {
 		return nil, errs.NotFoundf("%s %q not found", t.kind.Name, id)
+	}
+	if err := s.inRecordScope(ctx, p, tenant, t.kind, id); err != nil {
+		return nil, err
 	}
 	form := t.form
 	if t.kind.IsRecord() && form == nil && strings.TrimSpace(sel) != "" {
@@ -455,8 +471,12 @@ func (s *Service) Query(ctx context.Context, p *principal.Principal, entity, for
 	if len(sort) == 0 {
 		sort = defaultSort
 	}
+	scope, err := s.readScope(ctx, p, t.kind, dq.Filter)
+	if err != nil {
+		return nil, err
+	}
 	docs, err := s.st.Find(ctx, t.kind.Coll, tenant, query.Query{
-		Filter: query.AndOf(dq.Filter, scopeFilter(t.kind, form, ""), readScope(p, t.kind, dq.Filter)),
+		Filter: query.AndOf(dq.Filter, scopeFilter(t.kind, form, ""), scope),
 		Sort:   sort, Limit: min(max(dq.Take, 0), query.MaxTop), Offset: max(dq.Skip, 0)})
 	if err != nil {
 		return nil, err
@@ -496,7 +516,11 @@ func (s *Service) CountQuery(ctx context.Context, p *principal.Principal, entity
 			return 0, err
 		}
 	}
-	return s.st.Count(ctx, t.kind.Coll, tenant, query.AndOf(filter, scopeFilter(t.kind, form, ""), readScope(p, t.kind, filter)))
+	scope, err := s.readScope(ctx, p, t.kind, filter)
+	if err != nil {
+		return 0, err
+	}
+	return s.st.Count(ctx, t.kind.Coll, tenant, query.AndOf(filter, scopeFilter(t.kind, form, ""), scope))
 }
 
 // parseIfMatch reads If-Match: "<updateTime>" (W/ and quotes optional;

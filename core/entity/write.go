@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/eimshub/eimshub/core/access"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
@@ -182,6 +183,11 @@ func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant s
 		if !ownedBy(p, t.kind, old, true) {
 			return errs.NotFoundf("%s %q not found", t.kind.Name, id)
 		}
+		if t.kind.IsRecord() {
+			if err := s.checkRecordWrite(ctx, p, tenant, old, access.Update); err != nil {
+				return err
+			}
+		}
 		if cond && !sameTime(old["updateTime"], want) {
 			return errs.Conflictf("%s %q was modified (If-Match does not match updateTime)", t.kind.Name, id)
 		}
@@ -246,6 +252,11 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 		}
 		if !ownedBy(p, t.kind, old, true) {
 			return errs.NotFoundf("%s %q not found", t.kind.Name, id)
+		}
+		if t.kind.IsRecord() {
+			if err := s.checkRecordWrite(ctx, p, tenant, old, access.Delete); err != nil {
+				return err
+			}
 		}
 		if cond && !sameTime(old["updateTime"], want) {
 			return errs.Conflictf("%s %q was modified (If-Match does not match updateTime)", t.kind.Name, id)

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eimshub/eimshub/core/access"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/store"
@@ -42,6 +43,10 @@ type Options struct {
 	MaxUpload int64
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Access is the record access policy: its data scope decides which
+	// records' file references make a private file readable. Default:
+	// records readable tenant-wide.
+	Access *access.Policy
 }
 
 // Service stores and serves files.
@@ -51,11 +56,12 @@ type Service struct {
 	max  int64
 	log  *slog.Logger
 	now  func() time.Time
+	acc  *access.Policy
 }
 
 // New returns a Service over st (metadata) and blob (content).
 func New(st store.Store, blob Blob, opts Options) *Service {
-	s := &Service{st: st, blob: blob, max: opts.MaxUpload, log: opts.Logger, now: opts.Now}
+	s := &Service{st: st, blob: blob, max: opts.MaxUpload, log: opts.Logger, now: opts.Now, acc: opts.Access}
 	if s.max <= 0 {
 		s.max = DefaultMaxUpload
 	}
@@ -283,12 +289,21 @@ type File struct {
 	Content Object
 }
 
-// Open opens a file of the caller's tenant (§3.2).
+// Open opens a file of the caller's tenant that the caller may read
+// (§3.2, mayRead): a private file of another user is NotFound unless a
+// record the caller can read references it.
 func (s *Service) Open(ctx context.Context, p *principal.Principal, id string) (*File, error) {
 	if p == nil || p.Tenant == "" {
 		return nil, errs.Unauthorizedf("no caller")
 	}
-	return s.open(ctx, p.Tenant, id)
+	d, err := s.st.Get(ctx, CollFile, p.Tenant, id)
+	if err != nil {
+		return nil, notFound(err, id)
+	}
+	if err := s.mayRead(ctx, p, d); err != nil {
+		return nil, err
+	}
+	return s.openDoc(ctx, id, d)
 }
 
 // OpenPublic opens a public file by id and name, without a caller (§3.2
@@ -316,6 +331,11 @@ func (s *Service) open(ctx context.Context, tenant, id string) (*File, error) {
 	if err != nil {
 		return nil, notFound(err, id)
 	}
+	return s.openDoc(ctx, id, d)
+}
+
+// openDoc opens the blob of the file whose metadata is d.
+func (s *Service) openDoc(ctx context.Context, id string, d store.Doc) (*File, error) {
 	key, _ := d["savePath"].(string)
 	obj, err := s.blob.Open(ctx, key)
 	if err != nil {

@@ -146,7 +146,7 @@ func (e *flowsEnv) post(user, path string, body any) resp {
 func (e *flowsEnv) record(form string, data map[string]any) string {
 	id := store.NewID()
 	if err := e.st.Insert(context.Background(), "formdata", store.Doc{"id": id, "corpId": "t1", "formId": form,
-		"appId": "a_1", "flowStatus": int64(1), "data": data}); err != nil {
+		"appId": "a_1", "flowStatus": int64(1), "data": data, "createBy": map[string]any{"id": "u_bob"}}); err != nil {
 		e.t.Fatal(err)
 	}
 	return id
@@ -213,6 +213,8 @@ func TestHTTPWorkflowTV10(t *testing.T) {
 func TestHTTPWorkflowActions(t *testing.T) {
 	e := newFlowsEnv(t, 0)
 	rec := e.record("f_leave", map[string]any{"days": 5.0})
+	// only the record's owner (bob) or an admin starts its workflow
+	wantStatus(t, e.post("alice", "/api/v1/workflow/start", map[string]any{"flowDefinitionId": "leave_approval", "businessKey": rec}), 403, "forbidden")
 	// the original's spelling and aliases: /Workflow/Start, wfDefinitionId, dataId
 	m := wantStatus(t, e.post("bob", "/api/v1/Workflow/Start", map[string]any{"wfDefinitionId": "leave_approval", "dataId": rec}), 200, "")
 	w := m["id"].(string)
@@ -395,30 +397,31 @@ func TestHTTPFilesTV12(t *testing.T) {
 	etag := r.header.Get("ETag")
 	wantStatus(t, e.get("", "/api/v1/files/"+f), 401, "unauthorized")
 	wantStatus(t, e.get("eve", "/api/v1/files/"+f), 404, "not_found") // private: tenant only
+	wantStatus(t, e.get("bob", "/api/v1/files/"+f), 404, "not_found") // … and of its uploader (core/access)
 	// conditional and partial requests
-	if r := e.get("bob", "/api/v1/files/"+f, "If-None-Match", etag); r.status != 304 || len(r.body) != 0 {
+	if r := e.get("admin", "/api/v1/files/"+f, "If-None-Match", etag); r.status != 304 || len(r.body) != 0 {
 		t.Fatalf("If-None-Match: %d", r.status)
 	}
-	if r := e.get("bob", "/api/v1/files/"+f, "Range", "bytes=0-3"); r.status != 206 || string(r.body) != "%PDF" ||
+	if r := e.get("admin", "/api/v1/files/"+f, "Range", "bytes=0-3"); r.status != 206 || string(r.body) != "%PDF" ||
 		r.header.Get("Content-Range") != "bytes 0-3/1500" || r.header.Get("Content-Length") != "4" {
 		t.Fatalf("Range 0-3: %d %q %v", r.status, r.body, r.header)
 	}
-	if r := e.get("bob", "/api/v1/files/"+f, "Range", "bytes=-10"); r.status != 206 || !bytes.Equal(r.body, p[1490:]) {
+	if r := e.get("admin", "/api/v1/files/"+f, "Range", "bytes=-10"); r.status != 206 || !bytes.Equal(r.body, p[1490:]) {
 		t.Fatalf("suffix range: %d", r.status)
 	}
-	if r := e.get("bob", "/api/v1/files/"+f, "Range", "bytes=1495-"); r.status != 206 || !bytes.Equal(r.body, p[1495:]) {
+	if r := e.get("admin", "/api/v1/files/"+f, "Range", "bytes=1495-"); r.status != 206 || !bytes.Equal(r.body, p[1495:]) {
 		t.Fatalf("open range: %d", r.status)
 	}
-	if r := e.get("bob", "/api/v1/files/"+f, "Range", "bytes=2000-"); r.status != 416 || r.header.Get("Content-Range") != "bytes */1500" {
+	if r := e.get("admin", "/api/v1/files/"+f, "Range", "bytes=2000-"); r.status != 416 || r.header.Get("Content-Range") != "bytes */1500" {
 		t.Fatalf("unsatisfiable: %d %v", r.status, r.header)
 	}
-	if r := e.get("bob", "/api/v1/files/"+f, "Range", "bytes=0-1,5-6"); r.status != 200 || len(r.body) != 1500 {
+	if r := e.get("admin", "/api/v1/files/"+f, "Range", "bytes=0-1,5-6"); r.status != 200 || len(r.body) != 1500 {
 		t.Fatalf("multi-range falls back to 200: %d", r.status)
 	}
-	if r := e.get("bob", "/api/v1/files/"+f, "Range", "bytes=0-3", "If-Range", `"stale"`); r.status != 200 {
+	if r := e.get("admin", "/api/v1/files/"+f, "Range", "bytes=0-3", "If-Range", `"stale"`); r.status != 200 {
 		t.Fatalf("stale If-Range: %d", r.status)
 	}
-	if r := e.get("bob", "/api/v1/files/"+f+"?download=1"); !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment;") {
+	if r := e.get("admin", "/api/v1/files/"+f+"?download=1"); !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment;") {
 		t.Fatalf("download=1: %v", r.header)
 	}
 	// a private file is not served at the public URL

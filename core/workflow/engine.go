@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eimshub/eimshub/core/access"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
@@ -205,6 +206,12 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 		}
 		if str(rec, "formId") != form.ID {
 			return errs.Invalidf("record %s does not belong to the definition's form", req.BusinessKey).WithTarget("businessKey")
+		}
+		// Only the record's owner or an administrator starts its workflow
+		// (a holder of workflow.startAs too); never on a locked record.
+		if err := access.CheckRecord(p, rec, access.StartWorkflow); err != nil &&
+			!(access.IsNotOwner(err) && e.can(p, PermStartAs)) {
+			return err
 		}
 		prev, err := e.latestInstance(ctx, tenant, req.BusinessKey)
 		if err != nil {
@@ -472,6 +479,16 @@ func (e *Engine) CancelForRecord(ctx context.Context, tenant, recordID string) e
 		in.Status = StatusCancelled
 		return s.saveInstance(ctx, in.Initiator)
 	})
+}
+
+// WaitsAtStart reports whether the record's latest instance is running and
+// still waits at its start node (started AtStart, not yet submitted).
+func (e *Engine) WaitsAtStart(ctx context.Context, tenant, recordID string) (bool, error) {
+	in, err := e.latestInstance(ctx, tenant, recordID)
+	if err != nil || in == nil {
+		return false, err
+	}
+	return in.Status == StatusRunning && in.NodeIndex < 0 && len(in.Pending()) > 0, nil
 }
 
 // PendingQuery selects pending tasks.

@@ -1,0 +1,67 @@
+package entity
+
+import (
+	"context"
+
+	"github.com/eimshub/eimshub/core/access"
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/core/workflow"
+)
+
+// Record access (core/access): every read of records — listings, $count,
+// $query, single reads and the Host API's finds — is AND-ed with the data
+// scope of the policy; every update and delete of a record, whatever the
+// API shape, passes access.CheckRecord inside the write's transaction.
+
+// readScope is the row-level restriction of a read of kind k: an owned
+// kind (Kind.Owner) shows a non-admin only its own documents; wftodo
+// listings default to the caller's tasks (todoScope); records follow the
+// access policy's data scope.
+func (s *Service) readScope(ctx context.Context, p *principal.Principal, k *Kind, filter query.Expr) (query.Expr, error) {
+	if k.IsRecord() {
+		return s.acc.RecordScope(ctx, p)
+	}
+	return readScope(p, k, filter), nil
+}
+
+// inRecordScope fails with NotFound when record id is outside p's data
+// scope (nil for other kinds and when there is no scope).
+func (s *Service) inRecordScope(ctx context.Context, p *principal.Principal, tenant string, k *Kind, id string) error {
+	if !k.IsRecord() {
+		return nil
+	}
+	scope, err := s.acc.RecordScope(ctx, p)
+	if err != nil || scope == nil {
+		return err
+	}
+	n, err := s.st.Count(ctx, k.Coll, tenant, query.AndOf(query.Cmp{Path: query.Path{"id"}, Op: query.Eq, Value: id}, scope))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errs.NotFoundf("%s %q not found", k.Name, id)
+	}
+	return nil
+}
+
+// checkRecordWrite applies access.CheckRecord to a write of the stored
+// record old: a record in approval whose instance still waits at its
+// start node (nothing submitted yet) is editable like a draft.
+func (s *Service) checkRecordWrite(ctx context.Context, p *principal.Principal, tenant string, old store.Doc, op access.Op) error {
+	err := access.CheckRecord(p, old, op)
+	if op != access.Update || access.FlowStatus(old) != access.FlowApproving || !access.IsLocked(err) {
+		return err
+	}
+	id, _ := old["id"].(string)
+	atStart, werr := workflow.New(s.st, workflow.Options{Logger: s.log, Now: s.now}).WaitsAtStart(ctx, tenant, id)
+	if werr != nil {
+		return werr
+	}
+	if atStart {
+		return access.CheckRecordAtStart(p, old, op)
+	}
+	return err
+}
