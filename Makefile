@@ -22,9 +22,15 @@ run: build
 test:
 	$(GO) test -race -shuffle=on -count=1 -timeout 8m $(PKGS)
 
-## bench: run the Go benchmarks (figures go to docs/BENCHMARKS.md; Redis benchmarks start their own redis-server)
+## bench: run the Go benchmarks, then bench-http (figures go to docs/BENCHMARKS.md; Redis benchmarks start their own redis-server)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime=2s ./core/query/ ./adapters/sqlite/ ./core/limits/ ./adapters/redis/ ./core/httpapi/ ./plugins/host/ ./cmd/eimshub/
+	$(MAKE) bench-http
+
+## bench-http: HTTP load benchmark of the hub against a bare Fiber handler (bench/load; BENCH_HTTP_FLAGS="-d 5s -c 32 -run RE -pprof DIR")
+BENCH_HTTP_FLAGS ?=
+bench-http:
+	$(GO) run ./bench/load $(BENCH_HTTP_FLAGS)
 
 ## proto: regenerate plugins/proto from the .proto files and fail if the committed code differs (needs protoc)
 proto:
@@ -57,4 +63,4 @@ fuzz:
 	  connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia; do \
 	  echo "== $${t#*:} ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; done
 
-.PHONY: help build run test bench lint fuzz proto config-check docs-check audit
+.PHONY: help build run test bench bench-http lint fuzz proto config-check docs-check audit

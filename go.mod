@@ -3,6 +3,7 @@ module github.com/eimshub/eimshub
 go 1.26.8
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.1.2
 	github.com/dop251/goja v0.0.0-20260917113740-793a2a65c13b
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/golang-jwt/jwt/v5 v5.3.1
