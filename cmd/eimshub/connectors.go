@@ -273,7 +273,7 @@ func connectorKey(status []host.ConnectorStatus, headers map[string]string) func
 			if h == "" {
 				return limits.Key{}, false
 			}
-			client := strings.TrimSpace(c.Get(h))
+			client := strings.Clone(strings.TrimSpace(c.Get(h))) // c.Get views a reused buffer
 			if client == "" || len(client) > 128 {
 				return limits.Key{}, false
 			}

@@ -85,7 +85,7 @@ func bindPublicFileRoutes(r fiber.Router, f Files) {
 
 // fileParam is param for the file routes (id in either spelling).
 func fileParam(c *fiber.Ctx, name string) string {
-	v := c.Params(name)
+	v := strings.Clone(c.Params(name)) // see rawParam
 	if u, err := url.PathUnescape(v); err == nil {
 		v = u
 	}

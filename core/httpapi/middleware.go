@@ -127,7 +127,8 @@ func observe(logger *slog.Logger, m *httpMetrics) fiber.Handler {
 		elapsed := time.Since(start)
 		status := c.Response().StatusCode()
 		route := routeLabel(c, m.groups)
-		m.observe(route, c.Method(), status, elapsed)
+		method := methodLabel(c.Method())
+		m.observe(route, method, status, elapsed)
 
 		level := slog.LevelInfo
 		if status >= 500 {
@@ -138,8 +139,10 @@ func observe(logger *slog.Logger, m *httpMetrics) fiber.Handler {
 		}
 		logger.LogAttrs(c.UserContext(), level, "http request",
 			slog.String("request_id", requestIDOf(c)),
-			slog.String("method", c.Method()),
-			slog.String("path", c.Path()),
+			slog.String("method", method),
+			// c.Path() views fasthttp's reused buffer: a handler that keeps
+			// the record (async, buffered) must see this request's path.
+			slog.String("path", strings.Clone(c.Path())),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Duration("duration", elapsed),
@@ -148,6 +151,35 @@ func observe(logger *slog.Logger, m *httpMetrics) fiber.Handler {
 		)
 		return nil
 	}
+}
+
+// methodLabel maps a request method to a constant label: fiber's c.Method()
+// is a zero-copy view of fasthttp's header buffer, which the next request on
+// the connection overwrites, so it must never become a metric label (a
+// label stored in a metric vector outlives the request). Unknown methods
+// share one label, which also bounds the label's cardinality.
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	case fiber.MethodConnect:
+		return fiber.MethodConnect
+	case fiber.MethodTrace:
+		return fiber.MethodTrace
+	}
+	return "OTHER"
 }
 
 // routeLabel is the registered pattern that served c, for metrics: never the
