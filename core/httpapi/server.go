@@ -46,25 +46,29 @@ func New(d Deps) *fiber.App {
 	if d.Options.MaxUpload <= 0 {
 		d.Options.MaxUpload = DefaultMaxUpload
 	}
-	// Fiber's own cap must admit an upload; limitBody holds every other
-	// request to BodyLimit.
-	readLimit := max(d.Options.BodyLimit, d.Options.MaxUpload+1<<20)
 	dp := &d
+	// Bodies are streamed (fasthttp reads at most 8 KiB before a handler
+	// runs): limitBody buffers every body but an upload's, refusing one over
+	// its limit before reading it, and the upload handler streams its body
+	// to the blob store after authentication. Multipart forms are never
+	// pre-parsed (that would read an unauthenticated upload to disk).
 	app := fiber.New(fiber.Config{
-		ErrorHandler:          errorHandler(dp),
-		BodyLimit:             readLimit,
-		CaseSensitive:         false,
-		StrictRouting:         false,
-		DisableStartupMessage: true,
-		JSONEncoder:           marshalJSON,
-		ReadTimeout:           readTimeout,
-		IdleTimeout:           idleTimeout,
+		ErrorHandler:                 errorHandler(dp),
+		BodyLimit:                    d.Options.BodyLimit,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		CaseSensitive:                false,
+		StrictRouting:                false,
+		DisableStartupMessage:        true,
+		JSONEncoder:                  marshalJSON,
+		ReadTimeout:                  readTimeout,
+		IdleTimeout:                  idleTimeout,
 	})
 	m := newHTTPMetrics()
 
 	// Middleware order: recover (safety net) → request id → observe (logs,
 	// metrics, panic recovery of the routes, error rendering) → routes.
-	app.Use(recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m), limitBody(d.Options.BodyLimit))
+	app.Use(recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m), limitBody(d.Options))
 
 	app.Get("/healthz", livenessHandler)
 	app.Get("/readyz", readinessHandler(d.Ready, readyTimeout, d.Logger))
