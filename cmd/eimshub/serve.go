@@ -69,7 +69,7 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 		return st, nil
 	default:
 		path := cfg.SQLitePath()
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
 		st, err := sqlite.Open(ctx, path)
