@@ -72,6 +72,13 @@ type Server struct {
 	// TimeZone is the IANA zone used where the API renders local dates.
 	// Default: "Asia/Shanghai".
 	TimeZone string `yaml:"timeZone"`
+	// Operators are the hub operators: the callers who may read hub-wide
+	// operations data (GET /admin/connectors), which a tenant's admin may
+	// not. Each entry is "TENANT/USER" (a user of that tenant, by userName
+	// or id, with any roles) or "client:CLIENT" (a client_credentials token
+	// of that client, no user). Default: none (the operations routes
+	// answer 403 to everyone).
+	Operators []string `yaml:"operators"`
 }
 
 // Native configures the native EIMS API.

@@ -91,6 +91,11 @@ func (c *Config) validateServer(v *collector) {
 	if c.Server.ShutdownTimeout <= 0 {
 		v.add("server.shutdownTimeout", "must be positive")
 	}
+	for i, op := range c.Server.Operators {
+		if !ValidOperator(op) {
+			v.add(fmt.Sprintf("server.operators[%d]", i), "%q: want \"TENANT/USER\" or \"client:CLIENT\"", op)
+		}
+	}
 	if _, err := time.LoadLocation(c.Server.TimeZone); err != nil || c.Server.TimeZone == "" {
 		v.add("server.timeZone", "unknown time zone %q (want an IANA name such as Asia/Shanghai)", c.Server.TimeZone)
 	}
@@ -607,4 +612,15 @@ func containsFold(set []string, s string) bool {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// ValidOperator reports whether op is a server.operators entry:
+// "TENANT/USER" or "client:CLIENT", no part empty or padded.
+func ValidOperator(op string) bool {
+	if id, ok := strings.CutPrefix(op, "client:"); ok {
+		return id != "" && strings.TrimSpace(id) == id && !strings.ContainsAny(id, "/")
+	}
+	tenant, user, ok := strings.Cut(op, "/")
+	return ok && tenant != "" && user != "" && strings.TrimSpace(tenant) == tenant &&
+		strings.TrimSpace(user) == user && !strings.Contains(user, "/")
 }

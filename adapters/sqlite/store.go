@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -100,8 +101,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, err, "sqlite: database path")
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "sqlite: create database directory")
+	}
+	if err := createPrivate(abs); err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
@@ -669,4 +673,20 @@ func (s *Store) EnsureIndex(ctx context.Context, coll string, paths []query.Path
 		}
 	}
 	return nil
+}
+
+// createPrivate creates the database file with mode 0600 before SQLite
+// opens it (SQLite would create it 0644 under the usual umask), so only the
+// hub's user can read the tenants' data and the hashed secrets; SQLite
+// gives its -wal and -shm files the database file's mode. An existing file
+// is left as it is (an operator may have chosen its mode).
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return errs.Wrap(errs.Unavailable, err, "sqlite: create database file")
+	}
+	return f.Close()
 }

@@ -198,7 +198,7 @@ func nodeJSON(n *yaml.Node) (json.RawMessage, error) {
 
 // startConnectors launches cfg.Connectors over the real core (host.NewBridge),
 // mounts their routes on app and serves GET /admin/connectors (requireAdmin
-// decides who may see it). Bearer routes are authenticated by authenticate,
+// decides who may see it: the hub operators, see operatorOnly). Bearer routes are authenticated by authenticate,
 // then rate-limited with deps.Limits before the plugin hop, per client and
 // connector (limits.Key.Connector: a client's `<client>@<connector>` rate
 // applies); deps nil or without Limits means no limit. A connector that
@@ -273,7 +273,7 @@ func connectorKey(status []host.ConnectorStatus, headers map[string]string) func
 			if h == "" {
 				return limits.Key{}, false
 			}
-			client := strings.TrimSpace(c.Get(h))
+			client := strings.Clone(strings.TrimSpace(c.Get(h))) // c.Get views a reused buffer
 			if client == "" || len(client) > 128 {
 				return limits.Key{}, false
 			}
@@ -308,17 +308,41 @@ func bearerPrincipal(ident *identity.Service) func(*fiber.Ctx) (*principal.Princ
 	}
 }
 
-// adminOnly admits callers whose bearer token carries the admin role:
-// 401 without a valid token, 403 for other users.
-func adminOnly(authenticate func(*fiber.Ctx) (*principal.Principal, error)) func(*fiber.Ctx) error {
+// operatorOnly admits the hub operators (server.operators) to the
+// hub-wide operations routes: 401 without a valid token, 403 for everyone
+// else — a tenant's admin included, since the data (every connector, its
+// process, restarts, errors) is the hub's, not the tenant's.
+func operatorOnly(authenticate func(*fiber.Ctx) (*principal.Principal, error), operators []string) func(*fiber.Ctx) error {
 	return func(c *fiber.Ctx) error {
 		p, err := authenticate(c)
 		if err != nil {
 			return err
 		}
-		if !p.IsAdmin() {
-			return errs.New(errs.Forbidden, "the admin role is required")
+		if !isOperator(p, operators) {
+			return errs.New(errs.Forbidden, "only a hub operator (server.operators) may read hub operations data")
 		}
 		return nil
 	}
+}
+
+// isOperator reports whether p is one of operators: "TENANT/USER" matches
+// a user of that tenant by userName (login) or id; "client:CLIENT" a
+// client_credentials token of that client (no user).
+func isOperator(p *principal.Principal, operators []string) bool {
+	if p == nil {
+		return false
+	}
+	for _, op := range operators {
+		if id, ok := strings.CutPrefix(op, "client:"); ok {
+			if p.UserID == "" && p.ClientID != "" && p.ClientID == id {
+				return true
+			}
+			continue
+		}
+		tenant, user, ok := strings.Cut(op, "/")
+		if ok && p.Tenant == tenant && p.UserID != "" && (p.Login == user || p.UserID == user) {
+			return true
+		}
+	}
+	return false
 }

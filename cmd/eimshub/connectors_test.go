@@ -157,9 +157,11 @@ connectors:
 	alice, _ := h.login("demo-client", "demo-secret", "alice", "alice-pass")
 	carol, _ := h.login("demo2-client", "demo2-secret", "carol", "carol-pass")
 
-	// /admin/connectors: admins only.
+	// /admin/connectors: hub operators only (server.operators: [demo/admin]),
+	// not another tenant's admin (carol is demo2's admin).
 	mustStatus(t, "admin/connectors without a token", h.do("GET", "/admin/connectors", "", "", nil), http.StatusUnauthorized)
 	mustStatus(t, "admin/connectors as a non-admin", h.do("GET", "/admin/connectors", alice, "", nil), http.StatusForbidden)
+	mustStatus(t, "admin/connectors as another tenant's admin", h.do("GET", "/admin/connectors", carol, "", nil), http.StatusForbidden)
 	r := h.do("GET", "/admin/connectors", admin, "", nil)
 	mustStatus(t, "admin/connectors", r, http.StatusOK)
 	conns, _ := r.json(t)["connectors"].([]any)

@@ -69,7 +69,7 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 		return st, nil
 	default:
 		path := cfg.SQLitePath()
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
 		st, err := sqlite.Open(ctx, path)
@@ -182,7 +182,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	h.app = httpapi.New(deps)
 	auth := bearerPrincipal(h.ident)
 	svc := host.Services{Entities: ents, Identity: h.ident, Workflow: wf, Dataflow: df, Files: fs, Store: h.store}
-	closeConnectors, err := startConnectors(ctx, cfg, h.app, svc, auth, &deps, adminOnly(auth), h.log)
+	closeConnectors, err := startConnectors(ctx, cfg, h.app, svc, auth, &deps, operatorOnly(auth, cfg.Server.Operators), h.log)
 	if err != nil {
 		return nil, fmt.Errorf("connectors: %w", err)
 	}

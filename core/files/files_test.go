@@ -148,3 +148,49 @@ func TestMetadataFailureRemovesBlobs(t *testing.T) {
 		t.Fatalf("%d blobs left after the failed upload", n)
 	}
 }
+
+// TestUploadNext: files yielded one at a time (a streamed multipart body)
+// are stored in order; form fields that follow the files still apply; a
+// failure of a later part removes the blobs of the earlier ones.
+func TestUploadNext(t *testing.T) {
+	e := newEnv(t, openStore(t))
+	parts := []string{"hello world", "second"}
+	next := func(req *files.UploadRequest) (files.Upload, error) {
+		if len(parts) == 0 {
+			req.Folder, req.IsPublic = "late/folder", true // fields after the files
+			return files.Upload{}, io.EOF
+		}
+		c := parts[0]
+		parts = parts[1:]
+		return files.Upload{FileName: c[:2] + ".txt", Content: strings.NewReader(c), Size: -1}, nil
+	}
+	docs, err := e.svc.Upload(e.ctx, e.bob, files.UploadRequest{Next: next})
+	if err != nil || len(docs) != 2 {
+		t.Fatalf("upload = %v, %v", docs, err)
+	}
+	if docs[0]["size"] != int64(11) || docs[0]["fileSize"] != int64(0) || docs[1]["fileName"] != "se.txt" ||
+		docs[0]["folder"] != "late/folder" || docs[1]["isPublic"] != true {
+		t.Fatalf("docs = %v", docs)
+	}
+
+	before := blobCount(t, e.root)
+	calls := 0
+	_, err = e.svc.Upload(e.ctx, e.bob, files.UploadRequest{Next: func(*files.UploadRequest) (files.Upload, error) {
+		calls++
+		if calls == 1 {
+			return files.Upload{FileName: "a.txt", Content: strings.NewReader("a"), Size: -1}, nil
+		}
+		return files.Upload{}, errs.New(errs.TooLarge, "the body is over the limit")
+	}})
+	if errs.CodeOf(err) != errs.TooLarge {
+		t.Fatalf("failing part: %v", err)
+	}
+	if n := blobCount(t, e.root); n != before {
+		t.Fatalf("%d blobs after a failed streamed upload, want %d", n, before)
+	}
+	if _, err := e.svc.Upload(e.ctx, e.bob, files.UploadRequest{Next: func(*files.UploadRequest) (files.Upload, error) {
+		return files.Upload{}, io.EOF
+	}}); errs.CodeOf(err) != errs.Invalid {
+		t.Fatalf("no files: %v", err)
+	}
+}

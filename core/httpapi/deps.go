@@ -22,12 +22,18 @@ type Checker interface {
 
 // Options are the server's settings (from config).
 type Options struct {
-	// BodyLimit is the maximum request body in bytes. Default: 10 MiB.
+	// BodyLimit is the maximum request body in bytes of every route but the
+	// upload routes. Default: 10 MiB.
 	BodyLimit int
+	// RouteBodyLimit, when not nil, may give a path (as requested) its own
+	// body limit in bytes (> 0), e.g. a connector route that takes
+	// attachments; 0 means BodyLimit. It cannot exempt a route from a limit.
+	RouteBodyLimit func(path string) int
 	// Swagger serves /swagger and /swagger/v1/swagger.json. Default: true.
 	Swagger bool
-	// MaxUpload is the largest upload request in bytes (/api/v1/upload);
-	// every other body is capped by BodyLimit. Default: 100 MiB.
+	// MaxUpload is the largest file of an upload request (/api/v1/upload);
+	// the request body may be 1 MiB larger (multipart framing, form fields,
+	// several files). Default: 100 MiB.
 	MaxUpload int
 	// PathPrefixes are extra prefixes the API is also served under (e.g. "/jlauth").
 	PathPrefixes []string

@@ -63,7 +63,7 @@ func bindEntityRoutes(r fiber.Router, d *Deps) {
 func BindODataRoutes(r fiber.Router, d *Deps) {
 	list, get := entityListHandler(d), entityGetHandler(d)
 	r.Get("/:set", func(c *fiber.Ctx) error {
-		set, err := url.PathUnescape(c.Params("set"))
+		set, err := url.PathUnescape(strings.Clone(c.Params("set")))
 		if err != nil {
 			return errs.NotFoundf("unknown entity set")
 		}
@@ -73,7 +73,7 @@ func BindODataRoutes(r fiber.Router, d *Deps) {
 		return serveWith(c, list, map[string]string{"entity": set})
 	})
 	r.Get("/:set/$count", func(c *fiber.Ctx) error {
-		return serveWith(c, entityCountHandler(d), map[string]string{"entity": c.Params("set")})
+		return serveWith(c, entityCountHandler(d), map[string]string{"entity": strings.Clone(c.Params("set"))})
 	})
 }
 
@@ -103,7 +103,10 @@ func rawParam(c *fiber.Ctx, name string) string {
 	if m, ok := c.Locals(paramsKey{}).(map[string]string); ok {
 		return m[name]
 	}
-	v := c.Params(name)
+	// c.Params is a view of fasthttp's reused buffer and PathUnescape
+	// returns it unchanged when nothing is escaped: copy, since the value
+	// travels into the services (ids, entity names, errors logged later).
+	v := strings.Clone(c.Params(name))
 	if u, err := url.PathUnescape(v); err == nil {
 		return u
 	}

@@ -1,13 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -85,7 +86,7 @@ func bindPublicFileRoutes(r fiber.Router, f Files) {
 
 // fileParam is param for the file routes (id in either spelling).
 func fileParam(c *fiber.Ctx, name string) string {
-	v := c.Params(name)
+	v := strings.Clone(c.Params(name)) // see rawParam
 	if u, err := url.PathUnescape(v); err == nil {
 		v = u
 	}
@@ -95,6 +96,13 @@ func fileParam(c *fiber.Ctx, name string) string {
 	return v
 }
 
+// uploadHandler serves POST /api/v1/upload (§3.1). It runs behind bearer
+// auth and is the only route whose body is not buffered by limitBody: the
+// multipart body is read part by part from the request stream and each
+// file goes straight to the blob store (files.UploadRequest.Next), so an
+// upload costs a few buffers of memory whatever its size. The body is
+// capped at MaxUpload plus uploadSlack (a declared Content-Length over it
+// is refused before reading); each file at MaxUpload by the service.
 func uploadHandler(f Files) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if f == nil {
@@ -104,70 +112,134 @@ func uploadHandler(f Files) fiber.Handler {
 		if !ok {
 			return errs.New(errs.Unauthorized, "a bearer access token is required")
 		}
-		mt, _, err := mime.ParseMediaType(string(c.Request().Header.ContentType()))
-		if err != nil || mt != fiber.MIMEMultipartForm {
+		mt, params, err := mime.ParseMediaType(string(c.Request().Header.ContentType()))
+		if err != nil || mt != fiber.MIMEMultipartForm || params["boundary"] == "" {
 			return errs.New(errs.UnsupportedMedia, "the upload must be multipart/form-data")
 		}
-		form, err := c.MultipartForm()
+		if enc := c.Request().Header.Peek(fiber.HeaderContentEncoding); len(enc) > 0 && !strings.EqualFold(string(enc), "identity") {
+			return errs.New(errs.UnsupportedMedia, "a compressed upload body is not supported")
+		}
+		limit := f.MaxUpload() + uploadSlack
+		if cl := c.Request().Header.ContentLength(); cl > 0 && int64(cl) > limit {
+			return errs.Newf(errs.TooLarge, "the upload exceeds %d bytes", limit).WithTarget("file")
+		}
+		var body io.Reader = c.Context().RequestBodyStream()
+		if body == nil {
+			body = bytes.NewReader(c.Request().Body())
+		}
+		cr := &capReader{r: body, left: limit}
+		u := &multipartUpload{mr: multipart.NewReader(cr, params["boundary"]), cr: cr}
+		out, err := f.Upload(c.UserContext(), p, files.UploadRequest{Next: u.next})
 		if err != nil {
-			return errs.Wrap(errs.Invalid, err, "the multipart body is malformed")
-		}
-		defer func() { _ = form.RemoveAll() }()
-		req := files.UploadRequest{Folder: firstValue(form.Value, "folder")}
-		if v := firstValue(form.Value, "isPublic"); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return errs.Invalidf("isPublic must be true or false").WithTarget("isPublic")
+			if cr.over {
+				return errs.Newf(errs.TooLarge, "the upload exceeds %d bytes", limit).WithTarget("file")
 			}
-			req.IsPublic = b
-		}
-		// Every file part counts, whatever its name (§3.1), in a stable order.
-		names := make([]string, 0, len(form.File))
-		for k := range form.File {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			for _, fh := range form.File[k] {
-				if fh.Size > f.MaxUpload() {
-					return errs.Newf(errs.TooLarge, "file %q exceeds the upload limit of %d bytes", fh.Filename, f.MaxUpload()).WithTarget("file")
-				}
-				rd, err := fh.Open()
-				if err != nil {
-					return errs.Wrap(errs.Invalid, err, "reading the uploaded file failed")
-				}
-				defer rd.Close()
-				req.Files = append(req.Files, files.Upload{FileName: rawFileName(fh), Content: rd, Size: fh.Size})
-			}
-		}
-		out, err := f.Upload(c.UserContext(), p, req)
-		if err != nil {
 			return err
+		}
+		// The service asked for parts until the closing boundary; what may
+		// follow it (an epilogue) is read here, so the connection can serve
+		// the next request.
+		if n, _ := io.Copy(io.Discard, io.LimitReader(cr, 4<<10)); n < 4<<10 && !cr.failed {
+			c.Locals(bodyReadLocal, true)
 		}
 		return c.JSON(fiber.Map{"value": out})
 	}
 }
 
-// rawFileName is the part's filename as sent: mime/multipart reduces it to
-// its base name, which would hide a traversal attempt the caller must be
-// told about (400), so the Content-Disposition header is read again.
-func rawFileName(fh *multipart.FileHeader) string {
-	if _, params, err := mime.ParseMediaType(fh.Header.Get("Content-Disposition")); err == nil {
-		if n, ok := params["filename"]; ok {
-			return n
-		}
-	}
-	return fh.Filename
+// Bounds of a streamed upload form.
+const (
+	maxFormFields    = 32
+	maxFormFieldSize = 4 << 10
+)
+
+// multipartUpload yields the file parts of a multipart body one by one
+// (files.UploadRequest.Next), taking the form fields (folder, isPublic)
+// wherever they appear between them.
+type multipartUpload struct {
+	mr     *multipart.Reader
+	cr     *capReader
+	fields int
 }
 
-// firstValue returns the first value of a form field, matched case-insensitively.
-func firstValue(values map[string][]string, key string) string {
-	for k, v := range values {
-		if strings.EqualFold(k, key) && len(v) > 0 {
-			return v[0]
+func (u *multipartUpload) next(req *files.UploadRequest) (files.Upload, error) {
+	for {
+		part, err := u.mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return files.Upload{}, io.EOF
+		}
+		if err != nil {
+			if u.cr.over {
+				return files.Upload{}, errs.New(errs.TooLarge, "the upload is over the limit").WithTarget("file")
+			}
+			return files.Upload{}, errs.Wrap(errs.Invalid, err, "the multipart body is malformed")
+		}
+		if name, ok := partFileName(part); ok {
+			return files.Upload{FileName: name, Content: part, Size: -1}, nil
+		}
+		// A form field: every part counts as a file only when it has a file name (§3.1).
+		if u.fields++; u.fields > maxFormFields {
+			return files.Upload{}, errs.Invalidf("too many form fields in the upload")
+		}
+		v, err := io.ReadAll(io.LimitReader(part, maxFormFieldSize+1))
+		if err != nil {
+			return files.Upload{}, errs.Wrap(errs.Invalid, err, "the multipart body is malformed")
+		}
+		if len(v) > maxFormFieldSize {
+			return files.Upload{}, errs.Invalidf("form field %q is too long", part.FormName()).WithTarget(part.FormName())
+		}
+		switch {
+		case strings.EqualFold(part.FormName(), "folder"):
+			req.Folder = string(v)
+		case strings.EqualFold(part.FormName(), "isPublic"):
+			b, err := strconv.ParseBool(string(v))
+			if err != nil {
+				return files.Upload{}, errs.Invalidf("isPublic must be true or false").WithTarget("isPublic")
+			}
+			req.IsPublic = b
 		}
 	}
-	return ""
+}
+
+// capReader fails once more than left bytes were read (over), so a chunked
+// upload without Content-Length is bounded too; failed records any read
+// error.
+type capReader struct {
+	r      io.Reader
+	left   int64
+	over   bool
+	failed bool
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.over {
+		return 0, errs.New(errs.TooLarge, "the upload is over the limit")
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		c.over, c.failed = true, true
+		return n, errs.New(errs.TooLarge, "the upload is over the limit")
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		c.failed = true
+	}
+	return n, err
+}
+
+// partFileName is a file part's name as sent: mime/multipart reduces it to
+// its base name, which would hide a traversal attempt the caller must be
+// told about (400), so the Content-Disposition header is read again. ok is
+// false for a form field (no filename parameter).
+func partFileName(part *multipart.Part) (string, bool) {
+	if _, params, err := mime.ParseMediaType(part.Header.Get("Content-Disposition")); err == nil {
+		if n := params["filename"]; n != "" {
+			return n, true
+		}
+	}
+	return "", false
 }
 
 // serveFile streams a file with Content-Type, Content-Length,

@@ -1,10 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"runtime/debug"
@@ -127,7 +131,8 @@ func observe(logger *slog.Logger, m *httpMetrics) fiber.Handler {
 		elapsed := time.Since(start)
 		status := c.Response().StatusCode()
 		route := routeLabel(c, m.groups)
-		m.observe(route, c.Method(), status, elapsed)
+		method := methodLabel(c.Method())
+		m.observe(route, method, status, elapsed)
 
 		level := slog.LevelInfo
 		if status >= 500 {
@@ -138,8 +143,10 @@ func observe(logger *slog.Logger, m *httpMetrics) fiber.Handler {
 		}
 		logger.LogAttrs(c.UserContext(), level, "http request",
 			slog.String("request_id", requestIDOf(c)),
-			slog.String("method", c.Method()),
-			slog.String("path", c.Path()),
+			slog.String("method", method),
+			// c.Path() views fasthttp's reused buffer: a handler that keeps
+			// the record (async, buffered) must see this request's path.
+			slog.String("path", strings.Clone(c.Path())),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Duration("duration", elapsed),
@@ -148,6 +155,35 @@ func observe(logger *slog.Logger, m *httpMetrics) fiber.Handler {
 		)
 		return nil
 	}
+}
+
+// methodLabel maps a request method to a constant label: fiber's c.Method()
+// is a zero-copy view of fasthttp's header buffer, which the next request on
+// the connection overwrites, so it must never become a metric label (a
+// label stored in a metric vector outlives the request). Unknown methods
+// share one label, which also bounds the label's cardinality.
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	case fiber.MethodConnect:
+		return fiber.MethodConnect
+	case fiber.MethodTrace:
+		return fiber.MethodTrace
+	}
+	return "OTHER"
 }
 
 // routeLabel is the registered pattern that served c, for metrics: never the
@@ -181,15 +217,17 @@ func requireJSONBody(prefix string, exempt ...string) fiber.Handler {
 		default:
 			return c.Next()
 		}
-		if len(c.Body()) == 0 {
-			return c.Next()
-		}
+		// Exempt paths first: their body (an upload's) is still a stream
+		// that c.Body() would read into memory.
 		rel := strings.TrimSuffix(strings.ToLower(c.Path()), "/")
 		rel = strings.TrimPrefix(rel, prefix)
 		for _, p := range exempt {
 			if rel == p || strings.HasPrefix(rel, p+"/") {
 				return c.Next()
 			}
+		}
+		if len(c.Body()) == 0 {
+			return c.Next()
 		}
 		mt, params, err := mime.ParseMediaType(string(c.Request().Header.ContentType()))
 		if err == nil && (mt == fiber.MIMEApplicationJSON || strings.HasSuffix(mt, "+json")) {
@@ -201,18 +239,107 @@ func requireJSONBody(prefix string, exempt ...string) fiber.Handler {
 	}
 }
 
-// limitBody answers 413 for a body over limit, except on the upload routes
-// (/api/v1/upload and the original's /api/v1/Upload/Upload, under any path
-// prefix), which the files service caps at Options.MaxUpload.
-func limitBody(limit int) fiber.Handler {
+// uploadSlack is what an upload body may carry beyond MaxUpload:
+// multipart framing and form fields.
+const uploadSlack = 1 << 20
+
+// bodyReadLocal marks (Locals) a request whose streamed body a handler read
+// to its end; see limitBody.
+const bodyReadLocal = "bodyread"
+
+// isUploadPath reports whether path is an upload route (/api/v1/upload and
+// the original's /api/v1/Upload/Upload, under any path prefix).
+func isUploadPath(path string) bool {
+	p := strings.TrimSuffix(strings.ToLower(path), "/")
+	return strings.HasSuffix(p, "/api/v1/upload") || strings.HasSuffix(p, "/api/v1/upload/upload")
+}
+
+// limitBody bounds what a request may make the hub read. Bodies are
+// streamed (fiber.Config.StreamRequestBody), so nothing beyond fasthttp's
+// 8 KiB prefetch has been read when it runs:
+//   - on every route but the upload routes, a body is read into memory up
+//     to the route's limit (Options.RouteBodyLimit, else BodyLimit): a
+//     declared Content-Length over it is refused (413) before a byte of the
+//     body is read, a chunked body as soon as it passes the limit. A
+//     compressed body (Content-Encoding gzip/deflate) is decompressed here
+//     under the same limit, so a small bomb cannot expand in a handler;
+//     other codings answer 415;
+//   - the upload routes are left to their handler, which authenticates
+//     first and streams the body to the blob store (uploadHandler).
+//
+// A request answered without its body read to the end has the connection
+// closed after the answer: the unread bytes must not be parsed as the next
+// request.
+func limitBody(o Options) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if len(c.Request().Body()) <= limit {
-			return c.Next()
+		if isUploadPath(c.Path()) {
+			err := c.Next()
+			if c.Request().BodyStream() != nil && c.Request().Header.ContentLength() != 0 && c.Locals(bodyReadLocal) == nil {
+				c.Context().SetConnectionClose()
+			}
+			return err
 		}
-		p := strings.TrimSuffix(strings.ToLower(c.Path()), "/")
-		if strings.HasSuffix(p, "/api/v1/upload") || strings.HasSuffix(p, "/api/v1/upload/upload") {
-			return c.Next()
+		limit := o.BodyLimit
+		if o.RouteBodyLimit != nil {
+			if n := o.RouteBodyLimit(c.Path()); n > 0 {
+				limit = n
+			}
 		}
-		return errs.Newf(errs.TooLarge, "the request body exceeds %d bytes", limit)
+		if err := bufferBody(c, limit); err != nil {
+			c.Context().SetConnectionClose()
+			return err
+		}
+		return c.Next()
 	}
+}
+
+// bufferBody reads c's streamed body (at most limit bytes, decompressed)
+// into memory, so handlers see it with c.Body().
+func bufferBody(c *fiber.Ctx, limit int) error {
+	req := c.Request()
+	tooLarge := func() error { return errs.Newf(errs.TooLarge, "the request body exceeds %d bytes", limit) }
+	if req.Header.ContentLength() > limit {
+		return tooLarge()
+	}
+	stream := req.BodyStream()
+	if stream == nil {
+		if len(req.Body()) > limit { // a body set in memory (tests)
+			return tooLarge()
+		}
+		return nil
+	}
+	raw, err := io.ReadAll(io.LimitReader(stream, int64(limit)+1))
+	if err != nil {
+		return errs.Wrap(errs.Invalid, err, "the request body could not be read")
+	}
+	if len(raw) > limit {
+		return tooLarge()
+	}
+	enc := strings.ToLower(strings.TrimSpace(string(req.Header.Peek(fiber.HeaderContentEncoding))))
+	var zr io.Reader
+	switch enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gz, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return errs.Wrap(errs.Invalid, err, "the gzip request body is malformed")
+		}
+		zr = gz
+	case "deflate":
+		zr = flate.NewReader(bytes.NewReader(raw))
+	default:
+		return errs.Newf(errs.UnsupportedMedia, "Content-Encoding %q is not supported", enc)
+	}
+	if zr != nil {
+		if raw, err = io.ReadAll(io.LimitReader(zr, int64(limit)+1)); err != nil {
+			return errs.Wrap(errs.Invalid, err, "the compressed request body is malformed")
+		}
+		if len(raw) > limit {
+			return tooLarge()
+		}
+		req.Header.Del(fiber.HeaderContentEncoding)
+	}
+	req.SetBodyRaw(raw) // also ends the stream
+	req.Header.SetContentLength(len(raw))
+	return nil
 }

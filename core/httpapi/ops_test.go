@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 type fakeChecker struct{ err error }
@@ -301,5 +304,72 @@ func TestServeListenError(t *testing.T) {
 	app := New(Deps{})
 	if err := Serve(context.Background(), app, "256.0.0.1:bad", 0, nil, nil); err == nil {
 		t.Fatal("Serve on a bad address returned nil")
+	}
+}
+
+// TestShutdownClosesSilentConnections: connections with no request in
+// flight — one that never sent a byte, one stuck in the middle of a request
+// head, one idle after a keep-alive request — do not hold the drain: Serve
+// returns cleanly within a 2 s timeout (fasthttp alone waits 5 s for a
+// connection that has not sent a request, so the drain used to time out),
+// and each of them is closed.
+func TestShutdownClosesSilentConnections(t *testing.T) {
+	app := New(Deps{Logger: slog.New(slog.DiscardHandler)})
+	accepted := make(chan struct{}, 8)
+	hook := app.Server().ConnState // the server's own tracking
+	app.Server().ConnState = func(c net.Conn, st fasthttp.ConnState) {
+		hook(c, st)
+		if st == fasthttp.StateNew {
+			accepted <- struct{}{}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, app, "127.0.0.1:0", 2*time.Second, nil, ready) }()
+	addr := <-ready
+
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	partial, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer partial.Close()
+	if _, err := io.WriteString(partial, "GET /healthz HTTP/1.1\r\nHost: hub\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	br := bufio.NewReader(idle)
+	if _, err := io.WriteString(idle, "GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("keep-alive request: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	for range 3 {
+		<-accepted
+	}
+
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatalf("Serve with silent connections open: %v", err)
+	}
+	for name, c := range map[string]net.Conn{"silent": silent, "partial": partial, "idle": idle} {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second)) // only a guard against hanging
+		if n, err := c.Read(make([]byte, 1)); err == nil {
+			t.Errorf("%s connection still open after shutdown (read %d bytes)", name, n)
+		}
 	}
 }

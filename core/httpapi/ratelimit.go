@@ -159,5 +159,5 @@ func tokenClientID(c *fiber.Ctx) string {
 			}
 		}
 	}
-	return c.FormValue("client_id")
+	return strings.Clone(c.FormValue("client_id")) // a view of the request buffer
 }

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // Defaults for Options (spec eims-native.md §1.6).
@@ -46,25 +48,29 @@ func New(d Deps) *fiber.App {
 	if d.Options.MaxUpload <= 0 {
 		d.Options.MaxUpload = DefaultMaxUpload
 	}
-	// Fiber's own cap must admit an upload; limitBody holds every other
-	// request to BodyLimit.
-	readLimit := max(d.Options.BodyLimit, d.Options.MaxUpload+1<<20)
 	dp := &d
+	// Bodies are streamed (fasthttp reads at most 8 KiB before a handler
+	// runs): limitBody buffers every body but an upload's, refusing one over
+	// its limit before reading it, and the upload handler streams its body
+	// to the blob store after authentication. Multipart forms are never
+	// pre-parsed (that would read an unauthenticated upload to disk).
 	app := fiber.New(fiber.Config{
-		ErrorHandler:          errorHandler(dp),
-		BodyLimit:             readLimit,
-		CaseSensitive:         false,
-		StrictRouting:         false,
-		DisableStartupMessage: true,
-		JSONEncoder:           marshalJSON,
-		ReadTimeout:           readTimeout,
-		IdleTimeout:           idleTimeout,
+		ErrorHandler:                 errorHandler(dp),
+		BodyLimit:                    d.Options.BodyLimit,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		CaseSensitive:                false,
+		StrictRouting:                false,
+		DisableStartupMessage:        true,
+		JSONEncoder:                  marshalJSON,
+		ReadTimeout:                  readTimeout,
+		IdleTimeout:                  idleTimeout,
 	})
 	m := newHTTPMetrics()
 
 	// Middleware order: recover (safety net) → request id → observe (logs,
 	// metrics, panic recovery of the routes, error rendering) → routes.
-	app.Use(recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m), limitBody(d.Options.BodyLimit))
+	app.Use(trackConns(app), recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m), limitBody(d.Options))
 
 	app.Get("/healthz", livenessHandler)
 	app.Get("/readyz", readinessHandler(d.Ready, readyTimeout, d.Logger))
@@ -138,6 +144,8 @@ func Serve(ctx context.Context, app *fiber.App, listen string, timeout time.Dura
 	if err != nil {
 		return fmt.Errorf("httpapi: listen %s: %w", listen, err)
 	}
+	tracker, _ := trackers.Load(app)
+	conns, _ := tracker.(*connTracker)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	addr := ln.Addr().String()
@@ -157,7 +165,21 @@ func Serve(ctx context.Context, app *fiber.App, listen string, timeout time.Dura
 	case <-ctx.Done():
 	}
 	logger.Info("http server draining", "timeout", timeout)
-	err = app.ShutdownWithTimeout(timeout)
+	shut := make(chan error, 1)
+	go func() { shut <- app.ShutdownWithTimeout(timeout) }()
+	// Connections without a request in a handler have nothing to drain:
+	// close them now, and again while the drain runs (one accepted just
+	// before the listener closed, one whose request just finished).
+	tick := time.NewTicker(100 * time.Millisecond)
+	for done := false; !done; {
+		conns.closeWaiting()
+		select {
+		case err = <-shut:
+			done = true
+		case <-tick.C:
+		}
+	}
+	tick.Stop()
 	// Close the listener too, in case the server had not registered it yet
 	// (its Serve then ends on the closed listener); a second close is harmless.
 	_ = ln.Close()
@@ -172,4 +194,70 @@ func Serve(ctx context.Context, app *fiber.App, listen string, timeout time.Dura
 	}
 	logger.Info("http server stopped")
 	return nil
+}
+
+// connTracker knows which of a server's connections have a request in a
+// handler (busy) and which are waiting: for their first request head (a
+// new connection is "active" in fasthttp while it waits), between
+// keep-alive requests, or still receiving a request that no handler has
+// seen. On shutdown the waiting ones have nothing to drain and are closed
+// at once; fasthttp alone leaves a silent new connection open until its
+// read timeout, holding the drain for the whole shutdown timeout.
+type connTracker struct {
+	mu    sync.Mutex
+	conns map[net.Conn]bool // conn → busy
+}
+
+// trackers maps an app built by New to its tracker, for Serve.
+var trackers sync.Map // *fiber.App → *connTracker
+
+// trackConns installs the tracker's hook on app's server (chaining any
+// hook already set) and returns the middleware that marks a connection busy.
+func trackConns(app *fiber.App) fiber.Handler {
+	t := &connTracker{conns: map[net.Conn]bool{}}
+	srv := app.Server()
+	prev := srv.ConnState
+	srv.ConnState = func(c net.Conn, st fasthttp.ConnState) {
+		t.mu.Lock()
+		switch st {
+		case fasthttp.StateNew, fasthttp.StateIdle:
+			t.conns[c] = false
+		case fasthttp.StateActive:
+			if _, ok := t.conns[c]; !ok {
+				t.conns[c] = false
+			}
+		default: // closed, hijacked
+			delete(t.conns, c)
+		}
+		t.mu.Unlock()
+		if prev != nil {
+			prev(c, st)
+		}
+	}
+	trackers.Store(app, t)
+	return func(c *fiber.Ctx) error {
+		if conn := c.Context().Conn(); conn != nil {
+			t.mu.Lock()
+			if _, ok := t.conns[conn]; ok {
+				t.conns[conn] = true
+			}
+			t.mu.Unlock()
+		}
+		return c.Next()
+	}
+}
+
+// closeWaiting closes every connection without a request in a handler.
+func (t *connTracker) closeWaiting() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for c, busy := range t.conns {
+		if !busy {
+			_ = c.Close()
+			delete(t.conns, c)
+		}
+	}
 }
