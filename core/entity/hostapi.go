@@ -123,11 +123,14 @@ func (s *Service) FindKind(ctx context.Context, p *principal.Principal, entity s
 	if !ok || k.IsRecord() {
 		return nil, 0, errs.NotFoundf("unknown entity %q", entity).WithTarget("entity")
 	}
-	return s.findIn(ctx, tenant, &target{kind: k}, q, count)
+	if err := checkRead(p, k); err != nil {
+		return nil, 0, err
+	}
+	return s.findIn(withViewer(ctx, p), tenant, &target{kind: k}, q, count)
 }
 
 func (s *Service) findIn(ctx context.Context, tenant string, t *target, q query.Query, count bool) ([]map[string]any, int64, error) {
-	if err := checkQuery(resolverFor(t.kind, t.form), q); err != nil {
+	if err := checkQuery(resolverFor(ctx, t.kind, t.form), q); err != nil {
 		return nil, 0, err
 	}
 	if q.Offset < 0 {

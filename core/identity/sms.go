@@ -28,23 +28,55 @@ const (
 )
 
 // Message is one outgoing SMS or e-mail.
+//
+// A verification-code message carries the code twice: inside Body (what the
+// recipient reads) and in Secret. A Sender that stores, logs or queues a
+// message outside the process must use Redacted(), never Body: codes are
+// readable by their recipient only.
 type Message struct {
 	Tenant  string
 	Channel string // "sms" or "email"
 	To      string
 	Subject string
 	Body    string
+	// Secret is the one-time value inside Body (a verification code); ""
+	// when the message holds none.
+	Secret string
+	// Template names the kind of message ("verification_code"), Purpose the
+	// code's purpose (login, register, reset, bind): what a gateway needs to
+	// pick a registered SMS template, and what the outbox keeps.
+	Template string
+	Purpose  string
+}
+
+// TemplateVerificationCode is Message.Template of SMS verification codes.
+const TemplateVerificationCode = "verification_code"
+
+// Redacted returns Body with Secret masked.
+func (m Message) Redacted() string {
+	if m.Secret == "" {
+		return m.Body
+	}
+	return strings.ReplaceAll(m.Body, m.Secret, strings.Repeat("*", len(m.Secret)))
 }
 
 // Sender delivers messages (an SMS gateway adapter, or OutboxSender).
+//
+// Retries: a verification code lives only in the cache (hashed) and in the
+// Message handed to Send. A sender that retries does so within Send (or
+// keeps the Message in memory, never in storage) for at most the code's
+// lifetime; when Send returns an error the code is dropped and the caller
+// asks for a new one (the resend interval is released). Nothing that a
+// later process could re-send holds the code.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
 // OutboxSender is the default Sender: it records each message as an
-// `outbox` document of the message's tenant (status "recorded"), so nothing
-// is lost and tests can read the code. It logs the channel and a masked
-// recipient, never the body.
+// `outbox` document of the message's tenant (status "recorded") with the
+// secret masked (Message.Redacted), plus its template and purpose, so the
+// tenant's administrators can see what was sent to whom — never the code.
+// It logs the channel and a masked recipient, never the body.
 type OutboxSender struct {
 	Store  store.Store
 	Logger *slog.Logger
@@ -63,8 +95,14 @@ func (o *OutboxSender) Send(ctx context.Context, m Message) error {
 	ms := now().UnixMilli()
 	doc := store.Doc{
 		"id": store.NewID(), "corpId": m.Tenant,
-		"channel": m.Channel, "to": m.To, "subject": m.Subject, "body": m.Body,
+		"channel": m.Channel, "to": m.To, "subject": m.Subject, "body": m.Redacted(),
 		"status": "recorded", "createTime": ms, "updateTime": ms,
+	}
+	if m.Template != "" {
+		doc["template"] = m.Template
+	}
+	if m.Purpose != "" {
+		doc["purpose"] = m.Purpose
 	}
 	if err := o.Store.Insert(ctx, collOutbox, doc); err != nil {
 		return fmt.Errorf("record %s message: %w", m.Channel, err)
@@ -202,10 +240,14 @@ func (s *Service) SendCode(ctx context.Context, tenant, phone, purpose string) e
 	mins := int(s.cfg.CodeTTL / time.Minute)
 	msg := Message{
 		Tenant: tenant, Channel: "sms", To: phone,
-		Body: fmt.Sprintf("您的验证码是 %s，%d 分钟内有效。请勿泄露给他人。", code, mins),
+		Body:   fmt.Sprintf("您的验证码是 %s，%d 分钟内有效。请勿泄露给他人。", code, mins),
+		Secret: code, Template: TemplateVerificationCode, Purpose: purpose,
 	}
 	if err := s.sender.Send(ctx, msg); err != nil {
+		// The code was not delivered: drop it and release the resend
+		// interval so the caller can ask again (see Sender).
 		_ = s.c.Del(ctx, ck)
+		_ = s.c.Del(ctx, resendKey(tenant, phone))
 		return errs.Wrap(errs.Unavailable, err, "send verification code")
 	}
 	return nil

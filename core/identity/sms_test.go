@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,5 +203,48 @@ func TestMaskRecipient(t *testing.T) {
 		if got := maskRecipient(in); got != want {
 			t.Errorf("maskRecipient(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Issue 10 #1: the outbox records what was sent to whom, never the code,
+// so nothing readable back through the API lets one log in as the
+// recipient.
+func TestOutboxNeverHoldsTheCode(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.svc.SendCode(ctx, identitytest.Tenant, identitytest.AdminPhone, "login"); err != nil {
+		t.Fatal(err)
+	}
+	code := f.lastCode(t, identitytest.AdminPhone)
+	docs := f.st.All("outbox", identitytest.Tenant)
+	if len(docs) != 1 {
+		t.Fatalf("outbox holds %d messages, want 1", len(docs))
+	}
+	d := docs[0]
+	for k, v := range d {
+		if s, ok := v.(string); ok && strings.Contains(s, code) {
+			t.Fatalf("outbox field %s holds the code: %q", k, s)
+		}
+	}
+	if d["template"] != TemplateVerificationCode || d["purpose"] != "login" || d["to"] != identitytest.AdminPhone {
+		t.Fatalf("outbox row = %v", d)
+	}
+	if body, _ := d["body"].(string); !strings.Contains(body, "******") {
+		t.Fatalf("body %q does not show the masked code", body)
+	}
+}
+
+// A sender failure releases the resend interval too: the retry is a new
+// code at once (nothing in storage can re-send the old one).
+func TestSendFailureReleasesResend(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.svc.sender = failingSender{}
+	if err := f.svc.SendCode(ctx, identitytest.Tenant, identitytest.AdminPhone, "login"); errs.CodeOf(err) != errs.Unavailable {
+		t.Fatalf("send failure: %v", err)
+	}
+	f.svc.sender = f.sms
+	if err := f.svc.SendCode(ctx, identitytest.Tenant, identitytest.AdminPhone, "login"); err != nil {
+		t.Fatalf("retry after a failed send: %v", err)
 	}
 }
