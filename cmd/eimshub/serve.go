@@ -123,7 +123,11 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	if len(cfg.Tenants) > 0 {
 		icfg.DefaultTenant = cfg.Tenants[0].ID
 	}
-	if h.ident, err = identity.New(icfg, h.store, h.cache, nil, h.log); err != nil {
+	var sender identity.Sender
+	if s := senderFrom(ctx); s != nil {
+		sender = tee{&identity.OutboxSender{Store: h.store, Logger: h.log}, s}
+	}
+	if h.ident, err = identity.New(icfg, h.store, h.cache, sender, h.log); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 

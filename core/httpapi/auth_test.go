@@ -31,6 +31,7 @@ import (
 type authApp struct {
 	app *fiber.App
 	st  *identitytest.Store
+	sms *identity.CaptureSender // codes are read here, as a phone would
 }
 
 var authTestStatus = map[errs.Code]int{
@@ -51,7 +52,8 @@ func newAuthApp(t *testing.T) *authApp {
 	c := memory.NewCache()
 	t.Cleanup(func() { _ = c.Close() })
 	logger := slog.New(slog.DiscardHandler)
-	svc, err := identity.New(identity.Config{SigningKey: key, DefaultTenant: identitytest.Tenant}, st, c, nil, logger)
+	sms := &identity.CaptureSender{Next: &identity.OutboxSender{Store: st}}
+	svc, err := identity.New(identity.Config{SigningKey: key, DefaultTenant: identitytest.Tenant}, st, c, sms, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func newAuthApp(t *testing.T) *authApp {
 	}
 	api.Get("/department", probe)
 	api.Post("/department", probe)
-	return &authApp{app: app, st: st}
+	return &authApp{app: app, st: st, sms: sms}
 }
 
 type authResult struct {
@@ -228,18 +230,18 @@ var authCodeRE = regexp.MustCompile(`\d{6}`)
 
 func (a *authApp) lastCode(t *testing.T, phone string) string {
 	t.Helper()
-	var msgs []string
-	for _, d := range a.st.All("outbox", identitytest.Tenant) {
-		if d["to"] == phone {
-			msgs = append(msgs, d["body"].(string))
-		}
-	}
+	msgs := a.sms.Messages(phone)
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages to %s, want 1", len(msgs), phone)
 	}
-	c := authCodeRE.FindString(msgs[0])
-	if c == "" {
-		t.Fatalf("no code in %q", msgs[0])
+	c := msgs[0].Secret
+	if !authCodeRE.MatchString(c) {
+		t.Fatalf("no code in %+v", msgs[0])
+	}
+	for _, d := range a.st.All("outbox", identitytest.Tenant) {
+		if b, _ := d["body"].(string); strings.Contains(b, c) {
+			t.Fatalf("the outbox holds the code: %q", b)
+		}
 	}
 	return c
 }
