@@ -158,7 +158,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		return nil, fmt.Errorf("limits: %w", err)
 	}
 
-	ents := entity.New(h.store, entity.Options{Logger: h.log})
+	ents := entity.New(h.store, entity.Options{Logger: h.log, Revoker: h.ident})
 	blobs, err := h.openBlobs()
 	if err != nil {
 		return nil, err

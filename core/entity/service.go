@@ -32,6 +32,9 @@ type Options struct {
 	Now func() time.Time
 	// HashPassword hashes a user's password. Default: identity.HashPassword.
 	HashPassword func(pw string) (string, error)
+	// Revoker ends a user's tokens when the user's status, password or
+	// roles change (revoke.go). Default: none (tokens live until they expire).
+	Revoker Revoker
 }
 
 // Service is the entity service.
@@ -40,11 +43,13 @@ type Service struct {
 	log  *slog.Logger
 	now  func() time.Time
 	hash func(string) (string, error)
+	// revoker may be nil.
+	revoker Revoker
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword}
+	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, revoker: opts.Revoker}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
