@@ -240,3 +240,52 @@ func TestPlainUserCannotTakeOverAdmin(t *testing.T) {
 	mustStatus(t, "guessed code", h.form("/connect/token", url.Values{"grant_type": {"code"}, "client_id": {"demo-client"},
 		"client_secret": {"demo-secret"}, "username": {adminPhone}, "code": {guess}}), 400)
 }
+
+// TestDemotionEndsAccessOnEveryInstance is issue 10 #2 across two hubs
+// sharing one redis-server: an admin takes a user's admin role away on
+// hub A; the user's token, just used on hub B (so B's near cache holds
+// "not revoked"), is refused by B within the near cache's second, and the
+// refresh token is dead.
+func TestDemotionEndsAccessOnEveryInstance(t *testing.T) {
+	rs := redistest.Start(t)
+	dataDir := t.TempDir()
+	env := map[string]string{"EIMSHUB_REDIS_URL": rs.URL()}
+	a := startHub(t, dataDir, env)
+	b := startHub(t, dataDir, env)
+	admin, _ := a.login("demo-client", "demo-secret", "admin", "admin-pass")
+	u := a.jsonReq("POST", "/api/v1/user", admin, map[string]any{"userName": "dave", "password": "dave-pass", "roles": []any{"admin"}})
+	mustStatus(t, "create dave", u, 200)
+	dave := u.json(t)["id"].(string)
+	tok, rt := a.login("demo-client", "demo-secret", "dave", "dave-pass")
+	mustStatus(t, "dave reads the outbox on B as an admin", b.jsonReq("GET", "/api/v1/outbox", tok, nil), 200)
+
+	mustStatus(t, "demote dave on A", a.jsonReq("PATCH", "/api/v1/user/"+dave, admin, map[string]any{"roles": []any{}}), 200)
+	demoted := time.Now()
+	mustStatus(t, "A refuses dave's old token at once", a.jsonReq("GET", "/api/v1/outbox", tok, nil), 401)
+	var seen time.Duration
+	for {
+		st := b.jsonReq("GET", "/api/v1/outbox", tok, nil).status
+		if st == 401 {
+			seen = time.Since(demoted)
+			break
+		}
+		if st != 200 {
+			t.Fatalf("B answered %d", st)
+		}
+		if time.Since(demoted) > 3*time.Second {
+			t.Fatal("B still accepts the demoted user's token after 3 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("revocation seen on B after %v", seen)
+	if seen > 1500*time.Millisecond { // the near cache bounds it at 1 s; 0.5 s slack for a loaded machine
+		t.Errorf("B refused the old token only after %v, want within 1 s", seen)
+	}
+	r := b.form("/connect/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"demo-client"},
+		"client_secret": {"demo-secret"}, "refresh_token": {rt}})
+	mustStatus(t, "dave's refresh token", r, 400)
+	// A new login carries the new roles: no admin reads.
+	time.Sleep(time.Until(demoted.Truncate(time.Second).Add(time.Second)))
+	tok2, _ := b.login("demo-client", "demo-secret", "dave", "dave-pass")
+	mustStatus(t, "dave's new token has no admin role", b.jsonReq("GET", "/api/v1/outbox", tok2, nil), 403)
+}
