@@ -184,4 +184,3 @@ func TestUserAndRoleChangesRevokeTokens(t *testing.T) {
 		}
 	})
 }
-
