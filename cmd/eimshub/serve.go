@@ -111,14 +111,22 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		return nil, err
 	}
 	icfg := identity.Config{
-		Issuer:          cfg.Auth.Issuer,
-		Audience:        cfg.Auth.Audience,
-		SigningKey:      key,
-		AccessTTL:       cfg.Auth.AccessTokenTTL.Std(),
-		RefreshTTL:      cfg.Auth.RefreshTokenTTL.Std(),
-		RefreshMaxTTL:   cfg.Auth.RefreshTokenMaxTTL.Std(),
-		MaxFailedLogins: cfg.Auth.MaxFailedLogins,
-		LockoutWindow:   cfg.Auth.LockoutWindow.Std(),
+		Issuer:             cfg.Auth.Issuer,
+		Audience:           cfg.Auth.Audience,
+		SigningKey:         key,
+		AccessTTL:          cfg.Auth.AccessTokenTTL.Std(),
+		RefreshTTL:         cfg.Auth.RefreshTokenTTL.Std(),
+		RefreshMaxTTL:      cfg.Auth.RefreshTokenMaxTTL.Std(),
+		MaxFailedLogins:    cfg.Auth.MaxFailedLogins,
+		LockoutWindow:      cfg.Auth.LockoutWindow.Std(),
+		UnknownNumberIPMax: cfg.Auth.SMSUnknownNumbersPerIP,
+		UnknownNumberMax:   cfg.Auth.SMSUnknownNumbersPerHour,
+		RegisterTenants:    map[string]bool{},
+	}
+	for _, t := range cfg.Tenants {
+		if t.AllowRegister {
+			icfg.RegisterTenants[t.ID] = true
+		}
 	}
 	if len(cfg.Tenants) > 0 {
 		icfg.DefaultTenant = cfg.Tenants[0].ID

@@ -270,15 +270,16 @@ func TestSendCodeRequests(t *testing.T) {
 		status            int
 		code, target      string
 	}{
-		{"form with client_id", authFormCT, "phone=%2B8613800000000&type=register&client_id=web", 204, "", ""},
-		{"JSON, other key case, numeric phone", "application/json", `{"Phone":13800000001,"Type":"register"}`, 204, "", ""},
+		{"form with client_id", authFormCT, "phone=%2B8613800000000&type=bind&client_id=web", 204, "", ""},
+		{"JSON, other key case, numeric phone", "application/json", `{"Phone":13800000001,"Type":"bind"}`, 204, "", ""},
+		{"register is off by default", "application/json", `{"phone":"13800000004","type":"register"}`, 400, "invalid_request", "type"},
 		{"bad phone", "application/json", `{"phone":"12-34","type":"login"}`, 400, "invalid_request", "phone"},
 		{"missing type", "application/json", `{"phone":"13800000002"}`, 400, "invalid_request", "type"},
 		{"bad JSON", "application/json", `{"phone":`, 400, "invalid_request", ""},
 		{"JSON array", "application/json", `["x"]`, 400, "invalid_request", ""},
 		{"unknown client", authFormCT, "phone=13800000003&type=register&client_id=nope", 400, "invalid_request", "client_id"},
 		{"text body", "text/plain", "phone=1", 415, "unsupported_media_type", ""},
-		{"resend too soon", authFormCT, "phone=%2B8613800000000&type=register", 429, "rate_limited", ""},
+		{"resend too soon", authFormCT, "phone=%2B8613800000000&type=bind", 429, "rate_limited", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

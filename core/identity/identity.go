@@ -59,6 +59,17 @@ type Config struct {
 	CodeDailyMax int
 	// CodeMaxAttempts is how often one code may be checked. Default 5.
 	CodeMaxAttempts int
+	// RegisterTenants are the tenants whose /auth/sendcode accepts
+	// type=register (codes to numbers of no user); others answer 400.
+	// Default: none.
+	RegisterTenants map[string]bool
+	// UnknownNumberIPMax is the most codes to numbers that belong to no
+	// active user (register, bind) one source IP may request per
+	// UnknownNumberWindow; UnknownNumberMax the most for the whole hub.
+	// Default 5 and 200 per hour (SMS pumping, issue 10 #9).
+	UnknownNumberIPMax  int
+	UnknownNumberMax    int
+	UnknownNumberWindow time.Duration
 	// DefaultTenant is the tenant /auth/sendcode uses when the caller names no
 	// client_id (the wiring sets it to the first seeded tenant). Without it,
 	// sendcode requires client_id.
@@ -96,6 +107,9 @@ func (c *Config) defaults() error {
 	setInt(&c.MaxFailedLogins, 5)
 	setInt(&c.CodeDailyMax, 10)
 	setInt(&c.CodeMaxAttempts, 5)
+	setInt(&c.UnknownNumberIPMax, 5)
+	setInt(&c.UnknownNumberMax, 200)
+	setDur(&c.UnknownNumberWindow, time.Hour)
 	if c.RefreshMaxTTL < c.RefreshTTL {
 		return fmt.Errorf("identity: config: RefreshMaxTTL %v is shorter than RefreshTTL %v", c.RefreshMaxTTL, c.RefreshTTL)
 	}

@@ -157,7 +157,10 @@ func (s *Service) hashCode(tenant, purpose, phone, code string) string {
 // Config.DefaultTenant. The store is tenant-scoped, so a phone cannot be
 // looked up across tenants: without a client_id and a default tenant the
 // request is errs.Invalid ("client_id is required").
-func (s *Service) SendCodeForClient(ctx context.Context, clientID, phone, purpose string) error {
+//
+// ip is the caller's address, for the per-IP budget of codes to unknown
+// numbers ("" = not counted per IP).
+func (s *Service) SendCodeForClient(ctx context.Context, clientID, phone, purpose, ip string) error {
 	tenant := s.cfg.DefaultTenant
 	if clientID != "" {
 		d, err := s.st.Get(ctx, collClient, "", clientID)
@@ -176,7 +179,7 @@ func (s *Service) SendCodeForClient(ctx context.Context, clientID, phone, purpos
 	if tenant == "" {
 		return errs.Invalidf("client_id is required").WithReason("invalid_request").WithTarget("client_id")
 	}
-	return s.SendCode(ctx, tenant, phone, purpose)
+	return s.sendCode(ctx, tenant, phone, purpose, ip)
 }
 
 // SendCode issues a 6-digit verification code for (tenant, phone, purpose)
@@ -185,7 +188,17 @@ func (s *Service) SendCodeForClient(ctx context.Context, clientID, phone, purpos
 // the previous code to the phone or past CodeDailyMax codes a day. For
 // login/reset, a phone that belongs to no active user gets nil and no
 // message, so callers cannot probe for accounts.
+//
+// SMS pumping (issue 10 #9): type=register is refused (errs.Invalid) unless
+// the tenant is in Config.RegisterTenants; codes to numbers of no active
+// user (register, bind) are limited per source IP and hub-wide
+// (UnknownNumberIPMax / UnknownNumberMax per UnknownNumberWindow,
+// errs.RateLimited past them).
 func (s *Service) SendCode(ctx context.Context, tenant, phone, purpose string) error {
+	return s.sendCode(ctx, tenant, phone, purpose, "")
+}
+
+func (s *Service) sendCode(ctx context.Context, tenant, phone, purpose, ip string) error {
 	phone = strings.TrimSpace(phone)
 	purpose = strings.ToLower(strings.TrimSpace(purpose))
 	if tenant == "" {
@@ -196,6 +209,9 @@ func (s *Service) SendCode(ctx context.Context, tenant, phone, purpose string) e
 	}
 	if !validPurpose(purpose) {
 		return errs.Invalidf("type must be one of login, register, reset, bind").WithReason("invalid_request").WithTarget("type")
+	}
+	if purpose == PurposeRegister && !s.cfg.RegisterTenants[tenant] {
+		return errs.Invalidf("registration by SMS is not enabled for this tenant").WithReason("invalid_request").WithTarget("type")
 	}
 	now := s.now()
 	ok, err := s.c.SetNX(ctx, resendKey(tenant, phone), []byte(strconv.FormatInt(now.UnixMilli(), 10)), s.cfg.CodeResendInterval)
@@ -215,15 +231,20 @@ func (s *Service) SendCode(ctx context.Context, tenant, phone, purpose string) e
 		e.RetryAfter = max(1, int(next.Sub(now).Seconds()))
 		return e
 	}
-	if purpose == PurposeLogin || purpose == PurposeReset {
-		u, err := s.findUserByPhone(ctx, tenant, phone)
-		if err != nil {
-			return err
-		}
-		if u == nil {
+	u, err := s.findUserByPhone(ctx, tenant, phone)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		if purpose == PurposeLogin || purpose == PurposeReset {
 			s.log.InfoContext(ctx, "verification code not sent: no active user with this phone",
 				"tenant", tenant, "to", maskRecipient(phone), "purpose", purpose)
 			return nil
+		}
+		if err := s.unknownNumberBudget(ctx, ip, now); err != nil {
+			s.log.WarnContext(ctx, "verification code not sent: budget for unknown numbers spent",
+				"tenant", tenant, "to", maskRecipient(phone), "purpose", purpose, "ip", ip)
+			return err
 		}
 	}
 	code, err := newCode()
@@ -249,6 +270,42 @@ func (s *Service) SendCode(ctx context.Context, tenant, phone, purpose string) e
 		_ = s.c.Del(ctx, ck)
 		_ = s.c.Del(ctx, resendKey(tenant, phone))
 		return errs.Wrap(errs.Unavailable, err, "send verification code")
+	}
+	return nil
+}
+
+// unknownNumberBudget counts one code to a number of no user against the
+// caller's IP and the hub; past either budget it is errs.RateLimited.
+func (s *Service) unknownNumberBudget(ctx context.Context, ip string, now time.Time) error {
+	w := s.cfg.UnknownNumberWindow
+	slot := now.UnixMilli() / w.Milliseconds()
+	retry := max(1, int(time.UnixMilli((slot+1)*w.Milliseconds()).Sub(now).Seconds()))
+	over := func(key string, limit int) (bool, error) {
+		n, err := s.c.Incr(ctx, key, w+time.Minute)
+		if err != nil {
+			return false, errs.Wrap(errs.Unavailable, err, "count codes to unknown numbers")
+		}
+		return n > int64(limit), nil
+	}
+	sl := strconv.FormatInt(slot, 10)
+	if ip != "" {
+		if o, err := over("smsu:ip:"+ip+":"+sl, s.cfg.UnknownNumberIPMax); err != nil || o {
+			if err != nil {
+				return err
+			}
+			e := errs.New(errs.RateLimited, "too many verification codes to new numbers from this address").WithReason("rate_limited")
+			e.RetryAfter = retry
+			return e
+		}
+	}
+	o, err := over("smsu:all:"+sl, s.cfg.UnknownNumberMax)
+	if err != nil {
+		return err
+	}
+	if o {
+		e := errs.New(errs.RateLimited, "too many verification codes to new numbers; try again later").WithReason("rate_limited")
+		e.RetryAfter = retry
+		return e
 	}
 	return nil
 }
