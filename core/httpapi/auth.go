@@ -78,6 +78,9 @@ func writeOAuthFailure(c *fiber.Ctx, d *Deps, err error) error {
 		if oe.Basic {
 			c.Set(fiber.HeaderWWWAuthenticate, `Basic realm="eims"`)
 		}
+		if oe.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(oe.RetryAfter))
+		}
 		return oauthError(c, oe.Status, oe.Code, oe.Description)
 	}
 	if d != nil && d.Logger != nil {

@@ -450,3 +450,18 @@ func TestIdentityNotConfigured(t *testing.T) {
 		t.Fatalf("status %d, want 503", resp.StatusCode)
 	}
 }
+
+// A locked login says so, with Retry-After (issue 10 #11).
+func TestLockedLoginHasRetryAfter(t *testing.T) {
+	a := newAuthApp(t)
+	for range 5 {
+		r := a.token(t, "grant_type=password&username=admin&password=wrong&client_id=web")
+		if r.status != 400 {
+			t.Fatalf("wrong password: %d %s", r.status, r.body)
+		}
+	}
+	r := a.token(t, "grant_type=password&username=admin&password=123456&client_id=web")
+	if r.status != 400 || r.json(t)["error_description"] != identity.DescLocked || r.header.Get("Retry-After") == "" {
+		t.Fatalf("locked login: %d %v %s", r.status, r.header, r.body)
+	}
+}

@@ -49,8 +49,14 @@ type Config struct {
 	RefreshMaxTTL time.Duration
 	// MaxFailedLogins failed password attempts per user within LockoutWindow
 	// lock the user's password logins for LockoutWindow. Default 5 / 15m.
-	MaxFailedLogins int
-	LockoutWindow   time.Duration
+	//
+	// Failures are counted per (user, source IP) and lock only that pair,
+	// so an attacker elsewhere cannot lock the user out; MaxFailedLoginsPerUser
+	// failures from all addresses together within LockoutWindow lock the
+	// user everywhere (a distributed guess). Default 10 × MaxFailedLogins.
+	MaxFailedLogins        int
+	MaxFailedLoginsPerUser int
+	LockoutWindow          time.Duration
 	// CodeTTL is an SMS code's lifetime. Default 5m.
 	CodeTTL time.Duration
 	// CodeResendInterval is the minimum time between two codes to one phone. Default 60s.
@@ -105,6 +111,7 @@ func (c *Config) defaults() error {
 	setDur(&c.CodeTTL, 5*time.Minute)
 	setDur(&c.CodeResendInterval, 60*time.Second)
 	setInt(&c.MaxFailedLogins, 5)
+	setInt(&c.MaxFailedLoginsPerUser, 10*c.MaxFailedLogins)
 	setInt(&c.CodeDailyMax, 10)
 	setInt(&c.CodeMaxAttempts, 5)
 	setInt(&c.UnknownNumberIPMax, 5)
