@@ -166,6 +166,13 @@ type Auth struct {
 	// LockoutWindow is the window for maxFailedLogins and the lockout
 	// duration. Default: 15m.
 	LockoutWindow Duration `yaml:"lockoutWindow"`
+	// SMSUnknownNumbersPerIP is the most verification codes to numbers of
+	// no user (type register or bind) one source IP may request per hour,
+	// against SMS pumping. Default: 5.
+	SMSUnknownNumbersPerIP int `yaml:"smsUnknownNumbersPerIP"`
+	// SMSUnknownNumbersPerHour is the same budget for the whole hub (all
+	// tenants and IPs together). Default: 200.
+	SMSUnknownNumbersPerHour int `yaml:"smsUnknownNumbersPerHour"`
 }
 
 // Limits configures rate limiting (spec §1.6).
@@ -291,14 +298,16 @@ func Default() Config {
 		DataDir: "./data",
 		Storage: Storage{Mongo: Mongo{Database: "EIMS"}},
 		Auth: Auth{
-			Issuer:             "https://eimshub.local",
-			Audience:           "eimsnext.api",
-			SigningAlgorithm:   "EdDSA",
-			AccessTokenTTL:     Duration(8 * time.Hour),
-			RefreshTokenTTL:    Duration(15 * 24 * time.Hour),
-			RefreshTokenMaxTTL: Duration(30 * 24 * time.Hour),
-			MaxFailedLogins:    5,
-			LockoutWindow:      Duration(15 * time.Minute),
+			Issuer:                   "https://eimshub.local",
+			Audience:                 "eimsnext.api",
+			SigningAlgorithm:         "EdDSA",
+			AccessTokenTTL:           Duration(8 * time.Hour),
+			RefreshTokenTTL:          Duration(15 * 24 * time.Hour),
+			RefreshTokenMaxTTL:       Duration(30 * 24 * time.Hour),
+			MaxFailedLogins:          5,
+			SMSUnknownNumbersPerIP:   5,
+			SMSUnknownNumbersPerHour: 200,
+			LockoutWindow:            Duration(15 * time.Minute),
 		},
 		Limits: Limits{DefaultRate: "100-S", TokenEndpointRate: "600-M", TokenEndpointIPRate: "120-M", FailOpen: true},
 		Files:  Files{MaxUpload: 100 * MiB},
@@ -345,6 +354,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Auth.RefreshTokenMaxTTL == 0 {
 		c.Auth.RefreshTokenMaxTTL = d.Auth.RefreshTokenMaxTTL
+	}
+	if c.Auth.SMSUnknownNumbersPerIP == 0 {
+		c.Auth.SMSUnknownNumbersPerIP = d.Auth.SMSUnknownNumbersPerIP
+	}
+	if c.Auth.SMSUnknownNumbersPerHour == 0 {
+		c.Auth.SMSUnknownNumbersPerHour = d.Auth.SMSUnknownNumbersPerHour
 	}
 	if c.Auth.MaxFailedLogins == 0 {
 		c.Auth.MaxFailedLogins = d.Auth.MaxFailedLogins

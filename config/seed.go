@@ -13,6 +13,11 @@ type Tenant struct {
 	// RateLimit is the default rate of this tenant's clients that set none
 	// ("<n>-<S|M|H|D>"). Default: "" (limits.defaultRate).
 	RateLimit string `yaml:"rateLimit"`
+	// AllowRegister lets /auth/sendcode send type=register codes to numbers
+	// that belong to no user of this tenant (self-registration); such codes
+	// are limited by auth.smsUnknownNumbersPerIP and
+	// auth.smsUnknownNumbersPerHour. Default: false (400 for type=register).
+	AllowRegister bool `yaml:"allowRegister"`
 	// Clients are the OAuth clients of this tenant. Default: none.
 	Clients []Client `yaml:"clients"`
 	// Roles are the roles users refer to by code. Default: none.

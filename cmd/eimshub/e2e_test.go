@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eimshub/eimshub/core/identity"
 )
 
 // testHub runs `eimshub serve` in-process on a free port with the example
@@ -24,6 +26,9 @@ type testHub struct {
 	dataDir string
 	cancel  context.CancelFunc
 	done    chan error
+	// sms receives every SMS the hub sends, codes included (the outbox
+	// keeps them masked): tests read codes here, as a phone would.
+	sms *identity.CaptureSender
 }
 
 func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub {
@@ -36,7 +41,8 @@ func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub
 		env[k] = v
 	}
 	getenv := func(k string) string { return env[k] }
-	ctx, cancel := context.WithCancel(context.Background())
+	sms := &identity.CaptureSender{}
+	ctx, cancel := context.WithCancel(withSender(context.Background(), sms))
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	logs := &syncBuffer{}
@@ -47,7 +53,7 @@ func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub
 		}
 		done <- serve(ctx, path, logs, getenv, ready)
 	}()
-	h := &testHub{t: t, dataDir: dataDir, cancel: cancel, done: done}
+	h := &testHub{t: t, dataDir: dataDir, cancel: cancel, done: done, sms: sms}
 	select {
 	case addr := <-ready:
 		h.base = "http://" + addr

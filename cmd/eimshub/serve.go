@@ -111,19 +111,31 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		return nil, err
 	}
 	icfg := identity.Config{
-		Issuer:          cfg.Auth.Issuer,
-		Audience:        cfg.Auth.Audience,
-		SigningKey:      key,
-		AccessTTL:       cfg.Auth.AccessTokenTTL.Std(),
-		RefreshTTL:      cfg.Auth.RefreshTokenTTL.Std(),
-		RefreshMaxTTL:   cfg.Auth.RefreshTokenMaxTTL.Std(),
-		MaxFailedLogins: cfg.Auth.MaxFailedLogins,
-		LockoutWindow:   cfg.Auth.LockoutWindow.Std(),
+		Issuer:             cfg.Auth.Issuer,
+		Audience:           cfg.Auth.Audience,
+		SigningKey:         key,
+		AccessTTL:          cfg.Auth.AccessTokenTTL.Std(),
+		RefreshTTL:         cfg.Auth.RefreshTokenTTL.Std(),
+		RefreshMaxTTL:      cfg.Auth.RefreshTokenMaxTTL.Std(),
+		MaxFailedLogins:    cfg.Auth.MaxFailedLogins,
+		LockoutWindow:      cfg.Auth.LockoutWindow.Std(),
+		UnknownNumberIPMax: cfg.Auth.SMSUnknownNumbersPerIP,
+		UnknownNumberMax:   cfg.Auth.SMSUnknownNumbersPerHour,
+		RegisterTenants:    map[string]bool{},
+	}
+	for _, t := range cfg.Tenants {
+		if t.AllowRegister {
+			icfg.RegisterTenants[t.ID] = true
+		}
 	}
 	if len(cfg.Tenants) > 0 {
 		icfg.DefaultTenant = cfg.Tenants[0].ID
 	}
-	if h.ident, err = identity.New(icfg, h.store, h.cache, nil, h.log); err != nil {
+	var sender identity.Sender
+	if s := senderFrom(ctx); s != nil {
+		sender = tee{&identity.OutboxSender{Store: h.store, Logger: h.log}, s}
+	}
+	if h.ident, err = identity.New(icfg, h.store, h.cache, sender, h.log); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 
@@ -154,7 +166,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		return nil, fmt.Errorf("limits: %w", err)
 	}
 
-	ents := entity.New(h.store, entity.Options{Logger: h.log})
+	ents := entity.New(h.store, entity.Options{Logger: h.log, Revoker: h.ident})
 	blobs, err := h.openBlobs()
 	if err != nil {
 		return nil, err

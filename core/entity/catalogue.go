@@ -76,6 +76,13 @@ type Kind struct {
 	Owner query.Path
 	// Navs are the navigations besides creator/updater.
 	Navs []Nav
+	// AdminRead restricts reads to principals with the admin role (the
+	// outbox); see privacy.go.
+	AdminRead bool
+	// Private are personal properties (a user's phone and e-mail) that only
+	// administrators and the document's own user read, filter or sort by;
+	// see privacy.go.
+	Private []string
 
 	props map[string]*Prop // lower-case name → prop
 }
@@ -170,7 +177,8 @@ var kinds = buildKinds([]*Kind{
 			{Name: "password", Type: TString, Input: true, Hidden: true},
 			{Name: "passwordHash", Type: TString, Hidden: true}},
 		Navs: []Nav{{Name: "department", Target: collDepartment, Key: query.Path{"departmentId"}},
-			{Name: "roles", Target: collRole, Array: query.Path{"roles"}, Key: query.Path{"roleId"}, Many: true}}},
+			{Name: "roles", Target: collRole, Array: query.Path{"roles"}, Key: query.Path{"roleId"}, Many: true}},
+		Private: []string{"workPhone", "workEmail"}},
 	{Name: collDepartment, Coll: collDepartment, Writable: true, Deletable: true, AdminOnly: true,
 		Props: []Prop{in("code", TString), in("name", TString), in("isCompany", TBool), in("parentId", TString),
 			out("parentName", TString), out("heriarchyId", TString), out("heriarchyName", TString),
@@ -222,9 +230,10 @@ var kinds = buildKinds([]*Kind{
 	{Name: "schedule", Coll: "schedule", Writable: true, Deletable: true, AdminOnly: true,
 		Props: []Prop{in("name", TString), in("title", TString), in("cron", TString),
 			in("startTime", TTime), in("endTime", TTime)}},
-	{Name: "outbox", Coll: "outbox",
+	// Outgoing messages: administrators only, codes masked (issue 10 #1).
+	{Name: "outbox", Coll: "outbox", AdminRead: true,
 		Props: []Prop{out("channel", TString), out("to", TString), out("subject", TString),
-			out("body", TString), out("status", TString)}},
+			out("body", TString), out("status", TString), out("template", TString), out("purpose", TString)}},
 })
 
 // definitionProps are the wfdefinition/dfdefinition properties (§6.2).

@@ -21,6 +21,7 @@ func (s *Service) render(ctx context.Context, tenant string, k *Kind, docs []sto
 	out := make([]map[string]any, len(docs))
 	for i, d := range docs {
 		out[i] = clean(project(d, sel))
+		redact(ctx, k, d, out[i])
 	}
 	for _, it := range exp {
 		nav, ok := k.Nav(it.Name)

@@ -130,13 +130,16 @@ func (s *Service) FindKind(ctx context.Context, p *principal.Principal, entity s
 	if !ok || k.IsRecord() {
 		return nil, 0, errs.NotFoundf("unknown entity %q", entity).WithTarget("entity")
 	}
-	return s.findIn(ctx, tenant, &target{kind: k}, q, readScope(p, k, q.Filter), count)
+	if err := checkRead(p, k); err != nil {
+		return nil, 0, err
+	}
+	return s.findIn(withViewer(ctx, p), tenant, &target{kind: k}, q, readScope(p, k, q.Filter), count)
 }
 
 // findIn runs q (checked against the kind's resolver) AND-ed with scope,
 // the caller's row-level restriction.
 func (s *Service) findIn(ctx context.Context, tenant string, t *target, q query.Query, scope query.Expr, count bool) ([]map[string]any, int64, error) {
-	if err := checkQuery(resolverFor(t.kind, t.form), q); err != nil {
+	if err := checkQuery(resolverFor(ctx, t.kind, t.form), q); err != nil {
 		return nil, 0, err
 	}
 	if q.Offset < 0 {

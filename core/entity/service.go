@@ -36,6 +36,9 @@ type Options struct {
 	// Access is the record access policy (its data scope hook). Default:
 	// records readable tenant-wide; writes always follow access.CheckRecord.
 	Access *access.Policy
+	// Revoker ends a user's tokens when the user's status, password or
+	// roles change (revoke.go). Default: none (tokens live until they expire).
+	Revoker Revoker
 }
 
 // Service is the entity service.
@@ -45,11 +48,13 @@ type Service struct {
 	now  func() time.Time
 	hash func(string) (string, error)
 	acc  *access.Policy
+	// revoker may be nil.
+	revoker Revoker
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, acc: opts.Access}
+	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, acc: opts.Access, revoker: opts.Revoker}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -171,11 +176,12 @@ func (s *Service) listForm(ctx context.Context, tenant string, t *target, formID
 }
 
 // resolverFor is the filter/sort resolver of a kind (with the form for records).
-func resolverFor(k *Kind, f *schema.Form) query.Resolver {
+// A non-administrator viewer (in ctx) cannot resolve private properties.
+func resolverFor(ctx context.Context, k *Kind, f *schema.Form) query.Resolver {
 	if f != nil {
 		return f.Resolver(k.Resolver())
 	}
-	return k.Resolver()
+	return guardResolver(ctx, k, k.Resolver())
 }
 
 // defaultSort is createTime asc (then id asc, appended by the store) (§7.3).
@@ -207,7 +213,7 @@ func (s *Service) prepareList(ctx context.Context, tenant, entity string, o List
 			return nil, err
 		}
 	}
-	res := resolverFor(k, pr.form)
+	res := resolverFor(ctx, k, pr.form)
 	if strings.TrimSpace(o.Filter) != "" {
 		if pr.filter, err = query.ParseFilter(o.Filter, res); err != nil {
 			return nil, err
@@ -321,8 +327,12 @@ func (s *Service) List(ctx context.Context, p *principal.Principal, entity strin
 	if err != nil {
 		return nil, err
 	}
+	ctx = withViewer(ctx, p)
 	pr, err := s.prepareList(ctx, tenant, entity, o)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkRead(p, pr.t.kind); err != nil {
 		return nil, err
 	}
 	scope, err := s.readScope(ctx, p, pr.t.kind, pr.filter)
@@ -357,8 +367,12 @@ func (s *Service) Count(ctx context.Context, p *principal.Principal, entity stri
 	if err != nil {
 		return 0, err
 	}
+	ctx = withViewer(ctx, p)
 	pr, err := s.prepareList(ctx, tenant, entity, ListOptions{Filter: o.Filter, FormID: o.FormID, AppID: o.AppID})
 	if err != nil {
+		return 0, err
+	}
+	if err := checkRead(p, pr.t.kind); err != nil {
 		return 0, err
 	}
 	scope, err := s.readScope(ctx, p, pr.t.kind, pr.filter)
@@ -394,6 +408,10 @@ func (s *Service) Get(ctx context.Context, p *principal.Principal, entity, id, s
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRead(p, t.kind); err != nil {
+		return nil, err
+	}
+	ctx = withViewer(ctx, p)
 	doc, err := s.getDoc(ctx, tenant, t, id)
 	if err != nil {
 		return nil, err
@@ -437,13 +455,17 @@ func (s *Service) Query(ctx context.Context, p *principal.Principal, entity, for
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRead(p, t.kind); err != nil {
+		return nil, err
+	}
+	ctx = withViewer(ctx, p)
 	var form *schema.Form
 	if t.kind.IsRecord() {
 		if form, err = s.listForm(ctx, tenant, t, formID, func() (string, bool) { return dynamicBodyFormID(body, false) }); err != nil {
 			return nil, err
 		}
 	}
-	dq, err := query.ParseDynamic(body, resolverFor(t.kind, form))
+	dq, err := query.ParseDynamic(body, resolverFor(ctx, t.kind, form))
 	if err != nil {
 		return nil, err
 	}
@@ -504,6 +526,10 @@ func (s *Service) CountQuery(ctx context.Context, p *principal.Principal, entity
 	if err != nil {
 		return 0, err
 	}
+	if err := checkRead(p, t.kind); err != nil {
+		return 0, err
+	}
+	ctx = withViewer(ctx, p)
 	var form *schema.Form
 	if t.kind.IsRecord() {
 		if form, err = s.listForm(ctx, tenant, t, formID, func() (string, bool) { return dynamicBodyFormID(body, true) }); err != nil {
@@ -512,7 +538,7 @@ func (s *Service) CountQuery(ctx context.Context, p *principal.Principal, entity
 	}
 	var filter query.Expr
 	if raw := bareFilter(body); len(raw) > 0 {
-		if filter, err = query.ParseDynamicFilter(raw, resolverFor(t.kind, form)); err != nil {
+		if filter, err = query.ParseDynamicFilter(raw, resolverFor(ctx, t.kind, form)); err != nil {
 			return 0, err
 		}
 	}

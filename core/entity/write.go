@@ -245,7 +245,8 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 	if err != nil {
 		return err
 	}
-	return s.st.Tx(ctx, func(ctx context.Context) error {
+	var after func(context.Context)
+	err = s.st.Tx(ctx, func(ctx context.Context) error {
 		old, err := s.getDoc(ctx, tenant, t, id)
 		if err != nil {
 			return err
@@ -280,8 +281,21 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 				return err
 			}
 		}
+		switch t.kind.Coll {
+		case collUser:
+			after, err = s.userWritten(ctx, tenant, old, nil)
+		case collRole:
+			after, err = s.roleWritten(ctx, tenant, old, nil)
+		}
+		if err != nil {
+			return err
+		}
 		return s.st.Delete(ctx, t.kind.Coll, tenant, id)
 	})
+	if err == nil && after != nil {
+		after(ctx)
+	}
+	return err
 }
 
 func timeOf(v any) int64 {
@@ -308,14 +322,20 @@ func (s *Service) complete(ctx context.Context, tenant string, t *target, in *in
 	case collForm:
 		return s.completeForm(ctx, tenant, doc, old)
 	case collUser:
-		return nil, s.completeUser(ctx, tenant, in, doc, old)
+		if err := s.completeUser(ctx, tenant, in, doc, old); err != nil {
+			return nil, err
+		}
+		return s.userWritten(ctx, tenant, old, doc)
 	case collDepartment:
 		return nil, s.completeDepartment(ctx, tenant, doc, old)
 	case collRole:
 		if err := required(doc, "name"); err != nil {
 			return nil, err
 		}
-		return nil, s.unique(ctx, tenant, collRole, "code", doc, false)
+		if err := s.unique(ctx, tenant, collRole, "code", doc, false); err != nil {
+			return nil, err
+		}
+		return s.roleWritten(ctx, tenant, old, doc)
 	case collApp:
 		return nil, required(doc, "name")
 	case collWfDefinition, collDfDefinition:

@@ -30,7 +30,8 @@ type Identity interface {
 	// JWKS is the /.well-known/jwks.json body.
 	JWKS() []byte
 	// SendCodeForClient handles /auth/sendcode.
-	SendCodeForClient(ctx context.Context, clientID, phone, purpose string) error
+	// ip is the caller's address (per-IP budget of codes to unknown numbers).
+	SendCodeForClient(ctx context.Context, clientID, phone, purpose, ip string) error
 }
 
 // principalLocal is the c.Locals key bearerAuth stores the principal under.
@@ -76,6 +77,9 @@ func writeOAuthFailure(c *fiber.Ctx, d *Deps, err error) error {
 	if errors.As(err, &oe) {
 		if oe.Basic {
 			c.Set(fiber.HeaderWWWAuthenticate, `Basic realm="eims"`)
+		}
+		if oe.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(oe.RetryAfter))
 		}
 		return oauthError(c, oe.Status, oe.Code, oe.Description)
 	}
@@ -228,7 +232,7 @@ func sendCodeHandler(d *Deps) fiber.Handler {
 		if clientID == "" {
 			clientID = fields["clientid"]
 		}
-		err = id.SendCodeForClient(c.UserContext(), clientID, fields["phone"], fields["type"])
+		err = id.SendCodeForClient(c.UserContext(), clientID, fields["phone"], fields["type"], c.IP())
 		if err != nil {
 			if e := errs.As(err); e.Code == errs.RateLimited && e.RetryAfter > 0 {
 				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))

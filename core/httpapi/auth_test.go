@@ -31,6 +31,7 @@ import (
 type authApp struct {
 	app *fiber.App
 	st  *identitytest.Store
+	sms *identity.CaptureSender // codes are read here, as a phone would
 }
 
 var authTestStatus = map[errs.Code]int{
@@ -51,7 +52,8 @@ func newAuthApp(t *testing.T) *authApp {
 	c := memory.NewCache()
 	t.Cleanup(func() { _ = c.Close() })
 	logger := slog.New(slog.DiscardHandler)
-	svc, err := identity.New(identity.Config{SigningKey: key, DefaultTenant: identitytest.Tenant}, st, c, nil, logger)
+	sms := &identity.CaptureSender{Next: &identity.OutboxSender{Store: st}}
+	svc, err := identity.New(identity.Config{SigningKey: key, DefaultTenant: identitytest.Tenant}, st, c, sms, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func newAuthApp(t *testing.T) *authApp {
 	}
 	api.Get("/department", probe)
 	api.Post("/department", probe)
-	return &authApp{app: app, st: st}
+	return &authApp{app: app, st: st, sms: sms}
 }
 
 type authResult struct {
@@ -228,18 +230,18 @@ var authCodeRE = regexp.MustCompile(`\d{6}`)
 
 func (a *authApp) lastCode(t *testing.T, phone string) string {
 	t.Helper()
-	var msgs []string
-	for _, d := range a.st.All("outbox", identitytest.Tenant) {
-		if d["to"] == phone {
-			msgs = append(msgs, d["body"].(string))
-		}
-	}
+	msgs := a.sms.Messages(phone)
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages to %s, want 1", len(msgs), phone)
 	}
-	c := authCodeRE.FindString(msgs[0])
-	if c == "" {
-		t.Fatalf("no code in %q", msgs[0])
+	c := msgs[0].Secret
+	if !authCodeRE.MatchString(c) {
+		t.Fatalf("no code in %+v", msgs[0])
+	}
+	for _, d := range a.st.All("outbox", identitytest.Tenant) {
+		if b, _ := d["body"].(string); strings.Contains(b, c) {
+			t.Fatalf("the outbox holds the code: %q", b)
+		}
 	}
 	return c
 }
@@ -268,15 +270,16 @@ func TestSendCodeRequests(t *testing.T) {
 		status            int
 		code, target      string
 	}{
-		{"form with client_id", authFormCT, "phone=%2B8613800000000&type=register&client_id=web", 204, "", ""},
-		{"JSON, other key case, numeric phone", "application/json", `{"Phone":13800000001,"Type":"register"}`, 204, "", ""},
+		{"form with client_id", authFormCT, "phone=%2B8613800000000&type=bind&client_id=web", 204, "", ""},
+		{"JSON, other key case, numeric phone", "application/json", `{"Phone":13800000001,"Type":"bind"}`, 204, "", ""},
+		{"register is off by default", "application/json", `{"phone":"13800000004","type":"register"}`, 400, "invalid_request", "type"},
 		{"bad phone", "application/json", `{"phone":"12-34","type":"login"}`, 400, "invalid_request", "phone"},
 		{"missing type", "application/json", `{"phone":"13800000002"}`, 400, "invalid_request", "type"},
 		{"bad JSON", "application/json", `{"phone":`, 400, "invalid_request", ""},
 		{"JSON array", "application/json", `["x"]`, 400, "invalid_request", ""},
 		{"unknown client", authFormCT, "phone=13800000003&type=register&client_id=nope", 400, "invalid_request", "client_id"},
 		{"text body", "text/plain", "phone=1", 415, "unsupported_media_type", ""},
-		{"resend too soon", authFormCT, "phone=%2B8613800000000&type=register", 429, "rate_limited", ""},
+		{"resend too soon", authFormCT, "phone=%2B8613800000000&type=bind", 429, "rate_limited", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -445,5 +448,20 @@ func TestIdentityNotConfigured(t *testing.T) {
 	}
 	if resp.StatusCode != 503 {
 		t.Fatalf("status %d, want 503", resp.StatusCode)
+	}
+}
+
+// A locked login says so, with Retry-After (issue 10 #11).
+func TestLockedLoginHasRetryAfter(t *testing.T) {
+	a := newAuthApp(t)
+	for range 5 {
+		r := a.token(t, "grant_type=password&username=admin&password=wrong&client_id=web")
+		if r.status != 400 {
+			t.Fatalf("wrong password: %d %s", r.status, r.body)
+		}
+	}
+	r := a.token(t, "grant_type=password&username=admin&password=123456&client_id=web")
+	if r.status != 400 || r.json(t)["error_description"] != identity.DescLocked || r.header.Get("Retry-After") == "" {
+		t.Fatalf("locked login: %d %v %s", r.status, r.header, r.body)
 	}
 }

@@ -37,6 +37,9 @@ type fixture struct {
 	st    *identitytest.Store
 	cache *memory.Cache
 	clock *clock
+	// sms captures every message (codes included) and forwards it to the
+	// outbox, like the default sender.
+	sms *CaptureSender
 }
 
 func newFixture(t *testing.T, tweak ...func(*Config)) *fixture {
@@ -56,11 +59,12 @@ func newFixture(t *testing.T, tweak ...func(*Config)) *fixture {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	svc, err := New(cfg, st, c, nil, slog.New(slog.DiscardHandler))
+	sms := &CaptureSender{Next: &OutboxSender{Store: st, Now: clk.Now}}
+	svc, err := New(cfg, st, c, sms, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, st: st, cache: c, clock: clk}
+	return &fixture{svc: svc, st: st, cache: c, clock: clk, sms: sms}
 }
 
 // token posts a token request with the given form pairs ("k=v").
@@ -131,25 +135,15 @@ func jwtParts(t *testing.T, tok string) (map[string]any, map[string]any) {
 
 var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)
 
-// lastCode returns the code in the newest outbox SMS to phone.
+// lastCode returns the code of the newest SMS to phone, read from the
+// capturing sender (as the phone would), never from the outbox.
 func (f *fixture) lastCode(t *testing.T, phone string) string {
 	t.Helper()
-	var newest map[string]any
-	for _, d := range f.st.All("outbox", identitytest.Tenant) {
-		if d["to"] == phone && d["channel"] == "sms" {
-			if newest == nil || d["createTime"].(int64) >= newest["createTime"].(int64) {
-				newest = d
-			}
-		}
+	c := f.sms.LastCode(phone)
+	if !sixDigits.MatchString(c) {
+		t.Fatalf("no 6-digit code sent to %s (got %q)", phone, c)
 	}
-	if newest == nil {
-		t.Fatalf("no SMS to %s in the outbox", phone)
-	}
-	m := sixDigits.FindStringSubmatch(newest["body"].(string))
-	if m == nil {
-		t.Fatalf("no 6-digit code in %q", newest["body"])
-	}
-	return m[1]
+	return c
 }
 
 func (f *fixture) outboxCount(phone string) int {

@@ -49,8 +49,14 @@ type Config struct {
 	RefreshMaxTTL time.Duration
 	// MaxFailedLogins failed password attempts per user within LockoutWindow
 	// lock the user's password logins for LockoutWindow. Default 5 / 15m.
-	MaxFailedLogins int
-	LockoutWindow   time.Duration
+	//
+	// Failures are counted per (user, source IP) and lock only that pair,
+	// so an attacker elsewhere cannot lock the user out; MaxFailedLoginsPerUser
+	// failures from all addresses together within LockoutWindow lock the
+	// user everywhere (a distributed guess). Default 10 × MaxFailedLogins.
+	MaxFailedLogins        int
+	MaxFailedLoginsPerUser int
+	LockoutWindow          time.Duration
 	// CodeTTL is an SMS code's lifetime. Default 5m.
 	CodeTTL time.Duration
 	// CodeResendInterval is the minimum time between two codes to one phone. Default 60s.
@@ -59,6 +65,17 @@ type Config struct {
 	CodeDailyMax int
 	// CodeMaxAttempts is how often one code may be checked. Default 5.
 	CodeMaxAttempts int
+	// RegisterTenants are the tenants whose /auth/sendcode accepts
+	// type=register (codes to numbers of no user); others answer 400.
+	// Default: none.
+	RegisterTenants map[string]bool
+	// UnknownNumberIPMax is the most codes to numbers that belong to no
+	// active user (register, bind) one source IP may request per
+	// UnknownNumberWindow; UnknownNumberMax the most for the whole hub.
+	// Default 5 and 200 per hour (SMS pumping, issue 10 #9).
+	UnknownNumberIPMax  int
+	UnknownNumberMax    int
+	UnknownNumberWindow time.Duration
 	// DefaultTenant is the tenant /auth/sendcode uses when the caller names no
 	// client_id (the wiring sets it to the first seeded tenant). Without it,
 	// sendcode requires client_id.
@@ -94,8 +111,12 @@ func (c *Config) defaults() error {
 	setDur(&c.CodeTTL, 5*time.Minute)
 	setDur(&c.CodeResendInterval, 60*time.Second)
 	setInt(&c.MaxFailedLogins, 5)
+	setInt(&c.MaxFailedLoginsPerUser, 10*c.MaxFailedLogins)
 	setInt(&c.CodeDailyMax, 10)
 	setInt(&c.CodeMaxAttempts, 5)
+	setInt(&c.UnknownNumberIPMax, 5)
+	setInt(&c.UnknownNumberMax, 200)
+	setDur(&c.UnknownNumberWindow, time.Hour)
 	if c.RefreshMaxTTL < c.RefreshTTL {
 		return fmt.Errorf("identity: config: RefreshMaxTTL %v is shorter than RefreshTTL %v", c.RefreshMaxTTL, c.RefreshTTL)
 	}

@@ -17,6 +17,9 @@ const (
 	DescBadPassword = "用户不存在或密码错误"
 	DescBadCode     = "用户不存在或验证码错误"
 	DescBadClient   = "The specified client credentials are invalid."
+	// DescLocked answers password logins refused by the lockout (with
+	// Retry-After); the hub's own wording, the original has no lockout.
+	DescLocked = "登录失败次数过多，账户已暂时锁定，请稍后再试"
 )
 
 // OAuthError is an RFC 6749 error response. The token and revocation
@@ -28,6 +31,9 @@ type OAuthError struct {
 	Description string
 	Status      int
 	Basic       bool
+	// RetryAfter, when > 0, is sent as the Retry-After header (seconds):
+	// a locked login says when to try again.
+	RetryAfter int
 }
 
 func (e *OAuthError) Error() string {

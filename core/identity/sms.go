@@ -28,23 +28,55 @@ const (
 )
 
 // Message is one outgoing SMS or e-mail.
+//
+// A verification-code message carries the code twice: inside Body (what the
+// recipient reads) and in Secret. A Sender that stores, logs or queues a
+// message outside the process must use Redacted(), never Body: codes are
+// readable by their recipient only.
 type Message struct {
 	Tenant  string
 	Channel string // "sms" or "email"
 	To      string
 	Subject string
 	Body    string
+	// Secret is the one-time value inside Body (a verification code); ""
+	// when the message holds none.
+	Secret string
+	// Template names the kind of message ("verification_code"), Purpose the
+	// code's purpose (login, register, reset, bind): what a gateway needs to
+	// pick a registered SMS template, and what the outbox keeps.
+	Template string
+	Purpose  string
+}
+
+// TemplateVerificationCode is Message.Template of SMS verification codes.
+const TemplateVerificationCode = "verification_code"
+
+// Redacted returns Body with Secret masked.
+func (m Message) Redacted() string {
+	if m.Secret == "" {
+		return m.Body
+	}
+	return strings.ReplaceAll(m.Body, m.Secret, strings.Repeat("*", len(m.Secret)))
 }
 
 // Sender delivers messages (an SMS gateway adapter, or OutboxSender).
+//
+// Retries: a verification code lives only in the cache (hashed) and in the
+// Message handed to Send. A sender that retries does so within Send (or
+// keeps the Message in memory, never in storage) for at most the code's
+// lifetime; when Send returns an error the code is dropped and the caller
+// asks for a new one (the resend interval is released). Nothing that a
+// later process could re-send holds the code.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
 // OutboxSender is the default Sender: it records each message as an
-// `outbox` document of the message's tenant (status "recorded"), so nothing
-// is lost and tests can read the code. It logs the channel and a masked
-// recipient, never the body.
+// `outbox` document of the message's tenant (status "recorded") with the
+// secret masked (Message.Redacted), plus its template and purpose, so the
+// tenant's administrators can see what was sent to whom — never the code.
+// It logs the channel and a masked recipient, never the body.
 type OutboxSender struct {
 	Store  store.Store
 	Logger *slog.Logger
@@ -63,8 +95,14 @@ func (o *OutboxSender) Send(ctx context.Context, m Message) error {
 	ms := now().UnixMilli()
 	doc := store.Doc{
 		"id": store.NewID(), "corpId": m.Tenant,
-		"channel": m.Channel, "to": m.To, "subject": m.Subject, "body": m.Body,
+		"channel": m.Channel, "to": m.To, "subject": m.Subject, "body": m.Redacted(),
 		"status": "recorded", "createTime": ms, "updateTime": ms,
+	}
+	if m.Template != "" {
+		doc["template"] = m.Template
+	}
+	if m.Purpose != "" {
+		doc["purpose"] = m.Purpose
 	}
 	if err := o.Store.Insert(ctx, collOutbox, doc); err != nil {
 		return fmt.Errorf("record %s message: %w", m.Channel, err)
@@ -119,7 +157,10 @@ func (s *Service) hashCode(tenant, purpose, phone, code string) string {
 // Config.DefaultTenant. The store is tenant-scoped, so a phone cannot be
 // looked up across tenants: without a client_id and a default tenant the
 // request is errs.Invalid ("client_id is required").
-func (s *Service) SendCodeForClient(ctx context.Context, clientID, phone, purpose string) error {
+//
+// ip is the caller's address, for the per-IP budget of codes to unknown
+// numbers ("" = not counted per IP).
+func (s *Service) SendCodeForClient(ctx context.Context, clientID, phone, purpose, ip string) error {
 	tenant := s.cfg.DefaultTenant
 	if clientID != "" {
 		d, err := s.st.Get(ctx, collClient, "", clientID)
@@ -138,7 +179,7 @@ func (s *Service) SendCodeForClient(ctx context.Context, clientID, phone, purpos
 	if tenant == "" {
 		return errs.Invalidf("client_id is required").WithReason("invalid_request").WithTarget("client_id")
 	}
-	return s.SendCode(ctx, tenant, phone, purpose)
+	return s.sendCode(ctx, tenant, phone, purpose, ip)
 }
 
 // SendCode issues a 6-digit verification code for (tenant, phone, purpose)
@@ -147,7 +188,17 @@ func (s *Service) SendCodeForClient(ctx context.Context, clientID, phone, purpos
 // the previous code to the phone or past CodeDailyMax codes a day. For
 // login/reset, a phone that belongs to no active user gets nil and no
 // message, so callers cannot probe for accounts.
+//
+// SMS pumping (issue 10 #9): type=register is refused (errs.Invalid) unless
+// the tenant is in Config.RegisterTenants; codes to numbers of no active
+// user (register, bind) are limited per source IP and hub-wide
+// (UnknownNumberIPMax / UnknownNumberMax per UnknownNumberWindow,
+// errs.RateLimited past them).
 func (s *Service) SendCode(ctx context.Context, tenant, phone, purpose string) error {
+	return s.sendCode(ctx, tenant, phone, purpose, "")
+}
+
+func (s *Service) sendCode(ctx context.Context, tenant, phone, purpose, ip string) error {
 	phone = strings.TrimSpace(phone)
 	purpose = strings.ToLower(strings.TrimSpace(purpose))
 	if tenant == "" {
@@ -158,6 +209,9 @@ func (s *Service) SendCode(ctx context.Context, tenant, phone, purpose string) e
 	}
 	if !validPurpose(purpose) {
 		return errs.Invalidf("type must be one of login, register, reset, bind").WithReason("invalid_request").WithTarget("type")
+	}
+	if purpose == PurposeRegister && !s.cfg.RegisterTenants[tenant] {
+		return errs.Invalidf("registration by SMS is not enabled for this tenant").WithReason("invalid_request").WithTarget("type")
 	}
 	now := s.now()
 	ok, err := s.c.SetNX(ctx, resendKey(tenant, phone), []byte(strconv.FormatInt(now.UnixMilli(), 10)), s.cfg.CodeResendInterval)
@@ -177,15 +231,20 @@ func (s *Service) SendCode(ctx context.Context, tenant, phone, purpose string) e
 		e.RetryAfter = max(1, int(next.Sub(now).Seconds()))
 		return e
 	}
-	if purpose == PurposeLogin || purpose == PurposeReset {
-		u, err := s.findUserByPhone(ctx, tenant, phone)
-		if err != nil {
-			return err
-		}
-		if u == nil {
+	u, err := s.findUserByPhone(ctx, tenant, phone)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		if purpose == PurposeLogin || purpose == PurposeReset {
 			s.log.InfoContext(ctx, "verification code not sent: no active user with this phone",
 				"tenant", tenant, "to", maskRecipient(phone), "purpose", purpose)
 			return nil
+		}
+		if err := s.unknownNumberBudget(ctx, ip, now); err != nil {
+			s.log.WarnContext(ctx, "verification code not sent: budget for unknown numbers spent",
+				"tenant", tenant, "to", maskRecipient(phone), "purpose", purpose, "ip", ip)
+			return err
 		}
 	}
 	code, err := newCode()
@@ -202,11 +261,51 @@ func (s *Service) SendCode(ctx context.Context, tenant, phone, purpose string) e
 	mins := int(s.cfg.CodeTTL / time.Minute)
 	msg := Message{
 		Tenant: tenant, Channel: "sms", To: phone,
-		Body: fmt.Sprintf("您的验证码是 %s，%d 分钟内有效。请勿泄露给他人。", code, mins),
+		Body:   fmt.Sprintf("您的验证码是 %s，%d 分钟内有效。请勿泄露给他人。", code, mins),
+		Secret: code, Template: TemplateVerificationCode, Purpose: purpose,
 	}
 	if err := s.sender.Send(ctx, msg); err != nil {
+		// The code was not delivered: drop it and release the resend
+		// interval so the caller can ask again (see Sender).
 		_ = s.c.Del(ctx, ck)
+		_ = s.c.Del(ctx, resendKey(tenant, phone))
 		return errs.Wrap(errs.Unavailable, err, "send verification code")
+	}
+	return nil
+}
+
+// unknownNumberBudget counts one code to a number of no user against the
+// caller's IP and the hub; past either budget it is errs.RateLimited.
+func (s *Service) unknownNumberBudget(ctx context.Context, ip string, now time.Time) error {
+	w := s.cfg.UnknownNumberWindow
+	slot := now.UnixMilli() / w.Milliseconds()
+	retry := max(1, int(time.UnixMilli((slot+1)*w.Milliseconds()).Sub(now).Seconds()))
+	over := func(key string, limit int) (bool, error) {
+		n, err := s.c.Incr(ctx, key, w+time.Minute)
+		if err != nil {
+			return false, errs.Wrap(errs.Unavailable, err, "count codes to unknown numbers")
+		}
+		return n > int64(limit), nil
+	}
+	sl := strconv.FormatInt(slot, 10)
+	if ip != "" {
+		if o, err := over("smsu:ip:"+ip+":"+sl, s.cfg.UnknownNumberIPMax); err != nil || o {
+			if err != nil {
+				return err
+			}
+			e := errs.New(errs.RateLimited, "too many verification codes to new numbers from this address").WithReason("rate_limited")
+			e.RetryAfter = retry
+			return e
+		}
+	}
+	o, err := over("smsu:all:"+sl, s.cfg.UnknownNumberMax)
+	if err != nil {
+		return err
+	}
+	if o {
+		e := errs.New(errs.RateLimited, "too many verification codes to new numbers; try again later").WithReason("rate_limited")
+		e.RetryAfter = retry
+		return e
 	}
 	return nil
 }

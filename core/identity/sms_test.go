@@ -3,6 +3,8 @@ package identity
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +16,7 @@ import (
 func TestCodeGrantTV3(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if err := f.svc.SendCodeForClient(ctx, "", identitytest.AdminPhone, "login"); err != nil {
+	if err := f.svc.SendCodeForClient(ctx, "", identitytest.AdminPhone, "login", "192.0.2.1"); err != nil {
 		t.Fatalf("SendCode: %v", err)
 	}
 	if n := f.outboxCount(identitytest.AdminPhone); n != 1 {
@@ -35,7 +37,7 @@ func TestCodeGrantTV3(t *testing.T) {
 
 func TestCodeGrantOriginalNames(t *testing.T) {
 	f := newFixture(t)
-	if err := f.svc.SendCodeForClient(context.Background(), "web", identitytest.AdminPhone, "login"); err != nil {
+	if err := f.svc.SendCodeForClient(context.Background(), "web", identitytest.AdminPhone, "login", "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	f.mustToken(t, "grant_type=verification_code", "phone=12345678901", "password="+f.lastCode(t, identitytest.AdminPhone), "client_id=web")
@@ -98,8 +100,10 @@ func TestCodeExpires(t *testing.T) {
 	wantOAuth(t, err, ErrInvalidGrant, 400)
 }
 
+func allowRegister(c *Config) { c.RegisterTenants = map[string]bool{identitytest.Tenant: true} }
+
 func TestSendCodeRules(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, allowRegister)
 	ctx := context.Background()
 	for _, phone := range []string{"", "12345", "+", "123-456-789", "1234567890123456789012", "abcdefg"} {
 		err := f.svc.SendCode(ctx, "t1", phone, "login")
@@ -134,21 +138,21 @@ func TestSendCodeRules(t *testing.T) {
 		t.Fatalf("disabled user: %v, %d messages", err, f.outboxCount("12345678902"))
 	}
 	// client_id picks the tenant; an unknown one is invalid.
-	if err := f.svc.SendCodeForClient(ctx, "nope", "13800000001", "register"); errs.CodeOf(err) != errs.Invalid {
+	if err := f.svc.SendCodeForClient(ctx, "nope", "13800000001", "register", "192.0.2.1"); errs.CodeOf(err) != errs.Invalid {
 		t.Fatalf("unknown client: %v", err)
 	}
 }
 
 func TestSendCodeNeedsTenant(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.DefaultTenant = "" })
-	err := f.svc.SendCodeForClient(context.Background(), "", identitytest.AdminPhone, "login")
+	err := f.svc.SendCodeForClient(context.Background(), "", identitytest.AdminPhone, "login", "192.0.2.1")
 	if e := errs.As(err); err == nil || e.Code != errs.Invalid || e.Target != "client_id" {
 		t.Fatalf("no client, no default tenant: %v", err)
 	}
 }
 
 func TestSendCodeDailyMax(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.CodeResendInterval = time.Millisecond; c.CodeDailyMax = 3 })
+	f := newFixture(t, allowRegister, func(c *Config) { c.CodeResendInterval = time.Millisecond; c.CodeDailyMax = 3 })
 	ctx := context.Background()
 	send := func() error {
 		deadline := time.Now().Add(5 * time.Second)
@@ -202,5 +206,104 @@ func TestMaskRecipient(t *testing.T) {
 		if got := maskRecipient(in); got != want {
 			t.Errorf("maskRecipient(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Issue 10 #1: the outbox records what was sent to whom, never the code,
+// so nothing readable back through the API lets one log in as the
+// recipient.
+func TestOutboxNeverHoldsTheCode(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.svc.SendCode(ctx, identitytest.Tenant, identitytest.AdminPhone, "login"); err != nil {
+		t.Fatal(err)
+	}
+	code := f.lastCode(t, identitytest.AdminPhone)
+	docs := f.st.All("outbox", identitytest.Tenant)
+	if len(docs) != 1 {
+		t.Fatalf("outbox holds %d messages, want 1", len(docs))
+	}
+	d := docs[0]
+	for k, v := range d {
+		if s, ok := v.(string); ok && strings.Contains(s, code) {
+			t.Fatalf("outbox field %s holds the code: %q", k, s)
+		}
+	}
+	if d["template"] != TemplateVerificationCode || d["purpose"] != "login" || d["to"] != identitytest.AdminPhone {
+		t.Fatalf("outbox row = %v", d)
+	}
+	if body, _ := d["body"].(string); !strings.Contains(body, "******") {
+		t.Fatalf("body %q does not show the masked code", body)
+	}
+}
+
+// A sender failure releases the resend interval too: the retry is a new
+// code at once (nothing in storage can re-send the old one).
+func TestSendFailureReleasesResend(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.svc.sender = failingSender{}
+	if err := f.svc.SendCode(ctx, identitytest.Tenant, identitytest.AdminPhone, "login"); errs.CodeOf(err) != errs.Unavailable {
+		t.Fatalf("send failure: %v", err)
+	}
+	f.svc.sender = f.sms
+	if err := f.svc.SendCode(ctx, identitytest.Tenant, identitytest.AdminPhone, "login"); err != nil {
+		t.Fatalf("retry after a failed send: %v", err)
+	}
+}
+
+// Issue 10 #9 (SMS pumping): register is a tenant setting, off by default.
+func TestRegisterCodesOffByDefault(t *testing.T) {
+	f := newFixture(t)
+	err := f.svc.SendCodeForClient(context.Background(), "", "13700000001", "register", "192.0.2.1")
+	if e := errs.As(err); err == nil || e.Code != errs.Invalid || e.Target != "type" {
+		t.Fatalf("register on a tenant without registration: %v", err)
+	}
+	if len(f.sms.Messages("")) != 0 {
+		t.Fatal("a register code was sent")
+	}
+}
+
+// Issue 10 #9: codes to numbers of no user are budgeted per source IP and
+// hub-wide; codes to users' own phones are not counted.
+func TestUnknownNumberBudgets(t *testing.T) {
+	f := newFixture(t, allowRegister, func(c *Config) { c.UnknownNumberIPMax = 3; c.UnknownNumberMax = 5 })
+	ctx := context.Background()
+	send := func(phone, purpose, ip string) error {
+		return f.svc.SendCodeForClient(ctx, "", phone, purpose, ip)
+	}
+	for i := range 3 {
+		if err := send(fmt.Sprintf("1370000000%d", i), "register", "192.0.2.1"); err != nil {
+			t.Fatalf("code %d: %v", i+1, err)
+		}
+	}
+	err := send("13700000009", "bind", "192.0.2.1")
+	if e := errs.As(err); err == nil || e.Code != errs.RateLimited || e.RetryAfter < 1 {
+		t.Fatalf("4th unknown number from one IP: %v", err)
+	}
+	// The admin's own phone is not an unknown number.
+	if err := send(identitytest.AdminPhone, "bind", "192.0.2.1"); err != nil {
+		t.Fatalf("code to a user's phone: %v", err)
+	}
+	// Other IPs share the hub-wide budget (5): 3 used (refusals are not
+	// counted), so two more.
+	if err := send("13600000001", "register", "198.51.100.7"); err != nil {
+		t.Fatalf("another IP: %v", err)
+	}
+	if err := send("13600000002", "register", "198.51.100.8"); err != nil {
+		t.Fatalf("another IP: %v", err)
+	}
+	err = send("13600000003", "register", "203.0.113.9")
+	if e := errs.As(err); err == nil || e.Code != errs.RateLimited {
+		t.Fatalf("past the hub-wide budget: %v", err)
+	}
+	sent := 0
+	for _, m := range f.sms.Messages("") {
+		if m.To != identitytest.AdminPhone {
+			sent++
+		}
+	}
+	if sent != 5 {
+		t.Fatalf("%d codes sent to unknown numbers, want 5", sent)
 	}
 }

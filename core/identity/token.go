@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/query"
@@ -245,13 +246,15 @@ func (s *Service) passwordGrant(ctx context.Context, req TokenRequest, cl *clien
 		return nil, err
 	}
 	lockKey := bruteKey(cl.Tenant, login, u)
-	locked, err := s.isLocked(ctx, lockKey)
+	wait, err := s.lockedFor(ctx, lockKey, req.IP)
 	if err != nil {
 		return nil, err
 	}
-	if locked {
+	if wait > 0 {
 		s.writeAudit(ctx, a.fail(u, "locked"))
-		return nil, oauthErr(ErrInvalidGrant, DescBadPassword)
+		e := oauthErr(ErrInvalidGrant, DescLocked)
+		e.RetryAfter = int((wait + time.Second - 1) / time.Second)
+		return nil, e
 	}
 	hash := s.dummyPasswordHash()
 	if u != nil {
@@ -263,13 +266,13 @@ func (s *Service) passwordGrant(ctx context.Context, req TokenRequest, cl *clien
 		if u == nil {
 			reason = "unknown_user"
 		}
-		if err := s.recordFailure(ctx, lockKey); err != nil {
+		if err := s.recordFailure(ctx, lockKey, req.IP); err != nil {
 			s.log.WarnContext(ctx, "brute-force counter not updated", "err", err)
 		}
 		s.writeAudit(ctx, a.fail(u, reason))
 		return nil, oauthErr(ErrInvalidGrant, DescBadPassword)
 	}
-	if err := s.c.Del(ctx, failKey(lockKey)); err != nil {
+	if err := s.c.Del(ctx, failKey(pairKey(lockKey, req.IP))); err != nil {
 		s.log.WarnContext(ctx, "brute-force counter not reset", "err", err)
 	}
 	resp, err := s.issue(ctx, cl, u, login, scopes, s.now().Unix(), true)

@@ -194,11 +194,11 @@ func TestBruteForceLockout(t *testing.T) {
 		_, err := f.token(t, bad...)
 		wantOAuth(t, err, ErrInvalidGrant, 400)
 	}
-	// Locked: even the right password fails, with the same answer.
+	// Locked: even the right password fails, saying so and when to retry.
 	_, err := f.token(t, "grant_type=password", "username=admin", "password=123456", "client_id=web")
 	oe := wantOAuth(t, err, ErrInvalidGrant, 400)
-	if oe.Description != DescBadPassword {
-		t.Fatalf("description = %q", oe.Description)
+	if oe.Description != DescLocked || oe.RetryAfter < 1 || oe.RetryAfter > 15*60 {
+		t.Fatalf("description = %q, retry after %d", oe.Description, oe.RetryAfter)
 	}
 	// The lock is per user, whatever login names it.
 	_, err = f.token(t, "grant_type=password", "username=12345678901", "password=123456", "client_id=web")
@@ -270,5 +270,41 @@ func TestStoreFailureIsNotAnOAuthError(t *testing.T) {
 	}
 	if errs.CodeOf(err) != errs.Unavailable {
 		t.Fatalf("code = %v, want unavailable", errs.CodeOf(err))
+	}
+}
+
+// tokenFrom posts a token request from source address ip.
+func (f *fixture) tokenFrom(t *testing.T, ip string, pairs ...string) (*TokenResponse, error) {
+	t.Helper()
+	return f.svc.Token(context.Background(), TokenRequest{Form: formOf(t, pairs...), IP: ip})
+}
+
+// Issue 10 #11: failures lock the (user, source IP) pair, so an attacker
+// elsewhere cannot lock the user out; a distributed guess from many
+// addresses still hits the per-user ceiling.
+func TestLockoutIsPerUserAndIP(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxFailedLogins = 3; c.MaxFailedLoginsPerUser = 7 })
+	bad := []string{"grant_type=password", "username=admin", "password=wrong", "client_id=web"}
+	good := []string{"grant_type=password", "username=admin", "password=123456", "client_id=web"}
+	for range 3 {
+		_, err := f.tokenFrom(t, "203.0.113.66", bad...)
+		wantOAuth(t, err, ErrInvalidGrant, 400)
+	}
+	_, err := f.tokenFrom(t, "203.0.113.66", good...)
+	if oe := wantOAuth(t, err, ErrInvalidGrant, 400); oe.Description != DescLocked {
+		t.Fatalf("the attacker's address is not locked: %q", oe.Description)
+	}
+	// The user, from their own address, is not locked out.
+	if _, err := f.tokenFrom(t, "192.0.2.10", good...); err != nil {
+		t.Fatalf("the attacker locked the user out: %v", err)
+	}
+	// Spread over addresses: 3 + 2 + 2 = 7 failures reach the user's ceiling.
+	for _, ip := range []string{"198.51.100.1", "198.51.100.1", "198.51.100.2", "198.51.100.2"} {
+		_, err := f.tokenFrom(t, ip, bad...)
+		wantOAuth(t, err, ErrInvalidGrant, 400)
+	}
+	_, err = f.tokenFrom(t, "192.0.2.10", good...)
+	if oe := wantOAuth(t, err, ErrInvalidGrant, 400); oe.Description != DescLocked || oe.RetryAfter < 1 {
+		t.Fatalf("past the per-user ceiling: %q retry %d", oe.Description, oe.RetryAfter)
 	}
 }

@@ -1,0 +1,138 @@
+package entity
+
+import (
+	"context"
+	"slices"
+
+	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/store"
+)
+
+// Revoker ends every access and refresh token issued to a user so far
+// (implemented by *identity.Service).
+type Revoker interface {
+	RevokeUser(ctx context.Context, tenant, userID string) error
+}
+
+// Token revocation on user and role changes (issue 10 #2). Access tokens
+// carry the user's role codes for up to 8 h; every write that changes what
+// a user may do ends their tokens and refresh-token families:
+//
+//   - a user's status, password or role list changes, or the user is deleted;
+//   - a role's code changes (tokens carry codes) or the role is deleted —
+//     for every user holding it; a deleted role is also removed from those
+//     users, so a new login does not bring it back; a renamed role's name
+//     is updated in them.
+//
+// The revocation is written inside the write's transaction (a failure —
+// the cache down — rolls the change back: a demotion never commits with
+// tokens left valid) and once more after commit, so a token minted from the
+// old document between the two is ended too. The identity service reads
+// revocation marks through a near cache of at most one second, so every
+// instance refuses the old tokens within a second.
+
+// revokeUsers revokes the users' tokens now and returns the after-commit
+// repeat. Without a Revoker it does nothing.
+func (s *Service) revokeUsers(ctx context.Context, tenant string, ids []string) (func(context.Context), error) {
+	if s.revoker == nil || len(ids) == 0 {
+		return nil, nil
+	}
+	for _, id := range ids {
+		if err := s.revoker.RevokeUser(ctx, tenant, id); err != nil {
+			return nil, errs.Wrap(errs.Unavailable, err, "revoke the user's tokens")
+		}
+	}
+	return func(ctx context.Context) {
+		for _, id := range ids {
+			if err := s.revoker.RevokeUser(ctx, tenant, id); err != nil {
+				s.log.ErrorContext(ctx, "entity: token revocation after commit failed (revoked before commit)", "user", id, "err", err)
+			}
+		}
+	}, nil
+}
+
+// userAccessChanged reports whether an update changes what the user's
+// tokens stand for: status, password or roles.
+func userAccessChanged(old, doc store.Doc) bool {
+	if timeOf(old["status"]) != timeOf(doc["status"]) {
+		return true
+	}
+	oldHash, _ := old["passwordHash"].(string)
+	newHash, _ := doc["passwordHash"].(string)
+	if oldHash != newHash {
+		return true
+	}
+	return !slices.Equal(roleKeys(old), roleKeys(doc))
+}
+
+// roleKeys lists a user's roles as "id\x00code".
+func roleKeys(d store.Doc) []string {
+	rs, _ := d["roles"].([]any)
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		if m, ok := r.(map[string]any); ok {
+			id, _ := m["roleId"].(string)
+			code, _ := m["roleCode"].(string)
+			out = append(out, id+"\x00"+code)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// userWritten handles a user update (old != nil) or delete (doc == nil).
+func (s *Service) userWritten(ctx context.Context, tenant string, old, doc store.Doc) (func(context.Context), error) {
+	if old == nil || doc != nil && !userAccessChanged(old, doc) {
+		return nil, nil
+	}
+	id, _ := old["id"].(string)
+	return s.revokeUsers(ctx, tenant, []string{id})
+}
+
+// roleWritten handles a role update (old and doc set) or delete (doc ==
+// nil): it rewrites the users holding the role and revokes their tokens
+// when what their tokens carry changes.
+func (s *Service) roleWritten(ctx context.Context, tenant string, old, doc store.Doc) (func(context.Context), error) {
+	if old == nil {
+		return nil, nil
+	}
+	roleID, _ := old["id"].(string)
+	if doc != nil && old["code"] == doc["code"] && old["name"] == doc["name"] {
+		return nil, nil
+	}
+	users, err := s.st.Find(ctx, collUser, tenant, query.Query{
+		Filter: query.Null{Path: query.Path{"roles"}, IsNull: false}, Limit: -1})
+	if err != nil {
+		return nil, err
+	}
+	var revoke []string
+	for _, u := range users {
+		rs, _ := u["roles"].([]any)
+		kept := make([]any, 0, len(rs))
+		held := false
+		for _, r := range rs {
+			m, ok := r.(map[string]any)
+			if !ok || m["roleId"] != roleID {
+				kept = append(kept, r)
+				continue
+			}
+			held = true
+			if doc != nil {
+				kept = append(kept, map[string]any{"roleId": roleID, "roleName": doc["name"], "roleCode": doc["code"]})
+			}
+		}
+		if !held {
+			continue
+		}
+		u["roles"] = kept
+		uid, _ := u["id"].(string)
+		if err := s.st.Update(ctx, collUser, tenant, uid, u, nil); err != nil {
+			return nil, err
+		}
+		if doc == nil || old["code"] != doc["code"] {
+			revoke = append(revoke, uid)
+		}
+	}
+	return s.revokeUsers(ctx, tenant, revoke)
+}
