@@ -60,7 +60,11 @@ func Env(t testing.TB) []string {
 		t.Fatalf("go env GOMODCACHE: %v", err)
 	}
 	download := filepath.Join(strings.TrimSpace(string(out)), "cache", "download")
-	proxy := (&url.URL{Scheme: "file", Path: filepath.ToSlash(download)}).String()
+	p := filepath.ToSlash(download)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // file:///C:/... on Windows
+	}
+	proxy := (&url.URL{Scheme: "file", Path: p}).String()
 	var env []string
 	for _, kv := range os.Environ() {
 		switch k, _, _ := strings.Cut(kv, "="); k {
