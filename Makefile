@@ -32,6 +32,10 @@ BENCH_HTTP_FLAGS ?=
 bench-http:
 	$(GO) run ./bench/load $(BENCH_HTTP_FLAGS)
 
+## chaos: fault-injection SLO checks against the real hub binary, plugin processes and redis-server (prints a table; not part of test)
+chaos:
+	$(GO) test -tags chaos -run '^TestChaos$$' -count=1 -v -timeout 10m ./cmd/eimshub/
+
 ## proto: regenerate plugins/proto from the .proto files and fail if the committed code differs (needs protoc)
 proto:
 	./plugins/proto/generate.sh
@@ -63,4 +67,4 @@ fuzz:
 	  connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia; do \
 	  echo "== $${t#*:} ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; done
 
-.PHONY: help build run test bench bench-http lint fuzz proto config-check docs-check audit
+.PHONY: help build run test bench bench-http chaos lint fuzz proto config-check docs-check audit

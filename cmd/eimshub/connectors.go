@@ -118,7 +118,6 @@ func runPluginNew(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, `connector %[1]s written to %[2]s (builds against %[3]s)
 
   cd %[2]s
-  export GOFLAGS=-mod=mod GOPROXY=off
   go test ./... && go build -o eimshub-%[1]s . && sha256sum eimshub-%[1]s
 
 then enable it in the hub's YAML:

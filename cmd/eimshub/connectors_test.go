@@ -17,6 +17,7 @@ import (
 
 	"github.com/eimshub/eimshub/config"
 	"github.com/eimshub/eimshub/plugins/host"
+	"github.com/eimshub/eimshub/plugins/scaffold/scaffoldtest"
 )
 
 // repoRoot is the hub checkout this package lives in.
@@ -56,7 +57,8 @@ func fileSHA256(t *testing.T, path string) string {
 }
 
 // TestPluginNewCLI runs the real binary's `plugin new` and builds the
-// module it writes with the network off.
+// module it writes with a plain `go build`, hermetically (no network, a
+// private module cache; see plugins/scaffold/scaffoldtest).
 func TestPluginNewCLI(t *testing.T) {
 	bin := goBuild(t, "./cmd/eimshub", t.TempDir(), "eimshub")
 	work := t.TempDir()
@@ -87,12 +89,10 @@ func TestPluginNewCLI(t *testing.T) {
 	if code, out := run("plugin", "new", "acme", "--repo", repoRoot(t)); code != 1 || !strings.Contains(out, "not empty") {
 		t.Errorf("plugin new over an existing module: exit %d: %s", code, out)
 	}
-	cmd := exec.Command("go", "build", "./...")
-	cmd.Dir = filepath.Join(work, "acme")
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build in the generated module: %v\n%s", err, b)
-	}
+	// A plain `go build` (-mod=readonly) with no network and a private
+	// module cache: go.mod and go.sum are complete as written, and the
+	// outcome does not depend on this machine's module cache (scaffoldtest).
+	scaffoldtest.New(t, repoRoot(t)).Go(filepath.Join(work, "acme"), "build", "./...")
 	if code, out := run("connector", "no-such-connector"); code != 1 || !strings.Contains(out, "unknown connector") {
 		t.Errorf("connector with an unknown id: exit %d: %s", code, out)
 	}

@@ -1,8 +1,14 @@
 // Package scaffold generates a new connector module for `eimshub plugin new
 // NAME`: a compilable Go module with one connector file, a main calling
-// sdk.Serve, golden tests using sdktest, and a README. The module builds
-// offline against a local hub checkout through a `replace` directive and a
-// copy of the hub's go.sum.
+// sdk.Serve, golden tests using sdktest, and a README.
+//
+// The module is complete at generation: its go.mod requires the hub
+// (replaced by the local checkout) and repeats every requirement of the
+// hub's go.mod, and its go.sum is the hub's. Its module graph is therefore
+// the hub's own, so a plain `go build` / `go test` (default -mod=readonly,
+// no network) needs exactly the module files a build of the hub's
+// plugins/sdk packages needs — nothing that depends on what else happens to
+// be in the module cache.
 package scaffold
 
 import (
@@ -13,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -26,6 +33,8 @@ type data struct {
 	Name      string
 	RepoRoot  string
 	GoVersion string
+	Requires  []string // "path version" of every requirement of the hub's go.mod
+	Replaces  []string // the hub's replace directives, local paths made absolute
 }
 
 // Generate writes the module for connector name into dir (created; it must
@@ -47,7 +56,11 @@ func Generate(dir, name, repoRoot string) error {
 	if !bytes.Contains(gomod, []byte("module github.com/eimshub/eimshub\n")) {
 		return fmt.Errorf("scaffold: %s is not an EIMS Hub checkout", root)
 	}
-	d := data{Name: name, RepoRoot: filepath.ToSlash(root), GoVersion: goVersion(gomod)}
+	reqs, reps, err := hubRequirements(gomod, root)
+	if err != nil {
+		return fmt.Errorf("scaffold: the hub's go.mod: %w", err)
+	}
+	d := data{Name: name, RepoRoot: filepath.ToSlash(root), GoVersion: goVersion(gomod), Requires: reqs, Replaces: reps}
 
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return fmt.Errorf("scaffold: %s exists and is not empty", dir)
@@ -99,4 +112,70 @@ func goVersion(gomod []byte) string {
 		}
 	}
 	return "1.26"
+}
+
+// hubRequirements returns the require and replace directives of the hub's
+// go.mod (comments dropped; relative replacement paths made absolute against
+// root). It reads the go.mod grammar the go command writes: single-line
+// directives and parenthesised blocks.
+func hubRequirements(gomod []byte, root string) (reqs, reps []string, err error) {
+	block := ""
+	for n, line := range strings.Split(string(gomod), "\n") {
+		if i := strings.Index(line, "//"); i >= 0 {
+			line = line[:i]
+		}
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+			continue
+		case block != "" && f[0] == ")":
+			block = ""
+			continue
+		case block == "" && len(f) == 2 && f[1] == "(":
+			block = f[0]
+			continue
+		case block == "":
+			switch f[0] {
+			case "require", "replace":
+				block, f = f[0], f[1:]
+			default:
+				continue
+			}
+			err = addDirective(block, f, root, &reqs, &reps)
+			block = ""
+		default:
+			err = addDirective(block, f, root, &reqs, &reps)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d: %w", n+1, err)
+		}
+	}
+	if block != "" {
+		return nil, nil, fmt.Errorf("unterminated %s block", block)
+	}
+	return reqs, reps, nil
+}
+
+// addDirective records one require ("path version") or replace ("old
+// [version] => new [version]") directive.
+func addDirective(kind string, f []string, root string, reqs, reps *[]string) error {
+	switch kind {
+	case "require":
+		if len(f) != 2 {
+			return fmt.Errorf("malformed require %q", strings.Join(f, " "))
+		}
+		*reqs = append(*reqs, f[0]+" "+f[1])
+	case "replace":
+		i := slices.Index(f, "=>")
+		if i < 1 || i == len(f)-1 {
+			return fmt.Errorf("malformed replace %q", strings.Join(f, " "))
+		}
+		// A local replacement (./x, ../x) is relative to the hub's go.mod.
+		if p := f[i+1]; strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") {
+			f = slices.Clone(f)
+			f[i+1] = filepath.ToSlash(filepath.Join(root, filepath.FromSlash(p)))
+		}
+		*reps = append(*reps, strings.Join(f, " "))
+	}
+	return nil
 }

@@ -1,13 +1,15 @@
 package scaffold_test
 
 import (
+	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/eimshub/eimshub/plugins/scaffold"
+	"github.com/eimshub/eimshub/plugins/scaffold/scaffoldtest"
 )
 
 func repoRoot(t *testing.T) string {
@@ -19,8 +21,11 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// TestGeneratedModuleBuildsAndTestsOffline generates a connector and runs
-// `go build` and `go test` in it with the network off (GOPROXY=off).
+// TestGeneratedModuleBuildsAndTestsOffline generates a connector and runs a
+// plain `go build`, `go vet` and `go test` in it (-mod=readonly: go.mod and
+// go.sum must be complete as written) with no network and an empty private
+// module cache fed only from the machine's cache (scaffoldtest): the result
+// depends on the generated files, not on the machine.
 func TestGeneratedModuleBuildsAndTestsOffline(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "acme")
 	if err := scaffold.Generate(dir, "acme", repoRoot(t)); err != nil {
@@ -31,22 +36,66 @@ func TestGeneratedModuleBuildsAndTestsOffline(t *testing.T) {
 			t.Errorf("missing %s", f)
 		}
 	}
-	// Offline means "with only what a checkout of the hub has already
-	// fetched": make sure the hub's whole module graph is in the cache (a
-	// no-op on a developer machine; on a cold CI cache it fetches what
-	// `go build` of the hub alone does not, such as test-only modules).
-	dl := exec.Command("go", "mod", "download")
-	dl.Dir = repoRoot(t)
-	if out, err := dl.CombinedOutput(); err != nil {
-		t.Logf("go mod download in the hub checkout: %v\n%s", err, out)
+	gomod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+	hubSum, _ := os.ReadFile(filepath.Join(repoRoot(t), "go.sum"))
+	gosum, _ := os.ReadFile(filepath.Join(dir, "go.sum"))
+	if !bytes.Equal(gosum, hubSum) {
+		t.Error("go.sum is not the hub's")
 	}
-	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}, {"test", "./..."}} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	for _, want := range []string{"require github.com/eimshub/eimshub v0.0.0\n", "\tgithub.com/hashicorp/go-plugin ",
+		"\tgoogle.golang.org/grpc ", "replace github.com/eimshub/eimshub => " + filepath.ToSlash(repoRoot(t)) + "\n"} {
+		if !strings.Contains(string(gomod), want) {
+			t.Errorf("go.mod lacks %q:\n%s", want, gomod)
+		}
+	}
+	r := scaffoldtest.New(t, repoRoot(t))
+	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}, {"test", "-count=1", "./..."}} {
+		r.Go(dir, args...)
+	}
+}
+
+// TestHubRequirements: the require and replace directives of a go.mod in
+// every shape the go command writes; relative replacements become absolute.
+func TestHubRequirements(t *testing.T) {
+	gomod := []byte(`module github.com/eimshub/eimshub
+
+go 1.26.8
+
+toolchain go1.26.8
+
+require example.com/single v1.0.0 // comment
+
+require (
+	example.com/a v1.2.3
+	example.com/b v0.0.0-20240101000000-abcdefabcdef // indirect
+)
+
+replace example.com/a => ./third_party/a
+
+replace (
+	example.com/b v0.0.0-20240101000000-abcdefabcdef => example.com/fork v1.0.0
+	example.com/c => ../c
+)
+
+exclude (
+	example.com/bad v0.1.0
+)
+
+retract v0.0.1
+`)
+	reqs, reps, err := scaffold.HubRequirements(gomod, "/src/hub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantReqs := []string{"example.com/single v1.0.0", "example.com/a v1.2.3", "example.com/b v0.0.0-20240101000000-abcdefabcdef"}
+	wantReps := []string{"example.com/a => /src/hub/third_party/a",
+		"example.com/b v0.0.0-20240101000000-abcdefabcdef => example.com/fork v1.0.0", "example.com/c => /src/c"}
+	if !slices.Equal(reqs, wantReqs) || !slices.Equal(reps, wantReps) {
+		t.Errorf("requires = %q\nreplaces = %q", reqs, reps)
+	}
+	for _, bad := range []string{"require (\n\texample.com/a\n)\n", "require (\n\texample.com/a v1\n", "replace example.com/a =>\n"} {
+		if _, _, err := scaffold.HubRequirements([]byte(bad), "/src/hub"); err == nil {
+			t.Errorf("accepted %q", bad)
 		}
 	}
 }

@@ -1,0 +1,4 @@
+package scaffold
+
+// HubRequirements exposes hubRequirements to the external tests.
+var HubRequirements = hubRequirements
