@@ -297,7 +297,7 @@ func TestH3YunRateLimit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := strings.Replace(string(example), "rateLimit: 20-S ", "rateLimit: 2-M ", 1)
-			cfg = strings.Replace(cfg, "    clientHeader: EngineCode", "    clientHeader: EngineCode\n"+strings.TrimSuffix(tc.extra, "\n"), 1)
+			cfg = strings.Replace(cfg, "    isolation: process      #", strings.TrimSuffix(tc.extra, "\n")+"\n    isolation: process      #", 1)
 			path := filepath.Join(t.TempDir(), "limited.yaml")
 			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 				t.Fatal(err)
