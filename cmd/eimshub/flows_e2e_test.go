@@ -306,6 +306,15 @@ func TestH3YunRateLimit(t *testing.T) {
 			call := func() (*http.Response, map[string]any) {
 				return h.h3yunInvoke(t, "demo-engine-secret", `{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`)
 			}
+			// Issue 10 finding 8: wrong secrets sent with demo-engine's
+			// EngineCode are refused before the limiter and spend nothing
+			// of the engine's budget (it was keyed by the claimed code).
+			for i := 0; i < 3; i++ {
+				res, m := h.h3yunInvoke(t, "wrong-secret", `{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`)
+				if res.StatusCode != 200 || m["Successful"] != false || m["ErrorMessage"] != "认证失败：EngineCode 或 EngineSecret 不正确" {
+					t.Fatalf("wrong secret %d: %d %v", i+1, res.StatusCode, m)
+				}
+			}
 			for i := 0; i < 2; i++ {
 				if res, m := call(); res.StatusCode != 200 || m["Successful"] != true {
 					t.Fatalf("call %d within the rate: %d %v", i+1, res.StatusCode, m)

@@ -182,7 +182,7 @@ func (c *conn) verifyClient(fc *fiber.Ctx, r sdk.Route) (*principal.Principal, e
 		return p, nil
 	}
 	ctx := fc.UserContext()
-	ip := strings.Clone(fc.IP())
+	ip := sourceIP(fc)
 	if a.Failures != nil {
 		blocked, retry, err := a.Failures.Blocked(ctx, ip)
 		if err != nil {

@@ -29,7 +29,16 @@ func LimitKey(fc *fiber.Ctx) (limits.Key, bool) {
 		}
 		return limits.Key{Kind: limits.API, Tenant: p.Tenant, Client: p.ClientID, Connector: ri.Connector}, true
 	}
-	return limits.Key{Kind: limits.IP, IP: strings.Clone(fc.IP()), Connector: ri.Connector}, true
+	return limits.Key{Kind: limits.IP, IP: sourceIP(fc), Connector: ri.Connector}, true
+}
+
+// sourceIP is the caller's IP as the app is configured to see it (a proxy
+// header when trusted), else the peer's address; owned, never "".
+func sourceIP(fc *fiber.Ctx) string {
+	if ip := strings.TrimSpace(fc.IP()); ip != "" {
+		return strings.Clone(ip)
+	}
+	return fc.Context().RemoteIP().String()
 }
 
 // Counter is the part of *limits.Limits FailureLimits needs.

@@ -125,7 +125,9 @@ func newAuthFixture(t *testing.T, cfgs []host.Config, opts host.Options, limit f
 			t.Logf("logs:\n%s", f.logs.String())
 		}
 	})
-	f.app = fiber.New()
+	// X-Real-Ip stands for the source address (every app.Test request
+	// comes from the same fake peer).
+	f.app = fiber.New(fiber.Config{ProxyHeader: "X-Real-Ip"})
 	m.Mount(f.app, auth(f), limit)
 	f.app.Get("/admin/connectors", host.AdminHandler(m, func(c *fiber.Ctx) error {
 		p, err := authenticate(f.core)(c)
