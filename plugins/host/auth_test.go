@@ -69,7 +69,9 @@ func TestClientSecretVerifiedBeforeTheHop(t *testing.T) {
 			engine := func(ip, id, secret string) answer {
 				return f.do(t, "GET", "/engine", "", map[string]string{"X-Real-Ip": ip, "X-Client-Id": id, "X-Client-Secret": secret})
 			}
-			hits := func() string { return f.do(t, "GET", "/engine/hits", "", map[string]string{"X-Real-Ip": "192.0.2.99"}).Body }
+			hits := func() string {
+				return f.do(t, "GET", "/engine/hits", "", map[string]string{"X-Real-Ip": "192.0.2.99"}).Body
+			}
 
 			// The attacker knows app1's id, not its secret.
 			for i := range 3 {

@@ -76,7 +76,7 @@ func (m *Manager) Mount(app *fiber.App, auth Auth, limit fiber.Handler) {
 			seen[key] = c.cfg.ID
 			handlers := []fiber.Handler{c.authHandler(r)}
 			if limit != nil {
-				handlers = append(handlers, c.limitHandler(limit))
+				handlers = append(handlers, c.limitHandler(r, limit))
 			}
 			handlers = append(handlers, c.proxyHandler(r))
 			app.Add(r.Method, path, handlers...)
@@ -95,7 +95,7 @@ func (c *conn) authHandler(r sdk.Route) fiber.Handler {
 		switch r.Auth {
 		case sdk.AuthBearer:
 			if c.m.auth.Bearer == nil {
-				return c.writeError(fc, errs.New(errs.Unauthorized, "authentication is not configured"))
+				return c.writeError(fc, r, errs.New(errs.Unauthorized, "authentication is not configured"))
 			}
 			p, err = c.m.auth.Bearer(fc)
 			if err == nil && p == nil {
@@ -107,7 +107,7 @@ func (c *conn) authHandler(r sdk.Route) fiber.Handler {
 			return fc.Next()
 		}
 		if err != nil {
-			return c.writeError(fc, err)
+			return c.writeError(fc, r, err)
 		}
 		fc.Locals(PrincipalLocal, p)
 		fc.SetUserContext(principal.With(fc.UserContext(), p))
@@ -115,10 +115,10 @@ func (c *conn) authHandler(r sdk.Route) fiber.Handler {
 	}
 }
 
-func (c *conn) limitHandler(limit fiber.Handler) fiber.Handler {
+func (c *conn) limitHandler(r sdk.Route, limit fiber.Handler) fiber.Handler {
 	return func(fc *fiber.Ctx) error {
 		if err := limit(fc); err != nil {
-			return c.writeError(fc, err)
+			return c.writeError(fc, r, err)
 		}
 		return nil
 	}
@@ -129,7 +129,7 @@ func (c *conn) proxyHandler(r sdk.Route) fiber.Handler {
 		start := time.Now()
 		err := c.proxy(fc, r)
 		if err != nil {
-			_ = c.writeError(fc, err)
+			_ = c.writeError(fc, r, err)
 		}
 		if obs := c.m.opts.OnRequest; obs != nil {
 			obs(c.cfg.ID, r.Method+" "+r.Path, fc.Response().StatusCode(), time.Since(start))
@@ -253,7 +253,7 @@ func requestID(fc *fiber.Ctx) string {
 }
 
 // writeError renders err in the connector's envelope.
-func (c *conn) writeError(fc *fiber.Ctx, err error) error {
+func (c *conn) writeError(fc *fiber.Ctx, rt sdk.Route, err error) error {
 	c.mu.RLock()
 	r := c.renderer
 	c.mu.RUnlock()
@@ -265,6 +265,9 @@ func (c *conn) writeError(fc *fiber.Ctx, err error) error {
 		c.m.opts.Logger.Warn("connector request failed", "connector", c.cfg.ID, "path", fc.Path(), "error", err)
 	}
 	status, ct, body := r.Render(err, requestID(fc))
+	if rt.ErrorStatusByCode {
+		status = sdk.HTTPStatus(e.Code)
+	}
 	if e.Code == errs.RateLimited {
 		if e.RetryAfter > 0 {
 			fc.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))

@@ -158,6 +158,9 @@ type Route struct {
 	Path              string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"` // fiber-style pattern, relative to the mount point
 	Auth              AuthScheme             `protobuf:"varint,3,opt,name=auth,proto3,enum=eimshub.plugin.v1.AuthScheme" json:"auth,omitempty"`
 	ClientCredentials *ClientCredentials     `protobuf:"bytes,4,opt,name=client_credentials,json=clientCredentials,proto3" json:"client_credentials,omitempty"` // AUTH_CLIENT_SECRET only
+	// Errors the host renders for this route (auth, limits, plugin down) use
+	// the HTTP status of their code, not the envelope's fixed status.
+	ErrorStatusByCode bool `protobuf:"varint,5,opt,name=error_status_by_code,json=errorStatusByCode,proto3" json:"error_status_by_code,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -218,6 +221,13 @@ func (x *Route) GetClientCredentials() *ClientCredentials {
 		return x.ClientCredentials
 	}
 	return nil
+}
+
+func (x *Route) GetErrorStatusByCode() bool {
+	if x != nil {
+		return x.ErrorStatusByCode
+	}
+	return false
 }
 
 // ErrorEnvelope tells the host how to render an error for this connector when
@@ -791,12 +801,13 @@ const file_connector_proto_rawDesc = "" +
 	"id_headers\x18\x01 \x03(\tR\tidHeaders\x12%\n" +
 	"\x0esecret_headers\x18\x02 \x03(\tR\rsecretHeaders\x12\x19\n" +
 	"\bid_query\x18\x03 \x03(\tR\aidQuery\x12!\n" +
-	"\fsecret_query\x18\x04 \x03(\tR\vsecretQuery\"\xbb\x01\n" +
+	"\fsecret_query\x18\x04 \x03(\tR\vsecretQuery\"\xec\x01\n" +
 	"\x05Route\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x121\n" +
 	"\x04auth\x18\x03 \x01(\x0e2\x1d.eimshub.plugin.v1.AuthSchemeR\x04auth\x12S\n" +
-	"\x12client_credentials\x18\x04 \x01(\v2$.eimshub.plugin.v1.ClientCredentialsR\x11clientCredentials\"o\n" +
+	"\x12client_credentials\x18\x04 \x01(\v2$.eimshub.plugin.v1.ClientCredentialsR\x11clientCredentials\x12/\n" +
+	"\x14error_status_by_code\x18\x05 \x01(\bR\x11errorStatusByCode\"o\n" +
 	"\rErrorEnvelope\x12!\n" +
 	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\x05R\x06status\x12#\n" +

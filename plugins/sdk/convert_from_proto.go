@@ -225,7 +225,7 @@ func (ConvertFromProto) Info(i *pb.Info) (Info, error) {
 		if !ok {
 			return Info{}, errs.Newf(errs.Invalid, "route %s %s: unknown auth scheme %v", r.Method, r.Path, r.Auth)
 		}
-		rt := Route{Method: r.Method, Path: r.Path, Auth: a}
+		rt := Route{Method: r.Method, Path: r.Path, Auth: a, ErrorStatusByCode: r.ErrorStatusByCode}
 		if cr := r.GetClientCredentials(); cr != nil && a == AuthClientSecret {
 			rt.Credentials = ClientCredentials{IDHeaders: cr.IdHeaders, SecretHeaders: cr.SecretHeaders,
 				IDQuery: cr.IdQuery, SecretQuery: cr.SecretQuery}

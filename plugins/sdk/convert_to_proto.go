@@ -220,7 +220,7 @@ func (ConvertToProto) Info(i Info) *pb.Info {
 		},
 	}
 	for _, r := range i.Routes {
-		pr := &pb.Route{Method: r.Method, Path: r.Path, Auth: authToProto[r.Auth]}
+		pr := &pb.Route{Method: r.Method, Path: r.Path, Auth: authToProto[r.Auth], ErrorStatusByCode: r.ErrorStatusByCode}
 		if cr := r.Credentials; r.Auth == AuthClientSecret {
 			pr.ClientCredentials = &pb.ClientCredentials{IdHeaders: cr.IDHeaders, SecretHeaders: cr.SecretHeaders,
 				IdQuery: cr.IDQuery, SecretQuery: cr.SecretQuery}

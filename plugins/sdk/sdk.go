@@ -126,6 +126,12 @@ type Route struct {
 	// Credentials say where the client id and secret are (AuthClientSecret
 	// only).
 	Credentials ClientCredentials
+	// ErrorStatusByCode makes the errors the host renders for this route
+	// (refused credentials, rate limit, plugin down or busy) use the HTTP
+	// status of their code (HTTPStatus) instead of ErrorEnvelope.Status:
+	// for a route of a 200-for-errors dialect whose failures are non-2xx
+	// (H3Yun's file download).
+	ErrorStatusByCode bool
 }
 
 // ErrorEnvelope tells the host how to render an error for this connector
