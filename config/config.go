@@ -187,6 +187,11 @@ type Limits struct {
 	// TokenEndpointIPRate limits the token endpoints and /auth/sendcode per
 	// source IP. Default: "120-M".
 	TokenEndpointIPRate string `yaml:"tokenEndpointIPRate"`
+	// AuthFailureIPRate bounds failed credential checks on connector routes
+	// whose credentials the hub verifies (e.g. H3Yun's EngineCode and
+	// EngineSecret) per source IP; once spent, such requests from that IP
+	// are refused without a check until the window ends. Default: "20-M".
+	AuthFailureIPRate string `yaml:"authFailureIPRate"`
 	// FailOpen lets API requests through, uncounted, while the limiter's
 	// store (Redis) is unreachable; false answers 503 instead.
 	// Default: true.
@@ -236,10 +241,10 @@ type Connector struct {
 	// dies) or "inproc" (direct calls: faster, no isolation).
 	// Default: "process".
 	Isolation string `yaml:"isolation"`
-	// ClientHeader names the request header that carries the calling
-	// client's id on routes the connector authenticates itself (H3Yun:
-	// "EngineCode"); the rate limiter keys those requests by it, before the
-	// plugin hop. Default: "" (such routes are not limited per client).
+	// ClientHeader is deprecated and ignored (a warning is logged): each
+	// route declares how its caller authenticates, the hub verifies the
+	// credentials before the plugin hop and the rate limiter counts the
+	// verified client (docs/PLUGINS.md). Default: "".
 	ClientHeader string `yaml:"clientHeader"`
 	// Timeout bounds one request through the connector (the caller gets the
 	// connector's error envelope after it). Default: 30s.
@@ -309,9 +314,10 @@ func Default() Config {
 			SMSUnknownNumbersPerHour: 200,
 			LockoutWindow:            Duration(15 * time.Minute),
 		},
-		Limits: Limits{DefaultRate: "100-S", TokenEndpointRate: "600-M", TokenEndpointIPRate: "120-M", FailOpen: true},
-		Files:  Files{MaxUpload: 100 * MiB},
-		Log:    Log{Level: "info", Format: "text"},
+		Limits: Limits{DefaultRate: "100-S", TokenEndpointRate: "600-M", TokenEndpointIPRate: "120-M",
+			AuthFailureIPRate: "20-M", FailOpen: true},
+		Files: Files{MaxUpload: 100 * MiB},
+		Log:   Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -370,6 +376,7 @@ func (c *Config) applyDefaults() {
 	setStr(&c.Limits.DefaultRate, d.Limits.DefaultRate)
 	setStr(&c.Limits.TokenEndpointRate, d.Limits.TokenEndpointRate)
 	setStr(&c.Limits.TokenEndpointIPRate, d.Limits.TokenEndpointIPRate)
+	setStr(&c.Limits.AuthFailureIPRate, d.Limits.AuthFailureIPRate)
 	setStr(&c.Files.Root, filepath.Join(c.DataDir, "files"))
 	if c.Files.MaxUpload == 0 {
 		c.Files.MaxUpload = d.Files.MaxUpload

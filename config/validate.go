@@ -134,7 +134,8 @@ func (c *Config) validateServer(v *collector) {
 		v.add("log.format", "invalid format %q (want text or json)", c.Log.Format)
 	}
 	for _, r := range [][2]string{{"limits.defaultRate", c.Limits.DefaultRate},
-		{"limits.tokenEndpointRate", c.Limits.TokenEndpointRate}, {"limits.tokenEndpointIPRate", c.Limits.TokenEndpointIPRate}} {
+		{"limits.tokenEndpointRate", c.Limits.TokenEndpointRate}, {"limits.tokenEndpointIPRate", c.Limits.TokenEndpointIPRate},
+		{"limits.authFailureIPRate", c.Limits.AuthFailureIPRate}} {
 		if _, err := ParseRate(r[1]); err != nil {
 			v.add(r[0], "%v", err)
 		}

@@ -30,7 +30,6 @@ import (
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/httpapi"
 	"github.com/eimshub/eimshub/core/identity"
-	"github.com/eimshub/eimshub/core/limits"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/plugins/host"
 	"github.com/eimshub/eimshub/plugins/scaffold"
@@ -197,14 +196,17 @@ func nodeJSON(n *yaml.Node) (json.RawMessage, error) {
 
 // startConnectors launches cfg.Connectors over the real core (host.NewBridge),
 // mounts their routes on app and serves GET /admin/connectors (requireAdmin
-// decides who may see it: the hub operators, see operatorOnly). Bearer routes are authenticated by authenticate,
-// then rate-limited with deps.Limits before the plugin hop, per client and
-// connector (limits.Key.Connector: a client's `<client>@<connector>` rate
-// applies); deps nil or without Limits means no limit. A connector that
-// fails to start is logged and reported at /admin/connectors; it does not
-// stop the hub. The returned closer drains in-flight connector requests
-// until its ctx ends, then stops the plugins; call it after the HTTP server
-// has stopped.
+// decides who may see it: the hub operators, see operatorOnly). Each route's declared scheme is enforced before
+// the plugin hop: bearer routes by authenticate, client-secret routes
+// (H3Yun's EngineCode/EngineSecret) by the identity service's VerifyClient
+// with failed checks throttled per source IP (limits.authFailureIPRate);
+// then deps.Limits counts the request against the verified client (its
+// `<client>@<connector>` rate applies), or the source IP on routes whose
+// caller the host does not identify (host.LimitKey). deps nil or without
+// Limits means no limit. A connector that fails to start is logged and
+// reported at /admin/connectors; it does not stop the hub. The returned
+// closer drains in-flight connector requests until its ctx ends, then
+// stops the plugins; call it after the HTTP server has stopped.
 func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, svc host.Services,
 	authenticate func(*fiber.Ctx) (*principal.Principal, error), deps *httpapi.Deps,
 	requireAdmin func(*fiber.Ctx) error, log *slog.Logger) (closer func(context.Context) error, err error) {
@@ -217,69 +219,29 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, sv
 		return nil, err
 	}
 	m.Start(ctx)
+	auth := host.Auth{Bearer: authenticate}
+	if svc.Identity != nil {
+		auth.Clients = svc.Identity
+	}
 	var limit fiber.Handler
 	if deps != nil && deps.Limits != nil {
-		limit = httpapi.RateLimit(deps, connectorKey(m.Status(), clientHeaders(cfg)))
+		limit = httpapi.RateLimit(deps, host.LimitKey)
+		if c, ok := deps.Limits.(host.Counter); ok {
+			auth.Failures = host.FailureLimits(c)
+		}
 	}
-	m.Mount(app, authenticate, limit)
+	for id, cn := range cfg.Connectors {
+		if cn.ClientHeader != "" {
+			log.Warn("connectors.*.clientHeader is deprecated and ignored: routes declare their credentials and the limiter counts the verified client",
+				"connector", id)
+		}
+	}
+	m.Mount(app, auth, limit)
 	app.Get("/admin/connectors", host.AdminHandler(m, requireAdmin))
 	if ids := cfg.ConnectorIDs(); len(ids) > 0 {
 		log.Info("connectors configured", "enabled", strings.Join(ids, ","))
 	}
 	return m.Close, nil
-}
-
-// connectorKey returns the limiter key of a connector request: the
-// principal's tenant and client (bearer routes; others are not counted
-// here) and the connector that owns the matched route.
-// clientHeaders maps connector id → the request header that names the calling
-// client on routes the connector authenticates itself (connectors.ID.clientHeader).
-func clientHeaders(cfg *config.Config) map[string]string {
-	out := map[string]string{}
-	for id, cn := range cfg.Connectors {
-		if cn.ClientHeader != "" {
-			out[id] = cn.ClientHeader
-		}
-	}
-	return out
-}
-
-// connectorKey keys the limiter for connector routes: by the bearer
-// principal's client when the host authenticated the request, else — on
-// routes the connector authenticates itself (e.g. H3Yun's EngineCode and
-// EngineSecret headers) — by the client id in the connector's configured
-// clientHeader, so each engine gets its client's own budget before the
-// plugin hop.
-func connectorKey(status []host.ConnectorStatus, headers map[string]string) func(*fiber.Ctx) (limits.Key, bool) {
-	byRoute, byPath := map[string]string{}, map[string]string{}
-	for _, s := range status {
-		for _, r := range s.Routes { // "METHOD /mount/path"
-			byRoute[r] = s.ID
-			if _, path, ok := strings.Cut(r, " "); ok {
-				byPath[path] = s.ID
-			}
-		}
-	}
-	return func(c *fiber.Ctx) (limits.Key, bool) {
-		path := c.Route().Path
-		id, ok := byRoute[c.Method()+" "+path]
-		if !ok {
-			id = byPath[path] // HEAD of a GET route
-		}
-		p, ok := principal.From(c.UserContext())
-		if !ok || (p.ClientID == "" && p.Tenant == "") {
-			h := headers[id]
-			if h == "" {
-				return limits.Key{}, false
-			}
-			client := strings.Clone(strings.TrimSpace(c.Get(h))) // c.Get views a reused buffer
-			if client == "" || len(client) > 128 {
-				return limits.Key{}, false
-			}
-			return limits.Key{Kind: limits.API, Client: client, Connector: id}, true
-		}
-		return limits.Key{Kind: limits.API, Tenant: p.Tenant, Client: p.ClientID, Connector: id}, true
-	}
 }
 
 // bearerPrincipal authenticates `Authorization: Bearer` with the identity
@@ -289,8 +251,10 @@ func connectorKey(status []host.ConnectorStatus, headers map[string]string) func
 // a read.
 func bearerPrincipal(ident *identity.Service) func(*fiber.Ctx) (*principal.Principal, error) {
 	return func(c *fiber.Ctx) (*principal.Principal, error) {
+		// Cloned: c.Get is a view of fasthttp's reused buffer, and the token
+		// may be kept (caches) beyond this request.
 		scheme, tok, _ := strings.Cut(strings.TrimSpace(c.Get(fiber.HeaderAuthorization)), " ")
-		tok = strings.TrimSpace(tok)
+		tok = strings.Clone(strings.TrimSpace(tok))
 		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="eims", error="invalid_token"`)
 			return nil, errs.New(errs.Unauthorized, "a bearer access token is required")

@@ -306,7 +306,7 @@ func TestH3YunRateLimit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := strings.Replace(string(example), "rateLimit: 20-S ", "rateLimit: 2-M ", 1)
-			cfg = strings.Replace(cfg, "    clientHeader: EngineCode", "    clientHeader: EngineCode\n"+strings.TrimSuffix(tc.extra, "\n"), 1)
+			cfg = strings.Replace(cfg, "    isolation: process      #", strings.TrimSuffix(tc.extra, "\n")+"\n    isolation: process      #", 1)
 			path := filepath.Join(t.TempDir(), "limited.yaml")
 			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 				t.Fatal(err)
@@ -314,6 +314,15 @@ func TestH3YunRateLimit(t *testing.T) {
 			h := startHub(t, t.TempDir(), map[string]string{"EIMSHUB_CONFIG": path})
 			call := func() (*http.Response, map[string]any) {
 				return h.h3yunInvoke(t, "demo-engine-secret", `{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`)
+			}
+			// Issue 10 finding 8: wrong secrets sent with demo-engine's
+			// EngineCode are refused before the limiter and spend nothing
+			// of the engine's budget (it was keyed by the claimed code).
+			for i := 0; i < 3; i++ {
+				res, m := h.h3yunInvoke(t, "wrong-secret", `{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`)
+				if res.StatusCode != 200 || m["Successful"] != false || m["ErrorMessage"] != "认证失败：EngineCode 或 EngineSecret 不正确" {
+					t.Fatalf("wrong secret %d: %d %v", i+1, res.StatusCode, m)
+				}
 			}
 			for i := 0; i < 2; i++ {
 				if res, m := call(); res.StatusCode != 200 || m["Successful"] != true {

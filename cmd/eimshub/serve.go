@@ -159,6 +159,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		TenantRates:           tenantRates,
 		TokenEndpointRate:     cfg.Limits.TokenEndpointRate,
 		TokenEndpointIPRate:   cfg.Limits.TokenEndpointIPRate,
+		AuthFailureIPRate:     cfg.Limits.AuthFailureIPRate,
 		FailOpen:              cfg.Limits.FailOpen,
 		FailOpenTokenEndpoint: cfg.Limits.FailOpenTokenEndpoint,
 	}, h.log, limits.WithRateSource(limits.StoreRates(h.store)))

@@ -31,7 +31,7 @@ const mediaPart = "media"
 // attachment field of the record (or of the child row, with
 // ChildSchemaCode). If the record update fails the file is removed again.
 func (c *Connector) upload(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Response, error) {
-	p, err := authenticate(ctx, req, host)
+	p, err := authenticate(req)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (c *Connector) upload(ctx context.Context, req *sdk.Request, host sdk.Host)
 // download serves DownloadBizObjectFile: the raw bytes with the stored
 // type and the file name (§4.9).
 func (c *Connector) download(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Response, error) {
-	p, err := authenticate(ctx, req, host)
+	p, err := authenticate(req)
 	if err != nil {
 		return nil, err
 	}

@@ -41,8 +41,13 @@ func BenchmarkInvoke(b *testing.B) {
 				c = plug
 			}
 			b.Run(action+"/"+mode, func(b *testing.B) {
-				req := &sdk.Request{Method: "POST", Path: "/OpenApi/Invoke", Route: "/OpenApi/Invoke", Body: []byte(bodies[action]),
-					Headers: http.Header{"Enginecode": {engineCode}, "Enginesecret": {secret}}, RequestID: "bench"}
+				// The hub verified EngineCode/EngineSecret before the hop.
+				p, err := mem.VerifyClient(ctx, engineCode, secret)
+				if err != nil {
+					b.Fatal(err)
+				}
+				req := &sdk.Request{Principal: p, Method: "POST", Path: "/OpenApi/Invoke", Route: "/OpenApi/Invoke", Body: []byte(bodies[action]),
+					Headers: http.Header{"Enginecode": {engineCode}}, RequestID: "bench"}
 				for b.Loop() {
 					resp, err := c.Handle(ctx, req, mem)
 					if err != nil || resp.Status != 200 {

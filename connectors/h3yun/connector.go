@@ -4,7 +4,7 @@
 // plugins/sdk and registers itself as the built-in connector "h3yun".
 //
 // Mapping (spec §10): EngineCode/EngineSecret are a hub client's id and
-// secret (Host.VerifyClient); SchemaCode is a form key; a BizObject is a
+// secret (verified by the hub before the plugin hop); SchemaCode is a form key; a BizObject is a
 // record; ObjectId is the hub record id; OwnerId and CreatedBy are the
 // record's creator (createBy); Status is derived from flowStatus.
 package h3yun
@@ -59,9 +59,11 @@ func Info() sdk.Info {
 		Version:     Version,
 		Description: "H3Yun (氚云) OpenApi: /OpenApi/Invoke with EngineCode/EngineSecret",
 		Routes: []sdk.Route{
-			{Method: http.MethodPost, Path: pathInvoke, Auth: sdk.AuthCustom},
-			{Method: http.MethodPost, Path: pathUpload, Auth: sdk.AuthCustom},
-			{Method: http.MethodPost, Path: pathDownload, Auth: sdk.AuthCustom},
+			{Method: http.MethodPost, Path: pathInvoke, Auth: sdk.AuthClientSecret, Credentials: engineCredentials},
+			{Method: http.MethodPost, Path: pathUpload, Auth: sdk.AuthClientSecret, Credentials: engineCredentials},
+			// Download failures are non-2xx (§4.9), the hub's refusals too.
+			{Method: http.MethodPost, Path: pathDownload, Auth: sdk.AuthClientSecret, Credentials: engineCredentials,
+				ErrorStatusByCode: true},
 		},
 		ErrorEnvelope: errorEnvelope(),
 		New:           New,
@@ -152,15 +154,20 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 	return nil, fail(reasonAction, req.Path)
 }
 
-// authenticate verifies the EngineCode/EngineSecret headers (§1) as a hub
-// client's credentials and returns the principal the engine acts as.
-func authenticate(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Principal, error) {
-	code := strings.TrimSpace(req.Headers.Get("EngineCode"))
-	secret := strings.TrimSpace(req.Headers.Get("EngineSecret"))
-	if code == "" || secret == "" {
+// engineCredentials: every request carries the EngineCode and EngineSecret
+// headers (§1), a hub client's id and secret. The hub verifies them before
+// the plugin hop (wrong ones never reach the connector and spend no
+// engine's rate budget) and hands over the client's principal; the
+// EngineSecret header is not passed on.
+var engineCredentials = sdk.ClientCredentials{IDHeaders: []string{"EngineCode"}, SecretHeaders: []string{"EngineSecret"}}
+
+// authenticate returns the principal the engine acts as: the one the hub
+// verified from EngineCode/EngineSecret. No Host call.
+func authenticate(req *sdk.Request) (*sdk.Principal, error) {
+	if req.Principal == nil || req.Principal.Tenant == "" {
 		return nil, sdk.Errorf(sdk.Unauthorized, "missing EngineCode or EngineSecret header")
 	}
-	return host.VerifyClient(ctx, code, secret)
+	return req.Principal, nil
 }
 
 // invokeRequest is an /OpenApi/Invoke body (§3). Fields that arrive in
@@ -206,7 +213,7 @@ type call struct {
 }
 
 func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host) (*sdk.Response, error) {
-	p, err := authenticate(ctx, req, host)
+	p, err := authenticate(req)
 	if err != nil {
 		return nil, err
 	}

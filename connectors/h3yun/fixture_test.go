@@ -251,8 +251,11 @@ func startPlugin(t testing.TB, config []byte) *pluginConnector {
 // ---- HTTP, as an H3Yun client sees it ----
 
 // serve exposes c over HTTP the way the hub mounts a connector: route
-// matching (case-insensitive, optional trailing slash), the request handed
-// over whole, errors rendered with the connector's ErrorEnvelope.
+// matching (case-insensitive, optional trailing slash), the route's
+// EngineCode/EngineSecret verified before the connector is called (with
+// h's VerifyClient, as the hub's identity service does; a refusal is the
+// host's error in the envelope, the secret header is not passed on), the
+// request handed over, errors rendered with the connector's ErrorEnvelope.
 func serve(t *testing.T, c sdk.Connector, h sdk.Host) *httptest.Server {
 	t.Helper()
 	info := c.Info()
@@ -264,16 +267,33 @@ func serve(t *testing.T, c sdk.Connector, h sdk.Host) *httptest.Server {
 		body, _ := io.ReadAll(hr.Body)
 		req := &sdk.Request{Method: hr.Method, Path: hr.URL.Path, Query: hr.URL.Query(), Headers: hr.Header,
 			Body: body, PathParams: map[string]string{}, ClientIP: "127.0.0.1", RequestID: "e2e"}
+		var route sdk.Route
 		for _, rt := range info.Routes {
 			if rt.Method == hr.Method && strings.EqualFold(strings.TrimRight(hr.URL.Path, "/"), rt.Path) {
-				req.Route = rt.Path
+				req.Route, route = rt.Path, rt
 			}
 		}
 		if req.Route == "" {
 			http.NotFound(w, hr)
 			return
 		}
-		resp, herr := sdk.SafeHandle(hr.Context(), c, req, h)
+		var (
+			resp *sdk.Response
+			herr error
+		)
+		if route.Auth == sdk.AuthClientSecret {
+			req.Principal, herr = verifyEngine(hr.Context(), h, route, req)
+		}
+		if herr == nil {
+			resp, herr = sdk.SafeHandle(hr.Context(), c, req, h)
+		} else {
+			var rerr error
+			if resp, rerr = sdktest.HostError(info, route, herr, req.RequestID); rerr != nil {
+				t.Error(rerr)
+				return
+			}
+			herr = nil
+		}
 		if herr != nil {
 			status, ct, b := r.Render(herr, req.RequestID)
 			resp = &sdk.Response{Status: status, Headers: http.Header{"Content-Type": {ct}}, Body: b}
@@ -324,6 +344,28 @@ func do(t *testing.T, srv *httptest.Server, r request) (int, http.Header, []byte
 		t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, b
+}
+
+// verifyEngine does what the hub does before the hop on an
+// AuthClientSecret route: reads the client id and secret from the route's
+// headers, verifies them and removes the secret from req.
+func verifyEngine(ctx context.Context, h sdk.Host, r sdk.Route, req *sdk.Request) (*sdk.Principal, error) {
+	var id, sec string
+	for _, k := range r.Credentials.IDHeaders {
+		if id = strings.TrimSpace(req.Headers.Get(k)); id != "" {
+			break
+		}
+	}
+	for _, k := range r.Credentials.SecretHeaders {
+		if sec = strings.TrimSpace(req.Headers.Get(k)); sec != "" {
+			break
+		}
+	}
+	sdktest.StripSecret(r, req)
+	if id == "" || sec == "" {
+		return nil, sdk.Errorf(sdk.Unauthorized, "missing client credentials")
+	}
+	return h.VerifyClient(ctx, id, sec)
 }
 
 // q quotes s as a JSON string (for BizObject and Filter strings).

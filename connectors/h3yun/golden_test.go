@@ -154,8 +154,19 @@ var goldenScenarios = []goldenScenario{
 	{name: "remove_then_download", target: "/Api/DownloadBizObjectFile", body: `attachmentId=file5&EngineCode=` + engineCode},
 }
 
-// requestText is a scenario's request section.
-func (s goldenScenario) requestText() string {
+// routeOf returns the connector's route for path.
+func routeOf(info sdk.Info, path string) sdk.Route {
+	for _, r := range info.Routes {
+		if strings.EqualFold(r.Path, path) {
+			return r
+		}
+	}
+	return sdk.Route{}
+}
+
+// requestText is a scenario's request section; principal (JSON, "" for
+// none) is what the hub hands over after verifying the credentials.
+func (s goldenScenario) requestText(principal string) string {
 	target := s.target
 	if target == "" {
 		target = "/OpenApi/Invoke"
@@ -174,6 +185,9 @@ func (s goldenScenario) requestText() string {
 	b.WriteString("Content-Type: " + s.ct() + "\n")
 	for _, k := range keys {
 		b.WriteString(k + ": " + headers[k] + "\n")
+	}
+	if principal != "" {
+		b.WriteString(sdktest.PrincipalHeader + ": " + principal + "\n")
 	}
 	b.WriteString("\n" + s.body)
 	return b.String()
@@ -219,8 +233,28 @@ func TestGenerateGolden(t *testing.T) {
 		headers.Set("Content-Type", s.ct())
 		req := &sdk.Request{Method: "POST", Path: u.Path, Route: u.Path, Query: u.Query(), Headers: headers,
 			Body: []byte(s.body), PathParams: map[string]string{}, ClientIP: "192.0.2.1", RequestID: "golden"}
+		route := routeOf(info, u.Path)
+		// The hub verifies EngineCode/EngineSecret before the hop; the
+		// golden request carries the principal it hands over (none: refused).
+		p, verr := verifyEngine(context.Background(), mem, route, req)
+		principalHeader := ""
+		if verr == nil {
+			pj, _ := json.Marshal(p)
+			principalHeader = string(pj)
+			req.Principal = p
+		}
 		rh := &sdktest.RecordingHost{Inner: mem}
-		resp, herr := sdk.SafeHandle(context.Background(), c, req, rh)
+		var (
+			resp *sdk.Response
+			herr error
+		)
+		if verr != nil {
+			if resp, err = sdktest.HostError(info, route, verr, req.RequestID); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			resp, herr = sdk.SafeHandle(context.Background(), c, req, rh)
+		}
 		if herr != nil {
 			status, ct, body := renderer.Render(herr, req.RequestID)
 			resp = &sdk.Response{Status: status, Headers: http.Header{"Content-Type": {ct}}, Body: body}
@@ -230,7 +264,7 @@ func TestGenerateGolden(t *testing.T) {
 			calls = []sdktest.Call{}
 		}
 		hostJSON, _ := json.MarshalIndent(calls, "", "  ")
-		out := s.requestText() + "\n--- host\n" + string(hostJSON) + "\n--- response\n" + renderResponse(resp) + "\n"
+		out := s.requestText(principalHeader) + "\n--- host\n" + string(hostJSON) + "\n--- response\n" + renderResponse(resp) + "\n"
 		if err := os.WriteFile(filepath.Join("testdata", s.name+".golden"), []byte(out), 0o644); err != nil {
 			t.Fatal(err)
 		}

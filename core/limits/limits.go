@@ -50,6 +50,14 @@ const (
 	TokenClient
 	// TokenIP is a token-endpoint request, counted per source IP.
 	TokenIP
+	// IP is a request on a connector route whose caller the host does not
+	// identify (AuthNone, or the connector's own token scheme), counted per
+	// source IP and connector at the default rate.
+	IP
+	// AuthFailIP is a failed credential check on a connector route, counted
+	// per source IP (Config.AuthFailureIPRate): once spent, the host
+	// answers without checking (each check costs a hash comparison).
+	AuthFailIP
 )
 
 func (k Kind) String() string {
@@ -60,6 +68,10 @@ func (k Kind) String() string {
 		return "token-client"
 	case TokenIP:
 		return "token-ip"
+	case IP:
+		return "ip"
+	case AuthFailIP:
+		return "auth-fail-ip"
 	}
 	return "unknown"
 }
@@ -77,7 +89,7 @@ type Key struct {
 	// Connector is the dialect connector the request came through ("" for
 	// the native API); it selects a per-connector override.
 	Connector string
-	// IP is the source address (TokenIP).
+	// IP is the source address (TokenIP, IP, AuthFailIP).
 	IP string
 }
 
@@ -100,6 +112,7 @@ const (
 	DefaultRate                = "100-S"
 	DefaultTokenEndpointRate   = "600-M"
 	DefaultTokenEndpointIPRate = "120-M"
+	DefaultAuthFailureIPRate   = "20-M"
 	// DefaultRateCacheTTL is how long a RateSource answer is reused.
 	DefaultRateCacheTTL = 30 * time.Second
 )
@@ -121,6 +134,9 @@ type Config struct {
 	// TokenEndpointIPRate limits token-endpoint requests per source IP.
 	// Default: "120-M".
 	TokenEndpointIPRate string
+	// AuthFailureIPRate bounds failed credential checks on connector routes
+	// per source IP (AuthFailIP). Default: "20-M".
+	AuthFailureIPRate string
 	// FailOpen allows API requests when the store fails (they are then not
 	// counted). Default false here; the hub's config sets it true for reads
 	// if documented so.
@@ -155,9 +171,9 @@ type Limits struct {
 	src    RateSource
 	now    func() time.Time
 
-	def, token, tokenIP limiter.Rate
-	tenant              map[string]limiter.Rate
-	client              map[string]limiter.Rate
+	def, token, tokenIP, authFail limiter.Rate
+	tenant                        map[string]limiter.Rate
+	client                        map[string]limiter.Rate
 
 	parsed  sync.Map // rate string → limiter.Rate (from the RateSource)
 	looked  sync.Map // client "\x00" connector → lookup
@@ -187,6 +203,9 @@ func New(store limiter.Store, cfg Config, logger *slog.Logger, opts ...Option) (
 	if cfg.TokenEndpointIPRate == "" {
 		cfg.TokenEndpointIPRate = DefaultTokenEndpointIPRate
 	}
+	if cfg.AuthFailureIPRate == "" {
+		cfg.AuthFailureIPRate = DefaultAuthFailureIPRate
+	}
 	if cfg.RateCacheTTL <= 0 {
 		cfg.RateCacheTTL = DefaultRateCacheTTL
 	}
@@ -207,6 +226,9 @@ func New(store limiter.Store, cfg Config, logger *slog.Logger, opts ...Option) (
 	}
 	if l.tokenIP, err = ParseRate(cfg.TokenEndpointIPRate); err != nil {
 		return nil, err.(*errs.Error).WithTarget("limits.tokenEndpointIPRate")
+	}
+	if l.authFail, err = ParseRate(cfg.AuthFailureIPRate); err != nil {
+		return nil, err.(*errs.Error).WithTarget("limits.authFailureIPRate")
 	}
 	for t, s := range cfg.TenantRates {
 		if l.tenant[t], err = ParseRate(s); err != nil {
@@ -261,6 +283,26 @@ func (l *Limits) Allow(ctx context.Context, k Key) (Decision, error) {
 	return d, nil
 }
 
+// Peek reports k's budget without counting the request: Allowed is false
+// when the budget is spent. Errors as Allow.
+func (l *Limits) Peek(ctx context.Context, k Key) (Decision, error) {
+	rate, counter, err := l.resolve(ctx, k)
+	if err != nil {
+		return Decision{}, err
+	}
+	lc, err := l.store.Peek(ctx, counter, rate)
+	if err != nil {
+		return l.storeFailed(k, err)
+	}
+	d := Decision{Allowed: !lc.Reached && lc.Remaining > 0, Limit: lc.Limit, Remaining: lc.Remaining,
+		Reset: time.Unix(lc.Reset, 0)}
+	if !d.Allowed {
+		until := d.Reset.Sub(l.now())
+		d.RetryAfter = max((until+time.Second-1)/time.Second, 1) * time.Second
+	}
+	return d, nil
+}
+
 // storeFailed applies the fail-open/closed policy; it logs the first
 // failure of a run, not every request.
 func (l *Limits) storeFailed(k Key, err error) (Decision, error) {
@@ -293,6 +335,16 @@ func (l *Limits) resolve(ctx context.Context, k Key) (limiter.Rate, string, erro
 			return limiter.Rate{}, "", errs.Invalidf("limits: token-endpoint key without an IP")
 		}
 		return l.tokenIP, "ti:" + k.IP + ":" + l.tokenIP.Formatted, nil
+	case IP:
+		if k.IP == "" {
+			return limiter.Rate{}, "", errs.Invalidf("limits: IP key without an IP")
+		}
+		return l.def, "ip:" + k.Connector + ":" + k.IP + ":" + l.def.Formatted, nil
+	case AuthFailIP:
+		if k.IP == "" {
+			return limiter.Rate{}, "", errs.Invalidf("limits: auth-failure key without an IP")
+		}
+		return l.authFail, "af:" + k.IP + ":" + l.authFail.Formatted, nil
 	case API:
 	default:
 		return limiter.Rate{}, "", errs.Invalidf("limits: unknown key kind %d", k.Kind)

@@ -274,3 +274,49 @@ func BenchmarkAllowMemory(b *testing.B) {
 		}
 	})
 }
+
+// Failed credential checks per IP: Peek reports the budget without
+// spending it; after AuthFailureIPRate failures the IP is refused, other
+// IPs are not, and a peek never counts.
+func TestAuthFailureBudgetPeek(t *testing.T) {
+	ctx := context.Background()
+	l := newLimits(t, limits.Config{AuthFailureIPRate: "3-M"})
+	ip := limits.Key{Kind: limits.AuthFailIP, IP: "203.0.113.7"}
+	for i := range 3 {
+		if d, err := l.Peek(ctx, ip); err != nil || !d.Allowed {
+			t.Fatalf("peek before failure %d: %+v %v", i+1, d, err)
+		}
+		if _, err := l.Allow(ctx, ip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 { // peeking spends nothing and keeps answering "spent"
+		d, err := l.Peek(ctx, ip)
+		if err != nil || d.Allowed || d.Limit != 3 || d.RetryAfter < time.Second {
+			t.Fatalf("peek after 3 failures: %+v %v", d, err)
+		}
+	}
+	if d, err := l.Peek(ctx, limits.Key{Kind: limits.AuthFailIP, IP: "198.51.100.1"}); err != nil || !d.Allowed {
+		t.Errorf("another IP: %+v %v", d, err)
+	}
+	if _, err := l.Peek(ctx, limits.Key{Kind: limits.AuthFailIP}); errs.CodeOf(err) != errs.Invalid {
+		t.Errorf("no IP: %v", err)
+	}
+}
+
+// Unidentified connector callers are counted per IP and connector at the
+// default rate.
+func TestIPBudgetPerConnector(t *testing.T) {
+	ctx := context.Background()
+	l := newLimits(t, limits.Config{DefaultRate: "2-M"})
+	a := limits.Key{Kind: limits.IP, IP: "203.0.113.7", Connector: "eoffice"}
+	for i := range 3 {
+		d, err := l.Allow(ctx, a)
+		if err != nil || d.Allowed != (i < 2) {
+			t.Fatalf("request %d: %+v %v", i+1, d, err)
+		}
+	}
+	if d, _ := l.Allow(ctx, limits.Key{Kind: limits.IP, IP: "203.0.113.7", Connector: "dabei"}); !d.Allowed {
+		t.Error("the same IP on another connector shares the budget")
+	}
+}

@@ -70,7 +70,7 @@ func BenchmarkRoute(b *testing.B) {
 		m.Start(context.Background())
 		defer m.Close(context.Background())
 		app := fiber.New()
-		m.Mount(app, authenticate(mem), nil)
+		m.Mount(app, host.Auth{Bearer: authenticate(mem)}, nil)
 		hop := 0
 		if iso == host.Process {
 			hop = 1

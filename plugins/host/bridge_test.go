@@ -192,7 +192,7 @@ func TestBridgeRunsTheExampleScenarios(t *testing.T) {
 				}
 			})
 			f := &fixture{m: m, app: fiber.New(), tok: rc.tok, logs: logs}
-			m.Mount(f.app, rc.authenticate, nil)
+			m.Mount(f.app, host.Auth{Bearer: rc.authenticate}, nil)
 			bodies := map[string]string{}
 			for _, sc := range exampletest.Scenarios(rc.tok) {
 				a := f.scenario(t, "/ex", sc)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"reflect"
 	"sync"
 	"time"
 
@@ -29,6 +29,10 @@ type Manager struct {
 	conns []*conn // config order
 	byID  map[string]*conn
 	wg    sync.WaitGroup
+
+	// Set by Mount.
+	auth  Auth
+	creds *credCache
 }
 
 // New validates cfgs (duplicate ids, bad isolation, external commands
@@ -219,7 +223,7 @@ func (c *conn) start(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.info.ID != "" && !slices.Equal(c.info.Routes, info.Routes) {
+	if c.info.ID != "" && !reflect.DeepEqual(c.info.Routes, info.Routes) {
 		c.m.opts.Logger.Warn("connector changed its routes on restart; the routes mounted at start stay in force",
 			"connector", c.cfg.ID)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -66,7 +67,36 @@ func authenticate(core *sdktest.MemHost) func(*fiber.Ctx) (*principal.Principal,
 	}
 }
 
+// memClients verifies client secrets against the in-memory core, as the
+// hub's identity service does, counting its calls.
+type memClients struct {
+	core  *sdktest.MemHost
+	calls *atomic.Int64
+}
+
+func (c memClients) VerifyClient(ctx context.Context, id, secret string) (*principal.Principal, error) {
+	if c.calls != nil {
+		c.calls.Add(1)
+	}
+	p, err := c.core.VerifyClient(ctx, id, secret)
+	if err != nil {
+		return nil, err
+	}
+	if p.ClientID == "" {
+		p.ClientID = id
+	}
+	return host.FromSDKPrincipal(p), nil
+}
+
 func newFixture(t *testing.T, cfgs []host.Config, opts host.Options, limit fiber.Handler) *fixture {
+	t.Helper()
+	return newAuthFixture(t, cfgs, opts, limit, func(f *fixture) host.Auth {
+		return host.Auth{Bearer: authenticate(f.core), Clients: memClients{core: f.core}}
+	})
+}
+
+// newAuthFixture is newFixture with the route authentication auth returns.
+func newAuthFixture(t *testing.T, cfgs []host.Config, opts host.Options, limit fiber.Handler, auth func(*fixture) host.Auth) *fixture {
 	t.Helper()
 	f := &fixture{core: sdktest.NewMemHost(), logs: &syncBuffer{}}
 	f.tok = exampletest.Seed(f.core)
@@ -95,8 +125,10 @@ func newFixture(t *testing.T, cfgs []host.Config, opts host.Options, limit fiber
 			t.Logf("logs:\n%s", f.logs.String())
 		}
 	})
-	f.app = fiber.New()
-	m.Mount(f.app, authenticate(f.core), limit)
+	// X-Real-Ip stands for the source address (every app.Test request
+	// comes from the same fake peer).
+	f.app = fiber.New(fiber.Config{ProxyHeader: "X-Real-Ip"})
+	m.Mount(f.app, auth(f), limit)
 	f.app.Get("/admin/connectors", host.AdminHandler(m, func(c *fiber.Ctx) error {
 		p, err := authenticate(f.core)(c)
 		if err != nil {
@@ -410,7 +442,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	}
 	m.Start(context.Background())
 	app := fiber.New()
-	m.Mount(app, nil, nil)
+	m.Mount(app, host.Auth{}, nil)
 	done := make(chan int, 1)
 	go func() {
 		resp, err := app.Test(httptest.NewRequest("GET", "/slow?ms=300", nil), -1)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/eimshub/eimshub/core/errs"
@@ -15,24 +17,47 @@ import (
 )
 
 // PrincipalLocal is the fiber.Ctx Locals key under which connector routes
-// store the authenticated *principal.Principal (AuthBearer routes), so the
-// limiter handler can key by client. It is also in c.UserContext()
-// (principal.From).
+// store the authenticated *principal.Principal (AuthBearer and
+// AuthClientSecret routes), so the limiter handler can key by the verified
+// client. It is also in c.UserContext() (principal.From).
 const PrincipalLocal = "principal"
 
+// routeLocal is the fiber.Ctx Locals key of the matched connector route.
+const routeLocal = "eimshub.connectorRoute"
+
+// RouteInfo describes the connector route a request matched.
+type RouteInfo struct {
+	// Connector is the connector's id.
+	Connector string
+	// Auth is the route's declared scheme.
+	Auth sdk.AuthScheme
+}
+
+// RouteOf returns the connector route fc matched (for limiter key
+// functions); false outside connector routes.
+func RouteOf(fc *fiber.Ctx) (RouteInfo, bool) {
+	ri, ok := fc.Locals(routeLocal).(RouteInfo)
+	return ri, ok
+}
+
 // Mount registers every enabled connector's routes on app, each under its
-// mount point. Per request, in this order:
-//  1. AuthBearer routes call authenticate (nil = no bearer routes are
-//     served: 401); its error is rendered in the connector's envelope;
-//  2. limit (may be nil) runs before the plugin hop: it calls c.Next() to
-//     admit the request, or returns an error (rendered in the connector's
-//     envelope; RateLimited sets Retry-After) or writes its own answer;
+// mount point. Per request, in this order, all before the plugin hop:
+//  1. the route's declared scheme is enforced (auth): AuthBearer with
+//     auth.Bearer, AuthClientSecret with auth.Clients (cached successes,
+//     failures throttled per source IP by auth.Failures); a refusal is
+//     rendered in the connector's envelope and never reaches the plugin;
+//  2. limit (may be nil) admits the request (c.Next()) or returns an error
+//     (rendered in the connector's envelope; RateLimited sets Retry-After)
+//     or writes its own answer. RouteOf and the principal in the user
+//     context tell it whom to count: the verified client, else the IP;
 //  3. the request goes to the connector: one round trip out of process.
 //
 // Disabled, absent and never-started connectors have no routes: 404. Call
 // Mount once, after Start. A route already registered by an earlier
 // connector is skipped with an error log.
-func (m *Manager) Mount(app *fiber.App, authenticate func(*fiber.Ctx) (*principal.Principal, error), limit fiber.Handler) {
+func (m *Manager) Mount(app *fiber.App, auth Auth, limit fiber.Handler) {
+	m.auth = auth
+	m.creds = newCredCache(auth.CacheTTL)
 	seen := map[string]string{}
 	for _, c := range m.conns {
 		c.mu.RLock()
@@ -49,9 +74,9 @@ func (m *Manager) Mount(app *fiber.App, authenticate func(*fiber.Ctx) (*principa
 				continue
 			}
 			seen[key] = c.cfg.ID
-			handlers := []fiber.Handler{c.authHandler(r, authenticate)}
+			handlers := []fiber.Handler{c.authHandler(r)}
 			if limit != nil {
-				handlers = append(handlers, c.limitHandler(limit))
+				handlers = append(handlers, c.limitHandler(r, limit))
 			}
 			handlers = append(handlers, c.proxyHandler(r))
 			app.Add(r.Method, path, handlers...)
@@ -59,20 +84,30 @@ func (m *Manager) Mount(app *fiber.App, authenticate func(*fiber.Ctx) (*principa
 	}
 }
 
-func (c *conn) authHandler(r sdk.Route, authenticate func(*fiber.Ctx) (*principal.Principal, error)) fiber.Handler {
+func (c *conn) authHandler(r sdk.Route) fiber.Handler {
+	ri := RouteInfo{Connector: c.cfg.ID, Auth: r.Auth}
 	return func(fc *fiber.Ctx) error {
-		if r.Auth != sdk.AuthBearer {
+		fc.Locals(routeLocal, ri)
+		var (
+			p   *principal.Principal
+			err error
+		)
+		switch r.Auth {
+		case sdk.AuthBearer:
+			if c.m.auth.Bearer == nil {
+				return c.writeError(fc, r, errs.New(errs.Unauthorized, "authentication is not configured"))
+			}
+			p, err = c.m.auth.Bearer(fc)
+			if err == nil && p == nil {
+				err = errs.New(errs.Unauthorized, "missing or invalid bearer token")
+			}
+		case sdk.AuthClientSecret:
+			p, err = c.verifyClient(fc, r)
+		default:
 			return fc.Next()
 		}
-		if authenticate == nil {
-			return c.writeError(fc, errs.New(errs.Unauthorized, "authentication is not configured"))
-		}
-		p, err := authenticate(fc)
-		if err == nil && p == nil {
-			err = errs.New(errs.Unauthorized, "missing or invalid bearer token")
-		}
 		if err != nil {
-			return c.writeError(fc, err)
+			return c.writeError(fc, r, err)
 		}
 		fc.Locals(PrincipalLocal, p)
 		fc.SetUserContext(principal.With(fc.UserContext(), p))
@@ -80,10 +115,10 @@ func (c *conn) authHandler(r sdk.Route, authenticate func(*fiber.Ctx) (*principa
 	}
 }
 
-func (c *conn) limitHandler(limit fiber.Handler) fiber.Handler {
+func (c *conn) limitHandler(r sdk.Route, limit fiber.Handler) fiber.Handler {
 	return func(fc *fiber.Ctx) error {
 		if err := limit(fc); err != nil {
-			return c.writeError(fc, err)
+			return c.writeError(fc, r, err)
 		}
 		return nil
 	}
@@ -94,7 +129,7 @@ func (c *conn) proxyHandler(r sdk.Route) fiber.Handler {
 		start := time.Now()
 		err := c.proxy(fc, r)
 		if err != nil {
-			_ = c.writeError(fc, err)
+			_ = c.writeError(fc, r, err)
 		}
 		if obs := c.m.opts.OnRequest; obs != nil {
 			obs(c.cfg.ID, r.Method+" "+r.Path, fc.Response().StatusCode(), time.Since(start))
@@ -159,32 +194,55 @@ func (c *conn) proxy(fc *fiber.Ctx, r sdk.Route) error {
 }
 
 // buildRequest copies what the connector needs out of fasthttp's reused
-// buffers.
+// buffers: the request outlives the handler when the connector (in
+// process) is still working after a timeout, while fasthttp hands the same
+// buffers to the next request. Every string and byte slice here is owned.
+// On AuthClientSecret routes the secret's headers and query parameters are
+// left out: the host verified it, the connector has the principal.
 func buildRequest(fc *fiber.Ctx, r sdk.Route) *sdk.Request {
 	req := &sdk.Request{
-		Method:     fc.Method(),
+		Method:     strings.Clone(fc.Method()),
 		Path:       string(fc.Request().URI().Path()),
 		Route:      r.Path,
 		PathParams: map[string]string{},
 		Query:      url.Values{},
 		Headers:    http.Header{},
 		Body:       append([]byte(nil), fc.Body()...),
-		ClientIP:   fc.IP(),
-		RequestID:  requestID(fc),
+		ClientIP:   strings.Clone(fc.IP()),
+		RequestID:  strings.Clone(requestID(fc)),
 	}
 	for k, v := range fc.AllParams() {
-		req.PathParams[k] = v
+		req.PathParams[strings.Clone(k)] = strings.Clone(v)
+	}
+	var skipHeader, skipQuery []string
+	if r.Auth == sdk.AuthClientSecret {
+		skipHeader, skipQuery = r.Credentials.SecretHeaders, r.Credentials.SecretQuery
 	}
 	fc.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
-		req.Query.Add(string(k), string(v))
+		if !foldContains(skipQuery, k, false) {
+			req.Query.Add(string(k), string(v))
+		}
 	})
 	fc.Request().Header.VisitAll(func(k, v []byte) {
-		req.Headers.Add(string(k), string(v))
+		if !foldContains(skipHeader, k, true) {
+			req.Headers.Add(string(k), string(v))
+		}
 	})
 	if p, ok := fc.Locals(PrincipalLocal).(*principal.Principal); ok && p != nil {
 		req.Principal = ToSDKPrincipal(p)
 	}
 	return req
+}
+
+// foldContains reports whether names holds k (case-insensitively when fold:
+// header names).
+func foldContains(names []string, k []byte, fold bool) bool {
+	for _, n := range names {
+		if (fold && strings.EqualFold(n, string(k))) || (!fold && n == string(k)) {
+			return true
+		}
+	}
+	return false
 }
 
 func requestID(fc *fiber.Ctx) string {
@@ -195,7 +253,7 @@ func requestID(fc *fiber.Ctx) string {
 }
 
 // writeError renders err in the connector's envelope.
-func (c *conn) writeError(fc *fiber.Ctx, err error) error {
+func (c *conn) writeError(fc *fiber.Ctx, rt sdk.Route, err error) error {
 	c.mu.RLock()
 	r := c.renderer
 	c.mu.RUnlock()
@@ -207,6 +265,9 @@ func (c *conn) writeError(fc *fiber.Ctx, err error) error {
 		c.m.opts.Logger.Warn("connector request failed", "connector", c.cfg.ID, "path", fc.Path(), "error", err)
 	}
 	status, ct, body := r.Render(err, requestID(fc))
+	if rt.ErrorStatusByCode {
+		status = sdk.HTTPStatus(e.Code)
+	}
 	if e.Code == errs.RateLimited {
 		if e.RetryAfter > 0 {
 			fc.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))
@@ -227,7 +288,7 @@ func ToSDKPrincipal(p *principal.Principal) *sdk.Principal {
 	}
 	return &sdk.Principal{
 		Tenant: p.Tenant, UserID: p.UserID, UserCode: p.UserCode, DisplayName: p.DisplayName,
-		Login: p.Login, ClientID: p.ClientID, Scopes: p.Scopes, Roles: p.Roles,
+		Login: p.Login, ClientID: p.ClientID, Scopes: slices.Clone(p.Scopes), Roles: slices.Clone(p.Roles),
 		TokenID: p.TokenID, AuthTime: p.AuthTime,
 	}
 }

@@ -26,9 +26,16 @@ const (
 type AuthScheme int32
 
 const (
-	AuthScheme_AUTH_NONE   AuthScheme = 0 // the host authenticates nothing
+	AuthScheme_AUTH_NONE   AuthScheme = 0 // the host authenticates nothing; limited per source IP
 	AuthScheme_AUTH_BEARER AuthScheme = 1 // the host resolves a bearer token before the hop
-	AuthScheme_AUTH_CUSTOM AuthScheme = 2 // the connector authenticates (dialect credentials)
+	// The connector verifies its own token scheme; the host limits per source
+	// IP only (the name is kept from v1, where it meant "the connector
+	// authenticates").
+	AuthScheme_AUTH_CUSTOM AuthScheme = 2
+	// The host verifies a hub client's id and secret, read from the sources
+	// named in Route.client_credentials, before the hop; the principal goes
+	// with the request and the secret does not.
+	AuthScheme_AUTH_CLIENT_SECRET AuthScheme = 3
 )
 
 // Enum value maps for AuthScheme.
@@ -37,11 +44,13 @@ var (
 		0: "AUTH_NONE",
 		1: "AUTH_BEARER",
 		2: "AUTH_CUSTOM",
+		3: "AUTH_CLIENT_SECRET",
 	}
 	AuthScheme_value = map[string]int32{
-		"AUTH_NONE":   0,
-		"AUTH_BEARER": 1,
-		"AUTH_CUSTOM": 2,
+		"AUTH_NONE":          0,
+		"AUTH_BEARER":        1,
+		"AUTH_CUSTOM":        2,
+		"AUTH_CLIENT_SECRET": 3,
 	}
 )
 
@@ -72,18 +81,93 @@ func (AuthScheme) EnumDescriptor() ([]byte, []int) {
 	return file_connector_proto_rawDescGZIP(), []int{0}
 }
 
-type Route struct {
+// ClientCredentials names where an AUTH_CLIENT_SECRET route's caller sends
+// its client id and secret. Each list is tried in order; the first
+// non-empty value wins (headers before query parameters).
+type ClientCredentials struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Method        string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
-	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"` // fiber-style pattern, relative to the mount point
-	Auth          AuthScheme             `protobuf:"varint,3,opt,name=auth,proto3,enum=eimshub.plugin.v1.AuthScheme" json:"auth,omitempty"`
+	IdHeaders     []string               `protobuf:"bytes,1,rep,name=id_headers,json=idHeaders,proto3" json:"id_headers,omitempty"`
+	SecretHeaders []string               `protobuf:"bytes,2,rep,name=secret_headers,json=secretHeaders,proto3" json:"secret_headers,omitempty"`
+	IdQuery       []string               `protobuf:"bytes,3,rep,name=id_query,json=idQuery,proto3" json:"id_query,omitempty"`
+	SecretQuery   []string               `protobuf:"bytes,4,rep,name=secret_query,json=secretQuery,proto3" json:"secret_query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *ClientCredentials) Reset() {
+	*x = ClientCredentials{}
+	mi := &file_connector_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClientCredentials) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClientCredentials) ProtoMessage() {}
+
+func (x *ClientCredentials) ProtoReflect() protoreflect.Message {
+	mi := &file_connector_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClientCredentials.ProtoReflect.Descriptor instead.
+func (*ClientCredentials) Descriptor() ([]byte, []int) {
+	return file_connector_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ClientCredentials) GetIdHeaders() []string {
+	if x != nil {
+		return x.IdHeaders
+	}
+	return nil
+}
+
+func (x *ClientCredentials) GetSecretHeaders() []string {
+	if x != nil {
+		return x.SecretHeaders
+	}
+	return nil
+}
+
+func (x *ClientCredentials) GetIdQuery() []string {
+	if x != nil {
+		return x.IdQuery
+	}
+	return nil
+}
+
+func (x *ClientCredentials) GetSecretQuery() []string {
+	if x != nil {
+		return x.SecretQuery
+	}
+	return nil
+}
+
+type Route struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Method            string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	Path              string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"` // fiber-style pattern, relative to the mount point
+	Auth              AuthScheme             `protobuf:"varint,3,opt,name=auth,proto3,enum=eimshub.plugin.v1.AuthScheme" json:"auth,omitempty"`
+	ClientCredentials *ClientCredentials     `protobuf:"bytes,4,opt,name=client_credentials,json=clientCredentials,proto3" json:"client_credentials,omitempty"` // AUTH_CLIENT_SECRET only
+	// Errors the host renders for this route (auth, limits, plugin down) use
+	// the HTTP status of their code, not the envelope's fixed status.
+	ErrorStatusByCode bool `protobuf:"varint,5,opt,name=error_status_by_code,json=errorStatusByCode,proto3" json:"error_status_by_code,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_connector_proto_msgTypes[0]
+	mi := &file_connector_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -95,7 +179,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[0]
+	mi := &file_connector_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -108,7 +192,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{0}
+	return file_connector_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Route) GetMethod() string {
@@ -132,6 +216,20 @@ func (x *Route) GetAuth() AuthScheme {
 	return AuthScheme_AUTH_NONE
 }
 
+func (x *Route) GetClientCredentials() *ClientCredentials {
+	if x != nil {
+		return x.ClientCredentials
+	}
+	return nil
+}
+
+func (x *Route) GetErrorStatusByCode() bool {
+	if x != nil {
+		return x.ErrorStatusByCode
+	}
+	return false
+}
+
 // ErrorEnvelope tells the host how to render an error for this connector when
 // the plugin cannot (dead, timed out, busy, auth or limit refused).
 type ErrorEnvelope struct {
@@ -145,7 +243,7 @@ type ErrorEnvelope struct {
 
 func (x *ErrorEnvelope) Reset() {
 	*x = ErrorEnvelope{}
-	mi := &file_connector_proto_msgTypes[1]
+	mi := &file_connector_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -157,7 +255,7 @@ func (x *ErrorEnvelope) String() string {
 func (*ErrorEnvelope) ProtoMessage() {}
 
 func (x *ErrorEnvelope) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[1]
+	mi := &file_connector_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -170,7 +268,7 @@ func (x *ErrorEnvelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorEnvelope.ProtoReflect.Descriptor instead.
 func (*ErrorEnvelope) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{1}
+	return file_connector_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ErrorEnvelope) GetContentType() string {
@@ -207,7 +305,7 @@ type Info struct {
 
 func (x *Info) Reset() {
 	*x = Info{}
-	mi := &file_connector_proto_msgTypes[2]
+	mi := &file_connector_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -219,7 +317,7 @@ func (x *Info) String() string {
 func (*Info) ProtoMessage() {}
 
 func (x *Info) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[2]
+	mi := &file_connector_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -232,7 +330,7 @@ func (x *Info) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Info.ProtoReflect.Descriptor instead.
 func (*Info) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{2}
+	return file_connector_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Info) GetId() string {
@@ -282,7 +380,7 @@ type ConfigureRequest struct {
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_connector_proto_msgTypes[3]
+	mi := &file_connector_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -294,7 +392,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[3]
+	mi := &file_connector_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -307,7 +405,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{3}
+	return file_connector_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ConfigureRequest) GetHostBrokerId() uint32 {
@@ -333,7 +431,7 @@ type ConfigureResult struct {
 
 func (x *ConfigureResult) Reset() {
 	*x = ConfigureResult{}
-	mi := &file_connector_proto_msgTypes[4]
+	mi := &file_connector_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +443,7 @@ func (x *ConfigureResult) String() string {
 func (*ConfigureResult) ProtoMessage() {}
 
 func (x *ConfigureResult) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[4]
+	mi := &file_connector_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +456,7 @@ func (x *ConfigureResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResult.ProtoReflect.Descriptor instead.
 func (*ConfigureResult) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{4}
+	return file_connector_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ConfigureResult) GetError() *Error {
@@ -377,7 +475,7 @@ type Values struct {
 
 func (x *Values) Reset() {
 	*x = Values{}
-	mi := &file_connector_proto_msgTypes[5]
+	mi := &file_connector_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -389,7 +487,7 @@ func (x *Values) String() string {
 func (*Values) ProtoMessage() {}
 
 func (x *Values) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[5]
+	mi := &file_connector_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -402,7 +500,7 @@ func (x *Values) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Values.ProtoReflect.Descriptor instead.
 func (*Values) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{5}
+	return file_connector_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Values) GetValues() []string {
@@ -430,7 +528,7 @@ type HTTPRequest struct {
 
 func (x *HTTPRequest) Reset() {
 	*x = HTTPRequest{}
-	mi := &file_connector_proto_msgTypes[6]
+	mi := &file_connector_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +540,7 @@ func (x *HTTPRequest) String() string {
 func (*HTTPRequest) ProtoMessage() {}
 
 func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[6]
+	mi := &file_connector_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +553,7 @@ func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPRequest.ProtoReflect.Descriptor instead.
 func (*HTTPRequest) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{6}
+	return file_connector_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HTTPRequest) GetMethod() string {
@@ -539,7 +637,7 @@ type HTTPResponse struct {
 
 func (x *HTTPResponse) Reset() {
 	*x = HTTPResponse{}
-	mi := &file_connector_proto_msgTypes[7]
+	mi := &file_connector_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -551,7 +649,7 @@ func (x *HTTPResponse) String() string {
 func (*HTTPResponse) ProtoMessage() {}
 
 func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[7]
+	mi := &file_connector_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -564,7 +662,7 @@ func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPResponse.ProtoReflect.Descriptor instead.
 func (*HTTPResponse) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{7}
+	return file_connector_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *HTTPResponse) GetStatus() int32 {
@@ -599,7 +697,7 @@ type HandleResult struct {
 
 func (x *HandleResult) Reset() {
 	*x = HandleResult{}
-	mi := &file_connector_proto_msgTypes[8]
+	mi := &file_connector_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +709,7 @@ func (x *HandleResult) String() string {
 func (*HandleResult) ProtoMessage() {}
 
 func (x *HandleResult) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[8]
+	mi := &file_connector_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +722,7 @@ func (x *HandleResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleResult.ProtoReflect.Descriptor instead.
 func (*HandleResult) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{8}
+	return file_connector_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HandleResult) GetResponse() *HTTPResponse {
@@ -651,7 +749,7 @@ type HealthResult struct {
 
 func (x *HealthResult) Reset() {
 	*x = HealthResult{}
-	mi := &file_connector_proto_msgTypes[9]
+	mi := &file_connector_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +761,7 @@ func (x *HealthResult) String() string {
 func (*HealthResult) ProtoMessage() {}
 
 func (x *HealthResult) ProtoReflect() protoreflect.Message {
-	mi := &file_connector_proto_msgTypes[9]
+	mi := &file_connector_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +774,7 @@ func (x *HealthResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResult.ProtoReflect.Descriptor instead.
 func (*HealthResult) Descriptor() ([]byte, []int) {
-	return file_connector_proto_rawDescGZIP(), []int{9}
+	return file_connector_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HealthResult) GetOk() bool {
@@ -697,11 +795,19 @@ var File_connector_proto protoreflect.FileDescriptor
 
 const file_connector_proto_rawDesc = "" +
 	"\n" +
-	"\x0fconnector.proto\x12\x11eimshub.plugin.v1\x1a\fcommon.proto\"f\n" +
+	"\x0fconnector.proto\x12\x11eimshub.plugin.v1\x1a\fcommon.proto\"\x97\x01\n" +
+	"\x11ClientCredentials\x12\x1d\n" +
+	"\n" +
+	"id_headers\x18\x01 \x03(\tR\tidHeaders\x12%\n" +
+	"\x0esecret_headers\x18\x02 \x03(\tR\rsecretHeaders\x12\x19\n" +
+	"\bid_query\x18\x03 \x03(\tR\aidQuery\x12!\n" +
+	"\fsecret_query\x18\x04 \x03(\tR\vsecretQuery\"\xec\x01\n" +
 	"\x05Route\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x121\n" +
-	"\x04auth\x18\x03 \x01(\x0e2\x1d.eimshub.plugin.v1.AuthSchemeR\x04auth\"o\n" +
+	"\x04auth\x18\x03 \x01(\x0e2\x1d.eimshub.plugin.v1.AuthSchemeR\x04auth\x12S\n" +
+	"\x12client_credentials\x18\x04 \x01(\v2$.eimshub.plugin.v1.ClientCredentialsR\x11clientCredentials\x12/\n" +
+	"\x14error_status_by_code\x18\x05 \x01(\bR\x11errorStatusByCode\"o\n" +
 	"\rErrorEnvelope\x12!\n" +
 	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\x05R\x06status\x12#\n" +
@@ -755,12 +861,13 @@ const file_connector_proto_rawDesc = "" +
 	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"8\n" +
 	"\fHealthResult\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage*=\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*U\n" +
 	"\n" +
 	"AuthScheme\x12\r\n" +
 	"\tAUTH_NONE\x10\x00\x12\x0f\n" +
 	"\vAUTH_BEARER\x10\x01\x12\x0f\n" +
-	"\vAUTH_CUSTOM\x10\x022\xb0\x02\n" +
+	"\vAUTH_CUSTOM\x10\x02\x12\x16\n" +
+	"\x12AUTH_CLIENT_SECRET\x10\x032\xb0\x02\n" +
 	"\tConnector\x12=\n" +
 	"\bDescribe\x12\x18.eimshub.plugin.v1.Empty\x1a\x17.eimshub.plugin.v1.Info\x12T\n" +
 	"\tConfigure\x12#.eimshub.plugin.v1.ConfigureRequest\x1a\".eimshub.plugin.v1.ConfigureResult\x12I\n" +
@@ -780,55 +887,57 @@ func file_connector_proto_rawDescGZIP() []byte {
 }
 
 var file_connector_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_connector_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_connector_proto_goTypes = []any{
-	(AuthScheme)(0),          // 0: eimshub.plugin.v1.AuthScheme
-	(*Route)(nil),            // 1: eimshub.plugin.v1.Route
-	(*ErrorEnvelope)(nil),    // 2: eimshub.plugin.v1.ErrorEnvelope
-	(*Info)(nil),             // 3: eimshub.plugin.v1.Info
-	(*ConfigureRequest)(nil), // 4: eimshub.plugin.v1.ConfigureRequest
-	(*ConfigureResult)(nil),  // 5: eimshub.plugin.v1.ConfigureResult
-	(*Values)(nil),           // 6: eimshub.plugin.v1.Values
-	(*HTTPRequest)(nil),      // 7: eimshub.plugin.v1.HTTPRequest
-	(*HTTPResponse)(nil),     // 8: eimshub.plugin.v1.HTTPResponse
-	(*HandleResult)(nil),     // 9: eimshub.plugin.v1.HandleResult
-	(*HealthResult)(nil),     // 10: eimshub.plugin.v1.HealthResult
-	nil,                      // 11: eimshub.plugin.v1.HTTPRequest.PathParamsEntry
-	nil,                      // 12: eimshub.plugin.v1.HTTPRequest.QueryEntry
-	nil,                      // 13: eimshub.plugin.v1.HTTPRequest.HeadersEntry
-	nil,                      // 14: eimshub.plugin.v1.HTTPResponse.HeadersEntry
-	(*Error)(nil),            // 15: eimshub.plugin.v1.Error
-	(*Principal)(nil),        // 16: eimshub.plugin.v1.Principal
-	(*Empty)(nil),            // 17: eimshub.plugin.v1.Empty
+	(AuthScheme)(0),           // 0: eimshub.plugin.v1.AuthScheme
+	(*ClientCredentials)(nil), // 1: eimshub.plugin.v1.ClientCredentials
+	(*Route)(nil),             // 2: eimshub.plugin.v1.Route
+	(*ErrorEnvelope)(nil),     // 3: eimshub.plugin.v1.ErrorEnvelope
+	(*Info)(nil),              // 4: eimshub.plugin.v1.Info
+	(*ConfigureRequest)(nil),  // 5: eimshub.plugin.v1.ConfigureRequest
+	(*ConfigureResult)(nil),   // 6: eimshub.plugin.v1.ConfigureResult
+	(*Values)(nil),            // 7: eimshub.plugin.v1.Values
+	(*HTTPRequest)(nil),       // 8: eimshub.plugin.v1.HTTPRequest
+	(*HTTPResponse)(nil),      // 9: eimshub.plugin.v1.HTTPResponse
+	(*HandleResult)(nil),      // 10: eimshub.plugin.v1.HandleResult
+	(*HealthResult)(nil),      // 11: eimshub.plugin.v1.HealthResult
+	nil,                       // 12: eimshub.plugin.v1.HTTPRequest.PathParamsEntry
+	nil,                       // 13: eimshub.plugin.v1.HTTPRequest.QueryEntry
+	nil,                       // 14: eimshub.plugin.v1.HTTPRequest.HeadersEntry
+	nil,                       // 15: eimshub.plugin.v1.HTTPResponse.HeadersEntry
+	(*Error)(nil),             // 16: eimshub.plugin.v1.Error
+	(*Principal)(nil),         // 17: eimshub.plugin.v1.Principal
+	(*Empty)(nil),             // 18: eimshub.plugin.v1.Empty
 }
 var file_connector_proto_depIdxs = []int32{
 	0,  // 0: eimshub.plugin.v1.Route.auth:type_name -> eimshub.plugin.v1.AuthScheme
-	1,  // 1: eimshub.plugin.v1.Info.routes:type_name -> eimshub.plugin.v1.Route
-	2,  // 2: eimshub.plugin.v1.Info.error_envelope:type_name -> eimshub.plugin.v1.ErrorEnvelope
-	15, // 3: eimshub.plugin.v1.ConfigureResult.error:type_name -> eimshub.plugin.v1.Error
-	11, // 4: eimshub.plugin.v1.HTTPRequest.path_params:type_name -> eimshub.plugin.v1.HTTPRequest.PathParamsEntry
-	12, // 5: eimshub.plugin.v1.HTTPRequest.query:type_name -> eimshub.plugin.v1.HTTPRequest.QueryEntry
-	13, // 6: eimshub.plugin.v1.HTTPRequest.headers:type_name -> eimshub.plugin.v1.HTTPRequest.HeadersEntry
-	16, // 7: eimshub.plugin.v1.HTTPRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	14, // 8: eimshub.plugin.v1.HTTPResponse.headers:type_name -> eimshub.plugin.v1.HTTPResponse.HeadersEntry
-	8,  // 9: eimshub.plugin.v1.HandleResult.response:type_name -> eimshub.plugin.v1.HTTPResponse
-	15, // 10: eimshub.plugin.v1.HandleResult.error:type_name -> eimshub.plugin.v1.Error
-	6,  // 11: eimshub.plugin.v1.HTTPRequest.QueryEntry.value:type_name -> eimshub.plugin.v1.Values
-	6,  // 12: eimshub.plugin.v1.HTTPRequest.HeadersEntry.value:type_name -> eimshub.plugin.v1.Values
-	6,  // 13: eimshub.plugin.v1.HTTPResponse.HeadersEntry.value:type_name -> eimshub.plugin.v1.Values
-	17, // 14: eimshub.plugin.v1.Connector.Describe:input_type -> eimshub.plugin.v1.Empty
-	4,  // 15: eimshub.plugin.v1.Connector.Configure:input_type -> eimshub.plugin.v1.ConfigureRequest
-	7,  // 16: eimshub.plugin.v1.Connector.Handle:input_type -> eimshub.plugin.v1.HTTPRequest
-	17, // 17: eimshub.plugin.v1.Connector.Health:input_type -> eimshub.plugin.v1.Empty
-	3,  // 18: eimshub.plugin.v1.Connector.Describe:output_type -> eimshub.plugin.v1.Info
-	5,  // 19: eimshub.plugin.v1.Connector.Configure:output_type -> eimshub.plugin.v1.ConfigureResult
-	9,  // 20: eimshub.plugin.v1.Connector.Handle:output_type -> eimshub.plugin.v1.HandleResult
-	10, // 21: eimshub.plugin.v1.Connector.Health:output_type -> eimshub.plugin.v1.HealthResult
-	18, // [18:22] is the sub-list for method output_type
-	14, // [14:18] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	1,  // 1: eimshub.plugin.v1.Route.client_credentials:type_name -> eimshub.plugin.v1.ClientCredentials
+	2,  // 2: eimshub.plugin.v1.Info.routes:type_name -> eimshub.plugin.v1.Route
+	3,  // 3: eimshub.plugin.v1.Info.error_envelope:type_name -> eimshub.plugin.v1.ErrorEnvelope
+	16, // 4: eimshub.plugin.v1.ConfigureResult.error:type_name -> eimshub.plugin.v1.Error
+	12, // 5: eimshub.plugin.v1.HTTPRequest.path_params:type_name -> eimshub.plugin.v1.HTTPRequest.PathParamsEntry
+	13, // 6: eimshub.plugin.v1.HTTPRequest.query:type_name -> eimshub.plugin.v1.HTTPRequest.QueryEntry
+	14, // 7: eimshub.plugin.v1.HTTPRequest.headers:type_name -> eimshub.plugin.v1.HTTPRequest.HeadersEntry
+	17, // 8: eimshub.plugin.v1.HTTPRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	15, // 9: eimshub.plugin.v1.HTTPResponse.headers:type_name -> eimshub.plugin.v1.HTTPResponse.HeadersEntry
+	9,  // 10: eimshub.plugin.v1.HandleResult.response:type_name -> eimshub.plugin.v1.HTTPResponse
+	16, // 11: eimshub.plugin.v1.HandleResult.error:type_name -> eimshub.plugin.v1.Error
+	7,  // 12: eimshub.plugin.v1.HTTPRequest.QueryEntry.value:type_name -> eimshub.plugin.v1.Values
+	7,  // 13: eimshub.plugin.v1.HTTPRequest.HeadersEntry.value:type_name -> eimshub.plugin.v1.Values
+	7,  // 14: eimshub.plugin.v1.HTTPResponse.HeadersEntry.value:type_name -> eimshub.plugin.v1.Values
+	18, // 15: eimshub.plugin.v1.Connector.Describe:input_type -> eimshub.plugin.v1.Empty
+	5,  // 16: eimshub.plugin.v1.Connector.Configure:input_type -> eimshub.plugin.v1.ConfigureRequest
+	8,  // 17: eimshub.plugin.v1.Connector.Handle:input_type -> eimshub.plugin.v1.HTTPRequest
+	18, // 18: eimshub.plugin.v1.Connector.Health:input_type -> eimshub.plugin.v1.Empty
+	4,  // 19: eimshub.plugin.v1.Connector.Describe:output_type -> eimshub.plugin.v1.Info
+	6,  // 20: eimshub.plugin.v1.Connector.Configure:output_type -> eimshub.plugin.v1.ConfigureResult
+	10, // 21: eimshub.plugin.v1.Connector.Handle:output_type -> eimshub.plugin.v1.HandleResult
+	11, // 22: eimshub.plugin.v1.Connector.Health:output_type -> eimshub.plugin.v1.HealthResult
+	19, // [19:23] is the sub-list for method output_type
+	15, // [15:19] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_connector_proto_init() }
@@ -843,7 +952,7 @@ func file_connector_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_connector_proto_rawDesc), len(file_connector_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -209,7 +209,8 @@ func (f ConvertFromProto) Query(q *pb.Query) (query.Query, error) {
 }
 
 var authFromProto = map[pb.AuthScheme]AuthScheme{
-	pb.AuthScheme_AUTH_NONE: AuthNone, pb.AuthScheme_AUTH_BEARER: AuthBearer, pb.AuthScheme_AUTH_CUSTOM: AuthCustom,
+	pb.AuthScheme_AUTH_NONE: AuthNone, pb.AuthScheme_AUTH_BEARER: AuthBearer, pb.AuthScheme_AUTH_CUSTOM: AuthConnector,
+	pb.AuthScheme_AUTH_CLIENT_SECRET: AuthClientSecret,
 }
 
 // Info converts a connector description. An unknown auth scheme is an error
@@ -224,7 +225,12 @@ func (ConvertFromProto) Info(i *pb.Info) (Info, error) {
 		if !ok {
 			return Info{}, errs.Newf(errs.Invalid, "route %s %s: unknown auth scheme %v", r.Method, r.Path, r.Auth)
 		}
-		out.Routes = append(out.Routes, Route{Method: r.Method, Path: r.Path, Auth: a})
+		rt := Route{Method: r.Method, Path: r.Path, Auth: a, ErrorStatusByCode: r.ErrorStatusByCode}
+		if cr := r.GetClientCredentials(); cr != nil && a == AuthClientSecret {
+			rt.Credentials = ClientCredentials{IDHeaders: cr.IdHeaders, SecretHeaders: cr.SecretHeaders,
+				IDQuery: cr.IdQuery, SecretQuery: cr.SecretQuery}
+		}
+		out.Routes = append(out.Routes, rt)
 	}
 	return out, nil
 }

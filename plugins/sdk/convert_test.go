@@ -158,7 +158,9 @@ func TestRequestResponseInfoRoundTrip(t *testing.T) {
 		t.Errorf("response: got %#v", got)
 	}
 	info := sdk.Info{ID: "x", Version: "1", Description: "d",
-		Routes:        []sdk.Route{{Method: "GET", Path: "/a", Auth: sdk.AuthBearer}, {Method: "POST", Path: "/b", Auth: sdk.AuthCustom}, {Method: "GET", Path: "/c"}},
+		Routes: []sdk.Route{{Method: "GET", Path: "/a", Auth: sdk.AuthBearer}, {Method: "POST", Path: "/b", Auth: sdk.AuthConnector}, {Method: "GET", Path: "/c", ErrorStatusByCode: true},
+			{Method: "POST", Path: "/d", Auth: sdk.AuthClientSecret, Credentials: sdk.ClientCredentials{
+				IDHeaders: []string{"EngineCode"}, SecretHeaders: []string{"EngineSecret", "X-Secret"}, IDQuery: []string{"client_id"}, SecretQuery: []string{"client_secret"}}}},
 		ErrorEnvelope: sdk.ErrorEnvelope{ContentType: "text/xml", Status: 200, BodyTemplate: "<e>{{.Code}}</e>"}}
 	got, err := sdk.FromProto().Info(roundTrip(t, sdk.ToProto().Info(info)))
 	if err != nil || !reflect.DeepEqual(got, info) {

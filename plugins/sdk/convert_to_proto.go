@@ -206,7 +206,8 @@ func (t ConvertToProto) Query(q query.Query) (*pb.Query, error) {
 }
 
 var authToProto = map[AuthScheme]pb.AuthScheme{
-	AuthNone: pb.AuthScheme_AUTH_NONE, AuthBearer: pb.AuthScheme_AUTH_BEARER, AuthCustom: pb.AuthScheme_AUTH_CUSTOM,
+	AuthNone: pb.AuthScheme_AUTH_NONE, AuthBearer: pb.AuthScheme_AUTH_BEARER, AuthConnector: pb.AuthScheme_AUTH_CUSTOM,
+	AuthClientSecret: pb.AuthScheme_AUTH_CLIENT_SECRET,
 }
 
 // Info converts a connector description (New is not sent).
@@ -219,7 +220,12 @@ func (ConvertToProto) Info(i Info) *pb.Info {
 		},
 	}
 	for _, r := range i.Routes {
-		out.Routes = append(out.Routes, &pb.Route{Method: r.Method, Path: r.Path, Auth: authToProto[r.Auth]})
+		pr := &pb.Route{Method: r.Method, Path: r.Path, Auth: authToProto[r.Auth], ErrorStatusByCode: r.ErrorStatusByCode}
+		if cr := r.Credentials; r.Auth == AuthClientSecret {
+			pr.ClientCredentials = &pb.ClientCredentials{IdHeaders: cr.IDHeaders, SecretHeaders: cr.SecretHeaders,
+				IdQuery: cr.IDQuery, SecretQuery: cr.SecretQuery}
+		}
+		out.Routes = append(out.Routes, pr)
 	}
 	return out
 }

@@ -76,6 +76,11 @@ type Host interface {
 	// principal its client_credentials token would act as (tenant, client,
 	// service user). Unauthorized for an unknown client, a wrong secret or a
 	// disabled client (one error for all three).
+	// Routes whose credentials arrive in headers or the query declare
+	// AuthClientSecret instead: the host verifies them before the hop
+	// (cached, failures throttled per IP) and fills Request.Principal, so
+	// no call is needed per request. Use VerifyClient for credentials the
+	// host cannot read (a token endpoint's body).
 	VerifyClient(ctx context.Context, clientID, secret string) (*Principal, error)
 	// IssueToken issues an access (+ refresh) token for p's client, acting as
 	// userID of p's tenant when set (else as p's user, if any), with scopes

@@ -45,20 +45,43 @@ type Configurer interface {
 	Configure(raw []byte) error
 }
 
-// AuthScheme says who authenticates a route's caller.
+// AuthScheme says who authenticates a route's caller, and how. The host
+// enforces it before the plugin hop, so a request that fails it never
+// reaches the connector and spends no one's rate budget but its source
+// IP's.
 type AuthScheme int
 
 const (
 	// AuthNone: the host authenticates nothing; Request.Principal is nil.
+	// The host's rate limiter counts such requests per source IP.
 	AuthNone AuthScheme = iota
-	// AuthBearer: the host resolves the `Authorization: Bearer` token before
-	// the plugin hop (401 in the connector's envelope when it fails) and
-	// fills Request.Principal.
+	// AuthBearer: the host resolves the `Authorization: Bearer` token (a
+	// hub access token) before the plugin hop (401 in the connector's
+	// envelope when it fails) and fills Request.Principal. Rate-limited
+	// per verified client.
 	AuthBearer
-	// AuthCustom: the connector authenticates with its dialect's credentials
-	// (e.g. Host.VerifyClient); Request.Principal is nil.
-	AuthCustom
+	// AuthConnector: the connector verifies its dialect's own token scheme
+	// (e.g. a token it issued itself); Request.Principal is nil and the
+	// host limits the route per source IP only.
+	AuthConnector
+	// AuthClientSecret: the host verifies a hub client's id and secret,
+	// read from the sources Route.Credentials names (e.g. H3Yun's
+	// EngineCode/EngineSecret headers), before the plugin hop: the secret
+	// is compared with the client's stored hash in constant time, a
+	// success is cached briefly, failures are throttled per source IP,
+	// and the rate limiter is keyed by the verified client. A failure is
+	// Unauthorized (or RateLimited) in the connector's envelope and never
+	// reaches the connector. Request.Principal is the client's principal
+	// (as Host.VerifyClient returns it); the secret is removed from the
+	// request the connector sees.
+	AuthClientSecret
 )
+
+// AuthCustom is the v1 name of AuthConnector.
+//
+// Deprecated: use AuthConnector, or AuthClientSecret when the dialect's
+// credentials are a hub client's id and secret.
+const AuthCustom = AuthConnector
 
 func (a AuthScheme) String() string {
 	switch a {
@@ -66,10 +89,29 @@ func (a AuthScheme) String() string {
 		return "none"
 	case AuthBearer:
 		return "bearer"
-	case AuthCustom:
-		return "custom"
+	case AuthConnector:
+		return "connector"
+	case AuthClientSecret:
+		return "client-secret"
 	}
 	return "unknown"
+}
+
+// ClientCredentials names where an AuthClientSecret route's caller sends
+// its hub client id and secret. Each list is tried in order and the first
+// non-empty value wins; headers are tried before query parameters. Header
+// names are case-insensitive. At least one source of each is required.
+type ClientCredentials struct {
+	// IDHeaders carry the client id, e.g. {"EngineCode"}.
+	IDHeaders []string
+	// SecretHeaders carry the secret, e.g. {"EngineSecret"}. The host
+	// removes them from the request the connector sees.
+	SecretHeaders []string
+	// IDQuery are query parameters carrying the client id.
+	IDQuery []string
+	// SecretQuery are query parameters carrying the secret (removed from
+	// the request the connector sees).
+	SecretQuery []string
 }
 
 // Route is one HTTP route a connector serves.
@@ -81,6 +123,15 @@ type Route struct {
 	Path string
 	// Auth is the route's authentication scheme. Default: AuthNone.
 	Auth AuthScheme
+	// Credentials say where the client id and secret are (AuthClientSecret
+	// only).
+	Credentials ClientCredentials
+	// ErrorStatusByCode makes the errors the host renders for this route
+	// (refused credentials, rate limit, plugin down or busy) use the HTTP
+	// status of their code (HTTPStatus) instead of ErrorEnvelope.Status:
+	// for a route of a 200-for-errors dialect whose failures are non-2xx
+	// (H3Yun's file download).
+	ErrorStatusByCode bool
 }
 
 // ErrorEnvelope tells the host how to render an error for this connector
@@ -135,7 +186,8 @@ type Request struct {
 	Headers http.Header
 	// Body is the raw request body.
 	Body []byte
-	// Principal is the authenticated caller for AuthBearer routes, nil otherwise.
+	// Principal is the authenticated caller on AuthBearer and
+	// AuthClientSecret routes, nil otherwise.
 	Principal *Principal
 	// ClientIP is the caller's IP address as the hub sees it.
 	ClientIP string

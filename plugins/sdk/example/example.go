@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eimshub/eimshub/plugins/sdk"
@@ -23,7 +24,7 @@ func init() { sdk.Register(Info()) }
 
 // Info describes the example connector.
 func Info() sdk.Info {
-	b, c, n := sdk.AuthBearer, sdk.AuthCustom, sdk.AuthNone
+	b, c, n := sdk.AuthBearer, sdk.AuthConnector, sdk.AuthNone
 	return sdk.Info{
 		ID:          ID,
 		Version:     "1.0.0",
@@ -51,6 +52,12 @@ func Info() sdk.Info {
 			{Method: "PATCH", Path: "/records/:form/:id", Auth: b},
 			{Method: "DELETE", Path: "/records/:form/:id", Auth: b},
 			{Method: "GET", Path: "/directory/:kind", Auth: b},
+			// The host verifies X-Client-Id/X-Client-Secret (or ?client_id=
+			// &client_secret=) before the hop and hands over the principal.
+			{Method: "GET", Path: "/engine", Auth: sdk.AuthClientSecret, Credentials: sdk.ClientCredentials{
+				IDHeaders: []string{"X-Client-Id"}, SecretHeaders: []string{"X-Client-Secret"},
+				IDQuery: []string{"client_id"}, SecretQuery: []string{"client_secret"}}},
+			{Method: "GET", Path: "/engine/hits", Auth: n},
 		},
 		ErrorEnvelope: sdk.ErrorEnvelope{
 			ContentType:  "application/json",
@@ -60,10 +67,13 @@ func Info() sdk.Info {
 	}
 }
 
-// Connector is the example connector. Its only state is configuration.
+// Connector is the example connector. Its only state is configuration and
+// a counter of the requests that reached GET /engine (tests read it to show
+// that refused credentials never reach the plugin).
 type Connector struct {
-	mu       sync.RWMutex
-	greeting string
+	mu         sync.RWMutex
+	greeting   string
+	engineHits atomic.Int64
 }
 
 // New returns a connector.
@@ -121,6 +131,15 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 		}
 	case "GET /panic":
 		panic("example: deliberate panic")
+	case "GET /engine":
+		// The principal is the verified client's; no Host call. What the
+		// connector saw of the credentials is echoed: the secret is not
+		// among it.
+		c.engineHits.Add(1)
+		return ok(map[string]any{"principal": p, "clientIdHeader": req.Headers.Get("X-Client-Id"),
+			"secretHeader": req.Headers.Get("X-Client-Secret"), "secretQuery": req.Query.Get("client_secret")})
+	case "GET /engine/hits":
+		return ok(c.engineHits.Load())
 	case "GET /config":
 		c.mu.RLock()
 		defer c.mu.RUnlock()

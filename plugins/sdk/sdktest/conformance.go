@@ -55,8 +55,12 @@ func Conformance(t *testing.T, c sdk.Connector, opts ...ConformanceOption) {
 			if !strings.HasPrefix(r.Path, "/") {
 				t.Errorf("route %s: path must start with /", key)
 			}
-			if r.Auth < sdk.AuthNone || r.Auth > sdk.AuthCustom {
+			if r.Auth < sdk.AuthNone || r.Auth > sdk.AuthClientSecret {
 				t.Errorf("route %s: unknown auth scheme %d", key, r.Auth)
+			}
+			if cr := r.Credentials; r.Auth == sdk.AuthClientSecret &&
+				(len(cr.IDHeaders)+len(cr.IDQuery) == 0 || len(cr.SecretHeaders)+len(cr.SecretQuery) == 0) {
+				t.Errorf("route %s: AuthClientSecret needs a client id source and a secret source in Credentials", key)
 			}
 			if seen[key] {
 				t.Errorf("route %s declared twice", key)
@@ -84,7 +88,7 @@ func Conformance(t *testing.T, c sdk.Connector, opts ...ConformanceOption) {
 					Method: r.Method, Path: r.Path, Route: r.Path, PathParams: map[string]string{},
 					Query: url.Values{}, Headers: http.Header{}, RequestID: "conformance",
 				}
-				if r.Auth == sdk.AuthBearer {
+				if r.Auth == sdk.AuthBearer || r.Auth == sdk.AuthClientSecret {
 					req.Principal = &sdk.Principal{Tenant: "t-conformance", ClientID: "c", Scopes: []string{"api.readwrite"}}
 				}
 				resp, err := callNoRecover(c, context.Background(), req, failingHost{})

@@ -29,8 +29,46 @@ const (
 
 // PrincipalHeader is a pseudo-header of golden requests: its JSON value
 // (an sdk.Principal) becomes Request.Principal, as the host would set it on
-// an AuthBearer route. It is not passed on as a header.
+// an AuthBearer or AuthClientSecret route once it verified the caller. It
+// is not passed on as a header.
+//
+// On an AuthClientSecret route, a golden request without it stands for
+// credentials the host refused: the connector is not called, the response
+// is the host's Unauthorized in the connector's envelope (HostError) and
+// the host section must be empty. The route's secret headers and query
+// parameters are removed before the connector sees the request, as the
+// host does.
 const PrincipalHeader = "X-Sdktest-Principal"
+
+// HostError renders err as the host does for route r of the connector
+// described by info (refused credentials, rate limit, plugin down): the
+// connector's ErrorEnvelope, with the code's HTTP status when the route
+// sets ErrorStatusByCode.
+func HostError(info sdk.Info, r sdk.Route, err error, requestID string) (*sdk.Response, error) {
+	renderer, cerr := info.ErrorEnvelope.Compile()
+	if cerr != nil {
+		return nil, cerr
+	}
+	status, ct, body := renderer.Render(err, requestID)
+	if r.ErrorStatusByCode {
+		status = sdk.HTTPStatus(sdk.AsError(err).Code)
+	}
+	return &sdk.Response{Status: status, Headers: http.Header{"Content-Type": {ct}}, Body: body}, nil
+}
+
+// StripSecret removes r's secret headers and query parameters from req,
+// as the host does before the hop on an AuthClientSecret route.
+func StripSecret(r sdk.Route, req *sdk.Request) {
+	if r.Auth != sdk.AuthClientSecret {
+		return
+	}
+	for _, h := range r.Credentials.SecretHeaders {
+		http.Header(req.Headers).Del(h)
+	}
+	for _, q := range r.Credentials.SecretQuery {
+		req.Query.Del(q)
+	}
+}
 
 // RunGolden runs every dir/*.golden file against c, one subtest each. A file
 // has three sections:
@@ -115,25 +153,33 @@ func parseHead(s string) (first string, h http.Header, body []byte, err error) {
 	return first, h, []byte(strings.TrimRight(rest, "\n")), nil
 }
 
-func buildRequest(info sdk.Info, s string) (*sdk.Request, error) {
+func buildRequest(info sdk.Info, s string) (*sdk.Request, sdk.Route, error) {
+	req, r, err := buildRequestRoute(info, s)
+	if err == nil {
+		StripSecret(r, req)
+	}
+	return req, r, err
+}
+
+func buildRequestRoute(info sdk.Info, s string) (*sdk.Request, sdk.Route, error) {
 	first, h, body, err := parseHead(s)
 	if err != nil {
-		return nil, err
+		return nil, sdk.Route{}, err
 	}
 	method, target, ok := strings.Cut(first, " ")
 	if !ok {
-		return nil, fmt.Errorf("request line %q: want METHOD TARGET", first)
+		return nil, sdk.Route{}, fmt.Errorf("request line %q: want METHOD TARGET", first)
 	}
 	u, err := url.ParseRequestURI(strings.TrimSpace(target))
 	if err != nil {
-		return nil, fmt.Errorf("request target: %w", err)
+		return nil, sdk.Route{}, fmt.Errorf("request target: %w", err)
 	}
 	req := &sdk.Request{Method: method, Path: u.Path, Query: u.Query(), Headers: h, Body: body,
 		ClientIP: "192.0.2.1", RequestID: "golden", PathParams: map[string]string{}}
 	if pj := h.Get(PrincipalHeader); pj != "" {
 		req.Principal = &sdk.Principal{}
 		if err := json.Unmarshal([]byte(pj), req.Principal); err != nil {
-			return nil, fmt.Errorf("%s: %w", PrincipalHeader, err)
+			return nil, sdk.Route{}, fmt.Errorf("%s: %w", PrincipalHeader, err)
 		}
 		h.Del(PrincipalHeader)
 	}
@@ -143,13 +189,10 @@ func buildRequest(info sdk.Info, s string) (*sdk.Request, error) {
 		}
 		if params, ok := MatchRoute(r.Path, u.Path); ok {
 			req.Route, req.PathParams = r.Path, params
-			break
+			return req, r, nil
 		}
 	}
-	if req.Route == "" {
-		return nil, fmt.Errorf("no route of connector %s matches %s %s", info.ID, method, u.Path)
-	}
-	return req, nil
+	return nil, sdk.Route{}, fmt.Errorf("no route of connector %s matches %s %s", info.ID, method, u.Path)
 }
 
 // MatchRoute matches a Fiber-style pattern ("/a/:id", "/files/*") against
@@ -223,12 +266,24 @@ func runGoldenFile(t *testing.T, c sdk.Connector, info sdk.Info, renderer *sdk.E
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
-	req, err := buildRequest(info, g.request)
+	req, route, err := buildRequest(info, g.request)
 	if err != nil {
 		t.Fatalf("%s: request: %v", file, err)
 	}
 	host := &RecordingHost{Canned: g.calls}
-	resp, herr := sdk.SafeHandle(context.Background(), c, req, host)
+	var (
+		resp *sdk.Response
+		herr error
+	)
+	if route.Auth == sdk.AuthClientSecret && req.Principal == nil {
+		// The host refused the credentials: the connector is not called.
+		resp, err = HostError(info, route, sdk.Errorf(sdk.Unauthorized, "invalid client credentials"), req.RequestID)
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		resp, herr = sdk.SafeHandle(context.Background(), c, req, host)
+	}
 	if herr != nil {
 		status, ct, body := renderer.Render(herr, req.RequestID)
 		resp = &sdk.Response{Status: status, Headers: http.Header{"Content-Type": {ct}}, Body: body}
