@@ -421,6 +421,9 @@ func Fixture() []store.Doc {
 	}
 }
 
+// LoadFixture inserts Fixture into s and soft-deletes d11.
+func LoadFixture(t *testing.T, s store.Store) { loadFixture(t, s) }
+
 func loadFixture(t *testing.T, s store.Store) {
 	t.Helper()
 	mustInsert(t, s, Fixture()...)
@@ -605,13 +608,19 @@ func filterBehaviours(o Options) []behaviour {
 
 // --- ordering and paging -----------------------------------------------------
 
-func orderBehaviours(o Options) []behaviour {
+// OrderCase is one query (order and page) and the fixture ids it returns,
+// in order.
+type OrderCase struct {
+	Name  string
+	Query query.Query
+	Want  []string
+}
+
+// OrderCases is the ordering and paging table the suite checks against
+// Fixture (exported for differential tests across adapters).
+func OrderCases() []OrderCase {
 	notD07 := query.Cmp{Path: path("id"), Op: query.Ne, Value: "d07"}
-	cases := []struct {
-		name string
-		q    query.Query
-		want []string
-	}{
+	return []OrderCase{
 		{"Order/default is id", query.Query{Limit: -1}, allA},
 		{"Order/number asc nulls first", query.Query{Filter: notD07, Sort: []query.Sort{{Path: data("amount")}}, Limit: -1},
 			[]string{"d03", "d04", "d06", "d05", "d10", "d01", "d09", "d02", "d08"}},
@@ -640,17 +649,20 @@ func orderBehaviours(o Options) []behaviour {
 			Sort:   []query.Sort{{Path: data("amount"), Desc: true}}, Limit: 2, Offset: 1},
 			[]string{"d02", "d01"}},
 	}
+}
+
+func orderBehaviours(o Options) []behaviour {
 	return []behaviour{{"Order", func(t *testing.T, s store.Store) {
 		loadFixture(t, s)
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				o.skip(t, "Order/"+c.name)
-				docs, err := s.Find(ctxOf(t), Coll, TenantA, c.q)
+		for _, c := range OrderCases() {
+			t.Run(c.Name, func(t *testing.T) {
+				o.skip(t, "Order/"+c.Name)
+				docs, err := s.Find(ctxOf(t), Coll, TenantA, c.Query)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := ids(docs); !equalIDs(got, c.want) {
-					t.Errorf("Find = %v, want %v", got, c.want)
+				if got := ids(docs); !equalIDs(got, c.Want) {
+					t.Errorf("Find = %v, want %v", got, c.Want)
 				}
 			})
 		}
