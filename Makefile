@@ -59,12 +59,25 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-## fuzz: run every fuzzer for FUZZTIME (default 15s each)
+## fuzz: run every fuzzer for FUZZTIME (default 15s each, FUZZPARALLEL workers, default 1) and report execs/s per target
 FUZZTIME ?= 15s
+FUZZPARALLEL ?= 1
+FUZZTARGETS := core/query:FuzzParseFilter core/query:FuzzParseDynamic core/query:FuzzParseExpand \
+	core/workflow:FuzzParseDefinition core/ids:FuzzFromGUID connectors/h3yun:FuzzDecodeBizObject \
+	connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia adapters/compilefuzz:FuzzCompilers
 fuzz:
-	@set -e; for t in core/query:FuzzParseFilter core/query:FuzzParseDynamic core/query:FuzzParseExpand \
-	  core/workflow:FuzzParseDefinition core/ids:FuzzFromGUID connectors/h3yun:FuzzDecodeBizObject \
-	  connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia; do \
-	  echo "== $${t#*:} ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; done
+	@set -e; out=$$(mktemp); sum=$$(mktemp); trap 'rm -f "$$out" "$$sum"' EXIT; \
+	for t in $(FUZZTARGETS); do \
+	  echo "== $${t#*:} ($(FUZZTIME))"; \
+	  if ! $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) ./$${t%%:*}/ >"$$out" 2>&1; then \
+	    cat "$$out"; exit 1; fi; \
+	  tail -n 3 "$$out"; \
+	  grep 'execs: ' "$$out" | tail -n 1 | sed -E 's/.*elapsed: ([0-9hms]+), execs: ([0-9]+).*/\1 \2/' | \
+	    awk -v t="$${t#*:}" '{ d = $$1; s = 0; \
+	      if (match(d, /[0-9]+h/)) s += 3600 * substr(d, RSTART, RLENGTH - 1); \
+	      if (match(d, /[0-9]+m/)) s += 60 * substr(d, RSTART, RLENGTH - 1); \
+	      if (match(d, /[0-9]+s/)) s += substr(d, RSTART, RLENGTH - 1); \
+	      printf "%-22s %12d execs in %6ds %10.0f execs/s\n", t, $$2, s, (s > 0 ? $$2 / s : 0) }' >>"$$sum"; \
+	done; echo "== execs per target"; cat "$$sum"
 
 .PHONY: help build run test bench bench-http chaos lint fuzz proto config-check docs-check audit

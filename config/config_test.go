@@ -113,11 +113,22 @@ func TestLoadBad(t *testing.T) {
 				}
 			}
 			got := err.Error() + "\n"
+			// The text must be deterministic, or a golden file means nothing.
+			if _, again := LoadEnv(file, getenv); again == nil || again.Error()+"\n" != got {
+				t.Fatalf("a second load gives another error text:\n%s\nvs\n%v", got, again)
+			}
 			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
 			if *update {
+				// Write the golden and stop: comparing it with itself
+				// would check nothing.
+				old, _ := os.ReadFile(golden)
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}
+				if string(old) != got {
+					t.Logf("updated %s", golden)
+				}
+				return
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {

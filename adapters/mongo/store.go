@@ -20,6 +20,17 @@
 // $regex, collections created inside transactions), MongoDB 4.4 or later.
 // A transaction's context must not be used from several goroutines at once
 // (a driver session is not safe for concurrent use).
+//
+// Server behaviour the adapter relies on (MongoDB 4.4+). The tests run the
+// conformance suite on an embedded FerretDB v1 (adapters/mongo/mongotest)
+// and, with EIMSHUB_TEST_MONGO_URI, on a real replica set; FerretDB lacks
+// these, so the cases that need them run on MongoDB only:
+//   - multi-document transactions (Tx);
+//   - single-document atomicity of ReplaceOne's filter and replacement
+//     (Update's condition is a compare-and-set; FerretDB reads then writes);
+//   - the query form of $elemMatch over row fields and $ne/$not/$nor/$and/
+//     $or inside $elemMatch (AnyRow; FerretDB matches nothing or refuses);
+//   - createIndexes of an existing index being a no-op (EnsureIndex).
 package mongo
 
 import (

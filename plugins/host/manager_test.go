@@ -452,9 +452,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		}
 		done <- resp.StatusCode
 	}()
-	for m.Status()[0].InFlight == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the slow request to be in flight", func() bool { return m.Status()[0].InFlight > 0 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := m.Close(ctx); err != nil {

@@ -1,34 +1,38 @@
 package gridfs_test
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/eimshub/eimshub/adapters/blob/gridfs"
+	"github.com/eimshub/eimshub/adapters/mongo/mongotest"
 	"github.com/eimshub/eimshub/core/files/blobtest"
 )
 
-// The conformance suite against a real MongoDB (EIMSHUB_TEST_MONGO_URI).
+// ferret is the embedded FerretDB the tests of this binary share.
+var ferret *mongotest.Server
+
+func TestMain(m *testing.M) { os.Exit(mongotest.Main(m, &ferret)) }
+
+// The conformance suite against the embedded FerretDB and, when
+// EIMSHUB_TEST_MONGO_URI is set, a real MongoDB.
 func TestGridFSConformance(t *testing.T) {
-	uri := os.Getenv("EIMSHUB_TEST_MONGO_URI")
-	if uri == "" {
-		t.Skip("EIMSHUB_TEST_MONGO_URI not set: no MongoDB server to test GridFS against")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	client, err := mongo.Connect(ctx, options.Client().ApplyURI(uri))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Disconnect(context.Background())
-	db := client.Database(fmt.Sprintf("eimshub_blobtest_%d", time.Now().UnixNano()))
-	defer db.Drop(context.Background())
+	t.Run("FerretDB", func(t *testing.T) {
+		run(t, mongotest.Database(t, ferret.Connect(t), "eimshub_blobtest"))
+	})
+	t.Run("MongoDB", func(t *testing.T) {
+		c := mongotest.Real(t)
+		if c == nil {
+			t.Skip(mongotest.URIEnv + " not set: GridFS ran on the embedded FerretDB only")
+		}
+		run(t, mongotest.Database(t, c, "eimshub_blobtest"))
+	})
+}
+
+func run(t *testing.T, db *mongo.Database) {
+	t.Helper()
 	b, err := gridfs.New(db, "")
 	if err != nil {
 		t.Fatal(err)
