@@ -1,6 +1,7 @@
 # EIMS Hub. `make help` lists the targets.
 GO        ?= go
 BIN       := bin/eimshub
+CONNBIN   := bin/eimshub-connector
 CONFIG    ?= config/eimshub.example.yaml
 PKGS      := ./...
 
@@ -10,9 +11,10 @@ PKGS      := ./...
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-## build: build bin/eimshub
+## build: build bin/eimshub and bin/eimshub-connector (the small binary the hub runs built-in connectors from)
 build:
 	$(GO) build -o $(BIN) ./cmd/eimshub
+	$(GO) build -o $(CONNBIN) ./cmd/eimshub-connector
 
 ## run: start the hub on the embedded defaults (no MongoDB, no Redis needed)
 run: build
