@@ -14,7 +14,11 @@ help:
 ## build: build bin/eimshub and bin/eimshub-connector (the small binary the hub runs built-in connectors from)
 build:
 	$(GO) build -o $(BIN) ./cmd/eimshub
-	$(GO) build -o $(CONNBIN) ./cmd/eimshub-connector
+	CGO_ENABLED=0 $(GO) build -ldflags='-s -w' -o $(CONNBIN) ./cmd/eimshub-connector
+
+## footprint: build, then print size and idle RSS of a built-in connector process from bin/eimshub-connector and from the hub (self)
+footprint: build
+	./cmd/eimshub-connector/footprint.sh $(BIN)
 
 ## run: start the hub on the embedded defaults (no MongoDB, no Redis needed)
 run: build
@@ -59,4 +63,4 @@ fuzz:
 	  connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia; do \
 	  echo "== $${t#*:} ($(FUZZTIME))"; $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*}/; done
 
-.PHONY: help build run test bench lint fuzz proto config-check docs-check audit
+.PHONY: help build footprint run test bench lint fuzz proto config-check docs-check audit
