@@ -52,9 +52,13 @@ func TestResolveBuiltinRunner(t *testing.T) {
 		{name: "absent: self", bc: none, log: "no eimshub-connector next to the hub executable"},
 		{name: "next to the hub", content: small, mode: 0o755, bc: none, small: true, log: "built-in connectors run from eimshub-connector"},
 		{name: "next to the hub, pinned sha256", content: small, mode: 0o755, small: true,
-			bc: func(string) config.BuiltinConnectors { return config.BuiltinConnectors{SHA256: strings.ToUpper(hexSum)} }},
+			bc: func(string) config.BuiltinConnectors {
+				return config.BuiltinConnectors{SHA256: strings.ToUpper(hexSum)}
+			}},
 		{name: "next to the hub, other sha256", content: small, mode: 0o755, errTo: "builtinConnectors.sha256",
-			bc: func(string) config.BuiltinConnectors { return config.BuiltinConnectors{SHA256: strings.Repeat("0", 64)} }},
+			bc: func(string) config.BuiltinConnectors {
+				return config.BuiltinConnectors{SHA256: strings.Repeat("0", 64)}
+			}},
 		{name: "next to the hub, not executable: self", content: small, mode: 0o644, bc: none, log: "not an executable file"},
 		{name: "next to the hub, not a Go binary: self", content: script, mode: 0o755, bc: none, log: "not a Go binary"},
 		{name: "self", content: small, mode: 0o755, log: "builtinConnectors.command is self",
@@ -135,10 +139,12 @@ func TestOtherBuild(t *testing.T) {
 	}
 }
 
-// TestBuiltinConnectorProcess: a hub runs the built-in H3Yun connector from
-// eimshub-connector next to its executable (as `make build` lays them out),
-// or — with builtinConnectors.command: self — by re-executing itself; both
-// answer H3Yun calls through the real core.
+// TestBuiltinConnectorProcess: with builtinConnectors.command: self the hub
+// runs the built-in H3Yun connector by re-executing itself, and it answers
+// H3Yun calls through the real core. (Every other end-to-end test runs it
+// from eimshub-connector next to the hub, as `make build` lays them out;
+// TestH3YunPluginKilled checks the plugin's executable before and after a
+// restart.)
 func TestBuiltinConnectorProcess(t *testing.T) {
 	self, err := os.Executable()
 	if err != nil {
@@ -148,35 +154,38 @@ func TestBuiltinConnectorProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ name, yaml, exe string }{
-		{"eimshub-connector next to the hub", "", smallBinary},
-		{"self", "\nbuiltinConnectors: {command: self}\n", self},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "hub.yaml")
-			if err := os.WriteFile(path, append(example, tc.yaml...), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			h := startHubAt(t, path, t.TempDir())
-			admin, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
-			r := h.do("GET", "/admin/connectors", admin, "", nil)
-			mustStatus(t, "admin/connectors", r, 200)
-			var pid int
-			for _, x := range r.json(t)["connectors"].([]any) {
-				if m := x.(map[string]any); m["id"] == "h3yun" && m["state"] == "running" {
-					pid = int(m["pid"].(float64))
-				}
-			}
-			if pid <= 0 {
-				t.Fatalf("no running h3yun plugin: %s", r.body)
-			}
-			if exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); err != nil || exe != tc.exe {
-				t.Errorf("the h3yun plugin runs %q (%v), want %q", exe, err, tc.exe)
-			}
-			res, m := h.h3yunInvoke(t, "demo-engine-secret", `{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`)
-			if res.StatusCode != 200 || m["Successful"] != true {
-				t.Errorf("LoadBizObjects: %d %v", res.StatusCode, m)
-			}
-		})
+	path := filepath.Join(t.TempDir(), "hub.yaml")
+	if err := os.WriteFile(path, append(example, "\nbuiltinConnectors: {command: self}\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := startHubAt(t, path, t.TempDir())
+	admin, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
+	r := h.do("GET", "/admin/connectors", admin, "", nil)
+	mustStatus(t, "admin/connectors", r, 200)
+	var pid int
+	for _, x := range r.json(t)["connectors"].([]any) {
+		if m := x.(map[string]any); m["id"] == "h3yun" && m["state"] == "running" {
+			pid = int(m["pid"].(float64))
+		}
+	}
+	if pid <= 0 {
+		t.Fatalf("no running h3yun plugin: %s", r.body)
+	}
+	if exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); err != nil || exe != self {
+		t.Errorf("the h3yun plugin runs %q (%v), want the hub %q", exe, err, self)
+	}
+	res, m := h.h3yunInvoke(t, "demo-engine-secret", `{"ActionName":"LoadBizObjects","SchemaCode":"contract"}`)
+	if res.StatusCode != 200 || m["Successful"] != true {
+		t.Errorf("LoadBizObjects: %d %v", res.StatusCode, m)
+	}
+}
+
+// checkSmallBinary fails t unless process pid runs eimshub-connector (the
+// binary TestMain put next to the test binary): a built-in connector runs
+// from the small binary, not from a copy of the hub.
+func checkSmallBinary(t *testing.T, pid int) {
+	t.Helper()
+	if exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); err != nil || exe != smallBinary {
+		t.Errorf("plugin %d runs %q (%v), want %s", pid, exe, err, smallBinary)
 	}
 }
