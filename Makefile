@@ -1,6 +1,7 @@
 # EIMS Hub. `make help` lists the targets.
 GO        ?= go
 BIN       := bin/eimshub
+CONNBIN   := bin/eimshub-connector
 CONFIG    ?= config/eimshub.example.yaml
 PKGS      := ./...
 
@@ -10,9 +11,14 @@ PKGS      := ./...
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-## build: build bin/eimshub
+## build: build bin/eimshub and bin/eimshub-connector (the small binary the hub runs built-in connectors from)
 build:
 	$(GO) build -o $(BIN) ./cmd/eimshub
+	CGO_ENABLED=0 $(GO) build -ldflags='-s -w' -o $(CONNBIN) ./cmd/eimshub-connector
+
+## footprint: build, then print size and idle RSS of a built-in connector process from bin/eimshub-connector and from the hub (self)
+footprint: build
+	./cmd/eimshub-connector/footprint.sh $(BIN)
 
 ## run: start the hub on the embedded defaults (no MongoDB, no Redis needed)
 run: build
@@ -80,4 +86,4 @@ fuzz:
 	      printf "%-22s %12d execs in %6ds %10.0f execs/s\n", t, $$2, s, (s > 0 ? $$2 / s : 0) }' >>"$$sum"; \
 	done; echo "== execs per target"; cat "$$sum"
 
-.PHONY: help build run test bench bench-http chaos lint fuzz proto config-check docs-check audit
+.PHONY: help build footprint run test bench bench-http chaos lint fuzz proto config-check docs-check audit

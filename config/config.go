@@ -54,6 +54,10 @@ type Config struct {
 	// Connectors enables dialect connectors, keyed by connector id
 	// (e.g. "h3yun"). Default: none.
 	Connectors map[string]Connector `yaml:"connectors"`
+	// BuiltinConnectors says which binary runs the built-in connectors as
+	// plugin processes. Default: eimshub-connector next to the hub's
+	// executable, else the hub itself (`eimshub connector ID`).
+	BuiltinConnectors BuiltinConnectors `yaml:"builtinConnectors"`
 
 	// src remembers where each key came from (file line or environment
 	// variable) so that validation errors can name it.
@@ -261,6 +265,25 @@ type Connector struct {
 	// Config is the connector's own configuration, decoded by the connector
 	// (environment variables already expanded). Default: empty.
 	Config yaml.Node `yaml:"config"`
+}
+
+// BuiltinConnectors picks the binary that serves built-in connectors (those
+// without a command) as plugin processes. The small eimshub-connector binary
+// (`make build` puts it next to eimshub) links only the plugin SDK and the
+// connectors, so each connector process needs far less memory than a copy
+// of the hub.
+type BuiltinConnectors struct {
+	// Command is the path of the eimshub-connector binary, run as
+	// `COMMAND ID`; "self" re-executes the hub as `eimshub connector ID`.
+	// A configured binary that is missing stops the hub at start-up.
+	// Default: "" = eimshub-connector in the hub executable's directory when
+	// present, else "self" (the log says which one runs).
+	Command string `yaml:"command"`
+	// SHA256 is the hex SHA-256 the binary must have; a mismatch stops the
+	// hub at start-up. Either way the hub hashes the binary once at start
+	// and every launch and restart verifies that hash (a binary replaced
+	// while the hub runs is refused). Not used with "self". Default: "".
+	SHA256 string `yaml:"sha256"`
 }
 
 // UnmarshalYAML decodes a connector entry with Enabled defaulting to true.

@@ -210,6 +210,14 @@ func (c *Config) validateAuth(v *collector) {
 }
 
 func (c *Config) validateConnectors(v *collector) {
+	if b := c.BuiltinConnectors; b.SHA256 != "" {
+		switch {
+		case b.Command == "self":
+			v.add("builtinConnectors.sha256", "not used with command self (the hub runs its own executable)")
+		case !sha256RE.MatchString(b.SHA256):
+			v.add("builtinConnectors.sha256", "want 64 hex digits")
+		}
+	}
 	for _, id := range sortedKeys(c.Connectors) {
 		cn := c.Connectors[id]
 		key := "connectors." + id

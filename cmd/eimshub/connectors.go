@@ -2,7 +2,8 @@ package main
 
 // Connector commands and wiring (issue 4):
 //
-//	eimshub connector ID            serve built-in connector ID as a plugin (the hub runs this)
+//	eimshub connector ID            serve built-in connector ID as a plugin (the hub runs
+//	                                this when eimshub-connector is absent: builtin_runner.go)
 //	eimshub plugin new NAME [--repo DIR] [--dir DIR]
 //	                                scaffold a connector module in ./NAME
 //
@@ -19,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -178,6 +180,17 @@ func connectorConfigs(cfg *config.Config) ([]host.Config, error) {
 	return out, nil
 }
 
+// needsBuiltinProcess reports whether an enabled built-in connector runs as
+// a plugin process.
+func needsBuiltinProcess(cfgs []host.Config) bool {
+	for _, c := range cfgs {
+		if c.Enabled && c.Command == "" && c.Isolation == host.Process {
+			return true
+		}
+	}
+	return false
+}
+
 // nodeJSON encodes a YAML node as JSON (nil for an absent or null node).
 func nodeJSON(n *yaml.Node) (json.RawMessage, error) {
 	if n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
@@ -214,7 +227,22 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, sv
 	if err != nil {
 		return nil, err
 	}
-	m, err := host.New(cfgs, host.NewBridge(svc), host.Options{Logger: log})
+	opts := host.Options{Logger: log}
+	if needsBuiltinProcess(cfgs) {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("locate the hub binary: %w", err)
+		}
+		self, _ := debug.ReadBuildInfo()
+		r, err := resolveBuiltinRunner(cfg.BuiltinConnectors, exe, self, log)
+		if err != nil {
+			return nil, err
+		}
+		if r.Path != "" {
+			opts.SelfCommand, opts.SelfSHA256 = r.command, r.SHA256
+		}
+	}
+	m, err := host.New(cfgs, host.NewBridge(svc), opts)
 	if err != nil {
 		return nil, err
 	}

@@ -372,6 +372,7 @@ func TestH3YunPluginKilled(t *testing.T) {
 	if pid <= 0 {
 		t.Fatalf("pid = %v", pid)
 	}
+	checkSmallBinary(t, int(pid))
 	if err := syscall.Kill(int(pid), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -379,6 +380,7 @@ func TestH3YunPluginKilled(t *testing.T) {
 	for {
 		if m := call(); m["Successful"] == true {
 			if newPID, r := status(); newPID != pid && r > restarts {
+				checkSmallBinary(t, int(newPID)) // restarted from the pinned small binary
 				break
 			}
 		}

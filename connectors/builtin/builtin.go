@@ -1,8 +1,9 @@
-// Package builtin compiles the built-in connectors into the eimshub binary:
-// each is a blank import of a connector package whose init calls
-// sdk.Register. The hub launches a built-in connector as
-// `eimshub connector ID` (or calls it in-process with isolation: inproc);
-// cmd/eimshub imports this package for its side effects.
+// Package builtin compiles the built-in connectors into the eimshub and
+// eimshub-connector binaries: each is a blank import of a connector package
+// whose init calls sdk.Register. The hub launches a built-in connector as
+// `eimshub-connector ID` (or `eimshub connector ID` when the small binary is
+// absent), or calls it in-process with isolation: inproc; cmd/eimshub and
+// cmd/eimshub-connector import this package for its side effects.
 //
 // To add a connector, add its blank import here, e.g.
 //

@@ -105,6 +105,7 @@ var errRefused = errors.New("refused")
 func (m *Manager) startProcess(ctx context.Context, cfg Config) (*processBackend, sdk.Info, error) {
 	var cmd *exec.Cmd
 	var secure *plugin.SecureConfig
+	want := "the configured sha256 " + cfg.SHA256
 	if cfg.Command != "" {
 		cmd = exec.Command(cfg.Command, cfg.Args...)
 		sum, _ := hex.DecodeString(cfg.SHA256) // validated
@@ -115,6 +116,10 @@ func (m *Manager) startProcess(ctx context.Context, cfg Config) (*processBackend
 			return nil, sdk.Info{}, err
 		}
 		cmd.Args = append(cmd.Args, cfg.Args...)
+		if sum := m.opts.SelfSHA256; len(sum) > 0 {
+			secure = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+			want = "the pinned sha256 " + hex.EncodeToString(sum)
+		}
 	}
 	cmd.Env = append(cmd.Env, cfg.Env...)
 
@@ -137,7 +142,7 @@ func (m *Manager) startProcess(ctx context.Context, cfg Config) (*processBackend
 	proto, err := client.Client()
 	if err != nil {
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			return fail(fmt.Errorf("%w: binary %s does not match the configured sha256 %s", errRefused, cfg.Command, cfg.SHA256))
+			return fail(fmt.Errorf("%w: binary %s does not match %s", errRefused, cmd.Path, want))
 		}
 		return fail(fmt.Errorf("start plugin (handshake, protocol version %d): %w", sdk.ProtocolVersion, err))
 	}

@@ -1,7 +1,7 @@
 // Package host runs connectors for the hub: it launches each enabled
-// connector as a go-plugin process (a built-in one by re-executing the hub
-// binary as `eimshub connector ID`, an external one from its command after a
-// SHA-256 check) or in-process, serves the Host API back to it, watches its
+// connector as a go-plugin process (a built-in one from Options.SelfCommand —
+// the small eimshub-connector binary, or the hub re-executed as `eimshub
+// connector ID` — an external one from its command after a SHA-256 check) or in-process, serves the Host API back to it, watches its
 // health, restarts it with capped exponential backoff, fails in-flight
 // requests cleanly in the connector's error envelope, mounts its routes on
 // the Fiber app, and reports its state for /admin/connectors.
@@ -39,7 +39,7 @@ type Config struct {
 	// its routes answer 404).
 	Enabled bool
 	// Command is an external plugin binary. Default: "" = the built-in
-	// connector ID, run by re-executing the hub (Options.SelfCommand).
+	// connector ID, run by Options.SelfCommand.
 	Command string
 	// Args are extra arguments for Command. Default: none.
 	Args []string
@@ -111,8 +111,14 @@ type Options struct {
 	// Logger receives the manager's and the plugins' logs. Default: slog.Default().
 	Logger *slog.Logger
 	// SelfCommand builds the command that runs built-in connector id as a
-	// plugin. Default: this executable with arguments "connector", id.
+	// plugin (the hub passes eimshub-connector ID when that binary is there).
+	// Default: this executable with arguments "connector", id.
 	SelfCommand func(id string) (*exec.Cmd, error)
+	// SelfSHA256, when set, is the SHA-256 the binary of SelfCommand must
+	// have; go-plugin verifies it before every launch and restart, and a
+	// mismatch refuses the connector (no restart loop). Default: none
+	// (the hub's own executable is trusted as it is).
+	SelfSHA256 []byte
 	// HealthInterval is how often a running plugin is pinged. Default: 10s.
 	HealthInterval time.Duration
 	// BackoffMin and BackoffMax bound the delay between restarts; it doubles
