@@ -36,7 +36,7 @@ func (s *Service) VerifyClient(ctx context.Context, clientID, secret string) (*p
 	}
 	doc, err := s.st.Get(ctx, collClient, "", clientID)
 	if errors.Is(err, errs.E(errs.NotFound)) {
-		checkSecret(s.dummyPasswordHash(), secret)
+		s.checkSecret(s.dummyPasswordHash(), secret)
 		s.log.InfoContext(ctx, "client verification failed", "client_id", clientID, "reason", "unknown_client")
 		return nil, badClient()
 	}
@@ -44,7 +44,7 @@ func (s *Service) VerifyClient(ctx context.Context, clientID, secret string) (*p
 		return nil, errs.Wrap(errs.Unavailable, err, "load client")
 	}
 	cl := clientFromDoc(doc)
-	ok := checkSecret(cl.SecretHash, secret) // always run: same cost for every outcome
+	ok := s.checkSecret(cl.SecretHash, secret) // always run: same cost for every outcome
 	var reason string
 	switch {
 	case !ok:

@@ -138,6 +138,8 @@ type Service struct {
 	// 6-digit codes away by a 10^6 brute force.
 	codePepper []byte
 	jwks       []byte
+	// secrets coalesces concurrent bcrypt checks of one client secret.
+	secrets secretFlight
 }
 
 // New returns a Service. sender may be nil: codes are then recorded in the
@@ -165,6 +167,7 @@ func New(cfg Config, st store.Store, c cache.Cache, sender Sender, logger *slog.
 	}
 	s := &Service{cfg: cfg, st: st, c: c, sender: sender, log: logger}
 	s.key = key
+	s.secrets.compare = CheckPassword
 	m := hmac.New(sha256.New, key.seed)
 	m.Write([]byte("eimshub sms code pepper"))
 	s.codePepper = m.Sum(nil)

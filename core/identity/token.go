@@ -150,7 +150,7 @@ func (s *Service) authenticateClient(ctx context.Context, req TokenRequest) (*cl
 		// A public client has no secret; one sent anyway is a misconfigured
 		// (or impersonating) caller.
 		reason = "secret sent for a public client"
-	case !cl.Public && !checkSecret(cl.SecretHash, secret):
+	case !cl.Public && !s.checkSecret(cl.SecretHash, secret):
 		reason = "bad secret"
 	}
 	if reason != "" {
@@ -162,7 +162,11 @@ func (s *Service) authenticateClient(ctx context.Context, req TokenRequest) (*cl
 
 // checkSecret compares a client secret with its stored hash in constant
 // time. secretHash is a bcrypt hash (HashPassword) or "sha256:<hex>".
-func checkSecret(secretHash, secret string) bool {
+// Concurrent checks of the same secret against the same hash share one
+// bcrypt comparison (secretFlight), so a burst of first requests of one
+// client — 32 connections of an H3Yun engine opening at once, or the
+// moment its verifiedSecrets entry expires — costs one bcrypt, not 32.
+func (s *Service) checkSecret(secretHash, secret string) bool {
 	if secret == "" || secretHash == "" {
 		return false
 	}
@@ -177,11 +181,7 @@ func checkSecret(secretHash, secret string) bool {
 	if verifiedSecrets.ok(secretHash, secret) {
 		return true
 	}
-	if !CheckPassword(secretHash, secret) {
-		return false
-	}
-	verifiedSecrets.remember(secretHash, secret)
-	return true
+	return s.secrets.check(secretHash, secret)
 }
 
 // HashClientSecret returns the value to store as a client's secretHash.
