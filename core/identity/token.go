@@ -131,7 +131,7 @@ func (s *Service) authenticateClient(ctx context.Context, req TokenRequest) (*cl
 		}
 		return nil, oauthErr(ErrInvalidRequest, "client_id is required")
 	}
-	doc, err := s.st.Get(ctx, collClient, "", id)
+	cl, err := s.getClient(ctx, id)
 	if errors.Is(err, errs.E(errs.NotFound)) {
 		s.log.InfoContext(ctx, "client authentication failed", "client_id", id, "reason", "unknown_client")
 		return nil, bad()
@@ -139,7 +139,6 @@ func (s *Service) authenticateClient(ctx context.Context, req TokenRequest) (*cl
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "load client")
 	}
-	cl := clientFromDoc(doc)
 	var reason string
 	switch {
 	case cl.Disabled:
@@ -344,16 +343,9 @@ func (s *Service) findUserByPhone(ctx context.Context, tenant, phone string) (*u
 
 // loadUser returns the active user id of tenant, nil when absent or disabled.
 func (s *Service) loadUser(ctx context.Context, tenant, id string) (*user, error) {
-	d, err := s.st.Get(ctx, collUser, tenant, id)
-	if errors.Is(err, errs.E(errs.NotFound)) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, errs.Wrap(errs.Unavailable, err, "load user")
-	}
-	u := userFromDoc(d)
-	if !u.Active {
-		return nil, nil
+	u, err := s.getUser(ctx, tenant, id)
+	if err != nil || u == nil || !u.Active {
+		return nil, err
 	}
 	return u, nil
 }
