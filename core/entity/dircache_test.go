@@ -24,7 +24,7 @@ func TestUserAndRoleWritesInvalidateCachedPrincipals(t *testing.T) {
 	// A confidential client acting as that user; "sha256:" of "s" is its secret.
 	if err := e.st.Insert(e.ctx, "client", store.Doc{"id": "engine", "corpId": "", "tenantId": "t1",
 		"secretHash": "sha256:043a718774c572bd8a25adbeb1bfcd5c0256ae11cecf9f9c3f925d0e52beaf89",
-		"grants": []any{"client_credentials"}, "scopes": []any{"api.readwrite"}, "serviceUserId": uid}); err != nil {
+		"grants":     []any{"client_credentials"}, "scopes": []any{"api.readwrite"}, "serviceUserId": uid}); err != nil {
 		t.Fatal(err)
 	}
 	verify := func(t *testing.T) (*principal.Principal, error) {
