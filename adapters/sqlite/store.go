@@ -72,7 +72,17 @@ type Option func(*options)
 // before failing. Default: 10s.
 func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
 
-// WithMaxConns caps the connection pool. Default: 16.
+// WithMaxConns caps the connection pool (all kept open). Default: 64.
+//
+// The pool must not be the queue: database/sql hands a released connection
+// to a random waiter (Go 1.23+), so requests waiting for a connection are
+// served out of order and the wait lands in the tail (p99). In WAL mode
+// readers do not block each other or the writer, and a connection costs
+// little until it caches pages, so the default is sized above the
+// concurrency a hub serves (the load benchmark's 32 connections, each
+// request reading the store a few times): requests queue on the CPUs —
+// fairly, in the Go scheduler — not on the pool. Writers still serialise
+// on SQLite's write lock (BEGIN IMMEDIATE, busy timeout).
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
 // WithPartition declares that queries on coll are (almost) always filtered
@@ -87,7 +97,7 @@ func WithPartition(coll string, key query.Path) Option {
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	o := options{
 		busyTimeout: 10 * time.Second,
-		maxConns:    16,
+		maxConns:    64,
 		beginTries:  4,
 		partitions:  map[string]query.Path{"formdata": {"formId"}},
 	}

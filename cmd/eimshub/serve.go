@@ -138,6 +138,18 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	if h.ident, err = identity.New(icfg, h.store, h.cache, sender, h.log); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
+	// The seed may have changed clients and users that other instances
+	// sharing the cache hold in their directory caches.
+	scopes := []string{""}
+	for _, t := range cfg.Tenants {
+		scopes = append(scopes, t.ID)
+	}
+	for _, scope := range scopes {
+		if err := h.ident.InvalidateDirectory(ctx, scope); err != nil {
+			h.log.Warn("cached clients and users of other instances not invalidated after seeding; they expire within a minute",
+				"tenant", scope, "err", err)
+		}
+	}
 
 	clientRates, tenantRates := map[string]string{}, map[string]string{}
 	for _, t := range cfg.Tenants {
@@ -229,7 +241,7 @@ func (h *hub) openCache(ctx context.Context) (limiter.Store, error) {
 		h.closers = append(h.closers, client.Close)
 		rc := redisadapter.NewCache(client, redisadapter.WithLogger(h.log))
 		h.ready = rc
-		h.cache = cache.NewNear(rc, time.Second, identity.RevocationKeyPrefixes...)
+		h.cache = cache.NewNear(rc, time.Second, identity.NearKeyPrefixes...)
 		return redisadapter.NewLimiterStore(client, redisadapter.WithLogger(h.log)), nil
 	}
 	mc := memory.NewCache()

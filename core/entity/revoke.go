@@ -15,6 +15,14 @@ type Revoker interface {
 	RevokeUser(ctx context.Context, tenant, userID string) error
 }
 
+// DirectoryInvalidator is implemented by a Revoker that also caches users
+// (identity.Service, issue 11 #2): it is told of every user update or
+// delete and every role change that rewrites users, inside the write's
+// transaction (an error rolls the write back) and again after commit.
+type DirectoryInvalidator interface {
+	InvalidateDirectory(ctx context.Context, tenant string) error
+}
+
 // Token revocation on user and role changes (issue 10 #2). Access tokens
 // carry the user's role codes for up to 8 h; every write that changes what
 // a user may do ends their tokens and refresh-token families:
@@ -52,6 +60,34 @@ func (s *Service) revokeUsers(ctx context.Context, tenant string, ids []string) 
 	}, nil
 }
 
+// invalidateUsers tells the Revoker's user cache (when it has one) that
+// users of tenant changed, and returns the after-commit repeat.
+func (s *Service) invalidateUsers(ctx context.Context, tenant string) (func(context.Context), error) {
+	inv, ok := s.revoker.(DirectoryInvalidator)
+	if !ok {
+		return nil, nil
+	}
+	if err := inv.InvalidateDirectory(ctx, tenant); err != nil {
+		return nil, errs.Wrap(errs.Unavailable, err, "invalidate the cached users")
+	}
+	return func(ctx context.Context) {
+		if err := inv.InvalidateDirectory(ctx, tenant); err != nil {
+			s.log.ErrorContext(ctx, "entity: user cache invalidation after commit failed (invalidated before commit)", "tenant", tenant, "err", err)
+		}
+	}, nil
+}
+
+// thenRun runs a, then b (either may be nil).
+func thenRun(a, b func(context.Context)) func(context.Context) {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	return func(ctx context.Context) { a(ctx); b(ctx) }
+}
+
 // userAccessChanged reports whether an update changes what the user's
 // tokens stand for: status, password or roles.
 func userAccessChanged(old, doc store.Doc) bool {
@@ -83,11 +119,16 @@ func roleKeys(d store.Doc) []string {
 
 // userWritten handles a user update (old != nil) or delete (doc == nil).
 func (s *Service) userWritten(ctx context.Context, tenant string, old, doc store.Doc) (func(context.Context), error) {
-	if old == nil || doc != nil && !userAccessChanged(old, doc) {
+	if old == nil {
 		return nil, nil
 	}
+	inv, err := s.invalidateUsers(ctx, tenant)
+	if err != nil || doc != nil && !userAccessChanged(old, doc) {
+		return inv, err
+	}
 	id, _ := old["id"].(string)
-	return s.revokeUsers(ctx, tenant, []string{id})
+	rev, err := s.revokeUsers(ctx, tenant, []string{id})
+	return thenRun(inv, rev), err
 }
 
 // roleWritten handles a role update (old and doc set) or delete (doc ==
@@ -103,6 +144,10 @@ func (s *Service) roleWritten(ctx context.Context, tenant string, old, doc store
 	}
 	users, err := s.st.Find(ctx, collUser, tenant, query.Query{
 		Filter: query.Null{Path: query.Path{"roles"}, IsNull: false}, Limit: -1})
+	if err != nil {
+		return nil, err
+	}
+	inv, err := s.invalidateUsers(ctx, tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -134,5 +179,6 @@ func (s *Service) roleWritten(ctx context.Context, tenant string, old, doc store
 			revoke = append(revoke, uid)
 		}
 	}
-	return s.revokeUsers(ctx, tenant, revoke)
+	rev, err := s.revokeUsers(ctx, tenant, revoke)
+	return thenRun(inv, rev), err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,20 +127,23 @@ func (s *Service) parseAccess(token string) (*accessClaims, error) {
 // Cache keys for revocations.
 // RevocationKeyPrefixes are the cache key prefixes Authenticate reads on
 // every request; the wiring may serve them from a near cache (cache.NewNear).
+// NearKeyPrefixes (dircache.go) includes them.
 var RevocationKeyPrefixes = []string{"rvj:", "rvu:"}
 
 func revokedJTIKey(jti string) string             { return "rvj:" + jti }
 func revokedUserKey(tenant, userID string) string { return "rvu:" + tenant + ":" + userID }
 
 // Authenticate verifies a bearer access token and returns its principal.
-// It costs one cache round trip (the revocation checks in one MGet). Any
+// A token's signature and claims are verified once and remembered until
+// its exp (tokenCache); the revocation marks are read on every call, in one
+// cache MGet (served by the near cache with Redis). Any
 // invalid, expired or revoked token is errs.Unauthorized with Reason
 // "invalid_token"; a cache failure is errs.Unavailable (fail closed).
 func (s *Service) Authenticate(ctx context.Context, bearer string) (*principal.Principal, error) {
 	if bearer == "" {
 		return nil, invalidToken("missing access token")
 	}
-	c, err := s.parseAccess(bearer)
+	c, err := s.verifyAccess(bearer)
 	if err != nil {
 		return nil, invalidToken("invalid access token")
 	}
@@ -160,7 +164,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*principal.P
 	return &principal.Principal{
 		Tenant: c.Corp, UserID: c.ID, UserCode: c.Code, DisplayName: c.Name,
 		Login: c.Sub, ClientID: c.ClientID, Scopes: strings.Fields(c.Scope),
-		Roles: c.Roles, TokenID: c.Jti, AuthTime: c.AuthTime,
+		Roles: slices.Clone(c.Roles), TokenID: c.Jti, AuthTime: c.AuthTime,
 	}, nil
 }
 

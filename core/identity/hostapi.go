@@ -34,17 +34,16 @@ func (s *Service) VerifyClient(ctx context.Context, clientID, secret string) (*p
 	if clientID == "" || secret == "" {
 		return nil, badClient()
 	}
-	doc, err := s.st.Get(ctx, collClient, "", clientID)
+	cl, err := s.getClient(ctx, clientID)
 	if errors.Is(err, errs.E(errs.NotFound)) {
-		checkSecret(s.dummyPasswordHash(), secret)
+		s.checkSecret(s.dummyPasswordHash(), secret)
 		s.log.InfoContext(ctx, "client verification failed", "client_id", clientID, "reason", "unknown_client")
 		return nil, badClient()
 	}
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "load client")
 	}
-	cl := clientFromDoc(doc)
-	ok := checkSecret(cl.SecretHash, secret) // always run: same cost for every outcome
+	ok := s.checkSecret(cl.SecretHash, secret) // always run: same cost for every outcome
 	var reason string
 	switch {
 	case !ok:
@@ -71,7 +70,7 @@ func (s *Service) VerifyClient(ctx context.Context, clientID, secret string) (*p
 			s.log.WarnContext(ctx, "client verification failed", "client_id", clientID, "reason", "service_user_unavailable")
 			return nil, errs.New(errs.Unauthorized, "the client's service user is missing or disabled").WithReason(ErrInvalidClient)
 		}
-		p.UserID, p.UserCode, p.DisplayName, p.Login, p.Roles = u.ID, u.Code, u.Name, u.UserName, u.Roles
+		p.UserID, p.UserCode, p.DisplayName, p.Login, p.Roles = u.ID, u.Code, u.Name, u.UserName, slices.Clone(u.Roles)
 	}
 	return p, nil
 }
@@ -81,14 +80,13 @@ func (s *Service) loadTenantClient(ctx context.Context, clientID, tenant string)
 	if clientID == "" {
 		return nil, badClient()
 	}
-	doc, err := s.st.Get(ctx, collClient, "", clientID)
+	cl, err := s.getClient(ctx, clientID)
 	if errors.Is(err, errs.E(errs.NotFound)) {
 		return nil, badClient()
 	}
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "load client")
 	}
-	cl := clientFromDoc(doc)
 	if cl.Disabled || cl.Tenant == "" || (tenant != "" && cl.Tenant != tenant) {
 		return nil, badClient()
 	}

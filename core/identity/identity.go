@@ -80,6 +80,11 @@ type Config struct {
 	// client_id (the wiring sets it to the first seeded tenant). Without it,
 	// sendcode requires client_id.
 	DefaultTenant string
+	// DirectoryCacheTTL is the longest a client or user read from the store
+	// is served from memory (writers invalidate it at once, see
+	// InvalidateDirectory; this bounds writes that bypass them). Default 1m;
+	// negative: no directory cache.
+	DirectoryCacheTTL time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -117,6 +122,9 @@ func (c *Config) defaults() error {
 	setInt(&c.UnknownNumberIPMax, 5)
 	setInt(&c.UnknownNumberMax, 200)
 	setDur(&c.UnknownNumberWindow, time.Hour)
+	if c.DirectoryCacheTTL == 0 {
+		c.DirectoryCacheTTL = time.Minute
+	}
 	if c.RefreshMaxTTL < c.RefreshTTL {
 		return fmt.Errorf("identity: config: RefreshMaxTTL %v is shorter than RefreshTTL %v", c.RefreshMaxTTL, c.RefreshTTL)
 	}
@@ -138,6 +146,12 @@ type Service struct {
 	// 6-digit codes away by a 10^6 brute force.
 	codePepper []byte
 	jwks       []byte
+	// secrets coalesces concurrent bcrypt checks of one client secret.
+	secrets secretFlight
+	// tokens remembers access tokens whose signature was verified.
+	tokens *tokenCache
+	// dir caches clients and users (dircache.go).
+	dir *dirCache
 }
 
 // New returns a Service. sender may be nil: codes are then recorded in the
@@ -165,6 +179,9 @@ func New(cfg Config, st store.Store, c cache.Cache, sender Sender, logger *slog.
 	}
 	s := &Service{cfg: cfg, st: st, c: c, sender: sender, log: logger}
 	s.key = key
+	s.secrets.compare = CheckPassword
+	s.tokens = newTokenCache(maxVerifiedTokens)
+	s.dir = newDirCache(cfg.DirectoryCacheTTL)
 	m := hmac.New(sha256.New, key.seed)
 	m.Write([]byte("eimshub sms code pepper"))
 	s.codePepper = m.Sum(nil)

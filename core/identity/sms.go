@@ -163,14 +163,13 @@ func (s *Service) hashCode(tenant, purpose, phone, code string) string {
 func (s *Service) SendCodeForClient(ctx context.Context, clientID, phone, purpose, ip string) error {
 	tenant := s.cfg.DefaultTenant
 	if clientID != "" {
-		d, err := s.st.Get(ctx, collClient, "", clientID)
+		cl, err := s.getClient(ctx, clientID)
 		if errors.Is(err, errs.E(errs.NotFound)) {
 			return errs.Invalidf("unknown client_id").WithReason("invalid_request").WithTarget("client_id")
 		}
 		if err != nil {
 			return errs.Wrap(errs.Unavailable, err, "load client")
 		}
-		cl := clientFromDoc(d)
 		if cl.Disabled || cl.Tenant == "" {
 			return errs.Invalidf("unknown client_id").WithReason("invalid_request").WithTarget("client_id")
 		}

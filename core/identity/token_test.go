@@ -159,7 +159,7 @@ func TestConfidentialClient(t *testing.T) {
 		t.Fatalf("client_id = %v", claims["client_id"])
 	}
 	// A "sha256:" secret hash works too.
-	if !checkSecret("sha256:"+sha256Hex("s3cret"), "s3cret") || checkSecret("sha256:"+sha256Hex("s3cret"), "other") {
+	if !f.svc.checkSecret("sha256:"+sha256Hex("s3cret"), "s3cret") || f.svc.checkSecret("sha256:"+sha256Hex("s3cret"), "other") {
 		t.Fatal("sha256 secret hash comparison")
 	}
 }
