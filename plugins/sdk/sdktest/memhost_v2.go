@@ -3,6 +3,7 @@ package sdktest
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,9 @@ import (
 // adminKinds are the kinds only administrators write (native catalogue).
 var adminKinds = map[string]bool{"user": true, "department": true, "role": true, "menu": true, "schedule": true,
 	"app": true, "form": true, "wfdefinition": true, "dfdefinition": true}
+
+// aliasName is the hub's rule for alias namespaces and kinds.
+var aliasName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 
 // readOnlyKinds are written by the system only.
 var readOnlyKinds = map[string]bool{"wftodo": true, "wfapprovallog": true, "auditlog": true, "outbox": true, "file": true}
@@ -380,8 +384,8 @@ func (m *MemHost) Aliases(_ context.Context, p *sdk.Principal, r sdk.AliasReques
 	if err != nil {
 		return nil, err
 	}
-	if r.Namespace == "" || r.Kind == "" {
-		return nil, errs.Invalidf("namespace and kind are required").WithTarget("namespace")
+	if !aliasName.MatchString(r.Namespace) || !aliasName.MatchString(r.Kind) {
+		return nil, errs.Invalidf("alias namespace and kind must be 1-32 lower-case letters, digits or _").WithTarget("namespace")
 	}
 	if r.Allocate && adminKinds[r.Kind] && !isAdmin(p) {
 		return nil, errs.Forbiddenf("allocating %s aliases needs the admin role", r.Kind).WithTarget("kind")
