@@ -21,6 +21,7 @@ import (
 	redisadapter "github.com/eimshub/eimshub/adapters/redis"
 	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/config"
+	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/cache"
 	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/entity"
@@ -206,7 +207,8 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	}
 	h.app = httpapi.New(deps)
 	auth := bearerPrincipal(h.ident)
-	svc := host.Services{Entities: ents, Identity: h.ident, Workflow: wf, Dataflow: df, Files: fs, Store: h.store}
+	svc := host.Services{Entities: ents, Identity: h.ident, Workflow: wf, Dataflow: df, Files: fs,
+		Aliases: alias.New(h.store), Store: h.store}
 	closeConnectors, err := startConnectors(ctx, cfg, h.app, svc, auth, &deps, operatorOnly(auth, cfg.Server.Operators), h.log)
 	if err != nil {
 		return nil, fmt.Errorf("connectors: %w", err)

@@ -267,7 +267,9 @@ func (k *call) requireID() error {
 
 func (k *call) notFound() *sdk.Error { return fail(reasonRecord, extID(k.in.BizObjectId)) }
 
-// load serves LoadBizObject (§4.1), on a form or on a child table (§4.1 notes).
+// load serves LoadBizObject (§4.1), on a form or on a child table (§4.1
+// notes): one Host call — the record, its form and its owner with the
+// owner's department (Host API v2 read options).
 func (k *call) load(ctx context.Context) (*sdk.Response, error) {
 	if k.in.SchemaCode == "" {
 		return nil, fail(reasonMissing, "SchemaCode")
@@ -275,22 +277,39 @@ func (k *call) load(ctx context.Context) (*sdk.Response, error) {
 	if err := k.requireID(); err != nil {
 		return nil, err
 	}
-	cv, err := k.form(ctx)
-	if err != nil && sdk.AsError(err).Reason == reasonSchema {
-		return k.loadChildRow(ctx, err)
-	}
+	page, err := k.host.FindRecords(ctx, k.p, k.in.SchemaCode,
+		sdk.Query{Filter: sdk.Cmp{Path: sdk.Path{"id"}, Op: sdk.Eq, Value: k.in.BizObjectId}, Limit: 1}, false,
+		sdk.WithForm(), sdk.Expand(sdk.OwnerExpand))
 	if err != nil {
-		return nil, err
-	}
-	rec, err := k.host.GetRecord(ctx, k.p, cv.form.Key, k.in.BizObjectId)
-	if err != nil {
+		if e := sdk.AsError(err); e.Code == sdk.NotFound && e.Target == "form" {
+			return k.loadChildRow(ctx, fromHost(err, fail(reasonSchema, "")))
+		}
 		return nil, fromHost(err, k.notFound())
 	}
-	dir, err := k.directory(ctx, []sdk.Doc{rec})
-	if err != nil {
-		return nil, err
+	if len(page.Items) == 0 || page.Form == nil {
+		return nil, k.notFound()
 	}
-	return success(map[string]any{"BizObject": cv.toBizObject(rec, dir)})
+	cv := &converter{form: page.Form, loc: k.cfg.loc, log: k.log}
+	return success(map[string]any{"BizObject": cv.toBizObject(page.Items[0], expandedDirectory(page.Items))})
+}
+
+// expandedDirectory reads the owners and their departments the records
+// carry under "creator" (sdk.OwnerExpand).
+func expandedDirectory(recs []sdk.Doc) *directory {
+	d := &directory{userDept: map[string]string{}, deptName: map[string]string{}}
+	for _, r := range recs {
+		u, _ := r["creator"].(map[string]any)
+		uid, _ := u["id"].(string)
+		dept, _ := u["departmentId"].(string)
+		if uid == "" || dept == "" {
+			continue
+		}
+		d.userDept[uid] = dept
+		if dep, ok := u["department"].(map[string]any); ok {
+			d.deptName[dept], _ = dep["name"].(string)
+		}
+	}
+	return d
 }
 
 // loadChildRow serves LoadBizObject with a child table's code as
@@ -347,15 +366,17 @@ func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, err := k.host.FindRecords(ctx, k.p, cv.form.Key, q, f.requireCount)
+	var opts []sdk.ReadOption
+	if wantsOwnerDept(f.returnItems) {
+		opts = append(opts, sdk.Expand(sdk.OwnerExpand))
+	}
+	page, err := k.host.FindRecords(ctx, k.p, cv.form.Key, q, f.requireCount, opts...)
 	if err != nil {
 		return nil, fromHost(err, nil)
 	}
 	var dir *directory
-	if wantsOwnerDept(f.returnItems) {
-		if dir, err = k.directory(ctx, page.Items); err != nil {
-			return nil, err
-		}
+	if len(opts) > 0 {
+		dir = expandedDirectory(page.Items)
 	}
 	rows := make([]any, len(page.Items))
 	for i, rec := range page.Items {
@@ -366,58 +387,6 @@ func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
 		out["TotalCount"] = page.Total
 	}
 	return success(out)
-}
-
-// directory resolves the records' owners to their departments: one
-// FindUsers and one FindDepartments call, whatever the number of records.
-func (k *call) directory(ctx context.Context, recs []sdk.Doc) (*directory, error) {
-	d := &directory{userDept: map[string]string{}, deptName: map[string]string{}}
-	var ids []sdk.Value
-	for _, r := range recs {
-		if id, _ := operator(r["createBy"]); id != "" && !containsValue(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		return d, nil
-	}
-	users, err := k.host.FindUsers(ctx, k.p, sdk.Query{Filter: sdk.In{Path: sdk.Path{"id"}, Values: ids}, Limit: len(ids)}, false)
-	if err != nil {
-		return nil, fromHost(err, nil)
-	}
-	var depts []sdk.Value
-	for _, u := range users.Items {
-		uid, _ := u["id"].(string)
-		dept, _ := u["departmentId"].(string)
-		if uid == "" || dept == "" {
-			continue
-		}
-		d.userDept[uid] = dept
-		if !containsValue(depts, dept) {
-			depts = append(depts, dept)
-		}
-	}
-	if len(depts) == 0 {
-		return d, nil
-	}
-	page, err := k.host.FindDepartments(ctx, k.p, sdk.Query{Filter: sdk.In{Path: sdk.Path{"id"}, Values: depts}, Limit: len(depts)}, false)
-	if err != nil {
-		return nil, fromHost(err, nil)
-	}
-	for _, dep := range page.Items {
-		id, _ := dep["id"].(string)
-		d.deptName[id], _ = dep["name"].(string)
-	}
-	return d, nil
-}
-
-func containsValue(vs []sdk.Value, s string) bool {
-	for _, v := range vs {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ownerOf returns the owner id a BizObject names ("" for none): OwnerId,

@@ -129,11 +129,35 @@ func (s *switchHost) ListForms(ctx context.Context, p *sdk.Principal) ([]sdk.For
 func (s *switchHost) GetForm(ctx context.Context, p *sdk.Principal, k string) (*sdk.Form, error) {
 	return s.get().GetForm(ctx, p, k)
 }
-func (s *switchHost) GetRecord(ctx context.Context, p *sdk.Principal, f, id string) (sdk.Doc, error) {
-	return s.get().GetRecord(ctx, p, f, id)
+func (s *switchHost) GetRecord(ctx context.Context, p *sdk.Principal, f, id string, o ...sdk.ReadOption) (sdk.Doc, error) {
+	return s.get().GetRecord(ctx, p, f, id, o...)
 }
-func (s *switchHost) FindRecords(ctx context.Context, p *sdk.Principal, f string, q sdk.Query, c bool) (sdk.Page, error) {
-	return s.get().FindRecords(ctx, p, f, q, c)
+func (s *switchHost) FindRecords(ctx context.Context, p *sdk.Principal, f string, q sdk.Query, c bool, o ...sdk.ReadOption) (sdk.Page, error) {
+	return s.get().FindRecords(ctx, p, f, q, c, o...)
+}
+func (s *switchHost) EntityFind(ctx context.Context, p *sdk.Principal, e string, q sdk.Query, o sdk.EntityOptions) (sdk.Page, error) {
+	return s.get().EntityFind(ctx, p, e, q, o)
+}
+func (s *switchHost) EntityGet(ctx context.Context, p *sdk.Principal, e, id string, o sdk.EntityOptions) (sdk.Doc, error) {
+	return s.get().EntityGet(ctx, p, e, id, o)
+}
+func (s *switchHost) EntityCreate(ctx context.Context, p *sdk.Principal, e string, b sdk.Doc) (sdk.Doc, error) {
+	return s.get().EntityCreate(ctx, p, e, b)
+}
+func (s *switchHost) EntityUpdate(ctx context.Context, p *sdk.Principal, e, id string, b sdk.Doc, o sdk.EntityOptions) (sdk.Doc, error) {
+	return s.get().EntityUpdate(ctx, p, e, id, b, o)
+}
+func (s *switchHost) EntityDelete(ctx context.Context, p *sdk.Principal, e, id string, o sdk.EntityOptions) error {
+	return s.get().EntityDelete(ctx, p, e, id, o)
+}
+func (s *switchHost) WorkflowTasks(ctx context.Context, p *sdk.Principal, q sdk.TaskQuery) (sdk.TaskPage, error) {
+	return s.get().WorkflowTasks(ctx, p, q)
+}
+func (s *switchHost) WorkflowAct(ctx context.Context, p *sdk.Principal, a sdk.WorkflowAction) (*sdk.WorkflowResult, error) {
+	return s.get().WorkflowAct(ctx, p, a)
+}
+func (s *switchHost) Aliases(ctx context.Context, p *sdk.Principal, r sdk.AliasRequest) (*sdk.AliasResult, error) {
+	return s.get().Aliases(ctx, p, r)
 }
 func (s *switchHost) CreateRecord(ctx context.Context, p *sdk.Principal, f string, d map[string]any) (sdk.Doc, error) {
 	return s.get().CreateRecord(ctx, p, f, d)

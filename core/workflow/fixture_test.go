@@ -161,3 +161,20 @@ func (f *fixture) ins(t testing.TB, coll string, d store.Doc) {
 		t.Fatalf("insert %s: %v", coll, err)
 	}
 }
+
+// byName is the fixture principal of a login name.
+func (f *fixture) byName(name any) *principal.Principal {
+	switch name {
+	case "admin":
+		return f.admin
+	case "bob":
+		return f.bob
+	case "alice":
+		return f.alice
+	case "carol":
+		return f.carol
+	case "dave":
+		return f.dave
+	}
+	panic("unknown principal")
+}

@@ -32,10 +32,15 @@ const (
 	ActTransfer Action = "transfer"
 	ActWithdraw Action = "withdraw"
 	ActFinish   Action = "finish"
+	// ActReturn sends the instance back to an earlier node or to its
+	// initiator (e-office "back"; tasks.go).
+	ActReturn Action = "return"
+	// ActCC copies the instance to users for their information (tasks.go).
+	ActCC Action = "cc"
 )
 
 // Actions lists every action (for exhaustive tests).
-var Actions = []Action{ActStart, ActAgree, ActReject, ActTransfer, ActWithdraw, ActFinish}
+var Actions = []Action{ActStart, ActAgree, ActReject, ActTransfer, ActWithdraw, ActFinish, ActReturn, ActCC}
 
 // rule is one cell of the transition table: the next state, or the error
 // code of the refusal.
@@ -62,6 +67,7 @@ var transitions = map[Status]map[Action]rule{
 	StatusNone: {
 		ActStart: to(StatusRunning), ActAgree: noInstance, ActReject: noInstance,
 		ActTransfer: noInstance, ActWithdraw: noInstance, ActFinish: noInstance,
+		ActReturn: noInstance, ActCC: noInstance,
 	},
 	StatusRunning: {
 		ActStart:    refuse(errs.Conflict, "the record already has a running workflow instance"),
@@ -70,18 +76,23 @@ var transitions = map[Status]map[Action]rule{
 		ActTransfer: to(StatusRunning),
 		ActWithdraw: to(StatusCancelled),
 		ActFinish:   to(StatusApproved),
+		ActReturn:   to(StatusRunning),
+		ActCC:       to(StatusRunning),
 	},
 	StatusApproved: {
 		ActStart: refuse(errs.Conflict, "the record is already approved"), ActAgree: finished,
 		ActReject: finished, ActTransfer: finished, ActWithdraw: finished, ActFinish: finished,
+		ActReturn: finished, ActCC: finished,
 	},
 	StatusRejected: {
 		ActStart: to(StatusRunning), ActAgree: finished, ActReject: finished,
 		ActTransfer: finished, ActWithdraw: finished, ActFinish: finished,
+		ActReturn: finished, ActCC: finished,
 	},
 	StatusCancelled: {
 		ActStart: to(StatusRunning), ActAgree: finished, ActReject: finished,
 		ActTransfer: finished, ActWithdraw: finished, ActFinish: finished,
+		ActReturn: finished, ActCC: finished,
 	},
 }
 
@@ -136,12 +147,14 @@ const (
 	TaskTransferred = "transferred"
 	TaskClosed      = "closed"    // another assignee decided the node
 	TaskWithdrawn   = "withdrawn" // the initiator withdrew the instance
+	TaskReturned    = "returned"  // the assignee sent the instance back (tasks.go)
 )
 
 // Approval log result codes (§6.2 wfapprovallog.result).
 const (
 	ResultApprove  int64 = 1
 	ResultReject   int64 = 2
+	ResultReturn   int64 = 3
 	ResultWithdraw int64 = 8
 	ResultTransfer int64 = 9
 )

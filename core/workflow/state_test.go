@@ -26,16 +26,17 @@ func TestTransitionTable(t *testing.T) {
 	N, C := no(errs.NotFound), no(errs.Conflict)
 	want := map[workflow.Status]map[workflow.Action]cell{
 		workflow.StatusNone: {workflow.ActStart: ok(workflow.StatusRunning), workflow.ActAgree: N, workflow.ActReject: N,
-			workflow.ActTransfer: N, workflow.ActWithdraw: N, workflow.ActFinish: N},
+			workflow.ActTransfer: N, workflow.ActWithdraw: N, workflow.ActFinish: N, workflow.ActReturn: N, workflow.ActCC: N},
 		workflow.StatusRunning: {workflow.ActStart: C, workflow.ActAgree: ok(workflow.StatusRunning),
 			workflow.ActReject: ok(workflow.StatusRejected), workflow.ActTransfer: ok(workflow.StatusRunning),
-			workflow.ActWithdraw: ok(workflow.StatusCancelled), workflow.ActFinish: ok(workflow.StatusApproved)},
+			workflow.ActWithdraw: ok(workflow.StatusCancelled), workflow.ActFinish: ok(workflow.StatusApproved),
+			workflow.ActReturn: ok(workflow.StatusRunning), workflow.ActCC: ok(workflow.StatusRunning)},
 		workflow.StatusApproved: {workflow.ActStart: C, workflow.ActAgree: C, workflow.ActReject: C,
-			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C},
+			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C, workflow.ActReturn: C, workflow.ActCC: C},
 		workflow.StatusRejected: {workflow.ActStart: ok(workflow.StatusRunning), workflow.ActAgree: C, workflow.ActReject: C,
-			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C},
+			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C, workflow.ActReturn: C, workflow.ActCC: C},
 		workflow.StatusCancelled: {workflow.ActStart: ok(workflow.StatusRunning), workflow.ActAgree: C, workflow.ActReject: C,
-			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C},
+			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C, workflow.ActReturn: C, workflow.ActCC: C},
 	}
 	for _, s := range workflow.Statuses {
 		for _, a := range workflow.Actions {

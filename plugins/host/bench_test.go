@@ -27,9 +27,9 @@ type countingCore struct {
 	calls atomic.Int64
 }
 
-func (c *countingCore) GetRecord(ctx context.Context, p *sdk.Principal, form, id string) (sdk.Doc, error) {
+func (c *countingCore) GetRecord(ctx context.Context, p *sdk.Principal, form, id string, opts ...sdk.ReadOption) (sdk.Doc, error) {
 	c.calls.Add(1)
-	return c.Host.GetRecord(ctx, p, form, id)
+	return c.Host.GetRecord(ctx, p, form, id, opts...)
 }
 
 // BenchmarkRoute compares the same routes served natively by Fiber, by the

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 
+	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
@@ -27,6 +28,8 @@ type bridge struct {
 	wf    *workflow.Engine
 	flows *dataflow.Engine
 	files *files.Service
+	// aliases may be nil (Aliases answers Unavailable).
+	aliases *alias.Service
 	// st is the store the services share: CreateRecords runs its steps in
 	// one of its transactions.
 	st store.Store
@@ -41,6 +44,8 @@ type Services struct {
 	Workflow *workflow.Engine
 	Dataflow *dataflow.Engine
 	Files    *files.Service
+	// Aliases (v2) may be nil: Aliases then answers Unavailable.
+	Aliases *alias.Service
 	// Store is the store the services share.
 	Store store.Store
 }
@@ -52,7 +57,7 @@ type Services struct {
 // the native API (Forbidden otherwise). A principal from VerifyClient
 // carries its client's scopes; one from a bearer token its token's.
 func NewBridge(s Services) Core {
-	return &bridge{ents: s.Entities, ident: s.Identity, wf: s.Workflow, flows: s.Dataflow, files: s.Files, st: s.Store}
+	return &bridge{ents: s.Entities, ident: s.Identity, wf: s.Workflow, flows: s.Dataflow, files: s.Files, aliases: s.Aliases, st: s.Store}
 }
 
 // reader and writer convert p and check its scope. A nil p or an empty
@@ -102,26 +107,39 @@ func (b *bridge) GetForm(ctx context.Context, p *sdk.Principal, keyOrID string) 
 	return &out, nil
 }
 
-// GetRecord implements sdk.Host.
-func (b *bridge) GetRecord(ctx context.Context, p *sdk.Principal, form, id string) (sdk.Doc, error) {
+// GetRecord implements sdk.Host (v2: with a native $expand).
+func (b *bridge) GetRecord(ctx context.Context, p *sdk.Principal, form, id string, opts ...sdk.ReadOption) (sdk.Doc, error) {
 	cp, err := reader(p)
 	if err != nil {
 		return nil, err
 	}
+	if o := sdk.ReadOpts(opts...); o.Expand != "" {
+		return b.ents.GetRecordExpand(ctx, cp, form, id, o.Expand)
+	}
 	return b.ents.GetRecord(ctx, cp, form, id)
 }
 
-// FindRecords implements sdk.Host.
-func (b *bridge) FindRecords(ctx context.Context, p *sdk.Principal, form string, q sdk.Query, count bool) (sdk.Page, error) {
+// FindRecords implements sdk.Host (v2: with a native $expand and the form).
+func (b *bridge) FindRecords(ctx context.Context, p *sdk.Principal, form string, q sdk.Query, count bool, opts ...sdk.ReadOption) (sdk.Page, error) {
 	cp, err := reader(p)
 	if err != nil {
 		return sdk.Page{}, err
 	}
-	items, total, err := b.ents.FindRecords(ctx, cp, form, q, count)
+	o := sdk.ReadOpts(opts...)
+	items, total, err := b.ents.FindRecordsExpand(ctx, cp, form, q, count, o.Expand)
 	if err != nil {
 		return sdk.Page{}, err
 	}
-	return sdk.Page{Items: items, Total: total}, nil
+	pg := sdk.Page{Items: items, Total: total}
+	if o.Form {
+		f, err := b.ents.Form(ctx, cp, form)
+		if err != nil {
+			return sdk.Page{}, err
+		}
+		sf := toSDKForm(f)
+		pg.Form = &sf
+	}
+	return pg, nil
 }
 
 // CreateRecord implements sdk.Host.

@@ -18,6 +18,7 @@ import (
 	"github.com/eimshub/eimshub/adapters/blob"
 	"github.com/eimshub/eimshub/adapters/memory"
 	"github.com/eimshub/eimshub/adapters/sqlite"
+	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
@@ -80,7 +81,8 @@ func newRealCore(t *testing.T) *realCore {
 	rc := &realCore{st: st, ents: ents, ident: ident, host: host.NewBridge(host.Services{Entities: ents, Identity: ident,
 		Workflow: workflow.New(st, workflow.Options{Logger: slog.New(slog.DiscardHandler)}),
 		Dataflow: dataflow.New(st, dataflow.Options{Logger: slog.New(slog.DiscardHandler)}),
-		Files:    files.New(st, blobs, files.Options{Logger: slog.New(slog.DiscardHandler)}), Store: st})}
+		Files:    files.New(st, blobs, files.Options{Logger: slog.New(slog.DiscardHandler)}),
+		Aliases:  alias.New(st), Store: st})}
 	rc.seed(t)
 	u := exampletest.User
 	tok, err := rc.host.IssueToken(ctx, &u, "", nil)
@@ -221,6 +223,12 @@ func TestBridgeRunsTheExampleScenarios(t *testing.T) {
 				"draft":               {`"flowStatus":1`},
 				"dataflow":            {`"status":"succeeded"`, `"output":{"n":42}`},
 				"dataflow failed run": {`"status":"failed"`, `n is not an integer`},
+				"entity find menu":    {`"Total":1`, `"title":"Menu 1"`},
+				"get with owner":      {`"creator":{`, `"empName":"Alice"`},
+				"find with form":      {`"Form":{`, `"Key":"orders"`, `"creator":{`},
+				"todo":                {`"items":[{`, `"taskId":"`},
+				"alias allocate":      {`"u1":"WV00000001"`, `"u2":"WV00000002"`},
+				"alias resolve":       {`"WV00000001":"u1"`, `"u2":"WV00000002"`},
 			} {
 				for _, w := range wants {
 					if !strings.Contains(bodies[name], w) {

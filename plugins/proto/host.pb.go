@@ -314,6 +314,7 @@ type RecordRequest struct {
 	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	Form          string                 `protobuf:"bytes,2,opt,name=form,proto3" json:"form,omitempty"`
 	Id            string                 `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`
+	Expand        string                 `protobuf:"bytes,4,opt,name=expand,proto3" json:"expand,omitempty"` // v2: native $expand over the record's navigations (GetRecord)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -365,6 +366,13 @@ func (x *RecordRequest) GetForm() string {
 func (x *RecordRequest) GetId() string {
 	if x != nil {
 		return x.Id
+	}
+	return ""
+}
+
+func (x *RecordRequest) GetExpand() string {
+	if x != nil {
+		return x.Expand
 	}
 	return ""
 }
@@ -443,6 +451,8 @@ type FindRecordsRequest struct {
 	Form          string                 `protobuf:"bytes,2,opt,name=form,proto3" json:"form,omitempty"`
 	Query         *Query                 `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
 	Count         bool                   `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	Expand        string                 `protobuf:"bytes,5,opt,name=expand,proto3" json:"expand,omitempty"`                      // v2: native $expand over the records' navigations
+	WithForm      bool                   `protobuf:"varint,6,opt,name=with_form,json=withForm,proto3" json:"with_form,omitempty"` // v2: return the form (fields included) with the page
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -501,6 +511,20 @@ func (x *FindRecordsRequest) GetQuery() *Query {
 func (x *FindRecordsRequest) GetCount() bool {
 	if x != nil {
 		return x.Count
+	}
+	return false
+}
+
+func (x *FindRecordsRequest) GetExpand() string {
+	if x != nil {
+		return x.Expand
+	}
+	return ""
+}
+
+func (x *FindRecordsRequest) GetWithForm() bool {
+	if x != nil {
+		return x.WithForm
 	}
 	return false
 }
@@ -682,6 +706,7 @@ type DocsResponse struct {
 	Docs          [][]byte               `protobuf:"bytes,1,rep,name=docs,proto3" json:"docs,omitempty"`    // JSON objects
 	Total         int64                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"` // -1 when not counted
 	Error         *Error                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	Form          *Form                  `protobuf:"bytes,4,opt,name=form,proto3" json:"form,omitempty"` // v2: FindRecords with with_form
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -733,6 +758,13 @@ func (x *DocsResponse) GetTotal() int64 {
 func (x *DocsResponse) GetError() *Error {
 	if x != nil {
 		return x.Error
+	}
+	return nil
+}
+
+func (x *DocsResponse) GetForm() *Form {
+	if x != nil {
+		return x.Form
 	}
 	return nil
 }
@@ -1813,6 +1845,484 @@ func (x *RunDataflowResponse) GetError() *Error {
 	return nil
 }
 
+// EntityRequest: one call of the native entity service (/api/v1/{entity})
+// acting as the principal.
+type EntityRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Entity        string                 `protobuf:"bytes,2,opt,name=entity,proto3" json:"entity,omitempty"`                   // entity name: built-in kind or form key (native spec §6.2)
+	Id            string                 `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`                           // get, update, delete
+	Query         *Query                 `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`                     // find (storage paths)
+	Count         bool                   `protobuf:"varint,5,opt,name=count,proto3" json:"count,omitempty"`                    // find: also the total
+	Expand        string                 `protobuf:"bytes,6,opt,name=expand,proto3" json:"expand,omitempty"`                   // find, get: native $expand
+	Body          []byte                 `protobuf:"bytes,7,opt,name=body,proto3" json:"body,omitempty"`                       // create, update: JSON object
+	IfMatch       int64                  `protobuf:"varint,8,opt,name=if_match,json=ifMatch,proto3" json:"if_match,omitempty"` // update, delete: updateTime the entity must have (0 = none)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EntityRequest) Reset() {
+	*x = EntityRequest{}
+	mi := &file_host_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EntityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EntityRequest) ProtoMessage() {}
+
+func (x *EntityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EntityRequest.ProtoReflect.Descriptor instead.
+func (*EntityRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *EntityRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *EntityRequest) GetEntity() string {
+	if x != nil {
+		return x.Entity
+	}
+	return ""
+}
+
+func (x *EntityRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *EntityRequest) GetQuery() *Query {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *EntityRequest) GetCount() bool {
+	if x != nil {
+		return x.Count
+	}
+	return false
+}
+
+func (x *EntityRequest) GetExpand() string {
+	if x != nil {
+		return x.Expand
+	}
+	return ""
+}
+
+func (x *EntityRequest) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *EntityRequest) GetIfMatch() int64 {
+	if x != nil {
+		return x.IfMatch
+	}
+	return 0
+}
+
+type WorkflowTasksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Query         []byte                 `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"` // JSON of sdk.TaskQuery
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowTasksRequest) Reset() {
+	*x = WorkflowTasksRequest{}
+	mi := &file_host_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowTasksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowTasksRequest) ProtoMessage() {}
+
+func (x *WorkflowTasksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowTasksRequest.ProtoReflect.Descriptor instead.
+func (*WorkflowTasksRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *WorkflowTasksRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *WorkflowTasksRequest) GetQuery() []byte {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+type WorkflowTasksResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Items         []byte                 `protobuf:"bytes,1,opt,name=items,proto3" json:"items,omitempty"`  // JSON array of sdk.TaskItem
+	Total         int64                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"` // -1 when not counted
+	Error         *Error                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowTasksResponse) Reset() {
+	*x = WorkflowTasksResponse{}
+	mi := &file_host_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowTasksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowTasksResponse) ProtoMessage() {}
+
+func (x *WorkflowTasksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowTasksResponse.ProtoReflect.Descriptor instead.
+func (*WorkflowTasksResponse) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *WorkflowTasksResponse) GetItems() []byte {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *WorkflowTasksResponse) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *WorkflowTasksResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+type WorkflowActionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Action        []byte                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"` // JSON of sdk.WorkflowAction
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowActionRequest) Reset() {
+	*x = WorkflowActionRequest{}
+	mi := &file_host_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowActionRequest) ProtoMessage() {}
+
+func (x *WorkflowActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowActionRequest.ProtoReflect.Descriptor instead.
+func (*WorkflowActionRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *WorkflowActionRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *WorkflowActionRequest) GetAction() []byte {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
+type WorkflowActionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        []byte                 `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"` // JSON of sdk.WorkflowResult
+	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowActionResponse) Reset() {
+	*x = WorkflowActionResponse{}
+	mi := &file_host_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowActionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowActionResponse) ProtoMessage() {}
+
+func (x *WorkflowActionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowActionResponse.ProtoReflect.Descriptor instead.
+func (*WorkflowActionResponse) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *WorkflowActionResponse) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *WorkflowActionResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+type AliasRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Namespace     string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`      // dialect namespace, e.g. "eoffice"
+	Kind          string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`                // entity kind, e.g. "user"
+	ToHub         []string               `protobuf:"bytes,4,rep,name=to_hub,json=toHub,proto3" json:"to_hub,omitempty"` // external ids to resolve to hub ids
+	ToExt         []string               `protobuf:"bytes,5,rep,name=to_ext,json=toExt,proto3" json:"to_ext,omitempty"` // hub ids to resolve to external ids
+	Allocate      bool                   `protobuf:"varint,6,opt,name=allocate,proto3" json:"allocate,omitempty"`       // allocate missing external ids of to_ext
+	Prefix        string                 `protobuf:"bytes,7,opt,name=prefix,proto3" json:"prefix,omitempty"`            // allocation: prefix, e.g. "WV"
+	Width         int32                  `protobuf:"varint,8,opt,name=width,proto3" json:"width,omitempty"`             // allocation: zero-padded digits, e.g. 8
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AliasRequest) Reset() {
+	*x = AliasRequest{}
+	mi := &file_host_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AliasRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AliasRequest) ProtoMessage() {}
+
+func (x *AliasRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AliasRequest.ProtoReflect.Descriptor instead.
+func (*AliasRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *AliasRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *AliasRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *AliasRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AliasRequest) GetToHub() []string {
+	if x != nil {
+		return x.ToHub
+	}
+	return nil
+}
+
+func (x *AliasRequest) GetToExt() []string {
+	if x != nil {
+		return x.ToExt
+	}
+	return nil
+}
+
+func (x *AliasRequest) GetAllocate() bool {
+	if x != nil {
+		return x.Allocate
+	}
+	return false
+}
+
+func (x *AliasRequest) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *AliasRequest) GetWidth() int32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+type AliasResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ToHub         map[string]string      `protobuf:"bytes,1,rep,name=to_hub,json=toHub,proto3" json:"to_hub,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // external id -> hub id (found ones)
+	ToExt         map[string]string      `protobuf:"bytes,2,rep,name=to_ext,json=toExt,proto3" json:"to_ext,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // hub id -> external id (found or allocated)
+	Error         *Error                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AliasResponse) Reset() {
+	*x = AliasResponse{}
+	mi := &file_host_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AliasResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AliasResponse) ProtoMessage() {}
+
+func (x *AliasResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AliasResponse.ProtoReflect.Descriptor instead.
+func (*AliasResponse) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *AliasResponse) GetToHub() map[string]string {
+	if x != nil {
+		return x.ToHub
+	}
+	return nil
+}
+
+func (x *AliasResponse) GetToExt() map[string]string {
+	if x != nil {
+		return x.ToExt
+	}
+	return nil
+}
+
+func (x *AliasResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_host_proto protoreflect.FileDescriptor
 
 const file_host_proto_rawDesc = "" +
@@ -1837,21 +2347,24 @@ const file_host_proto_rawDesc = "" +
 	"\tkey_or_id\x18\x02 \x01(\tR\akeyOrId\"k\n" +
 	"\fFormResponse\x12+\n" +
 	"\x04form\x18\x01 \x01(\v2\x17.eimshub.plugin.v1.FormR\x04form\x12.\n" +
-	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"o\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\x87\x01\n" +
 	"\rRecordRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x0e\n" +
-	"\x02id\x18\x03 \x01(\tR\x02id\"\x88\x01\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\x12\x16\n" +
+	"\x06expand\x18\x04 \x01(\tR\x06expand\"\x88\x01\n" +
 	"\x12WriteRecordRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x0e\n" +
 	"\x02id\x18\x03 \x01(\tR\x02id\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04data\"\xaa\x01\n" +
+	"\x04data\x18\x04 \x01(\fR\x04data\"\xdf\x01\n" +
 	"\x12FindRecordsRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12.\n" +
 	"\x05query\x18\x03 \x01(\v2\x18.eimshub.plugin.v1.QueryR\x05query\x12\x14\n" +
-	"\x05count\x18\x04 \x01(\bR\x05count\"x\n" +
+	"\x05count\x18\x04 \x01(\bR\x05count\x12\x16\n" +
+	"\x06expand\x18\x05 \x01(\tR\x06expand\x12\x1b\n" +
+	"\twith_form\x18\x06 \x01(\bR\bwithForm\"x\n" +
 	"\x12BatchCreateRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x12\n" +
@@ -1862,11 +2375,12 @@ const file_host_proto_rawDesc = "" +
 	"\x03ids\x18\x03 \x03(\tR\x03ids\"O\n" +
 	"\vDocResponse\x12\x10\n" +
 	"\x03doc\x18\x01 \x01(\fR\x03doc\x12.\n" +
-	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"h\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\x95\x01\n" +
 	"\fDocsResponse\x12\x12\n" +
 	"\x04docs\x18\x01 \x03(\fR\x04docs\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12.\n" +
-	"\x05error\x18\x03 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"?\n" +
+	"\x05error\x18\x03 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\x12+\n" +
+	"\x04form\x18\x04 \x01(\v2\x17.eimshub.plugin.v1.FormR\x04form\"?\n" +
 	"\rErrorResponse\x12.\n" +
 	"\x05error\x18\x01 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"J\n" +
 	"\x13VerifyClientRequest\x12\x1b\n" +
@@ -1941,7 +2455,50 @@ const file_host_proto_rawDesc = "" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x17\n" +
 	"\aerr_msg\x18\x03 \x01(\tR\x06errMsg\x12\x16\n" +
 	"\x06output\x18\x04 \x01(\fR\x06output\x12.\n" +
-	"\x05error\x18\x05 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error2\xfd\x0e\n" +
+	"\x05error\x18\x05 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\x80\x02\n" +
+	"\rEntityRequest\x12:\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x16\n" +
+	"\x06entity\x18\x02 \x01(\tR\x06entity\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\tR\x02id\x12.\n" +
+	"\x05query\x18\x04 \x01(\v2\x18.eimshub.plugin.v1.QueryR\x05query\x12\x14\n" +
+	"\x05count\x18\x05 \x01(\bR\x05count\x12\x16\n" +
+	"\x06expand\x18\x06 \x01(\tR\x06expand\x12\x12\n" +
+	"\x04body\x18\a \x01(\fR\x04body\x12\x19\n" +
+	"\bif_match\x18\b \x01(\x03R\aifMatch\"h\n" +
+	"\x14WorkflowTasksRequest\x12:\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\fR\x05query\"s\n" +
+	"\x15WorkflowTasksResponse\x12\x14\n" +
+	"\x05items\x18\x01 \x01(\fR\x05items\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x03R\x05total\x12.\n" +
+	"\x05error\x18\x03 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"k\n" +
+	"\x15WorkflowActionRequest\x12:\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\fR\x06action\"`\n" +
+	"\x16WorkflowActionResponse\x12\x16\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result\x12.\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\xf4\x01\n" +
+	"\fAliasRequest\x12:\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x15\n" +
+	"\x06to_hub\x18\x04 \x03(\tR\x05toHub\x12\x15\n" +
+	"\x06to_ext\x18\x05 \x03(\tR\x05toExt\x12\x1a\n" +
+	"\ballocate\x18\x06 \x01(\bR\ballocate\x12\x16\n" +
+	"\x06prefix\x18\a \x01(\tR\x06prefix\x12\x14\n" +
+	"\x05width\x18\b \x01(\x05R\x05width\"\xbb\x02\n" +
+	"\rAliasResponse\x12B\n" +
+	"\x06to_hub\x18\x01 \x03(\v2+.eimshub.plugin.v1.AliasResponse.ToHubEntryR\x05toHub\x12B\n" +
+	"\x06to_ext\x18\x02 \x03(\v2+.eimshub.plugin.v1.AliasResponse.ToExtEntryR\x05toExt\x12.\n" +
+	"\x05error\x18\x03 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\x1a8\n" +
+	"\n" +
+	"ToHubEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a8\n" +
+	"\n" +
+	"ToExtEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xab\x14\n" +
 	"\x04Host\x12R\n" +
 	"\tListForms\x12#.eimshub.plugin.v1.ListFormsRequest\x1a .eimshub.plugin.v1.FormsResponse\x12M\n" +
 	"\aGetForm\x12!.eimshub.plugin.v1.GetFormRequest\x1a\x1f.eimshub.plugin.v1.FormResponse\x12M\n" +
@@ -1967,7 +2524,16 @@ const file_host_proto_rawDesc = "" +
 	"\fResolveToken\x12&.eimshub.plugin.v1.ResolveTokenRequest\x1a$.eimshub.plugin.v1.PrincipalResponse\x12Q\n" +
 	"\tFindUsers\x12#.eimshub.plugin.v1.DirectoryRequest\x1a\x1f.eimshub.plugin.v1.DocsResponse\x12W\n" +
 	"\x0fFindDepartments\x12#.eimshub.plugin.v1.DirectoryRequest\x1a\x1f.eimshub.plugin.v1.DocsResponse\x12Q\n" +
-	"\tFindRoles\x12#.eimshub.plugin.v1.DirectoryRequest\x1a\x1f.eimshub.plugin.v1.DocsResponseB-Z+github.com/eimshub/eimshub/plugins/proto;pbb\x06proto3"
+	"\tFindRoles\x12#.eimshub.plugin.v1.DirectoryRequest\x1a\x1f.eimshub.plugin.v1.DocsResponse\x12O\n" +
+	"\n" +
+	"EntityFind\x12 .eimshub.plugin.v1.EntityRequest\x1a\x1f.eimshub.plugin.v1.DocsResponse\x12M\n" +
+	"\tEntityGet\x12 .eimshub.plugin.v1.EntityRequest\x1a\x1e.eimshub.plugin.v1.DocResponse\x12P\n" +
+	"\fEntityCreate\x12 .eimshub.plugin.v1.EntityRequest\x1a\x1e.eimshub.plugin.v1.DocResponse\x12P\n" +
+	"\fEntityUpdate\x12 .eimshub.plugin.v1.EntityRequest\x1a\x1e.eimshub.plugin.v1.DocResponse\x12R\n" +
+	"\fEntityDelete\x12 .eimshub.plugin.v1.EntityRequest\x1a .eimshub.plugin.v1.ErrorResponse\x12b\n" +
+	"\rWorkflowTasks\x12'.eimshub.plugin.v1.WorkflowTasksRequest\x1a(.eimshub.plugin.v1.WorkflowTasksResponse\x12b\n" +
+	"\vWorkflowAct\x12(.eimshub.plugin.v1.WorkflowActionRequest\x1a).eimshub.plugin.v1.WorkflowActionResponse\x12L\n" +
+	"\aAliases\x12\x1f.eimshub.plugin.v1.AliasRequest\x1a .eimshub.plugin.v1.AliasResponseB-Z+github.com/eimshub/eimshub/plugins/proto;pbb\x06proto3"
 
 var (
 	file_host_proto_rawDescOnce sync.Once
@@ -1981,123 +2547,159 @@ func file_host_proto_rawDescGZIP() []byte {
 	return file_host_proto_rawDescData
 }
 
-var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_host_proto_goTypes = []any{
-	(*Form)(nil),                  // 0: eimshub.plugin.v1.Form
-	(*ListFormsRequest)(nil),      // 1: eimshub.plugin.v1.ListFormsRequest
-	(*FormsResponse)(nil),         // 2: eimshub.plugin.v1.FormsResponse
-	(*GetFormRequest)(nil),        // 3: eimshub.plugin.v1.GetFormRequest
-	(*FormResponse)(nil),          // 4: eimshub.plugin.v1.FormResponse
-	(*RecordRequest)(nil),         // 5: eimshub.plugin.v1.RecordRequest
-	(*WriteRecordRequest)(nil),    // 6: eimshub.plugin.v1.WriteRecordRequest
-	(*FindRecordsRequest)(nil),    // 7: eimshub.plugin.v1.FindRecordsRequest
-	(*BatchCreateRequest)(nil),    // 8: eimshub.plugin.v1.BatchCreateRequest
-	(*BatchGetRequest)(nil),       // 9: eimshub.plugin.v1.BatchGetRequest
-	(*DocResponse)(nil),           // 10: eimshub.plugin.v1.DocResponse
-	(*DocsResponse)(nil),          // 11: eimshub.plugin.v1.DocsResponse
-	(*ErrorResponse)(nil),         // 12: eimshub.plugin.v1.ErrorResponse
-	(*VerifyClientRequest)(nil),   // 13: eimshub.plugin.v1.VerifyClientRequest
-	(*PrincipalResponse)(nil),     // 14: eimshub.plugin.v1.PrincipalResponse
-	(*IssueTokenRequest)(nil),     // 15: eimshub.plugin.v1.IssueTokenRequest
-	(*RefreshTokenRequest)(nil),   // 16: eimshub.plugin.v1.RefreshTokenRequest
-	(*Token)(nil),                 // 17: eimshub.plugin.v1.Token
-	(*TokenResponse)(nil),         // 18: eimshub.plugin.v1.TokenResponse
-	(*RevokeTokenRequest)(nil),    // 19: eimshub.plugin.v1.RevokeTokenRequest
-	(*ResolveTokenRequest)(nil),   // 20: eimshub.plugin.v1.ResolveTokenRequest
-	(*DirectoryRequest)(nil),      // 21: eimshub.plugin.v1.DirectoryRequest
-	(*CreateRecordsRequest)(nil),  // 22: eimshub.plugin.v1.CreateRecordsRequest
-	(*CreatedRecord)(nil),         // 23: eimshub.plugin.v1.CreatedRecord
-	(*CreateRecordsResponse)(nil), // 24: eimshub.plugin.v1.CreateRecordsResponse
-	(*UploadFileRequest)(nil),     // 25: eimshub.plugin.v1.UploadFileRequest
-	(*FileRequest)(nil),           // 26: eimshub.plugin.v1.FileRequest
-	(*FileResponse)(nil),          // 27: eimshub.plugin.v1.FileResponse
-	(*RunDataflowRequest)(nil),    // 28: eimshub.plugin.v1.RunDataflowRequest
-	(*RunDataflowResponse)(nil),   // 29: eimshub.plugin.v1.RunDataflowResponse
-	(*Principal)(nil),             // 30: eimshub.plugin.v1.Principal
-	(*Error)(nil),                 // 31: eimshub.plugin.v1.Error
-	(*Query)(nil),                 // 32: eimshub.plugin.v1.Query
+	(*Form)(nil),                   // 0: eimshub.plugin.v1.Form
+	(*ListFormsRequest)(nil),       // 1: eimshub.plugin.v1.ListFormsRequest
+	(*FormsResponse)(nil),          // 2: eimshub.plugin.v1.FormsResponse
+	(*GetFormRequest)(nil),         // 3: eimshub.plugin.v1.GetFormRequest
+	(*FormResponse)(nil),           // 4: eimshub.plugin.v1.FormResponse
+	(*RecordRequest)(nil),          // 5: eimshub.plugin.v1.RecordRequest
+	(*WriteRecordRequest)(nil),     // 6: eimshub.plugin.v1.WriteRecordRequest
+	(*FindRecordsRequest)(nil),     // 7: eimshub.plugin.v1.FindRecordsRequest
+	(*BatchCreateRequest)(nil),     // 8: eimshub.plugin.v1.BatchCreateRequest
+	(*BatchGetRequest)(nil),        // 9: eimshub.plugin.v1.BatchGetRequest
+	(*DocResponse)(nil),            // 10: eimshub.plugin.v1.DocResponse
+	(*DocsResponse)(nil),           // 11: eimshub.plugin.v1.DocsResponse
+	(*ErrorResponse)(nil),          // 12: eimshub.plugin.v1.ErrorResponse
+	(*VerifyClientRequest)(nil),    // 13: eimshub.plugin.v1.VerifyClientRequest
+	(*PrincipalResponse)(nil),      // 14: eimshub.plugin.v1.PrincipalResponse
+	(*IssueTokenRequest)(nil),      // 15: eimshub.plugin.v1.IssueTokenRequest
+	(*RefreshTokenRequest)(nil),    // 16: eimshub.plugin.v1.RefreshTokenRequest
+	(*Token)(nil),                  // 17: eimshub.plugin.v1.Token
+	(*TokenResponse)(nil),          // 18: eimshub.plugin.v1.TokenResponse
+	(*RevokeTokenRequest)(nil),     // 19: eimshub.plugin.v1.RevokeTokenRequest
+	(*ResolveTokenRequest)(nil),    // 20: eimshub.plugin.v1.ResolveTokenRequest
+	(*DirectoryRequest)(nil),       // 21: eimshub.plugin.v1.DirectoryRequest
+	(*CreateRecordsRequest)(nil),   // 22: eimshub.plugin.v1.CreateRecordsRequest
+	(*CreatedRecord)(nil),          // 23: eimshub.plugin.v1.CreatedRecord
+	(*CreateRecordsResponse)(nil),  // 24: eimshub.plugin.v1.CreateRecordsResponse
+	(*UploadFileRequest)(nil),      // 25: eimshub.plugin.v1.UploadFileRequest
+	(*FileRequest)(nil),            // 26: eimshub.plugin.v1.FileRequest
+	(*FileResponse)(nil),           // 27: eimshub.plugin.v1.FileResponse
+	(*RunDataflowRequest)(nil),     // 28: eimshub.plugin.v1.RunDataflowRequest
+	(*RunDataflowResponse)(nil),    // 29: eimshub.plugin.v1.RunDataflowResponse
+	(*EntityRequest)(nil),          // 30: eimshub.plugin.v1.EntityRequest
+	(*WorkflowTasksRequest)(nil),   // 31: eimshub.plugin.v1.WorkflowTasksRequest
+	(*WorkflowTasksResponse)(nil),  // 32: eimshub.plugin.v1.WorkflowTasksResponse
+	(*WorkflowActionRequest)(nil),  // 33: eimshub.plugin.v1.WorkflowActionRequest
+	(*WorkflowActionResponse)(nil), // 34: eimshub.plugin.v1.WorkflowActionResponse
+	(*AliasRequest)(nil),           // 35: eimshub.plugin.v1.AliasRequest
+	(*AliasResponse)(nil),          // 36: eimshub.plugin.v1.AliasResponse
+	nil,                            // 37: eimshub.plugin.v1.AliasResponse.ToHubEntry
+	nil,                            // 38: eimshub.plugin.v1.AliasResponse.ToExtEntry
+	(*Principal)(nil),              // 39: eimshub.plugin.v1.Principal
+	(*Error)(nil),                  // 40: eimshub.plugin.v1.Error
+	(*Query)(nil),                  // 41: eimshub.plugin.v1.Query
 }
 var file_host_proto_depIdxs = []int32{
-	30, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	39, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 1: eimshub.plugin.v1.FormsResponse.forms:type_name -> eimshub.plugin.v1.Form
-	31, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
-	30, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 4: eimshub.plugin.v1.FormResponse.form:type_name -> eimshub.plugin.v1.Form
-	31, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
-	30, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	30, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	30, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	32, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
-	30, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	30, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	31, // 12: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
-	31, // 13: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
-	31, // 14: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
-	30, // 15: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
-	31, // 16: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
-	30, // 17: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	17, // 18: eimshub.plugin.v1.TokenResponse.token:type_name -> eimshub.plugin.v1.Token
-	31, // 19: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
-	30, // 20: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	30, // 21: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	32, // 22: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
-	30, // 23: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	23, // 24: eimshub.plugin.v1.CreateRecordsResponse.records:type_name -> eimshub.plugin.v1.CreatedRecord
-	31, // 25: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
-	30, // 26: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	30, // 27: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	31, // 28: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
-	30, // 29: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	31, // 30: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
-	1,  // 31: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
-	3,  // 32: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
-	5,  // 33: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	7,  // 34: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
-	6,  // 35: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	6,  // 36: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	5,  // 37: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	8,  // 38: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
-	9,  // 39: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
-	22, // 40: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
-	25, // 41: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
-	26, // 42: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
-	26, // 43: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
-	28, // 44: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
-	13, // 45: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
-	15, // 46: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
-	16, // 47: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
-	19, // 48: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
-	20, // 49: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
-	21, // 50: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
-	21, // 51: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
-	21, // 52: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
-	2,  // 53: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
-	4,  // 54: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
-	10, // 55: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 56: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	10, // 57: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	10, // 58: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	12, // 59: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
-	11, // 60: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 61: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	24, // 62: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
-	10, // 63: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
-	27, // 64: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
-	12, // 65: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
-	29, // 66: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
-	14, // 67: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
-	18, // 68: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
-	18, // 69: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
-	12, // 70: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
-	14, // 71: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
-	11, // 72: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 73: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 74: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
-	53, // [53:75] is the sub-list for method output_type
-	31, // [31:53] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	40, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	39, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	39, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	41, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
+	39, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	39, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 12: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
+	40, // 13: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
+	0,  // 14: eimshub.plugin.v1.DocsResponse.form:type_name -> eimshub.plugin.v1.Form
+	40, // 15: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 16: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 17: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 18: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	17, // 19: eimshub.plugin.v1.TokenResponse.token:type_name -> eimshub.plugin.v1.Token
+	40, // 20: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 21: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	39, // 22: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	41, // 23: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
+	39, // 24: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	23, // 25: eimshub.plugin.v1.CreateRecordsResponse.records:type_name -> eimshub.plugin.v1.CreatedRecord
+	40, // 26: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 27: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	39, // 28: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 29: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 30: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 31: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 32: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	41, // 33: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
+	39, // 34: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 35: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 36: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 37: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
+	39, // 38: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	37, // 39: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
+	38, // 40: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
+	40, // 41: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
+	1,  // 42: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
+	3,  // 43: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
+	5,  // 44: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	7,  // 45: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
+	6,  // 46: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	6,  // 47: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	5,  // 48: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	8,  // 49: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
+	9,  // 50: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
+	22, // 51: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
+	25, // 52: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
+	26, // 53: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
+	26, // 54: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
+	28, // 55: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
+	13, // 56: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
+	15, // 57: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
+	16, // 58: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
+	19, // 59: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
+	20, // 60: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
+	21, // 61: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
+	21, // 62: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
+	21, // 63: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
+	30, // 64: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
+	30, // 65: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
+	30, // 66: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
+	30, // 67: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
+	30, // 68: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 69: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
+	33, // 70: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
+	35, // 71: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
+	2,  // 72: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
+	4,  // 73: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
+	10, // 74: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 75: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	10, // 76: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	10, // 77: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	12, // 78: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
+	11, // 79: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 80: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	24, // 81: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
+	10, // 82: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
+	27, // 83: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
+	12, // 84: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
+	29, // 85: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
+	14, // 86: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
+	18, // 87: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
+	18, // 88: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
+	12, // 89: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
+	14, // 90: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
+	11, // 91: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 92: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 93: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 94: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
+	10, // 95: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
+	10, // 96: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
+	10, // 97: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
+	12, // 98: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
+	32, // 99: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
+	34, // 100: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
+	36, // 101: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
+	72, // [72:102] is the sub-list for method output_type
+	42, // [42:72] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_host_proto_init() }
@@ -2112,7 +2714,7 @@ func file_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_proto_rawDesc), len(file_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -45,6 +45,14 @@ const (
 	Host_FindUsers_FullMethodName          = "/eimshub.plugin.v1.Host/FindUsers"
 	Host_FindDepartments_FullMethodName    = "/eimshub.plugin.v1.Host/FindDepartments"
 	Host_FindRoles_FullMethodName          = "/eimshub.plugin.v1.Host/FindRoles"
+	Host_EntityFind_FullMethodName         = "/eimshub.plugin.v1.Host/EntityFind"
+	Host_EntityGet_FullMethodName          = "/eimshub.plugin.v1.Host/EntityGet"
+	Host_EntityCreate_FullMethodName       = "/eimshub.plugin.v1.Host/EntityCreate"
+	Host_EntityUpdate_FullMethodName       = "/eimshub.plugin.v1.Host/EntityUpdate"
+	Host_EntityDelete_FullMethodName       = "/eimshub.plugin.v1.Host/EntityDelete"
+	Host_WorkflowTasks_FullMethodName      = "/eimshub.plugin.v1.Host/WorkflowTasks"
+	Host_WorkflowAct_FullMethodName        = "/eimshub.plugin.v1.Host/WorkflowAct"
+	Host_Aliases_FullMethodName            = "/eimshub.plugin.v1.Host/Aliases"
 )
 
 // HostClient is the client API for Host service.
@@ -73,6 +81,15 @@ type HostClient interface {
 	FindUsers(ctx context.Context, in *DirectoryRequest, opts ...grpc.CallOption) (*DocsResponse, error)
 	FindDepartments(ctx context.Context, in *DirectoryRequest, opts ...grpc.CallOption) (*DocsResponse, error)
 	FindRoles(ctx context.Context, in *DirectoryRequest, opts ...grpc.CallOption) (*DocsResponse, error)
+	// v2
+	EntityFind(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*DocsResponse, error)
+	EntityGet(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*DocResponse, error)
+	EntityCreate(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*DocResponse, error)
+	EntityUpdate(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*DocResponse, error)
+	EntityDelete(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*ErrorResponse, error)
+	WorkflowTasks(ctx context.Context, in *WorkflowTasksRequest, opts ...grpc.CallOption) (*WorkflowTasksResponse, error)
+	WorkflowAct(ctx context.Context, in *WorkflowActionRequest, opts ...grpc.CallOption) (*WorkflowActionResponse, error)
+	Aliases(ctx context.Context, in *AliasRequest, opts ...grpc.CallOption) (*AliasResponse, error)
 }
 
 type hostClient struct {
@@ -281,6 +298,78 @@ func (c *hostClient) FindRoles(ctx context.Context, in *DirectoryRequest, opts .
 	return out, nil
 }
 
+func (c *hostClient) EntityFind(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*DocsResponse, error) {
+	out := new(DocsResponse)
+	err := c.cc.Invoke(ctx, Host_EntityFind_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) EntityGet(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*DocResponse, error) {
+	out := new(DocResponse)
+	err := c.cc.Invoke(ctx, Host_EntityGet_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) EntityCreate(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*DocResponse, error) {
+	out := new(DocResponse)
+	err := c.cc.Invoke(ctx, Host_EntityCreate_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) EntityUpdate(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*DocResponse, error) {
+	out := new(DocResponse)
+	err := c.cc.Invoke(ctx, Host_EntityUpdate_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) EntityDelete(ctx context.Context, in *EntityRequest, opts ...grpc.CallOption) (*ErrorResponse, error) {
+	out := new(ErrorResponse)
+	err := c.cc.Invoke(ctx, Host_EntityDelete_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) WorkflowTasks(ctx context.Context, in *WorkflowTasksRequest, opts ...grpc.CallOption) (*WorkflowTasksResponse, error) {
+	out := new(WorkflowTasksResponse)
+	err := c.cc.Invoke(ctx, Host_WorkflowTasks_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) WorkflowAct(ctx context.Context, in *WorkflowActionRequest, opts ...grpc.CallOption) (*WorkflowActionResponse, error) {
+	out := new(WorkflowActionResponse)
+	err := c.cc.Invoke(ctx, Host_WorkflowAct_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) Aliases(ctx context.Context, in *AliasRequest, opts ...grpc.CallOption) (*AliasResponse, error) {
+	out := new(AliasResponse)
+	err := c.cc.Invoke(ctx, Host_Aliases_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility
@@ -307,6 +396,15 @@ type HostServer interface {
 	FindUsers(context.Context, *DirectoryRequest) (*DocsResponse, error)
 	FindDepartments(context.Context, *DirectoryRequest) (*DocsResponse, error)
 	FindRoles(context.Context, *DirectoryRequest) (*DocsResponse, error)
+	// v2
+	EntityFind(context.Context, *EntityRequest) (*DocsResponse, error)
+	EntityGet(context.Context, *EntityRequest) (*DocResponse, error)
+	EntityCreate(context.Context, *EntityRequest) (*DocResponse, error)
+	EntityUpdate(context.Context, *EntityRequest) (*DocResponse, error)
+	EntityDelete(context.Context, *EntityRequest) (*ErrorResponse, error)
+	WorkflowTasks(context.Context, *WorkflowTasksRequest) (*WorkflowTasksResponse, error)
+	WorkflowAct(context.Context, *WorkflowActionRequest) (*WorkflowActionResponse, error)
+	Aliases(context.Context, *AliasRequest) (*AliasResponse, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -379,6 +477,30 @@ func (UnimplementedHostServer) FindDepartments(context.Context, *DirectoryReques
 }
 func (UnimplementedHostServer) FindRoles(context.Context, *DirectoryRequest) (*DocsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FindRoles not implemented")
+}
+func (UnimplementedHostServer) EntityFind(context.Context, *EntityRequest) (*DocsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EntityFind not implemented")
+}
+func (UnimplementedHostServer) EntityGet(context.Context, *EntityRequest) (*DocResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EntityGet not implemented")
+}
+func (UnimplementedHostServer) EntityCreate(context.Context, *EntityRequest) (*DocResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EntityCreate not implemented")
+}
+func (UnimplementedHostServer) EntityUpdate(context.Context, *EntityRequest) (*DocResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EntityUpdate not implemented")
+}
+func (UnimplementedHostServer) EntityDelete(context.Context, *EntityRequest) (*ErrorResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EntityDelete not implemented")
+}
+func (UnimplementedHostServer) WorkflowTasks(context.Context, *WorkflowTasksRequest) (*WorkflowTasksResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WorkflowTasks not implemented")
+}
+func (UnimplementedHostServer) WorkflowAct(context.Context, *WorkflowActionRequest) (*WorkflowActionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WorkflowAct not implemented")
+}
+func (UnimplementedHostServer) Aliases(context.Context, *AliasRequest) (*AliasResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Aliases not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 
@@ -789,6 +911,150 @@ func _Host_FindRoles_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_EntityFind_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EntityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).EntityFind(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_EntityFind_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).EntityFind(ctx, req.(*EntityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_EntityGet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EntityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).EntityGet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_EntityGet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).EntityGet(ctx, req.(*EntityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_EntityCreate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EntityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).EntityCreate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_EntityCreate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).EntityCreate(ctx, req.(*EntityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_EntityUpdate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EntityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).EntityUpdate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_EntityUpdate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).EntityUpdate(ctx, req.(*EntityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_EntityDelete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EntityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).EntityDelete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_EntityDelete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).EntityDelete(ctx, req.(*EntityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_WorkflowTasks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WorkflowTasksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).WorkflowTasks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_WorkflowTasks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).WorkflowTasks(ctx, req.(*WorkflowTasksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_WorkflowAct_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WorkflowActionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).WorkflowAct(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_WorkflowAct_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).WorkflowAct(ctx, req.(*WorkflowActionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_Aliases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AliasRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).Aliases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_Aliases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).Aliases(ctx, req.(*AliasRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -883,6 +1149,38 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FindRoles",
 			Handler:    _Host_FindRoles_Handler,
+		},
+		{
+			MethodName: "EntityFind",
+			Handler:    _Host_EntityFind_Handler,
+		},
+		{
+			MethodName: "EntityGet",
+			Handler:    _Host_EntityGet_Handler,
+		},
+		{
+			MethodName: "EntityCreate",
+			Handler:    _Host_EntityCreate_Handler,
+		},
+		{
+			MethodName: "EntityUpdate",
+			Handler:    _Host_EntityUpdate_Handler,
+		},
+		{
+			MethodName: "EntityDelete",
+			Handler:    _Host_EntityDelete_Handler,
+		},
+		{
+			MethodName: "WorkflowTasks",
+			Handler:    _Host_WorkflowTasks_Handler,
+		},
+		{
+			MethodName: "WorkflowAct",
+			Handler:    _Host_WorkflowAct_Handler,
+		},
+		{
+			MethodName: "Aliases",
+			Handler:    _Host_Aliases_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

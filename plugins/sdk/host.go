@@ -22,13 +22,16 @@ type Host interface {
 	GetForm(ctx context.Context, p *Principal, keyOrID string) (*Form, error)
 
 	// GetRecord returns the record id of form; NotFound when it is absent,
-	// deleted, of another form or of another tenant.
-	GetRecord(ctx context.Context, p *Principal, form, id string) (Doc, error)
+	// deleted, of another form or of another tenant. Expand (v2) adds
+	// navigations (e.g. OwnerExpand) in the same call.
+	GetRecord(ctx context.Context, p *Principal, form, id string, opts ...ReadOption) (Doc, error)
 	// FindRecords returns form's records matching q (paths are storage paths,
 	// e.g. {"data","amount"}; q.Limit < 0 = no limit, 0 = none returned) and,
 	// when count is true, the total ignoring paging (else Total = -1).
-	// Invalid when q names an unknown field.
-	FindRecords(ctx context.Context, p *Principal, form string, q Query, count bool) (Page, error)
+	// Invalid when q names an unknown field. Expand (v2) adds navigations
+	// to each record and WithForm returns the form in Page.Form, so a read
+	// that needs the schema and the owners is one call.
+	FindRecords(ctx context.Context, p *Principal, form string, q Query, count bool, opts ...ReadOption) (Page, error)
 	// CreateRecord validates data against the form, stores a new record
 	// (flowStatus 0, Operator and times filled from p) and returns it.
 	CreateRecord(ctx context.Context, p *Principal, form string, data map[string]any) (Doc, error)
@@ -103,4 +106,39 @@ type Host interface {
 	FindUsers(ctx context.Context, p *Principal, q Query, count bool) (Page, error)
 	FindDepartments(ctx context.Context, p *Principal, q Query, count bool) (Page, error)
 	FindRoles(ctx context.Context, p *Principal, q Query, count bool) (Page, error)
+
+	// ---- v2 ----
+
+	// EntityFind, EntityGet, EntityCreate, EntityUpdate and EntityDelete
+	// are the native entity API (/api/v1/{entity}, native spec §6) acting
+	// as p, for every entity of the catalogue — users, departments, roles,
+	// menus, schedules, apps, messages, wftodo, wfapprovallog, auditlog,
+	// outbox, files, definitions — and form keys (records). They run the
+	// native code path: the same tenancy, admin-only kinds, owner rules,
+	// record locks, data scope, private properties and read-only kinds
+	// (MethodNotAllowed), so a connector can do exactly what p could do
+	// through /api/v1. q's paths are storage paths; a record listing
+	// names its form by key as entity. EntityFind with Limit 0 and Count
+	// is a count.
+	EntityFind(ctx context.Context, p *Principal, entity string, q Query, o EntityOptions) (Page, error)
+	EntityGet(ctx context.Context, p *Principal, entity, id string, o EntityOptions) (Doc, error)
+	EntityCreate(ctx context.Context, p *Principal, entity string, body Doc) (Doc, error)
+	// EntityUpdate is a partial merge (null clears; a record's data merges
+	// key by key), as PATCH.
+	EntityUpdate(ctx context.Context, p *Principal, entity, id string, body Doc, o EntityOptions) (Doc, error)
+	EntityDelete(ctx context.Context, p *Principal, entity, id string, o EntityOptions) error
+
+	// WorkflowTasks lists a task list (todo, done, started, cc) of p's
+	// user, or of another user with workflow.actAs.
+	WorkflowTasks(ctx context.Context, p *Principal, q TaskQuery) (TaskPage, error)
+	// WorkflowAct performs a workflow action (start, approve, reject,
+	// return, transfer, withdraw, cc) as p, with the native rules: the
+	// task must be pending (Conflict) and p's (Forbidden; acting for
+	// another user needs workflow.actAs); withdraw is the initiator's.
+	// The approval log is EntityFind("wfapprovallog", dataId eq …).
+	WorkflowAct(ctx context.Context, p *Principal, a WorkflowAction) (*WorkflowResult, error)
+
+	// Aliases resolves external ids of a dialect namespace to hub ids and
+	// back, in batch, and allocates sequence aliases (r.Allocate).
+	Aliases(ctx context.Context, p *Principal, r AliasRequest) (*AliasResult, error)
 }

@@ -105,16 +105,27 @@ func tokenResult(res *pb.TokenResponse, err error) (*Token, error) {
 	return from.Token(res.Token), nil
 }
 
-func (h *hostClient) GetRecord(ctx context.Context, p *Principal, form, id string) (Doc, error) {
-	return docResult(h.c.GetRecord(ctx, &pb.RecordRequest{Principal: to.Principal(p), Form: form, Id: id}))
+func (h *hostClient) GetRecord(ctx context.Context, p *Principal, form, id string, opts ...ReadOption) (Doc, error) {
+	o := ReadOpts(opts...)
+	return docResult(h.c.GetRecord(ctx, &pb.RecordRequest{Principal: to.Principal(p), Form: form, Id: id, Expand: o.Expand}))
 }
 
-func (h *hostClient) FindRecords(ctx context.Context, p *Principal, form string, q Query, count bool) (Page, error) {
+func (h *hostClient) FindRecords(ctx context.Context, p *Principal, form string, q Query, count bool, opts ...ReadOption) (Page, error) {
 	pq, err := to.Query(q)
 	if err != nil {
 		return Page{}, err
 	}
-	return pageResult(h.c.FindRecords(ctx, &pb.FindRecordsRequest{Principal: to.Principal(p), Form: form, Query: pq, Count: count}))
+	o := ReadOpts(opts...)
+	res, err := h.c.FindRecords(ctx, &pb.FindRecordsRequest{Principal: to.Principal(p), Form: form, Query: pq, Count: count,
+		Expand: o.Expand, WithForm: o.Form})
+	pg, err := pageResult(res, err)
+	if err != nil || res.Form == nil {
+		return pg, err
+	}
+	if pg.Form, err = from.Form(res.Form); err != nil {
+		return Page{}, err
+	}
+	return pg, nil
 }
 
 func (h *hostClient) CreateRecord(ctx context.Context, p *Principal, form string, data map[string]any) (Doc, error) {
@@ -277,7 +288,11 @@ func tokenResponse(t *Token, err error) (*pb.TokenResponse, error) {
 }
 
 func (s *hostServer) GetRecord(ctx context.Context, r *pb.RecordRequest) (*pb.DocResponse, error) {
-	return docResponse(s.h.GetRecord(ctx, from.Principal(r.Principal), r.Form, r.Id))
+	var opts []ReadOption
+	if r.Expand != "" {
+		opts = append(opts, Expand(r.Expand))
+	}
+	return docResponse(s.h.GetRecord(ctx, from.Principal(r.Principal), r.Form, r.Id, opts...))
 }
 
 func (s *hostServer) FindRecords(ctx context.Context, r *pb.FindRecordsRequest) (*pb.DocsResponse, error) {
@@ -285,7 +300,23 @@ func (s *hostServer) FindRecords(ctx context.Context, r *pb.FindRecordsRequest) 
 	if err != nil {
 		return &pb.DocsResponse{Error: hostErr(err)}, nil
 	}
-	return pageResponse(s.h.FindRecords(ctx, from.Principal(r.Principal), r.Form, q, r.Count))
+	var opts []ReadOption
+	if r.Expand != "" {
+		opts = append(opts, Expand(r.Expand))
+	}
+	if r.WithForm {
+		opts = append(opts, WithForm())
+	}
+	pg, err := s.h.FindRecords(ctx, from.Principal(r.Principal), r.Form, q, r.Count, opts...)
+	res, _ := pageResponse(pg, err)
+	if err == nil && pg.Form != nil {
+		pf, ferr := to.Form(pg.Form)
+		if ferr != nil {
+			return &pb.DocsResponse{Error: hostErr(ferr)}, nil
+		}
+		res.Form = pf
+	}
+	return res, nil
 }
 
 func (s *hostServer) CreateRecord(ctx context.Context, r *pb.WriteRecordRequest) (*pb.DocResponse, error) {

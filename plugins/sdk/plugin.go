@@ -19,7 +19,16 @@ import (
 // ProtocolVersion is the version of the plugin contract (plugins/proto).
 // Bump it on any incompatible change; a host and a plugin that disagree
 // refuse each other at the handshake with a clear error.
-const ProtocolVersion = 1
+//
+// Version 2 (Host API v2) added read options (expand, form with the page),
+// the generic entity calls, the workflow actions and task lists, and
+// aliases. Its wire format only adds fields and RPCs, so a v2 host still
+// serves v1 plugins (MinProtocolVersion); a v2 plugin refuses a v1 host,
+// which lacks the calls it may make.
+const ProtocolVersion = 2
+
+// MinProtocolVersion is the oldest plugin contract a host still serves.
+const MinProtocolVersion = 1
 
 // PluginName is the go-plugin plugin-set key of a connector.
 const PluginName = "connector"
@@ -40,8 +49,17 @@ const MaxMessageSize = 32 << 20
 // PluginSets returns the go-plugin plugin sets keyed by protocol version, for
 // a ClientConfig (host side: host set) or a ServeConfig (plugin side: newFn
 // set). Connector authors do not need it.
+//
+// The host side (p.Host set) offers every version from MinProtocolVersion
+// to ProtocolVersion; the plugin side only ProtocolVersion.
 func PluginSets(p *GRPCPlugin) map[int]plugin.PluginSet {
-	return map[int]plugin.PluginSet{ProtocolVersion: {PluginName: p}}
+	sets := map[int]plugin.PluginSet{ProtocolVersion: {PluginName: p}}
+	if p != nil && p.Host != nil {
+		for v := MinProtocolVersion; v < ProtocolVersion; v++ {
+			sets[v] = plugin.PluginSet{PluginName: p}
+		}
+	}
+	return sets
 }
 
 // GRPCPlugin is the go-plugin glue for a connector. On the plugin side New

@@ -234,6 +234,8 @@ type Page struct {
 	// Total is the number of matching documents ignoring paging, or -1 when
 	// the caller did not ask for a count.
 	Total int64
+	// Form is the records' form when FindRecords was called WithForm.
+	Form *Form `json:",omitempty"`
 }
 
 // Option is one choice of a select-like field.

@@ -52,6 +52,15 @@ func Info() sdk.Info {
 			{Method: "PATCH", Path: "/records/:form/:id", Auth: b},
 			{Method: "DELETE", Path: "/records/:form/:id", Auth: b},
 			{Method: "GET", Path: "/directory/:kind", Auth: b},
+			// Host API v2: generic entities, workflow, aliases.
+			{Method: "GET", Path: "/entity/:entity", Auth: b},
+			{Method: "POST", Path: "/entity/:entity", Auth: b},
+			{Method: "GET", Path: "/entity/:entity/:id", Auth: b},
+			{Method: "PATCH", Path: "/entity/:entity/:id", Auth: b},
+			{Method: "DELETE", Path: "/entity/:entity/:id", Auth: b},
+			{Method: "GET", Path: "/tasks/:box", Auth: b},
+			{Method: "POST", Path: "/workflow/:action", Auth: b},
+			{Method: "POST", Path: "/aliases", Auth: b},
 			// The host verifies X-Client-Id/X-Client-Secret (or ?client_id=
 			// &client_secret=) before the hop and hands over the principal.
 			{Method: "GET", Path: "/engine", Auth: sdk.AuthClientSecret, Credentials: sdk.ClientCredentials{
@@ -200,7 +209,14 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 		if err != nil {
 			return nil, err
 		}
-		pg, err := host.FindRecords(ctx, p, form, q, req.Query.Get("count") == "1")
+		var opts []sdk.ReadOption
+		if e := req.Query.Get("expand"); e != "" {
+			opts = append(opts, sdk.Expand(e))
+		}
+		if req.Query.Get("form") == "1" {
+			opts = append(opts, sdk.WithForm())
+		}
+		pg, err := host.FindRecords(ctx, p, form, q, req.Query.Get("count") == "1", opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -283,7 +299,8 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 		}
 		return ok(res)
 	case "GET /records/:form/:id":
-		rec, err := host.GetRecord(ctx, p, form, req.PathParams["id"])
+		// ?expand= is a native $expand (v2), e.g. sdk.OwnerExpand.
+		rec, err := host.GetRecord(ctx, p, form, req.PathParams["id"], sdk.Expand(req.Query.Get("expand")))
 		if err != nil {
 			return nil, err
 		}
@@ -320,7 +337,65 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 		}
 		return ok(pg)
 	}
+	if resp, handled, err := handleV2(ctx, req, host, p); handled {
+		return resp, err
+	}
 	return nil, sdk.Errorf(sdk.NotFound, "no handler for %s %s", req.Method, req.Route)
+}
+
+// handleV2 serves the Host API v2 routes: one Host call each.
+func handleV2(ctx context.Context, req *sdk.Request, host sdk.Host, p *sdk.Principal) (*sdk.Response, bool, error) {
+	entity, id := req.PathParams["entity"], req.PathParams["id"]
+	ifMatch, _ := strconv.ParseInt(req.Query.Get("ifMatch"), 10, 64)
+	o := sdk.EntityOptions{Count: req.Query.Get("count") == "1", Expand: req.Query.Get("expand"), IfMatch: ifMatch}
+	var v any
+	var err error
+	switch req.Method + " " + req.Route {
+	case "GET /entity/:entity":
+		var q sdk.Query
+		if q, err = parseQuery(req); err == nil {
+			v, err = host.EntityFind(ctx, p, entity, q, o)
+		}
+	case "GET /entity/:entity/:id":
+		v, err = host.EntityGet(ctx, p, entity, id, o)
+	case "POST /entity/:entity", "PATCH /entity/:entity/:id":
+		var body sdk.Doc
+		if err = decode(req, &body); err != nil {
+			return nil, true, err
+		}
+		if req.Method == "POST" {
+			v, err = host.EntityCreate(ctx, p, entity, body)
+		} else {
+			v, err = host.EntityUpdate(ctx, p, entity, id, body, o)
+		}
+	case "DELETE /entity/:entity/:id":
+		if err = host.EntityDelete(ctx, p, entity, id, o); err == nil {
+			return &sdk.Response{Status: http.StatusNoContent}, true, nil
+		}
+	case "GET /tasks/:box":
+		v, err = host.WorkflowTasks(ctx, p, sdk.TaskQuery{Box: req.PathParams["box"], DataID: req.Query.Get("dataId"),
+			Count: req.Query.Get("count") == "1"})
+	case "POST /workflow/:action":
+		var a sdk.WorkflowAction
+		if err = decode(req, &a); err != nil {
+			return nil, true, err
+		}
+		a.Action = req.PathParams["action"]
+		v, err = host.WorkflowAct(ctx, p, a)
+	case "POST /aliases":
+		var r sdk.AliasRequest
+		if err = decode(req, &r); err != nil {
+			return nil, true, err
+		}
+		v, err = host.Aliases(ctx, p, r)
+	default:
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	resp, err := ok(v)
+	return resp, true, err
 }
 
 // parseQuery reads a deliberately tiny filter dialect: eq=path:value (string

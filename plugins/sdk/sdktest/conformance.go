@@ -138,10 +138,10 @@ func (failingHost) ListForms(context.Context, *sdk.Principal) ([]sdk.Form, error
 func (failingHost) GetForm(context.Context, *sdk.Principal, string) (*sdk.Form, error) {
 	return nil, unavailable()
 }
-func (failingHost) GetRecord(context.Context, *sdk.Principal, string, string) (sdk.Doc, error) {
+func (failingHost) GetRecord(context.Context, *sdk.Principal, string, string, ...sdk.ReadOption) (sdk.Doc, error) {
 	return nil, unavailable()
 }
-func (failingHost) FindRecords(context.Context, *sdk.Principal, string, sdk.Query, bool) (sdk.Page, error) {
+func (failingHost) FindRecords(context.Context, *sdk.Principal, string, sdk.Query, bool, ...sdk.ReadOption) (sdk.Page, error) {
 	return sdk.Page{}, unavailable()
 }
 func (failingHost) CreateRecord(context.Context, *sdk.Principal, string, map[string]any) (sdk.Doc, error) {
@@ -196,6 +196,31 @@ func (failingHost) FindRoles(context.Context, *sdk.Principal, sdk.Query, bool) (
 }
 
 var _ sdk.Host = failingHost{}
+
+func (failingHost) EntityFind(context.Context, *sdk.Principal, string, sdk.Query, sdk.EntityOptions) (sdk.Page, error) {
+	return sdk.Page{}, unavailable()
+}
+func (failingHost) EntityGet(context.Context, *sdk.Principal, string, string, sdk.EntityOptions) (sdk.Doc, error) {
+	return nil, unavailable()
+}
+func (failingHost) EntityCreate(context.Context, *sdk.Principal, string, sdk.Doc) (sdk.Doc, error) {
+	return nil, unavailable()
+}
+func (failingHost) EntityUpdate(context.Context, *sdk.Principal, string, string, sdk.Doc, sdk.EntityOptions) (sdk.Doc, error) {
+	return nil, unavailable()
+}
+func (failingHost) EntityDelete(context.Context, *sdk.Principal, string, string, sdk.EntityOptions) error {
+	return unavailable()
+}
+func (failingHost) WorkflowTasks(context.Context, *sdk.Principal, sdk.TaskQuery) (sdk.TaskPage, error) {
+	return sdk.TaskPage{}, unavailable()
+}
+func (failingHost) WorkflowAct(context.Context, *sdk.Principal, sdk.WorkflowAction) (*sdk.WorkflowResult, error) {
+	return nil, unavailable()
+}
+func (failingHost) Aliases(context.Context, *sdk.Principal, sdk.AliasRequest) (*sdk.AliasResult, error) {
+	return nil, unavailable()
+}
 
 func asError(err error, target **errs.Error) bool { return errors.As(err, target) }
 

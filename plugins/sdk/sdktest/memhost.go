@@ -39,6 +39,10 @@ type MemHost struct {
 	files   map[string]memFile              // tenant/file id → file
 	// dataflows by tenant/key
 	dataflows map[string]DataflowFunc
+	// v2 (memhost_v2.go)
+	ents    map[string]map[string][]sdk.Doc // kind → tenant → docs (not directory kinds)
+	wfs     map[string]*memWF               // tenant → task lists
+	aliases map[string]*memAliases          // tenant/ns/kind → aliases
 }
 
 type memClient struct {
@@ -236,7 +240,7 @@ func (m *MemHost) recs(t, formID string) []sdk.Doc {
 }
 
 // GetRecord implements sdk.Host.
-func (m *MemHost) GetRecord(_ context.Context, p *sdk.Principal, form, id string) (sdk.Doc, error) {
+func (m *MemHost) GetRecord(_ context.Context, p *sdk.Principal, form, id string, opts ...sdk.ReadOption) (sdk.Doc, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, f, err := m.form(p, form)
@@ -245,21 +249,30 @@ func (m *MemHost) GetRecord(_ context.Context, p *sdk.Principal, form, id string
 	}
 	for _, d := range m.recs(t, f.ID) {
 		if d["id"] == id {
-			return clone(d), nil
+			return m.expand(t, clone(d), sdk.ReadOpts(opts...).Expand), nil
 		}
 	}
 	return nil, errs.NotFoundf("record %q not found", id).WithTarget("id")
 }
 
 // FindRecords implements sdk.Host.
-func (m *MemHost) FindRecords(_ context.Context, p *sdk.Principal, form string, q sdk.Query, count bool) (sdk.Page, error) {
+func (m *MemHost) FindRecords(_ context.Context, p *sdk.Principal, form string, q sdk.Query, count bool, opts ...sdk.ReadOption) (sdk.Page, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, f, err := m.form(p, form)
 	if err != nil {
 		return sdk.Page{}, err
 	}
-	return page(m.recs(t, f.ID), q, count), nil
+	o := sdk.ReadOpts(opts...)
+	pg := page(m.recs(t, f.ID), q, count)
+	for i := range pg.Items {
+		pg.Items[i] = m.expand(t, pg.Items[i], o.Expand)
+	}
+	if o.Form {
+		fc := *f
+		pg.Form = &fc
+	}
+	return pg, nil
 }
 
 func page(docs []sdk.Doc, q sdk.Query, count bool) sdk.Page {

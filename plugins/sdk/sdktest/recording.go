@@ -150,6 +150,7 @@ func decodeStrict(raw json.RawMessage, out any) error {
 		var w struct {
 			Items []json.RawMessage
 			Total int64
+			Form  *sdk.Form
 		}
 		if err := json.Unmarshal(raw, &w); err != nil {
 			return err
@@ -159,7 +160,7 @@ func decodeStrict(raw json.RawMessage, out any) error {
 			bs[i] = w.Items[i]
 		}
 		docs, err := sdk.FromProto().Docs(bs)
-		*pg = sdk.Page{Items: docs, Total: w.Total}
+		*pg = sdk.Page{Items: docs, Total: w.Total, Form: w.Form}
 		return err
 	}
 	return json.Unmarshal(raw, out)
@@ -194,15 +195,30 @@ func (r *RecordingHost) GetForm(ctx context.Context, p *sdk.Principal, keyOrID s
 }
 
 // GetRecord implements sdk.Host.
-func (r *RecordingHost) GetRecord(ctx context.Context, p *sdk.Principal, form, id string) (sdk.Doc, error) {
-	return do(r, "GetRecord", args{"principal": p, "form": form, "id": id}, func(h sdk.Host) (sdk.Doc, error) { return h.GetRecord(ctx, p, form, id) })
+func (r *RecordingHost) GetRecord(ctx context.Context, p *sdk.Principal, form, id string, opts ...sdk.ReadOption) (sdk.Doc, error) {
+	a := args{"principal": p, "form": form, "id": id}
+	readArgs(a, opts)
+	return do(r, "GetRecord", a, func(h sdk.Host) (sdk.Doc, error) { return h.GetRecord(ctx, p, form, id, opts...) })
 }
 
 // FindRecords implements sdk.Host.
-func (r *RecordingHost) FindRecords(ctx context.Context, p *sdk.Principal, form string, q sdk.Query, count bool) (sdk.Page, error) {
-	return do(r, "FindRecords", args{"principal": p, "form": form, "query": queryJSON(q), "count": count}, func(h sdk.Host) (sdk.Page, error) {
-		return h.FindRecords(ctx, p, form, q, count)
+func (r *RecordingHost) FindRecords(ctx context.Context, p *sdk.Principal, form string, q sdk.Query, count bool, opts ...sdk.ReadOption) (sdk.Page, error) {
+	a := args{"principal": p, "form": form, "query": queryJSON(q), "count": count}
+	readArgs(a, opts)
+	return do(r, "FindRecords", a, func(h sdk.Host) (sdk.Page, error) {
+		return h.FindRecords(ctx, p, form, q, count, opts...)
 	})
+}
+
+// readArgs records the read options that are set (none: the v1 arguments).
+func readArgs(a args, opts []sdk.ReadOption) {
+	o := sdk.ReadOpts(opts...)
+	if o.Expand != "" {
+		a["expand"] = o.Expand
+	}
+	if o.Form {
+		a["withForm"] = true
+	}
 }
 
 // CreateRecord implements sdk.Host.

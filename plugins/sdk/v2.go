@@ -1,0 +1,188 @@
+package sdk
+
+// Host API v2 types (ProtocolVersion 2): read options (expand, form with
+// the page), generic entity access, workflow actions and task lists, and
+// aliases between a dialect's external ids and hub ids.
+
+// ReadOptions tune GetRecord and FindRecords.
+type ReadOptions struct {
+	// Expand is a native $expand over the records' navigations (native
+	// spec §7.5), e.g. "creator($select=id,empName,departmentId;$expand=department($select=id,name))":
+	// the owner and the owner's department in the same call. Each expanded
+	// navigation appears in the record under its name (null when absent).
+	Expand string `json:"expand,omitempty"`
+	// Form returns the form (fields included) with the page (Page.Form),
+	// FindRecords only: a read that needs the schema is one call.
+	Form bool `json:"withForm,omitempty"`
+}
+
+// ReadOption sets a ReadOptions field.
+type ReadOption func(*ReadOptions)
+
+// Expand asks for the navigations of a native $expand (ReadOptions.Expand).
+func Expand(expand string) ReadOption { return func(o *ReadOptions) { o.Expand = expand } }
+
+// WithForm asks FindRecords for the form with the page (ReadOptions.Form).
+func WithForm() ReadOption { return func(o *ReadOptions) { o.Form = true } }
+
+// ReadOpts applies opts to zero ReadOptions (for Host implementations).
+func ReadOpts(opts ...ReadOption) ReadOptions {
+	var o ReadOptions
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
+	}
+	return o
+}
+
+// OwnerExpand is the Expand that brings a record's owner (id, code, name,
+// department id) and the owner's department (id, name): what dialects
+// showing OwnerId/OwnerDeptId need.
+const OwnerExpand = "creator($select=id,code,empName,departmentId;$expand=department($select=id,name,code))"
+
+// EntityOptions tune the generic entity calls.
+type EntityOptions struct {
+	// Count (EntityFind) returns the total ignoring paging in Page.Total
+	// (else -1). A query with Limit 0 and Count is a count.
+	Count bool `json:"count,omitempty"`
+	// Expand (EntityFind, EntityGet) is a native $expand.
+	Expand string `json:"expand,omitempty"`
+	// IfMatch (EntityUpdate, EntityDelete) is the updateTime the entity
+	// must still have (optimistic concurrency, Conflict otherwise); 0 =
+	// unconditional.
+	IfMatch int64 `json:"ifMatch,omitempty"`
+}
+
+// Workflow action names (WorkflowAction.Action).
+const (
+	ActStart    = "start"    // start the workflow of a record
+	ActApprove  = "approve"  // agree / submit the task
+	ActReject   = "reject"   // reject: the instance ends rejected
+	ActReturn   = "return"   // send back to an earlier node or the initiator
+	ActTransfer = "transfer" // hand the task to other users
+	ActWithdraw = "withdraw" // the initiator revokes the instance
+	ActCC       = "cc"       // copy the instance to users
+)
+
+// WorkflowAction is one workflow action acting as the principal (native
+// spec §4; return and cc are hub additions the dialects need).
+type WorkflowAction struct {
+	Action string `json:"action"`
+	// InstanceID or DataID (the record: its latest instance) names the
+	// instance; start takes DataID (the record) and Form or DefinitionID.
+	InstanceID string `json:"instanceId,omitempty"`
+	DataID     string `json:"dataId,omitempty"`
+	// TaskID (or NodeID) names the actor's pending task; "" = the actor's
+	// pending task on the instance.
+	TaskID string `json:"taskId,omitempty"`
+	NodeID string `json:"nodeId,omitempty"`
+	// ToNode (return): an earlier approval node, or "_start" for the
+	// initiator; "" = the previous node that had tasks.
+	ToNode string `json:"toNode,omitempty"`
+	// Users: transfer targets or cc receivers (ids or login names).
+	Users     []string `json:"users,omitempty"`
+	Comment   string   `json:"comment,omitempty"`
+	Signature string   `json:"signature,omitempty"`
+	// Actor is the acting user ("" = the principal's user; another user
+	// needs workflow.actAs, as natively). For start: the initiator.
+	Actor     string         `json:"actor,omitempty"`
+	Variables map[string]any `json:"variables,omitempty"`
+	// Start only.
+	Form         string `json:"form,omitempty"`
+	DefinitionID string `json:"definitionId,omitempty"`
+	// AtStart (start): wait at the start node for the initiator's submit.
+	AtStart bool `json:"atStart,omitempty"`
+}
+
+// TaskRef is a pending task.
+type TaskRef struct {
+	TaskID     string `json:"taskId"`
+	NodeID     string `json:"nodeId"`
+	NodeName   string `json:"nodeName"`
+	AssigneeID string `json:"assigneeId"`
+}
+
+// WorkflowResult is the instance after an action.
+type WorkflowResult struct {
+	InstanceID string `json:"instanceId"`
+	// Status is running, approved, rejected or cancelled.
+	Status string `json:"status"`
+	// Tasks are the instance's pending tasks after the action (for
+	// approve: the tasks it created).
+	Tasks []TaskRef `json:"tasks"`
+}
+
+// Task lists (TaskQuery.Box).
+const (
+	BoxTodo    = "todo"    // the user's pending tasks
+	BoxDone    = "done"    // instances the user decided, transferred or returned a task of
+	BoxStarted = "started" // instances the user initiated
+	BoxCC      = "cc"      // instances copied to the user
+)
+
+// TaskQuery selects a task list.
+type TaskQuery struct {
+	Box string `json:"box"`
+	// UserID: whose list ("" = the principal's user; another user needs
+	// workflow.actAs).
+	UserID     string `json:"userId,omitempty"`
+	DataID     string `json:"dataId,omitempty"`
+	InstanceID string `json:"instanceId,omitempty"`
+	// Status narrows done/started/cc to instances in that state.
+	Status string `json:"status,omitempty"`
+	// Limit (≤ 0 = the maximum, 1000) and Offset page the list.
+	Limit  int  `json:"limit,omitempty"`
+	Offset int  `json:"offset,omitempty"`
+	Count  bool `json:"count,omitempty"`
+}
+
+// TaskItem is one entry of a task list.
+type TaskItem struct {
+	// TaskID is the pending task (todo); NodeID/NodeName the task's node
+	// or the instance's current node.
+	TaskID         string `json:"taskId,omitempty"`
+	NodeID         string `json:"nodeId,omitempty"`
+	NodeName       string `json:"nodeName,omitempty"`
+	InstanceID     string `json:"instanceId"`
+	DataID         string `json:"dataId"`
+	FormID         string `json:"formId"`
+	AppID          string `json:"appId"`
+	DefinitionName string `json:"definitionName"`
+	Status         string `json:"status"`
+	// Initiator is {id, value (code), label (name)}.
+	Initiator  map[string]any `json:"initiator"`
+	CreateTime int64          `json:"createTime"`
+	UpdateTime int64          `json:"updateTime"`
+}
+
+// TaskPage is one page of a task list; Total is -1 unless counted.
+type TaskPage struct {
+	Items []TaskItem `json:"items"`
+	Total int64      `json:"total"`
+}
+
+// AliasRequest resolves (and allocates) aliases between external ids of a
+// dialect namespace and hub ids of one entity kind, in batch.
+type AliasRequest struct {
+	// Namespace is the dialect's ("h3yun", "eoffice"); Kind the entity
+	// kind ("user", "department", "form", "formdata", "wfinstance", …).
+	Namespace string `json:"namespace"`
+	Kind      string `json:"kind"`
+	// ToHub are external ids to resolve; ToExt hub ids.
+	ToHub []string `json:"toHub,omitempty"`
+	ToExt []string `json:"toExt,omitempty"`
+	// Allocate gives every ToExt id without an alias a new one: Prefix and
+	// Width zero-padded digits of the namespace+kind sequence (e.g. "WV",
+	// 8 → WV00000001). Needs a write scope.
+	Allocate bool   `json:"allocate,omitempty"`
+	Prefix   string `json:"prefix,omitempty"`
+	Width    int    `json:"width,omitempty"`
+}
+
+// AliasResult maps what was found (or allocated); ids without an alias
+// are absent.
+type AliasResult struct {
+	ToHub map[string]string `json:"toHub"`
+	ToExt map[string]string `json:"toExt"`
+}
