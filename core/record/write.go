@@ -70,15 +70,15 @@ func (s *Service) Update(ctx context.Context, p *principal.Principal, c Change) 
 	tenant, _ := old["corpId"].(string)
 	id, _ := old["id"].(string)
 	formID, _ := old["formId"].(string)
-	if c.FormID != "" && c.FormID != formID {
-		return nil, errs.Invalidf("a record cannot move to another form").WithReason("validation_failed").
-			WithDetails(errs.Detail{Code: "read_only", Target: "formId", Message: "formId cannot be changed"})
-	}
 	if err := s.CheckWrite(ctx, p, old, access.Update); err != nil {
 		return nil, err
 	}
 	if c.HasIfMatch && !sameTime(old["updateTime"], c.IfMatch) {
 		return nil, errs.Conflictf("record %q was modified (If-Match does not match updateTime)", id)
+	}
+	if c.FormID != "" && c.FormID != formID {
+		return nil, errs.Invalidf("a record cannot move to another form").WithReason("validation_failed").
+			WithDetails(errs.Detail{Code: "read_only", Target: "formId", Message: "formId cannot be changed"})
 	}
 	f := c.Form
 	if f == nil || f.ID != formID {
