@@ -14,6 +14,7 @@ import (
 	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/identity"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
 	"github.com/eimshub/eimshub/core/workflow"
@@ -34,17 +35,25 @@ var systemOperator = map[string]any{"id": "system", "value": "system", "label": 
 // what exists is left alone (an admin's later changes win over the file).
 type seeder struct {
 	st  store.Store
+	rec *record.Service
 	now int64
+	// forms are the forms written in the current tenant's transaction:
+	// announced to the record core (indexes, form cache) after it commits.
+	forms []*schema.Form
 }
 
 // seedTenants creates the configured tenants and everything they own, one
 // transaction per tenant.
-func seedTenants(ctx context.Context, st store.Store, tenants []config.Tenant) error {
-	s := &seeder{st: st, now: time.Now().UnixMilli()}
+func seedTenants(ctx context.Context, st store.Store, rec *record.Service, tenants []config.Tenant) error {
+	s := &seeder{st: st, rec: rec, now: time.Now().UnixMilli()}
 	for i := range tenants {
 		t := &tenants[i]
+		s.forms = nil
 		if err := st.Tx(ctx, func(ctx context.Context) error { return s.tenant(ctx, t) }); err != nil {
 			return fmt.Errorf("seed tenant %q: %w", t.ID, err)
+		}
+		for _, f := range s.forms {
+			rec.FormSaved(ctx, t.ID, f)
 		}
 	}
 	return nil
@@ -223,16 +232,14 @@ func (s *seeder) form(ctx context.Context, tid string, f config.Form) error {
 	doc := store.Doc{"id": seedID("form", tid, f.Key), "key": f.Key, "name": or(f.Name, f.Key),
 		"appId": seedID("app", tid, f.App), "usingWorkflow": f.UsingWorkflow, "isLedger": false,
 		"content": content}
-	if _, err := s.put(ctx, "form", tid, doc); err != nil {
+	if _, err := s.put(ctx, record.CollForm, tid, doc); err != nil {
 		return err
 	}
 	form, err := schema.FormFromDoc(doc)
 	if err != nil {
 		return fmt.Errorf("form %s: %w", f.Key, err)
 	}
-	if err := s.st.EnsureIndex(ctx, "formdata", form.IndexPaths()); err != nil {
-		return fmt.Errorf("form %s: index: %w", f.Key, err)
-	}
+	s.forms = append(s.forms, form)
 	return nil
 }
 

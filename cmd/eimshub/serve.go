@@ -29,6 +29,7 @@ import (
 	"github.com/eimshub/eimshub/core/httpapi"
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/limits"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/store"
 	"github.com/eimshub/eimshub/core/workflow"
 	"github.com/eimshub/eimshub/plugins/host"
@@ -51,6 +52,7 @@ type hub struct {
 	cache   cache.Cache
 	ready   httpapi.Checker // the cache as /readyz sees it (not the near cache)
 	ident   *identity.Service
+	records *record.Service
 	app     *fiber.App
 	closers []func() error
 }
@@ -99,7 +101,10 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		return nil, err
 	}
 
-	if err := seedTenants(ctx, h.store, cfg.Tenants); err != nil {
+	// One record core for the process: its form cache is shared by every
+	// writer and, through the cache port, invalidated across instances.
+	h.records = record.New(h.store, record.Options{Logger: h.log, Cache: h.cache})
+	if err := seedTenants(ctx, h.store, h.records, cfg.Tenants); err != nil {
 		return nil, err
 	}
 	if demo := cfg.DemoSecretsInUse(); len(demo) > 0 {
@@ -180,13 +185,14 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		return nil, fmt.Errorf("limits: %w", err)
 	}
 
-	ents := entity.New(h.store, entity.Options{Logger: h.log, Revoker: h.ident})
+	wf := workflow.New(h.store, workflow.Options{Logger: h.log, Records: h.records})
+	h.records.SetWorkflow(wf)
+	ents := entity.New(h.store, entity.Options{Logger: h.log, Revoker: h.ident, Records: h.records})
 	blobs, err := h.openBlobs()
 	if err != nil {
 		return nil, err
 	}
-	wf := workflow.New(h.store, workflow.Options{Logger: h.log})
-	df := dataflow.New(h.store, dataflow.Options{Logger: h.log})
+	df := dataflow.New(h.store, dataflow.Options{Logger: h.log, Records: h.records})
 	fs := files.New(h.store, blobs, files.Options{MaxUpload: int64(cfg.Files.MaxUpload), Logger: h.log})
 	deps := httpapi.Deps{
 		Logger: h.log,

@@ -13,6 +13,7 @@ import (
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/store"
 )
 
@@ -36,6 +37,11 @@ type Options struct {
 	// Can reports whether p holds a permission (PermRunAs). Default:
 	// administrators hold every permission.
 	Can func(p *principal.Principal, perm string) bool
+	// Records is the record core a run reads forms from and applies its
+	// writes through (share the process's one). Default: a new one over
+	// st (without a workflow engine: removing a record then cancels no
+	// instance).
+	Records *record.Service
 }
 
 // Engine runs dataflows.
@@ -45,11 +51,12 @@ type Engine struct {
 	now func() time.Time
 	lim Limits
 	can func(p *principal.Principal, perm string) bool
+	rec *record.Service
 }
 
 // New returns an Engine over st.
 func New(st store.Store, opts Options) *Engine {
-	e := &Engine{st: st, log: opts.Logger, now: opts.Now, lim: opts.Limits.withDefaults(), can: opts.Can}
+	e := &Engine{st: st, log: opts.Logger, now: opts.Now, lim: opts.Limits.withDefaults(), can: opts.Can, rec: opts.Records}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -58,6 +65,10 @@ func New(st store.Store, opts Options) *Engine {
 	}
 	if e.can == nil {
 		e.can = func(p *principal.Principal, _ string) bool { return p.IsAdmin() }
+	}
+	if e.rec == nil {
+		// The run stamps its records with e.now itself (record.Build/Merge).
+		e.rec = record.New(st, record.Options{Logger: e.log})
 	}
 	return e
 }
@@ -126,7 +137,7 @@ func (e *Engine) Run(ctx context.Context, p *principal.Principal, req RunRequest
 	// afterwards in one short one (pending.go).
 	output, pend, err := e.execute(runCtx, actor, def, string(inJSON))
 	if err == nil {
-		err = pend.commit(ctx, e.st, p.Tenant)
+		err = pend.commit(ctx, e.st, e.rec, actor)
 	}
 	if err != nil {
 		if !scriptFailure(err) {

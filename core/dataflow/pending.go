@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"github.com/eimshub/eimshub/core/errs"
-	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/store"
 )
 
@@ -58,14 +58,17 @@ func (p *pending) touch(id string) {
 	}
 }
 
-// commit applies the writes in one transaction. A record changed or
-// deleted by someone else since the run read it → errs.Conflict, nothing
-// written.
-func (p *pending) commit(ctx context.Context, st store.Store, tenant string) error {
+// commit applies the writes in one transaction through the record core
+// (record.Service.Apply: the flowStatus locks, and a compare-and-set on
+// the updateTime the run read). A record changed or deleted by someone else
+// since the run read it → errs.Conflict; a locked record → errs.Conflict
+// (record_locked); nothing written.
+func (p *pending) commit(ctx context.Context, st store.Store, rec *record.Service, actor *principal.Principal) error {
 	if len(p.order) == 0 {
 		return nil
 	}
-	return st.Tx(ctx, func(ctx context.Context) error { return p.apply(ctx, st, tenant, true) })
+	ws := p.writes()
+	return st.Tx(ctx, func(ctx context.Context) error { return rec.Apply(ctx, actor, ws, record.ApplyOptions{}) })
 }
 
 // errView rolls back the transaction a find's view was read in.
@@ -74,9 +77,10 @@ var errView = errors.New("dataflow: read view")
 // view runs find inside a transaction holding the run's pending writes,
 // then rolls it back: find's filter, order and paging see the run's own
 // writes. The transaction lasts one find, not the run.
-func (p *pending) view(ctx context.Context, st store.Store, tenant string, find func(ctx context.Context) error) error {
+func (p *pending) view(ctx context.Context, st store.Store, rec *record.Service, actor *principal.Principal, find func(ctx context.Context) error) error {
+	ws := p.writes()
 	err := st.Tx(ctx, func(ctx context.Context) error {
-		if err := p.apply(ctx, st, tenant, false); err != nil {
+		if err := rec.Apply(ctx, actor, ws, record.ApplyOptions{View: true}); err != nil {
 			return err
 		}
 		if err := find(ctx); err != nil {
@@ -90,6 +94,24 @@ func (p *pending) view(ctx context.Context, st store.Store, tenant string, find 
 	return err
 }
 
+// writes lists the run's net effect in the order of first write.
+func (p *pending) writes() []record.Write {
+	ws := make([]record.Write, 0, len(p.order))
+	for _, id := range p.order {
+		switch {
+		case p.created[id] && p.removed[id]:
+			// created and removed by the run: nothing to do
+		case p.created[id]:
+			ws = append(ws, record.Write{Op: record.OpCreate, ID: id, Doc: p.docs[id]})
+		case p.removed[id]:
+			ws = append(ws, record.Write{Op: record.OpDelete, ID: id, Seen: p.seen[id]})
+		default:
+			ws = append(ws, record.Write{Op: record.OpUpdate, ID: id, Doc: p.docs[id], Seen: p.seen[id]})
+		}
+	}
+	return ws
+}
+
 // affects reports whether the run wrote records of form (or removed any).
 func (p *pending) affects(form string) bool {
 	if len(p.removed) > 0 {
@@ -101,62 +123,6 @@ func (p *pending) affects(form string) bool {
 		}
 	}
 	return false
-}
-
-// apply makes the writes in ctx's transaction; check enforces the
-// compare-and-set (a read view skips records that vanished meanwhile).
-func (p *pending) apply(ctx context.Context, st store.Store, tenant string, check bool) error {
-	gone := func(err error) bool {
-		c := errs.CodeOf(err)
-		return !check && (c == errs.NotFound || c == errs.Conflict)
-	}
-	for _, id := range p.order {
-		switch {
-		case p.created[id] && p.removed[id]:
-			// created and removed by the run: nothing to do
-		case p.created[id]:
-			if err := st.Insert(ctx, "formdata", p.docs[id]); err != nil {
-				return err
-			}
-		case p.removed[id]:
-			var err error
-			if check {
-				var cur store.Doc
-				cur, err = st.Get(ctx, "formdata", tenant, id)
-				if err == nil && timeOf(cur["updateTime"]) != p.seen[id] {
-					err = errs.Conflictf("record %s was changed by another writer during the dataflow run", id)
-				}
-			}
-			if err == nil {
-				err = st.Delete(ctx, "formdata", tenant, id)
-			}
-			if err != nil && !gone(err) {
-				return conflictOnMissing(err, id)
-			}
-		default:
-			var cond query.Expr
-			if check {
-				cond = query.Cmp{Path: query.Path{"updateTime"}, Op: query.Eq, Value: p.seen[id]}
-				if p.seen[id] == 0 {
-					cond = query.Null{Path: query.Path{"updateTime"}, IsNull: true}
-				}
-			}
-			if err := st.Update(ctx, "formdata", tenant, id, p.docs[id], cond); err != nil && !gone(err) {
-				if errs.CodeOf(err) == errs.Conflict {
-					return errs.Conflictf("record %s was changed by another writer during the dataflow run", id)
-				}
-				return conflictOnMissing(err, id)
-			}
-		}
-	}
-	return nil
-}
-
-func conflictOnMissing(err error, id string) error {
-	if errs.CodeOf(err) == errs.NotFound {
-		return errs.Conflictf("record %s was deleted by another writer during the dataflow run", id)
-	}
-	return err
 }
 
 func timeOf(v any) int64 {

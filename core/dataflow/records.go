@@ -10,6 +10,7 @@ import (
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
 )
@@ -131,22 +132,10 @@ func (r *records) form(ref string) *schema.Form {
 	if f, ok := r.forms[ref]; ok {
 		return f
 	}
-	st, tenant := r.e.st, r.p.Tenant
-	d, err := st.Get(r.ctx, "form", tenant, ref)
+	f, err := r.e.rec.Form(r.ctx, r.p.Tenant, ref)
 	if errs.CodeOf(err) == errs.NotFound {
-		found, ferr := st.Find(r.ctx, "form", tenant, query.Query{Filter: query.Cmp{Path: query.Path{"key"}, Op: query.Eq, Value: ref}, Limit: 1})
-		if ferr != nil {
-			r.throw(ferr)
-		}
-		if len(found) == 0 {
-			r.throw(errs.NotFoundf("records: form %s not found", ref))
-		}
-		d, err = found[0], nil
+		err = errs.NotFoundf("records: form %s not found", ref)
 	}
-	if err != nil {
-		r.throw(err)
-	}
-	f, err := schema.FormFromDoc(d)
 	if err != nil {
 		r.throw(err)
 	}
@@ -199,7 +188,7 @@ func (r *records) find(c goja.FunctionCall) goja.Value {
 	}
 	var err error
 	if r.pend.affects(f.ID) {
-		err = r.pend.view(r.ctx, r.e.st, r.p.Tenant, find)
+		err = r.pend.view(r.ctx, r.e.st, r.e.rec, r.p, find)
 	} else {
 		err = find(r.ctx)
 	}
@@ -260,33 +249,22 @@ func (r *records) load(id string) (store.Doc, error) {
 	return d, nil
 }
 
-func (r *records) operator() map[string]any {
-	return map[string]any{"id": r.p.UserID, "value": r.p.UserCode, "label": r.p.DisplayName}
-}
-
-// create(form, data) → the created record.
+// create(form, data) → the created record (record.Build: the record
+// core's document, flowStatus and server-set fields).
 func (r *records) create(c goja.FunctionCall) goja.Value {
 	f := r.form(r.str(c, 0, "form"))
-	data, err := f.Normalize(r.data(c.Argument(1)), false)
+	doc, err := record.Build(f, r.p.Tenant, r.data(c.Argument(1)), record.Operator(r.p), r.e.now().UnixMilli(), false)
 	if err != nil {
 		r.throw(err)
 	}
-	now := r.e.now().UnixMilli()
-	flow := int64(0)
-	if f.UsingWorkflow {
-		flow = 1
-	}
-	doc := store.Doc{"id": store.NewID(), "corpId": r.p.Tenant, "appId": f.AppID, "formId": f.ID,
-		"flowStatus": flow, "dataTitle": f.Title(data), "data": data, "createBy": r.operator(),
-		"updateBy": r.operator(), "createTime": now, "updateTime": now}
 	id := doc["id"].(string)
 	r.pend.touch(id)
 	r.pend.docs[id], r.pend.created[id] = doc, true
 	return r.out(doc)
 }
 
-// update(form, id, data) → the updated record (data merged key by key;
-// null clears a field).
+// update(form, id, data) → the updated record (record.Merge: data merged
+// key by key; null clears a field).
 func (r *records) update(c goja.FunctionCall) goja.Value {
 	f := r.form(r.str(c, 0, "form"))
 	id := r.str(c, 1, "id")
@@ -297,30 +275,10 @@ func (r *records) update(c goja.FunctionCall) goja.Value {
 	if err != nil {
 		r.throw(err)
 	}
-	d := make(store.Doc, len(old))
-	for k, v := range old {
-		d[k] = v
-	}
-	patch, err := f.Normalize(r.data(c.Argument(2)), true)
+	d, err := record.Merge(f, old, r.data(c.Argument(2)), record.Operator(r.p), r.e.now().UnixMilli())
 	if err != nil {
 		r.throw(err)
 	}
-	data, _ := d["data"].(map[string]any)
-	merged := make(map[string]any, len(data)+len(patch))
-	for k, v := range data {
-		merged[k] = v
-	}
-	for k, v := range patch {
-		if v == nil {
-			delete(merged, k)
-		} else {
-			merged[k] = v
-		}
-	}
-	d["data"] = merged
-	d["dataTitle"] = f.Title(merged)
-	d["updateBy"] = r.operator()
-	d["updateTime"] = max(r.e.now().UnixMilli(), timeOf(old["updateTime"])+1)
 	r.pend.touch(id)
 	r.pend.docs[id] = d
 	return r.out(d)
@@ -359,8 +317,7 @@ var recordProps = query.ResolverFunc(func(segs []string) (query.Field, error) {
 	case "createby/id":
 		f = query.Field{Path: query.Path{"createBy", "id"}, Type: query.String}
 	case "flowstatus":
-		f = query.Field{Path: query.Path{"flowStatus"}, Type: query.Enum, Enum: map[string]int64{"none": 0,
-			"draft": 1, "approving": 2, "approved": 3, "rejected": 4, "suspended": 5, "discarded": 6}}
+		f = query.Field{Path: query.Path{"flowStatus"}, Type: query.Enum, Enum: record.FlowStatusEnum}
 	default:
 		return query.Field{}, errs.Invalidf("unknown property %s", name).WithTarget(name)
 	}

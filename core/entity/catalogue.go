@@ -3,6 +3,8 @@ package entity
 import (
 	"strings"
 
+	"github.com/eimshub/eimshub/core/record"
+
 	"github.com/eimshub/eimshub/core/query"
 )
 
@@ -118,18 +120,11 @@ const (
 
 // Enums (spec §6.2, §6.3, §7.2 rule 5).
 var (
-	enumFlowStatus = map[string]int64{"none": 0, "draft": 1, "approving": 2, "approved": 3,
-		"rejected": 4, "suspended": 5, "discarded": 6}
+	enumFlowStatus = record.FlowStatusEnum
 	enumUserStatus = map[string]int64{"active": 0, "disabled": 1}
 	enumCategory   = map[string]int64{"data": 0, "app": 1, "system": 2}
 	enumResult     = map[string]int64{"approve": 1, "reject": 2, "return": 3, "withdraw": 8, "transfer": 9}
 	enumAction     = map[string]int64{"insert": 1, "update": 2, "delete": 3}
-)
-
-// FlowStatus codes used on record creation (§6.3).
-const (
-	FlowNone  int64 = 0
-	FlowDraft int64 = 1
 )
 
 func in(name string, t PropType) Prop  { return Prop{Name: name, Type: t, Input: true} }

@@ -109,16 +109,6 @@ func todoScope(p *principal.Principal, k *Kind, filter query.Expr) query.Expr {
 	return query.Cmp{Path: query.Path{"employeeId"}, Op: query.Eq, Value: p.UserID}
 }
 
-// cancelWorkflow cancels a deleted record's running workflow instance in
-// the delete's transaction.
-func (s *Service) cancelWorkflow(ctx context.Context, tenant, recordID string) error {
-	err := workflow.New(s.st, workflow.Options{Logger: s.log, Now: s.now}).CancelForRecord(ctx, tenant, recordID)
-	if err != nil {
-		return errs.Wrap(errs.CodeOf(err), err, "cancelling the record's workflow instance")
-	}
-	return nil
-}
-
 // deleteFileIndex lets only the owner or an admin delete a file's metadata
 // and drops its public index entry in the same transaction. The blob stays
 // on storage (unreachable); files.Service.Delete also removes it.

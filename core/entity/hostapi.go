@@ -8,13 +8,13 @@ package entity
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
 )
@@ -30,19 +30,7 @@ func (s *Service) Form(ctx context.Context, p *principal.Principal, keyOrID stri
 }
 
 func (s *Service) formByKeyOrID(ctx context.Context, tenant, keyOrID string) (*schema.Form, error) {
-	notFound := errs.NotFoundf("form %q not found", keyOrID).WithTarget("form")
-	if keyOrID == "" {
-		return nil, notFound
-	}
-	f, err := s.formByID(ctx, tenant, keyOrID)
-	if err == nil || errs.CodeOf(err) != errs.NotFound {
-		return f, err
-	}
-	f, err = s.formByKey(ctx, tenant, keyOrID)
-	if errs.CodeOf(err) == errs.NotFound {
-		return nil, notFound
-	}
-	return f, err
+	return s.rec.Form(ctx, tenant, keyOrID)
 }
 
 // Forms lists the tenant's forms ordered by key (then id). A form whose
@@ -52,20 +40,7 @@ func (s *Service) Forms(ctx context.Context, p *principal.Principal) ([]*schema.
 	if err != nil {
 		return nil, err
 	}
-	docs, err := s.st.Find(ctx, collForm, tenant, query.Query{Sort: []query.Sort{{Path: query.Path{"key"}}}, Limit: -1})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*schema.Form, 0, len(docs))
-	for _, d := range docs {
-		f, err := schema.FormFromDoc(d)
-		if err != nil {
-			s.log.WarnContext(ctx, "entity: form with invalid content left out of the listing", "form", d["id"], "err", err)
-			continue
-		}
-		out = append(out, f)
-	}
-	return out, nil
+	return s.rec.Forms(ctx, tenant)
 }
 
 // recordTarget resolves a form key or id to the records target.
@@ -203,100 +178,42 @@ func (s *Service) DeleteRecord(ctx context.Context, p *principal.Principal, form
 }
 
 // MaxBatch bounds the records of one BatchCreate or BatchGet.
-const MaxBatch = 1000
+const MaxBatch = record.MaxBatch
 
 // BatchCreate creates every record of data or none (one store transaction)
 // and returns them in input order. Validation problems of every item are
 // reported together, their targets rewritten to "data[i]/<field>".
 func (s *Service) BatchCreate(ctx context.Context, p *principal.Principal, form string, data []map[string]any) ([]map[string]any, error) {
-	return s.BatchCreateAs(ctx, p, form, data, BatchOptions{})
-}
-
-// BatchOptions tune BatchCreateAs.
-type BatchOptions struct {
-	// As[i] is the principal record i is created as (its createBy and
-	// updateBy); a nil or missing entry is the caller. The caller's
-	// permissions and tenant apply to every record; it vouches for As
-	// (same tenant).
-	As []*principal.Principal
-	// Draft stores the records as drafts (flowStatus 1) also on a form
-	// without workflow.
-	Draft bool
-}
-
-// BatchCreateAs is BatchCreate with per-record creators and drafts (o).
-func (s *Service) BatchCreateAs(ctx context.Context, p *principal.Principal, form string, data []map[string]any, o BatchOptions) ([]map[string]any, error) {
-	tenant, t, err := s.recordTarget(ctx, p, form)
+	created, err := s.CreateRecords(ctx, p, form, data, record.ManyOptions{})
 	if err != nil {
 		return nil, err
 	}
-	if o.Draft {
-		draft := *t
-		draft.draft = true
-		t = &draft
-	}
-	as := o.As
-	if len(data) > MaxBatch {
-		return nil, errs.Invalidf("at most %d records per batch", MaxBatch).WithTarget("data")
-	}
-	if err := checkWrite(p, t.kind, false); err != nil {
-		return nil, err
-	}
-	out := make([]map[string]any, len(data))
-	err = s.st.Tx(ctx, func(ctx context.Context) error {
-		var details []errs.Detail
-		for i, d := range data {
-			actor := p
-			if i < len(as) && as[i] != nil {
-				if as[i].Tenant != p.Tenant {
-					return errs.Newf(errs.Internal, "entity: record %d created as a principal of another tenant", i)
-				}
-				actor = as[i]
-			}
-			rec, err := s.createIn(ctx, actor, tenant, t, recordBody(d))
-			if err == nil {
-				out[i] = rec
-				continue
-			}
-			e := errs.As(err)
-			if e.Code != errs.Invalid {
-				return err
-			}
-			// createIn fails before it writes: keep validating the rest.
-			details = append(details, itemDetails(e, i)...)
-		}
-		if len(details) > 0 {
-			return validation("record data is invalid", details...)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	out := make([]map[string]any, len(created))
+	for i, c := range created {
+		out[i] = c.Record
 	}
 	return out, nil
 }
 
-// itemDetails re-targets an item's validation problems at "data[i]/...".
-func itemDetails(e *errs.Error, i int) []errs.Detail {
-	prefix := fmt.Sprintf("data[%d]", i)
-	retarget := func(tg string) string {
-		switch {
-		case tg == "" || tg == "data":
-			return prefix
-		case strings.HasPrefix(tg, "data/"):
-			return prefix + strings.TrimPrefix(tg, "data")
-		}
-		return prefix + "/" + tg
+// CreateRecords is record.Service.CreateMany on form (key or id) for p:
+// the records as their owners, drafts or started workflows (submitted or
+// not), all in one transaction; the records are cleaned for output.
+func (s *Service) CreateRecords(ctx context.Context, p *principal.Principal, form string, data []map[string]any, o record.ManyOptions) ([]record.Created, error) {
+	_, t, err := s.recordTarget(ctx, p, form)
+	if err != nil {
+		return nil, err
 	}
-	if len(e.Details) == 0 {
-		return []errs.Detail{{Code: "invalid", Message: e.Msg, Target: retarget(e.Target)}}
+	if err := checkWrite(p, t.kind, false); err != nil {
+		return nil, err
 	}
-	out := make([]errs.Detail, len(e.Details))
-	for j, d := range e.Details {
-		d.Target = retarget(d.Target)
-		out[j] = d
+	out, err := s.rec.CreateMany(ctx, p, t.form, data, o)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	for i := range out {
+		out[i].Record = clean(out[i].Record)
+	}
+	return out, nil
 }
 
 // BatchGet returns form's records with these ids in ids order, skipping

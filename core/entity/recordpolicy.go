@@ -3,18 +3,16 @@ package entity
 import (
 	"context"
 
-	"github.com/eimshub/eimshub/core/access"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
-	"github.com/eimshub/eimshub/core/store"
-	"github.com/eimshub/eimshub/core/workflow"
 )
 
 // Record access (core/access): every read of records — listings, $count,
 // $query, single reads and the Host API's finds — is AND-ed with the data
 // scope of the policy; every update and delete of a record, whatever the
-// API shape, passes access.CheckRecord inside the write's transaction.
+// API shape, goes through core/record (access.CheckRecord inside the
+// write's transaction).
 
 // readScope is the row-level restriction of a read of kind k: an owned
 // kind (Kind.Owner) shows a non-admin only its own documents; wftodo
@@ -45,23 +43,4 @@ func (s *Service) inRecordScope(ctx context.Context, p *principal.Principal, ten
 		return errs.NotFoundf("%s %q not found", k.Name, id)
 	}
 	return nil
-}
-
-// checkRecordWrite applies access.CheckRecord to a write of the stored
-// record old: a record in approval whose instance still waits at its
-// start node (nothing submitted yet) is editable like a draft.
-func (s *Service) checkRecordWrite(ctx context.Context, p *principal.Principal, tenant string, old store.Doc, op access.Op) error {
-	err := access.CheckRecord(p, old, op)
-	if op != access.Update || access.FlowStatus(old) != access.FlowApproving || !access.IsLocked(err) {
-		return err
-	}
-	id, _ := old["id"].(string)
-	atStart, werr := workflow.New(s.st, workflow.Options{Logger: s.log, Now: s.now}).WaitsAtStart(ctx, tenant, id)
-	if werr != nil {
-		return werr
-	}
-	if atStart {
-		return access.CheckRecordAtStart(p, old, op)
-	}
-	return err
 }

@@ -21,8 +21,10 @@ import (
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/core/workflow"
 )
 
 // Options configure a Service.
@@ -39,6 +41,10 @@ type Options struct {
 	// Revoker ends a user's tokens when the user's status, password or
 	// roles change (revoke.go). Default: none (tokens live until they expire).
 	Revoker Revoker
+	// Records is the record core records are written through and forms
+	// read from (share the process's one, wired to the workflow engine).
+	// Default: a new one over st with its own workflow engine.
+	Records *record.Service
 }
 
 // Service is the entity service.
@@ -50,11 +56,12 @@ type Service struct {
 	acc  *access.Policy
 	// revoker may be nil.
 	revoker Revoker
+	rec     *record.Service
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, acc: opts.Access, revoker: opts.Revoker}
+	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, acc: opts.Access, revoker: opts.Revoker, rec: opts.Records}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -63,6 +70,12 @@ func New(st store.Store, opts Options) *Service {
 	}
 	if s.hash == nil {
 		s.hash = identity.HashPassword
+	}
+	if s.rec == nil {
+		s.rec = record.New(st, record.Options{Logger: s.log, Now: s.now})
+	}
+	if s.rec.Workflow() == nil {
+		s.rec.SetWorkflow(workflow.New(st, workflow.Options{Logger: s.log, Now: s.now, Records: s.rec}))
 	}
 	return s
 }
@@ -87,8 +100,6 @@ type target struct {
 	kind *Kind
 	// form is the form of a form-key entity (fixed), else nil.
 	form *schema.Form
-	// draft creates records as drafts whatever the form (BatchOptions.Draft).
-	draft bool
 }
 
 func tenantOf(p *principal.Principal) (string, error) {
@@ -112,44 +123,23 @@ func (s *Service) resolve(ctx context.Context, tenant, name string) (*target, er
 	return &target{kind: k, form: f}, nil
 }
 
-// formByKey finds the form whose API key is key (case-insensitively).
+// formByKey finds the form whose API key is key (the record core's rule:
+// case-insensitively).
 func (s *Service) formByKey(ctx context.Context, tenant, key string) (*schema.Form, error) {
 	notFound := errs.NotFoundf("unknown entity %q", key).WithTarget(key)
 	if key == "" || !validKey(key) {
 		return nil, notFound
 	}
-	docs, err := s.st.Find(ctx, collForm, tenant, query.Query{
-		Filter: query.Cmp{Path: query.Path{"key"}, Op: query.Eq, Value: key}, Limit: 1})
-	if err != nil {
-		return nil, err
-	}
-	if len(docs) == 0 {
-		// Case-insensitive fallback: forms are few per tenant.
-		all, err := s.st.Find(ctx, collForm, tenant, query.Query{
-			Filter: query.Null{Path: query.Path{"key"}, IsNull: false}, Limit: -1})
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range all {
-			if k, _ := d["key"].(string); strings.EqualFold(k, key) {
-				docs = append(docs, d)
-				break
-			}
-		}
-	}
-	if len(docs) == 0 {
+	f, err := s.rec.FormByKey(ctx, tenant, key)
+	if errs.CodeOf(err) == errs.NotFound {
 		return nil, notFound
 	}
-	return schema.FormFromDoc(docs[0])
+	return f, err
 }
 
 // formByID loads a form of the tenant.
 func (s *Service) formByID(ctx context.Context, tenant, id string) (*schema.Form, error) {
-	doc, err := s.st.Get(ctx, collForm, tenant, id)
-	if err != nil {
-		return nil, err
-	}
-	return schema.FormFromDoc(doc)
+	return s.rec.FormByID(ctx, tenant, id)
 }
 
 // listForm finds the form a record listing is about (§6.3).

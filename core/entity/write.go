@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/eimshub/eimshub/core/access"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
 )
@@ -117,6 +117,9 @@ func (s *Service) createIn(ctx context.Context, p *principal.Principal, tenant s
 	if err != nil {
 		return nil, err
 	}
+	if t.kind.IsRecord() {
+		return s.createRecord(ctx, p, tenant, t, in)
+	}
 	now := s.now().UnixMilli()
 	doc := store.Doc{"id": store.NewID(), "corpId": tenant,
 		"createBy": s.operator(p), "createTime": now, "updateBy": s.operator(p), "updateTime": now}
@@ -173,6 +176,9 @@ func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant s
 	if err != nil {
 		return nil, err
 	}
+	if t.kind.IsRecord() {
+		return s.updateRecord(ctx, p, tenant, t, id, in, want, cond)
+	}
 	var doc store.Doc
 	var after func(ctx context.Context)
 	err = s.st.Tx(ctx, func(ctx context.Context) error {
@@ -183,19 +189,11 @@ func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant s
 		if !ownedBy(p, t.kind, old, true) {
 			return errs.NotFoundf("%s %q not found", t.kind.Name, id)
 		}
-		if t.kind.IsRecord() {
-			if err := s.checkRecordWrite(ctx, p, tenant, old, access.Update); err != nil {
-				return err
-			}
-		}
 		if cond && !sameTime(old["updateTime"], want) {
 			return errs.Conflictf("%s %q was modified (If-Match does not match updateTime)", t.kind.Name, id)
 		}
 		doc = maps.Clone(old)
 		for k, v := range in.vals {
-			if k == "data" && t.kind.IsRecord() {
-				continue // merged key by key in complete
-			}
 			if v == nil {
 				delete(doc, k)
 			} else {
@@ -245,6 +243,15 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 	if err != nil {
 		return err
 	}
+	if t.kind.IsRecord() {
+		return s.st.Tx(ctx, func(ctx context.Context) error {
+			old, err := s.getDoc(ctx, tenant, t, id)
+			if err != nil {
+				return err
+			}
+			return s.rec.Delete(ctx, p, old, want, cond)
+		})
+	}
 	var after func(context.Context)
 	err = s.st.Tx(ctx, func(ctx context.Context) error {
 		old, err := s.getDoc(ctx, tenant, t, id)
@@ -253,11 +260,6 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 		}
 		if !ownedBy(p, t.kind, old, true) {
 			return errs.NotFoundf("%s %q not found", t.kind.Name, id)
-		}
-		if t.kind.IsRecord() {
-			if err := s.checkRecordWrite(ctx, p, tenant, old, access.Delete); err != nil {
-				return err
-			}
 		}
 		if cond && !sameTime(old["updateTime"], want) {
 			return errs.Conflictf("%s %q was modified (If-Match does not match updateTime)", t.kind.Name, id)
@@ -269,11 +271,6 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 			}
 			if n > 0 {
 				return errs.Conflictf("department %q has sub-departments", id)
-			}
-		}
-		if t.kind.IsRecord() {
-			if err := s.cancelWorkflow(ctx, tenant, id); err != nil {
-				return err
 			}
 		}
 		if t.kind.Coll == collFile {
@@ -294,6 +291,9 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 	})
 	if err == nil && after != nil {
 		after(ctx)
+	}
+	if err == nil && t.kind.Coll == collForm {
+		s.rec.FormsChanged(ctx, tenant)
 	}
 	return err
 }
@@ -317,8 +317,6 @@ func sameTime(v any, want int64) bool { return v != nil && timeOf(v) == want }
 // transaction commits.
 func (s *Service) complete(ctx context.Context, tenant string, t *target, in *input, doc, old store.Doc) (func(context.Context), error) {
 	switch t.kind.Coll {
-	case collFormData:
-		return nil, s.completeRecord(ctx, tenant, t, in, doc, old)
 	case collForm:
 		return s.completeForm(ctx, tenant, doc, old)
 	case collUser:
@@ -383,91 +381,64 @@ func (s *Service) unique(ctx context.Context, tenant, coll, prop string, doc sto
 	return nil
 }
 
-// completeRecord applies §6.3: the form, data normalised against it (merged
-// key by key on update), appId, flowStatus and dataTitle.
-func (s *Service) completeRecord(ctx context.Context, tenant string, t *target, in *input, doc, old store.Doc) error {
+// createRecord creates a record (§6.3) through the record core: the form
+// is the entity's (a form-key entity) or the body's formId; data is the
+// body's data object plus, for a flat body, its unknown top-level keys.
+func (s *Service) createRecord(ctx context.Context, p *principal.Principal, tenant string, t *target, in *input) (map[string]any, error) {
 	form := t.form
 	given, _ := in.vals["formId"].(string)
-	if old != nil {
-		oldForm, _ := old["formId"].(string)
-		doc["formId"] = oldForm
-		if given != "" && given != oldForm {
-			return validation("a record cannot move to another form",
-				detail("read_only", "formId", "formId cannot be changed"))
-		}
-		if form == nil {
-			f, err := s.formByID(ctx, tenant, oldForm)
-			if err != nil {
-				return err
-			}
-			form = f
-		}
-	} else if form == nil {
-		if given == "" {
-			return validation("the body failed validation", detail("required", "formId", "formId is required"))
-		}
+	switch {
+	case form == nil && given == "":
+		return nil, validation("the body failed validation", detail("required", "formId", "formId is required"))
+	case form == nil:
 		f, err := s.formByID(ctx, tenant, given)
 		if errs.CodeOf(err) == errs.NotFound {
-			return validation("the body failed validation", detail("not_found", "formId", "form %q not found", given))
+			return nil, validation("the body failed validation", detail("not_found", "formId", "form %q not found", given))
 		}
+		if err != nil {
+			return nil, err
+		}
+		form = f
+	case given != "" && given != form.ID:
+		return nil, validation("the body failed validation",
+			detail("invalid_value", "formId", "formId %q is not the form of this entity", given))
+	}
+	doc, err := s.rec.Create(ctx, p, form, recordData(in), record.CreateOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return clean(doc), nil
+}
+
+// updateRecord merges a change into record id through the record core
+// (access rules, If-Match, data merged key by key, compare-and-set).
+func (s *Service) updateRecord(ctx context.Context, p *principal.Principal, tenant string, t *target, id string, in *input, want int64, cond bool) (map[string]any, error) {
+	given, _ := in.vals["formId"].(string)
+	var doc store.Doc
+	err := s.st.Tx(ctx, func(ctx context.Context) error {
+		old, err := s.getDoc(ctx, tenant, t, id)
 		if err != nil {
 			return err
 		}
-		form = f
-	} else if given != "" && given != form.ID {
-		return validation("the body failed validation",
-			detail("invalid_value", "formId", "formId %q is not the form of this entity", given))
+		doc, err = s.rec.Update(ctx, p, record.Change{Old: old, Form: t.form, FormID: given,
+			Data: recordData(in), IfMatch: want, HasIfMatch: cond})
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return clean(doc), nil
+}
+
+// recordData is a record body's data: its data object plus the unknown
+// top-level keys of a flat body.
+func recordData(in *input) map[string]any {
 	data := map[string]any{}
 	if v, ok := in.vals["data"]; ok && v != nil {
 		maps.Copy(data, v.(map[string]any))
 	}
 	maps.Copy(data, in.extra)
-	if old == nil {
-		norm, err := form.Normalize(data, false)
-		if err != nil {
-			return err
-		}
-		doc["data"] = norm
-		doc["flowStatus"] = FlowNone
-		if form.UsingWorkflow || t.draft {
-			doc["flowStatus"] = FlowDraft
-		}
-	} else {
-		merged := map[string]any{}
-		if od, ok := old["data"].(map[string]any); ok {
-			merged = maps.Clone(od)
-		}
-		if len(data) > 0 {
-			norm, err := form.Normalize(data, true)
-			if err != nil {
-				return err
-			}
-			for k, v := range data {
-				if v == nil { // null clears (§6.1)
-					if fd, ok := form.Lookup(k); ok {
-						delete(merged, fd.Field)
-					}
-					delete(merged, k)
-				}
-			}
-			for k, v := range norm {
-				if v == nil {
-					delete(merged, k)
-				} else {
-					merged[k] = v
-				}
-			}
-		}
-		doc["data"] = merged
-	}
-	doc["formId"] = form.ID
-	doc["appId"] = form.AppID
-	if form.AppID == "" {
-		delete(doc, "appId")
-	}
-	doc["dataTitle"] = form.Title(doc["data"].(map[string]any))
-	return nil
+	return data
 }
 
 var keyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
@@ -508,12 +479,7 @@ func (s *Service) completeForm(ctx context.Context, tenant string, doc, old stor
 	if err != nil {
 		return nil, err
 	}
-	paths := f.IndexPaths()
-	return func(ctx context.Context) {
-		if err := s.st.EnsureIndex(ctx, collFormData, paths); err != nil {
-			s.log.WarnContext(ctx, "entity: ensure form indexes failed", "form", f.ID, "err", err)
-		}
-	}, nil
+	return func(ctx context.Context) { s.rec.FormSaved(ctx, tenant, f) }, nil
 }
 
 func (s *Service) mustExist(ctx context.Context, tenant, coll, prop, id string) error {

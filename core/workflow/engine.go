@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
 )
@@ -34,24 +34,36 @@ type Options struct {
 	// Can reports whether p holds a permission (PermStartAs, PermActAs).
 	// Default: administrators hold every permission, nobody else any.
 	Can func(p *principal.Principal, perm string) bool
+	// Records is the record core the engine reads forms from and writes
+	// records through (share the process's one). Default: a new one over
+	// st, wired to this engine.
+	Records *record.Service
 }
 
-// Engine runs workflow instances over a store.
+// Engine runs workflow instances over a store. It satisfies
+// record.Workflow.
 type Engine struct {
 	st  store.Store
 	log *slog.Logger
 	now func() time.Time
 	can func(p *principal.Principal, perm string) bool
+	rec *record.Service
 }
+
+var _ record.Workflow = (*Engine)(nil)
 
 // New returns an Engine over st.
 func New(st store.Store, opts Options) *Engine {
-	e := &Engine{st: st, log: opts.Logger, now: opts.Now, can: opts.Can}
+	e := &Engine{st: st, log: opts.Logger, now: opts.Now, can: opts.Can, rec: opts.Records}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if e.rec == nil {
+		e.rec = record.New(st, record.Options{Logger: e.log, Now: e.now})
+		e.rec.SetWorkflow(e)
 	}
 	if e.can == nil {
 		e.can = func(p *principal.Principal, _ string) bool { return p.IsAdmin() }
@@ -92,7 +104,7 @@ type StartRequest struct {
 
 // RecordInstanceKey is the record property naming the record's latest
 // workflow instance.
-const RecordInstanceKey = "wfInstanceId"
+const RecordInstanceKey = record.InstanceKey
 
 // StartNodeID and StartNodeName name the start node of an instance started
 // AtStart when its definition has no node of type "start" (whose id and
@@ -253,9 +265,8 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 		// The record names its latest instance (wfInstanceId, as on wftodo):
 		// dialects that show a record's workflow (H3Yun WorkflowInstanceId)
 		// read it without a second lookup.
-		rec = maps.Clone(rec)
-		rec[RecordInstanceKey] = in.ID
-		if err := e.setFlowStatus(ctx, tenant, rec, FlowStatus(in.Status), starter, now); err != nil {
+		if _, err := e.rec.SetFlowStatus(ctx, rec, FlowStatus(in.Status),
+			map[string]any{RecordInstanceKey: in.ID}, starter.doc(), now); err != nil {
 			return err
 		}
 		res = &StartResult{ID: in.ID, InstanceID: in.ID, BusinessKey: in.DataID, Status: in.Status, Tasks: refs(created)}
@@ -673,7 +684,8 @@ func (s *stepCtx) commit(ctx context.Context, actor Operator) error {
 	if err != nil {
 		return wrapNotFound(err, "record %s not found", s.in.DataID)
 	}
-	return s.e.setFlowStatus(ctx, s.in.Tenant, rec, FlowStatus(s.in.Status), actor, s.now)
+	_, err = s.e.rec.SetFlowStatus(ctx, rec, FlowStatus(s.in.Status), nil, actor.doc(), s.now)
+	return err
 }
 
 func (s *stepCtx) saveInstance(ctx context.Context, actor Operator) error {
@@ -826,8 +838,7 @@ var recordFields = map[string]query.Field{
 	"updatetime":     {Path: query.Path{"updateTime"}, Type: query.Time},
 	"createby/id":    {Path: query.Path{"createBy", "id"}, Type: query.String},
 	"createby/value": {Path: query.Path{"createBy", "value"}, Type: query.String},
-	"flowstatus": {Path: query.Path{"flowStatus"}, Type: query.Enum, Enum: map[string]int64{"none": 0,
-		"draft": 1, "approving": 2, "approved": 3, "rejected": 4, "suspended": 5, "discarded": 6}},
+	"flowstatus":     {Path: query.Path{"flowStatus"}, Type: query.Enum, Enum: record.FlowStatusEnum},
 }
 
 // assignees resolves a node's assignees to users (active users, in
@@ -997,34 +1008,24 @@ func (e *Engine) definitionOfForm(ctx context.Context, tenant, formRef string) (
 	return str(found[0], "id"), nil
 }
 
-// form loads a form by id or key.
+// form loads a form by id or key (the record core's one rule).
 func (e *Engine) form(ctx context.Context, tenant, ref string) (*schema.Form, error) {
 	if ref == "" {
 		return nil, errs.Invalidf("the workflow definition has no sourceId (form)").WithTarget("sourceId")
 	}
-	d, err := e.st.Get(ctx, collForm, tenant, ref)
+	f, err := e.rec.Form(ctx, tenant, ref)
 	if errs.CodeOf(err) == errs.NotFound {
-		found, ferr := e.st.Find(ctx, collForm, tenant, query.Query{Filter: eq("key", ref), Limit: 1})
-		if ferr != nil {
-			return nil, ferr
-		}
-		if len(found) == 0 {
-			return nil, errs.NotFoundf("form %s of the workflow definition not found", ref)
-		}
-		d, err = found[0], nil
+		return nil, errs.NotFoundf("form %s of the workflow definition not found", ref)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return schema.FormFromDoc(d)
+	return f, err
 }
 
 func (e *Engine) formByID(ctx context.Context, tenant, id string) (*schema.Form, error) {
-	d, err := e.st.Get(ctx, collForm, tenant, id)
+	f, err := e.rec.FormByID(ctx, tenant, id)
 	if err != nil {
 		return nil, wrapNotFound(err, "form %s not found", id)
 	}
-	return schema.FormFromDoc(d)
+	return f, nil
 }
 
 // latestInstance returns the record's most recent instance, or nil.
@@ -1035,26 +1036,6 @@ func (e *Engine) latestInstance(ctx context.Context, tenant, recordID string) (*
 		return nil, err
 	}
 	return instanceFromDoc(docs[0])
-}
-
-// setFlowStatus writes the record's flowStatus (compare-and-set on the value read).
-func (e *Engine) setFlowStatus(ctx context.Context, tenant string, rec store.Doc, status int64, by Operator, now int64) error {
-	var cond query.Expr = query.Null{Path: query.Path{"flowStatus"}, IsNull: true}
-	if _, ok := rec["flowStatus"]; ok && rec["flowStatus"] != nil {
-		cond = query.Cmp{Path: query.Path{"flowStatus"}, Op: query.Eq, Value: float64(i64(rec, "flowStatus"))}
-	}
-	d := make(store.Doc, len(rec)+3)
-	for k, v := range rec {
-		d[k] = v
-	}
-	d["flowStatus"] = status
-	d["updateTime"] = now
-	d["updateBy"] = by.doc()
-	err := e.st.Update(ctx, collRecord, tenant, str(rec, "id"), d, cond)
-	if errs.CodeOf(err) == errs.Conflict {
-		return errs.Wrap(errs.Conflict, err, "the record was changed concurrently; retry")
-	}
-	return err
 }
 
 func eq(path, v string) query.Expr {
@@ -1083,4 +1064,25 @@ func wrapNotFound(err error, format string, args ...any) error {
 		return errs.Wrap(errs.NotFound, err, errs.Newf(errs.NotFound, format, args...).Msg)
 	}
 	return err
+}
+
+// StartRecord implements record.Workflow: start the form's workflow for
+// the record waiting at the start node and, when submit, complete the start
+// task as the initiator (H3Yun IsSubmit), in ctx's transaction.
+func (e *Engine) StartRecord(ctx context.Context, p *principal.Principal, formID, recordID, initiator string, submit bool) (string, error) {
+	res, err := e.Start(ctx, p, StartRequest{Form: formID, BusinessKey: recordID, Initiator: initiator, AtStart: true})
+	if err != nil {
+		return "", err
+	}
+	if submit {
+		if len(res.Tasks) != 1 {
+			return "", errs.Newf(errs.Internal, "workflow %s started with %d start tasks", res.ID, len(res.Tasks))
+		}
+		t := res.Tasks[0]
+		if _, err := e.Decide(ctx, p, DecideRequest{InstanceID: res.ID, TaskID: t.TaskID,
+			Result: ActAgree, Approver: t.AssigneeID}); err != nil {
+			return "", err
+		}
+	}
+	return res.ID, nil
 }

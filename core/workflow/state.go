@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"github.com/eimshub/eimshub/core/access"
 	"github.com/eimshub/eimshub/core/errs"
 )
 
@@ -113,27 +114,19 @@ func Transition(s Status, a Action) (Status, error) {
 	return r.next, nil
 }
 
-// Record flowStatus codes (§6.3).
-const (
-	FlowNone      int64 = 0
-	FlowDraft     int64 = 1
-	FlowApproving int64 = 2
-	FlowApproved  int64 = 3
-	FlowRejected  int64 = 4
-)
-
-// FlowStatus is the record flowStatus an instance in state s implies
-// (cancelled = back to draft, §4.3 withdraw). StatusNone has none (-1).
+// FlowStatus is the record flowStatus (access.Flow*, spec §6.3) an
+// instance in state s implies (cancelled = back to draft, §4.3 withdraw).
+// StatusNone has none (-1).
 func FlowStatus(s Status) int64 {
 	switch s {
 	case StatusRunning:
-		return FlowApproving
+		return access.FlowApproving
 	case StatusApproved:
-		return FlowApproved
+		return access.FlowApproved
 	case StatusRejected:
-		return FlowRejected
+		return access.FlowRejected
 	case StatusCancelled:
-		return FlowDraft
+		return access.FlowDraft
 	}
 	return -1
 }
