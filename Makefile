@@ -3,6 +3,11 @@ GO        ?= go
 BIN       := bin/eimshub
 CONFIG    ?= config/eimshub.example.yaml
 PKGS      := ./...
+# The version `eimshub version`, the startup log and /healthz report: the nearest tag, commits
+# since it and the commit (v0.3.0-4-gabc1234, "-dirty" with uncommitted changes); without git or
+# tags the build info's revision is used (see cmd/eimshub/version.go).
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS   := -X main.version=$(VERSION)
 
 .DEFAULT_GOAL := help
 
@@ -12,7 +17,7 @@ help:
 
 ## build: build bin/eimshub
 build:
-	$(GO) build -o $(BIN) ./cmd/eimshub
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/eimshub
 
 ## run: start the hub on the embedded defaults (no MongoDB, no Redis needed)
 run: build
