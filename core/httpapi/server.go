@@ -76,7 +76,7 @@ func New(d Deps) *fiber.App {
 	app.Get("/readyz", readinessHandler(d.Ready, readyTimeout, d.Logger))
 	app.Get("/metrics", m.handler())
 	if d.Options.Swagger {
-		bindSwagger(app)
+		bindSwagger(app, d.Options.PathPrefixes)
 		// GET / is where a browser lands first: the API's documentation.
 		app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/swagger", fiber.StatusFound) })
 	}
