@@ -4,6 +4,11 @@ BIN       := bin/eimshub
 CONNBIN   := bin/eimshub-connector
 CONFIG    ?= config/eimshub.example.yaml
 PKGS      := ./...
+# The version `eimshub version`, the startup log and /healthz report: the nearest tag, commits
+# since it and the commit (v0.3.0-4-gabc1234, "-dirty" with uncommitted changes); without git or
+# tags the build info's revision is used (see cmd/eimshub/version.go).
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS   := -X main.version=$(VERSION)
 
 .DEFAULT_GOAL := help
 
@@ -13,7 +18,7 @@ help:
 
 ## build: build bin/eimshub and bin/eimshub-connector (the small binary the hub runs built-in connectors from)
 build:
-	$(GO) build -o $(BIN) ./cmd/eimshub
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/eimshub
 	CGO_ENABLED=0 $(GO) build -ldflags='-s -w' -o $(CONNBIN) ./cmd/eimshub-connector
 
 ## footprint: build, then print size and idle RSS of a built-in connector process from bin/eimshub-connector and from the hub (self)

@@ -307,8 +307,26 @@ func TestExampleFile(t *testing.T) {
 		t.Errorf("demo2 = %+v", demo2)
 	}
 
-	if got := cfg.DemoSecretsInUse(); len(got) != 7 || got[0] != "demo/client demo-client" {
-		t.Errorf("DemoSecretsInUse = %q, want the 3 clients and 4 users of both tenants", got)
+	if got := cfg.DemoSecretsInUse(); len(got) != 8 || got[0] != "demo/client demo-client" ||
+		!slices.Contains(got, "demo/client demo-engine") {
+		t.Errorf("DemoSecretsInUse = %q, want the 4 clients (demo-engine included) and 4 users of both tenants", got)
+	}
+	// Every secret and password the example file ships is public: each
+	// seeded client and user is reported (a new demo secret must be added
+	// to demoSecrets, or the warning misses it).
+	var seeded []string
+	for _, tn := range cfg.Tenants {
+		for _, c := range tn.Clients {
+			seeded = append(seeded, tn.ID+"/client "+c.ID)
+		}
+		for _, u := range tn.Users {
+			seeded = append(seeded, tn.ID+"/user "+u.UserName)
+		}
+	}
+	for _, s := range seeded {
+		if !slices.Contains(cfg.DemoSecretsInUse(), s) {
+			t.Errorf("the example's %s has a public secret the warning does not name", s)
+		}
 	}
 	cfg, err = LoadEnv("eimshub.example.yaml", env(map[string]string{"EIMSHUB_DEMO_SECRET": "a-real-secret"}))
 	if err != nil {

@@ -5,7 +5,7 @@ import "fmt"
 // demoSecrets are the secrets and passwords of the shipped example file and
 // of the spec's test fixture: anyone can read them.
 var demoSecrets = map[string]bool{
-	"demo-secret": true, "demo-limited-secret": true, "demo2-secret": true,
+	"demo-secret": true, "demo-limited-secret": true, "demo2-secret": true, "demo-engine-secret": true,
 	"admin-pass": true, "alice-pass": true, "bob-pass": true, "carol-pass": true,
 	"svc-secret": true, "123456": true,
 }

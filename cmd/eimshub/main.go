@@ -4,6 +4,8 @@
 //	eimshub config check FILE            validate a config file (file:line errors)
 //	eimshub connector ID                 serve a built-in connector (plugin mode)
 //	eimshub plugin new NAME              scaffold a connector module
+//	eimshub user unlock TENANT USER      clear a user's login lockout
+//	eimshub backup [--config FILE] OUT   online copy of the embedded store
 //	eimshub version                      print the version
 package main
 
@@ -18,9 +20,6 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
@@ -33,6 +32,10 @@ Usage:
   eimshub connector ID              serve the built-in connector ID as a plugin process (the hub runs this)
   eimshub plugin new NAME [--repo DIR] [--dir DIR]
                                     scaffold a new connector module
+  eimshub user unlock [--config FILE] TENANT USER
+                                    clear a user's password-login lockout (Redis cache)
+  eimshub backup [--config FILE] OUT
+                                    consistent online copy of the embedded SQLite store to OUT
   eimshub version                   print the version
 `
 
@@ -79,8 +82,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runConnectorCmd(args[1:], stderr)
 	case "plugin":
 		return runPluginCmd(args[1:], stdout, stderr)
+	case "user":
+		return runUserCmd(ctx, args[1:], stdout, stderr, getenv)
+	case "backup":
+		return runBackupCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "eimshub", version)
+		fmt.Fprintln(stdout, versionLine())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

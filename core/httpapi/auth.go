@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -211,7 +212,11 @@ func jwksHandler(d *Deps) fiber.Handler {
 		}
 		c.Set(fiber.HeaderContentType, "application/json")
 		c.Set(fiber.HeaderCacheControl, "public, max-age=300")
-		return c.Send(id.JWKS())
+		b := id.JWKS()
+		if len(b) > 0 && !bytes.HasSuffix(b, []byte{'\n'}) { // every JSON answer ends in a newline
+			b = append(b[:len(b):len(b)], '\n') // a copy: the service's slice is shared
+		}
+		return c.Send(b)
 	}
 }
 

@@ -39,6 +39,8 @@ type Options struct {
 	PathPrefixes []string
 	// ShutdownTimeout bounds the graceful drain. Default: 10s.
 	ShutdownTimeout time.Duration
+	// Version is the hub's version, reported by /healthz. Empty: "dev".
+	Version string
 }
 
 // Deps is everything the native API needs; cmd/eimshub wires it.

@@ -15,13 +15,30 @@ import (
 // readyTimeout bounds each Checker.Ping of /readyz.
 const readyTimeout = 2 * time.Second
 
-var statusOK = []byte(`{"status":"ok"}`)
+var statusOK = []byte("{\"status\":\"ok\"}\n")
 
-// livenessHandler serves /healthz and /health: the process is up.
+// livenessHandler serves /health (§1.1): the process is up.
 func livenessHandler(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Send(statusOK)
+}
+
+// healthzHandler serves /healthz: the process is up, and its version
+// ({"status":"ok","version":"v0.3.0-4-gabc1234"}).
+func healthzHandler(version string) fiber.Handler {
+	if version == "" {
+		version = "dev"
+	}
+	b, err := marshalJSON(map[string]string{"status": "ok", "version": version})
+	if err != nil {
+		panic("httpapi: healthz body: " + err.Error())
+	}
+	return func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Send(b)
+	}
 }
 
 // pingHandler serves GET /api/v1/ping (anonymous, §1.1):
@@ -30,7 +47,7 @@ func pingHandler(c *fiber.Ctx) error {
 	b := make([]byte, 0, 48)
 	b = append(b, `{"status":"ok","time":`...)
 	b = strconv.AppendInt(b, time.Now().UnixMilli(), 10)
-	b = append(b, '}')
+	b = append(b, '}', '\n')
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Send(b)
 }

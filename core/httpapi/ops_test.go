@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -31,12 +32,13 @@ func (ctxChecker) Ping(ctx context.Context) error { <-ctx.Done(); return ctx.Err
 func TestHealthz(t *testing.T) {
 	app, _ := newTestApp(t, func(d *Deps) {
 		d.Ready = map[string]Checker{"store": fakeChecker{errors.New("down")}}
+		d.Options.Version = "v1.2.3-4-gabcdef0"
 	})
-	for _, path := range []string{"/healthz", "/health"} {
-		r := get(t, app, path)
-		if r.status != 200 || string(r.body) != `{"status":"ok"}` {
-			t.Fatalf("%s = %d %s", path, r.status, r.body)
-		}
+	if r := get(t, app, "/health"); r.status != 200 || string(r.body) != "{\"status\":\"ok\"}\n" {
+		t.Fatalf("/health = %d %q", r.status, r.body)
+	}
+	if r := get(t, app, "/healthz"); r.status != 200 || string(r.body) != "{\"status\":\"ok\",\"version\":\"v1.2.3-4-gabcdef0\"}\n" {
+		t.Fatalf("/healthz = %d %q", r.status, r.body)
 	}
 	if m := get(t, app, "/api/v1/ping").json(t); m["status"] != "ok" {
 		t.Fatalf("ping = %v", m)
@@ -370,6 +372,34 @@ func TestShutdownClosesSilentConnections(t *testing.T) {
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second)) // only a guard against hanging
 		if n, err := c.Read(make([]byte, 1)); err == nil {
 			t.Errorf("%s connection still open after shutdown (read %d bytes)", name, n)
+		}
+	}
+}
+
+// TestRootRedirectsToSwagger: a browser opening the hub's address lands on
+// the API documentation.
+func TestRootRedirectsToSwagger(t *testing.T) {
+	app, _ := newTestApp(t, func(d *Deps) { d.Options.Swagger = true })
+	resp, err := app.Test(httptest.NewRequest("GET", "/", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != fiber.StatusFound || resp.Header.Get("Location") != "/swagger" {
+		t.Fatalf("GET / = %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// TestJSONAnswersEndInNewline: every JSON answer — success bodies, error
+// envelopes, OAuth errors, health — ends in "\n" (curl output leaves the
+// prompt on its own line).
+func TestJSONAnswersEndInNewline(t *testing.T) {
+	app, _ := newTestApp(t, func(d *Deps) { d.Options.Swagger = true })
+	for _, path := range []string{"/healthz", "/health", "/readyz", "/api/v1/ping", "/api/v1/department",
+		"/no/such/route", "/swagger/v1/swagger.json", "/connect/userinfo"} {
+		r := get(t, app, path)
+		if len(r.body) == 0 || r.body[len(r.body)-1] != '\n' || !json.Valid(r.body) {
+			t.Errorf("%s: %d %q does not end in a newline", path, r.status, r.body)
 		}
 	}
 }

@@ -72,11 +72,13 @@ func New(d Deps) *fiber.App {
 	// metrics, panic recovery of the routes, error rendering) → routes.
 	app.Use(trackConns(app), recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m), limitBody(d.Options))
 
-	app.Get("/healthz", livenessHandler)
+	app.Get("/healthz", healthzHandler(d.Options.Version))
 	app.Get("/readyz", readinessHandler(d.Ready, readyTimeout, d.Logger))
 	app.Get("/metrics", m.handler())
 	if d.Options.Swagger {
-		bindSwagger(app)
+		bindSwagger(app, d.Options.PathPrefixes)
+		// GET / is where a browser lands first: the API's documentation.
+		app.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/swagger", fiber.StatusFound) })
 	}
 	bindAPI(app, dp, "", m)
 	for _, p := range d.Options.PathPrefixes {
@@ -117,7 +119,9 @@ func normalizePrefix(p string) string {
 }
 
 // marshalJSON is the app's JSON encoder: like json.Marshal, but HTML
-// characters are not escaped (non-ASCII never is), §1.2 "relaxed encoder".
+// characters are not escaped (non-ASCII never is, the "relaxed encoder" of
+// the native API) and the document ends in a newline, so a JSON answer
+// printed by curl leaves the shell prompt on its own line.
 func marshalJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -125,7 +129,7 @@ func marshalJSON(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+	return buf.Bytes(), nil
 }
 
 // Serve listens on listen and serves app until ctx ends, then drains

@@ -432,7 +432,7 @@ func TestJSONEncoderDoesNotEscape(t *testing.T) {
 	app, _ := newTestApp(t)
 	app.Get("/test/json", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"name": "<研发部> & co"}) })
 	r := get(t, app, "/test/json")
-	if want := `{"name":"<研发部> & co"}`; string(r.body) != want {
+	if want := "{\"name\":\"<研发部> & co\"}\n"; string(r.body) != want {
 		t.Fatalf("body = %s, want %s", r.body, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"syscall"
 
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/plugins/sdk"
@@ -88,6 +89,7 @@ type processBackend struct {
 	client *plugin.Client
 	rc     *sdk.RemoteConnector
 	pid    int
+	cmd    *exec.Cmd
 }
 
 func (b *processBackend) Handle(ctx context.Context, req *sdk.Request) (*sdk.Response, error) {
@@ -97,6 +99,19 @@ func (b *processBackend) Health(ctx context.Context) error { return b.rc.Health(
 func (b *processBackend) Exited() bool                     { return b.client.Exited() }
 func (b *processBackend) PID() int                         { return b.pid }
 func (b *processBackend) Kill()                            { b.client.Kill() }
+
+// stoppedBySignal reports whether the plugin process has exited because a
+// SIGTERM or SIGINT killed it (the signal reached its process group: a
+// stop, not a crash). cmd.ProcessState is written by go-plugin's Wait
+// before it marks the client exited under its lock, so it is safe to read
+// once Exited reports true.
+func (b *processBackend) stoppedBySignal() bool {
+	if b.cmd == nil || !b.client.Exited() || b.cmd.ProcessState == nil {
+		return false
+	}
+	ws, ok := b.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && (ws.Signal() == syscall.SIGTERM || ws.Signal() == syscall.SIGINT)
+}
 
 // errRefused marks start failures that retrying cannot fix (checksum
 // mismatch, a plugin reporting another id): no restart loop.
@@ -168,5 +183,5 @@ func (m *Manager) startProcess(ctx context.Context, cfg Config) (*processBackend
 	if rcfg := client.ReattachConfig(); rcfg != nil {
 		pid = rcfg.Pid
 	}
-	return &processBackend{client: client, rc: rc, pid: pid}, info, nil
+	return &processBackend{client: client, rc: rc, pid: pid, cmd: cmd}, info, nil
 }

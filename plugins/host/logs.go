@@ -39,6 +39,17 @@ func (w *slogWriter) line(line []byte) {
 	}
 	msg, _ := m["@message"].(string)
 	lvl, _ := m["@level"].(string)
+	if msg == "plugin process exited" && lvl == "error" {
+		if e, _ := m["error"].(string); stoppedBySignal(e) {
+			// SIGTERM/SIGINT reached the plugin's process group (systemd,
+			// `kill -TERM -PGID`, a terminal): a stop, not a crash. go-plugin
+			// itself never sends these (its Kill is a graceful RPC, then
+			// SIGKILL). If the hub is not stopping, the supervisor logs the
+			// restart.
+			lvl = "info"
+			m["reason"] = "stopped by a termination signal"
+		}
+	}
 	delete(m, "@message")
 	delete(m, "@level")
 	delete(m, "@timestamp")
@@ -68,4 +79,10 @@ func slogLevel(l string) slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// stoppedBySignal reports whether exitErr (an *exec.ExitError's text) is
+// the death of a process by SIGTERM or SIGINT.
+func stoppedBySignal(exitErr string) bool {
+	return exitErr == "signal: terminated" || exitErr == "signal: interrupt"
 }

@@ -330,7 +330,16 @@ func (c *conn) supervise() {
 			if herr == nil {
 				herr = errors.New("plugin process exited")
 			}
-			o.Logger.Warn("connector down; restarting", "connector", c.cfg.ID, "pid", be.PID(), "error", herr)
+			if sb, ok := be.(interface{ stoppedBySignal() bool }); ok && sb.stoppedBySignal() {
+				// A normal stop (the hub's process group got SIGTERM or
+				// SIGINT too): not an incident. Restarted below unless
+				// the hub closes first.
+				herr = errors.New("plugin process stopped by a termination signal")
+				o.Logger.Info("connector stopped by a termination signal; restarting unless the hub is stopping",
+					"connector", c.cfg.ID, "pid", be.PID())
+			} else {
+				o.Logger.Warn("connector down; restarting", "connector", c.cfg.ID, "pid", be.PID(), "error", herr)
+			}
 			be.Kill()
 			c.mu.Lock()
 			if c.be == be {

@@ -469,3 +469,45 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		t.Errorf("after Close: %v %v", resp.StatusCode, err)
 	}
 }
+
+// TestPluginStoppedBySignalIsNotAnError: SIGTERM reaching the plugin's
+// process group (systemd, `kill -TERM -PGID`) stops the plugin; that is a
+// normal stop, logged at INFO — go-plugin's own "plugin process exited"
+// ERROR line included — and the supervisor still restarts the plugin when
+// the hub itself keeps running.
+func TestPluginStoppedBySignalIsNotAnError(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			f := newFixture(t, []host.Config{{ID: example.ID, Enabled: true}}, host.Options{}, nil)
+			first := f.status(t, example.ID)
+			if sig == syscall.SIGINT {
+				// go-plugin's server ignores SIGINT (a terminal's Ctrl-C
+				// reaches the whole group; the host stops the plugin), so
+				// this stop is the host's own: nothing to log as an error.
+				if err := syscall.Kill(first.PID, sig); err != nil {
+					t.Fatal(err)
+				}
+				if a := f.do(t, "GET", "/ping", "", nil); a.Status != 200 {
+					t.Fatalf("after SIGINT: %+v", a)
+				}
+			} else {
+				if err := syscall.Kill(first.PID, sig); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, "the restart", func() bool {
+					s := f.status(t, example.ID)
+					return s.State == host.StateRunning && s.Restarts == 1
+				})
+				logs := f.logs.String()
+				if !strings.Contains(logs, "stopped by a termination signal") {
+					t.Errorf("no INFO line about the signal:\n%s", logs)
+				}
+			}
+			for _, line := range strings.Split(f.logs.String(), "\n") {
+				if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
+					t.Errorf("a stop by %v logged %q", sig, line)
+				}
+			}
+		})
+	}
+}
