@@ -601,7 +601,10 @@ func chaosSIGTERM(t *testing.T, bin string, figs *figures) {
 		switch {
 		case o.err == nil && o.status/100 == 2:
 			quickOK++
-		case errors.Is(o.err, syscall.ECONNREFUSED):
+		case errors.Is(o.err, syscall.ECONNREFUSED) || dialFailed(o.err):
+			// Refused, or reset while still connecting (the connection sat
+			// in the listen backlog when the listener closed): no request
+			// was ever sent on it.
 			quickRefused++
 		default:
 			quickBad++
@@ -738,4 +741,11 @@ func chaosDataflowBesideWrites(t *testing.T, bin string, figs *figures) {
 	if len(during) == 0 || p99d > limit {
 		t.Errorf("other tenant's write p99 %v during a dataflow run vs %v baseline (limit %v)", p99d, p99b, limit)
 	}
+}
+
+// dialFailed reports whether err happened while connecting (before any
+// byte of a request was written).
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
