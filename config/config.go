@@ -1,7 +1,7 @@
 // Package config is the schema of the hub's one YAML file: defaults, ${ENV}
 // expansion, strict decoding, environment overrides and validation with
 // file:line errors (DESIGN.md; STYLE.md practices 3 and 11; spec
-// eims-native.md §8, the appsettings.json row).
+// docs/spec/eims-native.md, 8: the appsettings.json row).
 //
 // Every field's comment ends with its default. Default returns those values;
 // Load starts from them, decodes the file over them, applies the EIMSHUB_*
@@ -39,11 +39,11 @@ type Config struct {
 	Storage Storage `yaml:"storage"`
 	// Cache picks the token cache and rate-limit store. Default: in-process.
 	Cache Cache `yaml:"cache"`
-	// Auth configures the token endpoint and tokens (spec §2).
+	// Auth configures the token endpoint (/connect/token) and the tokens it issues.
 	Auth Auth `yaml:"auth"`
-	// Limits configures rate limiting (spec §1.6).
+	// Limits configures rate limiting (429 with Retry-After once a budget is spent).
 	Limits Limits `yaml:"limits"`
-	// Files configures uploads (spec §3).
+	// Files configures uploads (POST /api/v1/upload) and file downloads.
 	Files Files `yaml:"files"`
 	// Log configures the process log.
 	Log Log `yaml:"log"`
@@ -88,11 +88,12 @@ type Server struct {
 // Native configures the native EIMS API.
 type Native struct {
 	// PathPrefixes are extra URL prefixes under which the native API is also
-	// served, so clients can keep a gateway-style base URL (spec §1.1),
+	// served (every native route, /connect/token included), so clients built
+	// for a gateway-style base URL keep working,
 	// e.g. ["/jlauth"]. Default: none.
 	PathPrefixes []string `yaml:"pathPrefixes"`
 	// Swagger serves the OpenAPI document at /swagger/v1/swagger.json and
-	// its UI at /swagger (spec §8). Default: true.
+	// its UI at /swagger. Default: true.
 	Swagger bool `yaml:"swagger"`
 }
 
@@ -109,7 +110,7 @@ type Storage struct {
 
 // Mongo holds MongoDB settings.
 type Mongo struct {
-	// URI is the spelling of spec §8 (`storage.mongo.uri`); it is the same
+	// URI is the original product's spelling (`storage.mongo.uri`); it is the same
 	// setting as storage.url and may be used instead of it. Default: "".
 	URI string `yaml:"uri"`
 	// Database is the database name. Default: "EIMS" (as the original).
@@ -128,7 +129,7 @@ type Cache struct {
 
 // Redis holds Redis settings.
 type Redis struct {
-	// URL is the spelling of spec §8 (`cache.redis.url`); it is the same
+	// URL is the original product's spelling (`cache.redis.url`); it is the same
 	// setting as cache.url and may be used instead of it. Default: "".
 	URL string `yaml:"url"`
 	// DB is the Redis logical database; it overrides a database number in
@@ -136,7 +137,7 @@ type Redis struct {
 	DB int `yaml:"db"`
 }
 
-// Auth configures the token endpoint and tokens (spec §2).
+// Auth configures the token endpoint (/connect/token) and the tokens it issues.
 type Auth struct {
 	// Issuer is the JWT `iss` claim. Default: "https://eimshub.local".
 	Issuer string `yaml:"issuer"`
@@ -179,7 +180,7 @@ type Auth struct {
 	SMSUnknownNumbersPerHour int `yaml:"smsUnknownNumbersPerHour"`
 }
 
-// Limits configures rate limiting (spec §1.6).
+// Limits configures rate limiting (429 with Retry-After once a budget is spent).
 type Limits struct {
 	// DefaultRate is the per-client and per-user rate in ulule/limiter
 	// format "<n>-<S|M|H|D>" (requests per second, minute, hour, day); a
@@ -205,7 +206,7 @@ type Limits struct {
 	FailOpenTokenEndpoint bool `yaml:"failOpenTokenEndpoint"`
 }
 
-// Files configures uploads (spec §3).
+// Files configures uploads (POST /api/v1/upload) and file downloads.
 type Files struct {
 	// Root is the directory of the local blob store. Default: <dataDir>/files.
 	Root string `yaml:"root"`
@@ -259,7 +260,7 @@ type Connector struct {
 	// RateLimitStatus is the HTTP status of a request the rate limiter
 	// refuses on this connector's routes (the body is the connector's error
 	// envelope either way; Retry-After is set). Default: 0 = the envelope's
-	// own status (H3Yun: 200 with Successful:false, its spec §11.12; set
+	// own status (H3Yun: 200 with Successful:false, as the H3Yun product does; set
 	// 429 for clients that back off on it).
 	RateLimitStatus int `yaml:"rateLimitStatus"`
 	// Config is the connector's own configuration, decoded by the connector
@@ -345,7 +346,7 @@ func Default() Config {
 }
 
 // applyDefaults fills every zero field with its default, including the ones
-// derived from DataDir, and folds the spec §8 spellings (storage.mongo.uri,
+// derived from DataDir, and folds the original product's spellings (storage.mongo.uri,
 // cache.redis.url) into storage.url and cache.url. Booleans are not touched:
 // their defaults come from decoding over Default.
 func (c *Config) applyDefaults() {

@@ -30,10 +30,11 @@ type Tenant struct {
 	Apps []App `yaml:"apps"`
 	// Forms are the form schemas. Default: none.
 	Forms []Form `yaml:"forms"`
-	// Workflows are workflow definitions (spec eims-native.md §5.2),
-	// created at start-up when their key is missing. Default: none.
+	// Workflows are workflow definitions (start, approve and end nodes with
+	// assignees and `when` conditions; docs/FLOWS.md walks one), created at start-up when their key is missing. Default: none.
 	Workflows []Flow `yaml:"workflows"`
-	// Dataflows are dataflow definitions (§5.2), created at start-up when
+	// Dataflows are dataflow definitions (inputs and script nodes run in the
+	// sandboxed script engine), created at start-up when
 	// their key is missing. Default: none.
 	Dataflows []Flow `yaml:"dataflows"`
 }
@@ -50,12 +51,12 @@ type Flow struct {
 	Form string `yaml:"form"`
 	// Version is the definition version. Default: 1.
 	Version int64 `yaml:"version"`
-	// Content is the definition in the §5.2 format (nodes, inputs),
+	// Content is the definition (nodes, inputs; the [definition format](spec/eims-native.md#52-definition-content-hub-format-design)),
 	// validated by the engine at start-up. Required.
 	Content yaml.Node `yaml:"content"`
 }
 
-// Client is an OAuth client (spec §2.2). Client ids are unique across all
+// Client is an OAuth client of the token endpoint (/connect/token). Client ids are unique across all
 // tenants: the token endpoint finds the tenant from the client.
 type Client struct {
 	// ID is the client_id. Required.
@@ -90,7 +91,7 @@ type Client struct {
 	ServiceUser string `yaml:"serviceUser"`
 }
 
-// Role is a role (spec §6.2); the code "admin" grants administration.
+// Role is a role users hold (entity `role`); the code "admin" grants administration.
 type Role struct {
 	// Code is the role's key, used by users.roles. Required.
 	Code string `yaml:"code"`
@@ -148,7 +149,8 @@ type App struct {
 	Description string `yaml:"description"`
 }
 
-// Form is a form schema (spec §6.2–6.3).
+// Form is a form schema (entity `form`; its records are entity `formdata`
+// and, by the form's key, `/api/v1/<key>`).
 type Form struct {
 	// Key is the form's API name (the entity name of its records, e.g.
 	// /api/v1/contract); unique in the tenant, not a built-in entity name.
@@ -165,7 +167,7 @@ type Form struct {
 	Fields []Field `yaml:"fields"`
 }
 
-// Field is one field of a form (a FieldDef, spec §6.3).
+// Field is one field of a form (an item of the form's `content.items`).
 type Field struct {
 	// Field is the key in record `data`: letters, digits and "_", not
 	// starting with a digit. Required.

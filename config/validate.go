@@ -13,17 +13,17 @@ import (
 	_ "time/tzdata" // server.timeZone validates the same on every host
 )
 
-// Grant types a client may be allowed (spec §2.2).
+// Grant types a client may be allowed (docs/spec/eims-native.md, 2.2).
 var Grants = []string{"password", "code", "verification_code", "refresh_token", "client_credentials", "sso"}
 
-// FieldTypes are the form field types (spec §6.3).
+// FieldTypes are the form field types (docs/spec/eims-native.md, 6.3).
 var FieldTypes = []string{
 	"input", "textarea", "number", "timestamp", "radio", "select", "checkbox", "select2",
 	"employee1", "employee2", "department1", "department2", "imageupload", "fileupload", "tableform",
 }
 
-// builtinEntities are the entity names and route words of spec §1.1 and
-// §6.2 a form key may not take (compared case-insensitively).
+// builtinEntities are the entity names and route words of the native API
+// (docs/spec/eims-native.md, 1.1 and 6.2) a form key may not take (compared case-insensitively).
 var builtinEntities = []string{
 	"app", "form", "formdef", "formdata", "record", "user", "employee", "department", "role",
 	"wfdefinition", "workflowdefinition", "dfdefinition", "dataflowdefinition", "wftodo", "task",
@@ -40,7 +40,7 @@ var (
 	keyRE       = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 	fieldKeyRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 	scopeRE     = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`) // RFC 6749 §3.3 scope-token
-	phoneRE     = regexp.MustCompile(`^\+?[0-9]{6,20}$`)            // spec §2.1
+	phoneRE     = regexp.MustCompile(`^\+?[0-9]{6,20}$`)            // docs/spec/eims-native.md, 2.1
 	prefixRE    = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 	sha256RE    = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 	mongoDBName = regexp.MustCompile(`^[^/\\. "$*<>:|?]{1,63}$`)
@@ -435,7 +435,7 @@ func (c *Config) validateTenants(v *collector) {
 					v.add(k+".key", "duplicate key %q", f.Key)
 				}
 				if f.Content.Kind == 0 {
-					v.add(k+".content", "required (the §5.2 definition)")
+					v.add(k+".content", "required (the definition: nodes, and inputs for a dataflow)")
 				}
 				if kind == "workflows" && !formKeys[strings.ToLower(f.Form)] {
 					v.add(k+".form", "unknown form %q (want a key of this tenant's forms)", f.Form)
