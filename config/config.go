@@ -232,9 +232,11 @@ type Log struct {
 type Connector struct {
 	// Enabled turns the connector on. Default: true (listing it enables it).
 	Enabled bool `yaml:"enabled"`
-	// Command is the path of an external plugin binary. Empty means the
-	// built-in connector of that id (the host runs `eimshub connector ID`).
-	// Default: "".
+	// Command is the path of an external plugin binary: absolute, or
+	// relative to the hub process's working directory (not to this file);
+	// a name without a slash is looked up in PATH. Empty means the built-in
+	// connector of that id (run from eimshub-connector, see
+	// builtinConnectors). Default: "".
 	Command string `yaml:"command"`
 	// SHA256 is the hex SHA-256 checksum of Command, checked before launch;
 	// required with command. Default: "".
@@ -254,8 +256,9 @@ type Connector struct {
 	// Timeout bounds one request through the connector (the caller gets the
 	// connector's error envelope after it). Default: 30s.
 	Timeout Duration `yaml:"timeout"`
-	// MaxInFlight bounds the connector's concurrent requests; more wait for
-	// a slot until Timeout. Default: 64.
+	// MaxInFlight bounds the connector's concurrent requests; more are
+	// refused at once (503, reason connector_busy, in the connector's error
+	// envelope), they do not queue. Default: 64.
 	MaxInFlight int `yaml:"maxInFlight"`
 	// RateLimitStatus is the HTTP status of a request the rate limiter
 	// refuses on this connector's routes (the body is the connector's error

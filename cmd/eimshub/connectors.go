@@ -112,6 +112,18 @@ func runPluginNew(args []string, stdout, stderr io.Writer) int {
 	if out == "" {
 		out = name
 	}
+	if out, err = filepath.Abs(out); err != nil {
+		fmt.Fprintln(stderr, "eimshub plugin new:", err)
+		return 1
+	}
+	// A module written into the hub's checkout would sit there untracked
+	// (and in the way of the hub's own git status); the default never does
+	// that: only an explicit --dir may point inside it.
+	if *dir == "" && within(root, out) {
+		fmt.Fprintf(stderr, "eimshub plugin new: %s is inside the hub checkout %s; pass --dir DIR to write the module elsewhere (e.g. --dir %s), or --dir %s to write it there anyway\n",
+			out, root, filepath.Join(filepath.Dir(root), name), name)
+		return 1
+	}
 	if err := scaffold.Generate(out, name, root); err != nil {
 		fmt.Fprintln(stderr, "eimshub plugin new:", err)
 		return 1
@@ -121,12 +133,19 @@ func runPluginNew(args []string, stdout, stderr io.Writer) int {
   cd %[2]s
   go test ./... && go build -o eimshub-%[1]s . && sha256sum eimshub-%[1]s
 
-then enable it in the hub's YAML:
+then enable it in the hub's YAML (a relative command is resolved from the hub's working
+directory, not from the YAML file's: this one is absolute):
 
   connectors:
-    %[1]s: { enabled: true, command: ./eimshub-%[1]s, sha256: "<hex>", mount: /%[1]s }
-`, name, out, root)
+    %[1]s: { enabled: true, command: %[4]s, sha256: "<hex>", mount: /%[1]s }
+`, name, out, root, filepath.Join(out, "eimshub-"+name))
 	return 0
+}
+
+// within reports whether path is dir or lies below it (both absolute).
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // findHubRoot returns dir or its nearest parent whose go.mod declares the
