@@ -88,13 +88,40 @@ func TestHostAPIPermissionParity(t *testing.T) {
 			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActWithdraw, DataID: leaveID})
 			return err
 		}},
-		{"list alice's tasks", func() error {
-			_, err := wf.Tasks(ctx, nbob, workflow.TaskQuery{Box: workflow.BoxTodo, UserID: "u1"})
+		{"return alice's task", func() error {
+			_, err := wf.Return(ctx, nbob, workflow.ReturnRequest{DataID: leaveID, ToNode: "_start"})
 			return err
 		}, func() error {
-			_, err := rc.host.WorkflowTasks(ctx, &bob, sdk.TaskQuery{Box: sdk.BoxTodo, UserID: "u1"})
+			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActReturn, DataID: leaveID, ToNode: "_start"})
 			return err
 		}},
+		{"return as alice", func() error {
+			_, err := wf.Return(ctx, nbob, workflow.ReturnRequest{DataID: leaveID, Actor: "u1"})
+			return err
+		}, func() error {
+			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActReturn, DataID: leaveID, Actor: "u1"})
+			return err
+		}},
+		{"copy alice's instance", func() error {
+			_, err := wf.CC(ctx, nbob, workflow.CCRequest{DataID: leaveID, Users: []string{"u2"}})
+			return err
+		}, func() error {
+			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActCC, DataID: leaveID, Users: []string{"u2"}})
+			return err
+		}},
+	}
+	for _, box := range []workflow.Box{workflow.BoxTodo, workflow.BoxDone, workflow.BoxStarted, workflow.BoxCC} {
+		cases = append(cases, struct {
+			name   string
+			native func() error
+			hostv2 func() error
+		}{"list alice's " + string(box), func() error {
+			_, err := wf.Tasks(ctx, nbob, workflow.TaskQuery{Box: box, UserID: "u1"})
+			return err
+		}, func() error {
+			_, err := rc.host.WorkflowTasks(ctx, &bob, sdk.TaskQuery{Box: string(box), UserID: "u1"})
+			return err
+		}})
 	}
 	for _, c := range cases {
 		nerr, herr := c.native(), c.hostv2()
@@ -110,13 +137,17 @@ func TestHostAPIPermissionParity(t *testing.T) {
 			t.Errorf("%s: refused with %v, want Forbidden (or MethodNotAllowed)", c.name, ne.Code)
 		}
 	}
-	// Nothing changed: the department and the record, the task still pending.
+	// Nothing changed: the department and the record, the task still pending,
+	// nobody copied.
 	if d, err := rc.host.EntityGet(ctx, &alice, "department", "d1", sdk.EntityOptions{}); err != nil || d["name"] != "HQ" {
 		t.Errorf("d1 = %v, %v", d, err)
 	}
 	todo, err := rc.host.WorkflowTasks(ctx, &alice, sdk.TaskQuery{Box: sdk.BoxTodo, DataID: leaveID, Count: true})
 	if err != nil || todo.Total != 1 {
 		t.Fatalf("alice's todo = %+v, %v", todo, err)
+	}
+	if cc, err := rc.host.WorkflowTasks(ctx, &bob, sdk.TaskQuery{Box: sdk.BoxCC, Count: true}); err != nil || cc.Total != 0 {
+		t.Fatalf("bob's cc = %+v, %v", cc, err)
 	}
 	// Alice approves through the Host API: the instance finishes.
 	res, err := rc.host.WorkflowAct(ctx, &alice, sdk.WorkflowAction{Action: sdk.ActApprove, TaskID: todo.Items[0].TaskID,
