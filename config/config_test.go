@@ -283,7 +283,7 @@ func TestExampleFile(t *testing.T) {
 	if !reflect.DeepEqual(demo.Users, wantUsers) {
 		t.Errorf("demo users =\n%+v\nwant\n%+v", demo.Users, wantUsers)
 	}
-	if d := demo.Departments; len(d) != 2 || d[1] != (Department{Code: "sales", Name: "Sales", Parent: "hq", Manager: "alice"}) {
+	if d := demo.Departments; len(d) != 2 || !reflect.DeepEqual(d[1], Department{Code: "sales", Name: "Sales", Parent: "hq", Manager: "alice"}) {
 		t.Errorf("demo departments = %+v", d)
 	}
 	var keys []string

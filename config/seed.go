@@ -112,6 +112,13 @@ type Department struct {
 	Parent string `yaml:"parent"`
 	// Manager is the userName of the department's manager. Default: "".
 	Manager string `yaml:"manager"`
+	// Aliases are this department's ids in other systems, keyed by dialect
+	// namespace (a lower-case name such as h3yun or eoffice), e.g.
+	// {h3yun: 6c0a4b3e-2f1d-4e55-9a77-0b8c1d2e3f40, eoffice: WV00000418}:
+	// the connectors of that namespace show and accept them (core/alias).
+	// Unique per tenant, namespace and kind; a value already bound to
+	// another department stops the start-up. Default: none.
+	Aliases map[string]string `yaml:"aliases"`
 }
 
 // User is a user (employee) of the tenant.
@@ -137,6 +144,13 @@ type User struct {
 	Roles []string `yaml:"roles"`
 	// Manager marks the user as a manager (`isManager`). Default: false.
 	Manager bool `yaml:"manager"`
+	// Aliases are this user's ids in other systems, keyed by dialect
+	// namespace (a lower-case name such as h3yun or eoffice), e.g.
+	// {h3yun: 6c0a4b3e-2f1d-4e55-9a77-0b8c1d2e3f40, eoffice: WV00000418}:
+	// the connectors of that namespace show and accept them (core/alias).
+	// Unique per tenant, namespace and kind; a value already bound to
+	// another user stops the start-up. Default: none.
+	Aliases map[string]string `yaml:"aliases"`
 }
 
 // App groups forms.
@@ -165,6 +179,12 @@ type Form struct {
 	UsingWorkflow bool `yaml:"usingWorkflow"`
 	// Fields are the form's fields. Required.
 	Fields []Field `yaml:"fields"`
+	// Aliases are this form's names in other systems, keyed by dialect
+	// namespace, e.g. {h3yun: D000123contract} (an H3Yun SchemaCode): the
+	// connectors of that namespace accept them in place of the key.
+	// Unique per tenant and namespace; a value already bound to another
+	// form stops the start-up. Default: none.
+	Aliases map[string]string `yaml:"aliases"`
 }
 
 // Field is one field of a form (an item of the form's `content.items`).

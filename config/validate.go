@@ -464,6 +464,17 @@ func (c *Config) validateTenants(v *collector) {
 			}
 		}
 
+		aliases := map[string]string{} // "kind\x00ns\x00value" → the entry that has it
+		for i, u := range t.Users {
+			validateAliases(v, fmt.Sprintf("%s.users[%d]", tk, i), "user", u.Aliases, aliases)
+		}
+		for i, d := range t.Departments {
+			validateAliases(v, fmt.Sprintf("%s.departments[%d]", tk, i), "department", d.Aliases, aliases)
+		}
+		for i, f := range t.Forms {
+			validateAliases(v, fmt.Sprintf("%s.forms[%d]", tk, i), "form", f.Aliases, aliases)
+		}
+
 		forms := map[string]int{}
 		for i, f := range t.Forms {
 			k := fmt.Sprintf("%s.forms[%d]", tk, i)
@@ -488,6 +499,31 @@ func (c *Config) validateTenants(v *collector) {
 				v.add(k+".fields", "at least one field is required")
 			}
 			validateFields(v, k+".fields", f.Fields, false)
+		}
+	}
+}
+
+// aliasNSRE is a dialect namespace (core/alias's rule).
+var aliasNSRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+// validateAliases checks one entry's aliases: namespaces are lower-case
+// names, values 1-128 bytes without control characters, and a value is
+// given to one entry of a kind per namespace (seen, across the tenant).
+func validateAliases(v *collector, k, kind string, m map[string]string, seen map[string]string) {
+	for _, ns := range sortedKeys(m) {
+		ak, val := k+".aliases."+ns, m[ns]
+		switch {
+		case !aliasNSRE.MatchString(ns):
+			v.add(ak, "invalid namespace %q (a lower-case letter, then letters, digits and _, at most 32)", ns)
+		case val == "" || len(val) > 128 || strings.IndexFunc(val, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+			v.add(ak, "invalid alias %q (1-128 bytes, no control characters)", val)
+		default:
+			key := kind + "\x00" + ns + "\x00" + val
+			if other, dup := seen[key]; dup {
+				v.add(ak, "duplicate %s alias %q (also %s)", ns, val, other)
+			} else {
+				seen[key] = k
+			}
 		}
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/eimshub/eimshub/config"
+	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/identity"
@@ -34,9 +36,10 @@ var systemOperator = map[string]any{"id": "system", "value": "system", "label": 
 // seeder writes the YAML tenants into the store: what is missing is created,
 // what exists is left alone (an admin's later changes win over the file).
 type seeder struct {
-	st  store.Store
-	rec *record.Service
-	now int64
+	st      store.Store
+	rec     *record.Service
+	aliases *alias.Service
+	now     int64
 	// forms are the forms written in the current tenant's transaction:
 	// announced to the record core (indexes, form cache) after it commits.
 	forms []*schema.Form
@@ -45,7 +48,7 @@ type seeder struct {
 // seedTenants creates the configured tenants and everything they own, one
 // transaction per tenant.
 func seedTenants(ctx context.Context, st store.Store, rec *record.Service, tenants []config.Tenant) error {
-	s := &seeder{st: st, rec: rec, now: time.Now().UnixMilli()}
+	s := &seeder{st: st, rec: rec, aliases: alias.New(st), now: time.Now().UnixMilli()}
 	for i := range tenants {
 		t := &tenants[i]
 		s.forms = nil
@@ -117,6 +120,9 @@ func (s *seeder) tenant(ctx context.Context, t *config.Tenant) error {
 		if _, err := s.put(ctx, "department", tid, doc); err != nil {
 			return err
 		}
+		if err := s.setAliases(ctx, tid, "department", d.Code, doc["id"].(string), d.Aliases); err != nil {
+			return err
+		}
 	}
 	for _, u := range t.Users {
 		doc := store.Doc{"id": seedID("user", tid, u.UserName), "userName": strings.ToLower(u.UserName),
@@ -134,6 +140,9 @@ func (s *seeder) tenant(ctx context.Context, t *config.Tenant) error {
 			rs = append(rs, map[string]any{"roleId": r["id"], "roleName": r["name"], "roleCode": code})
 		}
 		doc["roles"] = rs
+		if err := s.setAliases(ctx, tid, "user", u.UserName, doc["id"].(string), u.Aliases); err != nil {
+			return err
+		}
 		if u.Password != "" {
 			if _, err := s.st.Get(ctx, "user", tid, doc["id"].(string)); err == nil {
 				continue // exists: never reset a password from the file
@@ -207,6 +216,25 @@ func (s *seeder) tenant(ctx context.Context, t *config.Tenant) error {
 	return nil
 }
 
+// setAliases binds the entry's external ids (YAML `aliases`, namespace →
+// id) to its hub id through core/alias: a pair already there is kept (a
+// re-seed changes nothing); a value bound to another entity, or an entity
+// that already has another alias in that namespace, stops the start-up
+// with both named.
+func (s *seeder) setAliases(ctx context.Context, tid, kind, key, id string, m map[string]string) error {
+	nss := make([]string, 0, len(m))
+	for ns := range m {
+		nss = append(nss, ns)
+	}
+	slices.Sort(nss)
+	for _, ns := range nss {
+		if err := s.aliases.Set(ctx, tid, ns, kind, m[ns], id); err != nil {
+			return fmt.Errorf("%s %s: aliases.%s %q: %w", kind, key, ns, m[ns], err)
+		}
+	}
+	return nil
+}
+
 // nodeValue decodes a YAML node into plain JSON-shaped values.
 func nodeValue(n *yaml.Node) (any, error) {
 	raw, err := nodeJSON(n)
@@ -233,6 +261,9 @@ func (s *seeder) form(ctx context.Context, tid string, f config.Form) error {
 		"appId": seedID("app", tid, f.App), "usingWorkflow": f.UsingWorkflow, "isLedger": false,
 		"content": content}
 	if _, err := s.put(ctx, record.CollForm, tid, doc); err != nil {
+		return err
+	}
+	if err := s.setAliases(ctx, tid, "form", f.Key, doc["id"].(string), f.Aliases); err != nil {
 		return err
 	}
 	form, err := schema.FormFromDoc(doc)

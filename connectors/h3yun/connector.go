@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -226,6 +227,11 @@ func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host)
 	k.in.ActionName = strings.TrimSpace(k.in.ActionName)
 	k.in.SchemaCode = strings.TrimSpace(k.in.SchemaCode)
 	k.in.BizObjectId = hubID(k.in.BizObjectId)
+	if k.in.ActionName == actionLoad || k.in.ActionName == actionUpdate || k.in.ActionName == actionRemove {
+		if err := k.resolveAliases(ctx, sdk.AliasKindRecord, &k.in.BizObjectId); err != nil {
+			return nil, err
+		}
+	}
 	switch k.in.ActionName {
 	case "":
 		return nil, fail(reasonMissing, "ActionName")
@@ -279,7 +285,7 @@ func (k *call) load(ctx context.Context) (*sdk.Response, error) {
 	}
 	page, err := k.host.FindRecords(ctx, k.p, k.in.SchemaCode,
 		sdk.Query{Filter: sdk.Cmp{Path: sdk.Path{"id"}, Op: sdk.Eq, Value: k.in.BizObjectId}, Limit: 1}, false,
-		sdk.WithForm(), sdk.Expand(sdk.OwnerExpand))
+		sdk.WithForm(), sdk.Expand(sdk.OwnerExpand), sdk.WithAliases(aliasNS))
 	if err != nil {
 		if e := sdk.AsError(err); e.Code == sdk.NotFound && e.Target == "form" {
 			return k.loadChildRow(ctx, fromHost(err, fail(reasonSchema, "")))
@@ -289,7 +295,7 @@ func (k *call) load(ctx context.Context) (*sdk.Response, error) {
 	if len(page.Items) == 0 || page.Form == nil {
 		return nil, k.notFound()
 	}
-	cv := &converter{form: page.Form, loc: k.cfg.loc, log: k.log}
+	cv := &converter{form: page.Form, loc: k.cfg.loc, log: k.log, aliases: page.Aliases}
 	return success(map[string]any{"BizObject": cv.toBizObject(page.Items[0], expandedDirectory(page.Items))})
 }
 
@@ -366,16 +372,18 @@ func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts []sdk.ReadOption
-	if wantsOwnerDept(f.returnItems) {
+	opts := []sdk.ReadOption{sdk.WithAliases(aliasNS)}
+	ownerDept := wantsOwnerDept(f.returnItems)
+	if ownerDept {
 		opts = append(opts, sdk.Expand(sdk.OwnerExpand))
 	}
 	page, err := k.host.FindRecords(ctx, k.p, cv.form.Key, q, f.requireCount, opts...)
 	if err != nil {
 		return nil, fromHost(err, nil)
 	}
+	cv.aliases = page.Aliases
 	var dir *directory
-	if len(opts) > 0 {
+	if ownerDept {
 		dir = expandedDirectory(page.Items)
 	}
 	rows := make([]any, len(page.Items))
@@ -435,7 +443,7 @@ func (k *call) create(ctx context.Context) (*sdk.Response, error) {
 	if owner := ownerOf(obj); owner != "" {
 		opts.Owners = []string{owner}
 	}
-	out, err := k.host.CreateRecords(ctx, k.p, cv.form.Key, []map[string]any{data}, opts)
+	out, err := k.createRecords(ctx, cv.form.Key, []map[string]any{data}, opts)
 	if err != nil {
 		return nil, ownerError(err, opts.Owners, false)
 	}
@@ -474,7 +482,7 @@ func (k *call) createMany(ctx context.Context) (*sdk.Response, error) {
 	if anyOwner {
 		opts.Owners = owners
 	}
-	out, err := k.host.CreateRecords(ctx, k.p, cv.form.Key, data, opts)
+	out, err := k.createRecords(ctx, cv.form.Key, data, opts)
 	if err != nil {
 		return nil, ownerError(err, opts.Owners, true)
 	}
@@ -541,6 +549,27 @@ func (k *call) remove(ctx context.Context) (*sdk.Response, error) {
 		}
 	}
 	return success(map[string]any{})
+}
+
+// createRecords is Host.CreateRecords; when the Host refuses an owner and
+// some owners are foreign GUIDs, they are resolved as H3Yun aliases (one
+// Aliases call) and the create (one transaction, nothing written by the
+// refused one) is retried once. A create with hub owners pays nothing.
+func (k *call) createRecords(ctx context.Context, form string, data []map[string]any, opts sdk.CreateOptions) ([]sdk.CreatedRecord, error) {
+	out, err := k.host.CreateRecords(ctx, k.p, form, data, opts)
+	if e := sdk.AsError(err); err == nil || e.Code != sdk.Invalid || !strings.HasPrefix(e.Target, "owners[") {
+		return out, err
+	}
+	owners := slices.Clone(opts.Owners)
+	ptrs := make([]*string, len(owners))
+	for i := range owners {
+		ptrs[i] = &owners[i]
+	}
+	if rerr := k.resolveAliases(ctx, sdk.AliasKindUser, ptrs...); rerr != nil || slices.Equal(owners, opts.Owners) {
+		return nil, err
+	}
+	opts.Owners = owners
+	return k.host.CreateRecords(ctx, k.p, form, data, opts)
 }
 
 // ownerError translates a CreateRecords error: an unknown owner names the

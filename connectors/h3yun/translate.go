@@ -254,6 +254,9 @@ type converter struct {
 	// deptUsers maps the department ids a Matcher's OwnerDeptId items name
 	// to their users (ownerdept.go); nil when the Matcher has none.
 	deptUsers map[string][]string
+	// aliases are the read's aliases (kind → hub id → H3Yun id), nil
+	// when it brought none (aliases.go).
+	aliases map[string]map[string]string
 }
 
 func (c *converter) field(key string) (*sdk.Field, bool) {
@@ -661,9 +664,9 @@ func (c *converter) toBizObject(rec sdk.Doc, dir *directory) map[string]any {
 	flow, _ := int64Of(rec["flowStatus"])
 	// The workflow engine names the record's latest instance (as wftodo does).
 	wfID, _ := rec["wfInstanceId"].(string)
-	createdExt, modifiedExt := extID(createdBy), extID(modifiedBy)
+	createdExt, modifiedExt := c.ext(sdk.AliasKindUser, createdBy), c.ext(sdk.AliasKindUser, modifiedBy)
 	out := map[string]any{
-		fObjectID:           extID(id),
+		fObjectID:           c.ext(sdk.AliasKindRecord, id),
 		fName:               title,
 		fSeqNo:              "",
 		fCreatedBy:          createdExt,
@@ -681,8 +684,8 @@ func (c *converter) toBizObject(rec sdk.Doc, dir *directory) map[string]any {
 	}
 	if dir != nil {
 		if dept := dir.userDept[createdBy]; dept != "" {
-			out[fOwnerDeptID] = extID(dept)
-			out["OwnerDeptIdObject"] = companion(extID(dept), dir.deptName[dept])
+			out[fOwnerDeptID] = c.ext(sdk.AliasKindDepartment, dept)
+			out["OwnerDeptIdObject"] = companion(c.ext(sdk.AliasKindDepartment, dept), dir.deptName[dept])
 		}
 	}
 	data, _ := rec["data"].(map[string]any)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/query"
 	"github.com/eimshub/eimshub/core/workflow"
 )
 
@@ -20,13 +21,19 @@ type Workflow interface {
 	Decide(ctx context.Context, p *principal.Principal, req workflow.DecideRequest) (*workflow.DecideResult, error)
 	Transfer(ctx context.Context, p *principal.Principal, req workflow.TransferRequest) (*workflow.ActionResult, error)
 	Withdraw(ctx context.Context, p *principal.Principal, req workflow.WithdrawRequest) (*workflow.ActionResult, error)
+	Return(ctx context.Context, p *principal.Principal, req workflow.ReturnRequest) (*workflow.ActionResult, error)
+	CC(ctx context.Context, p *principal.Principal, req workflow.CCRequest) (*workflow.ActionResult, error)
+	Tasks(ctx context.Context, p *principal.Principal, q workflow.TaskQuery) (*workflow.TaskList, error)
 }
 
 var _ Workflow = (*workflow.Engine)(nil)
 
 // bindWorkflowRoutes binds §4 under r (the /api/v1 group, behind bearer
 // auth): start, approve, and the §4.3 extras submit, reject, transfer,
-// withdraw. Routing is case-insensitive, so /Workflow/Submit is served too.
+// withdraw; and what the Host API v2 offers connectors beyond them, so the
+// native API can do everything a connector can (issue 11 #5): return, cc
+// and the task lists GET /workflow/tasks/{todo|done|started|cc}. Routing is
+// case-insensitive, so /Workflow/Submit is served too.
 func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 	g := r.Group("/workflow")
 	g.Post("/start", func(c *fiber.Ctx) error {
@@ -116,6 +123,139 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 		}
 		return c.JSON(res)
 	})
+	g.Post("/return", func(c *fiber.Ctx) error {
+		p, b, err := actionCall(c, w != nil)
+		if err != nil {
+			return err
+		}
+		res, err := w.Return(c.UserContext(), p, workflow.ReturnRequest{
+			InstanceID: b.str("wfInstanceId", "processInstanceId"),
+			DataID:     b.str("dataId", "businessKey"),
+			NodeID:     b.str("wfNodeId", "nodeId"),
+			TaskID:     b.str("taskId"),
+			ToNode:     b.str("toNode", "targetNodeId"),
+			Comment:    b.str("comment", "approvalComment"),
+			Actor:      b.str("approver"),
+		})
+		if err != nil {
+			return err
+		}
+		return c.JSON(res)
+	})
+	g.Post("/cc", func(c *fiber.Ctx) error {
+		p, b, err := actionCall(c, w != nil)
+		if err != nil {
+			return err
+		}
+		res, err := w.CC(c.UserContext(), p, workflow.CCRequest{
+			InstanceID: b.str("wfInstanceId", "processInstanceId"),
+			DataID:     b.str("dataId", "businessKey"),
+			Users:      b.strs("users", "ccEmployeeIds", "targetEmployeeId"),
+			Comment:    b.str("comment", "approvalComment"),
+		})
+		if err != nil {
+			return err
+		}
+		return c.JSON(res)
+	})
+	g.Get("/tasks/:box", func(c *fiber.Ctx) error {
+		if w == nil {
+			return errs.Unavailablef("this service is not configured")
+		}
+		p, err := callerOf(c)
+		if err != nil {
+			return err
+		}
+		q, err := taskQuery(c)
+		if err != nil {
+			return err
+		}
+		countOnly := q.Limit == 0
+		if countOnly {
+			q.Limit = 1 // $top=0: the count alone
+		}
+		l, err := w.Tasks(c.UserContext(), p, q)
+		if err != nil {
+			return err
+		}
+		items := make([]map[string]any, 0, len(l.Items))
+		if !countOnly {
+			for _, it := range l.Items {
+				items = append(items, taskItemJSON(it))
+			}
+		}
+		out := map[string]any{"value": items}
+		if q.Count {
+			out["@odata.count"] = l.Total
+		}
+		return c.JSON(out)
+	})
+}
+
+// taskOptions are the query parameters of GET /workflow/tasks/{box}
+// (lower-case; any other $-option is invalid_query_option, other plain
+// names are ignored as on the entity routes).
+var taskOptions = map[string]bool{"$top": true, "$skip": true, "$count": true,
+	"userid": true, "dataid": true, "wfinstanceid": true, "processinstanceid": true, "status": true}
+
+// taskQuery reads the box from the path and the filters and paging from
+// the query string ($top defaults to query.DefaultTop, at most
+// query.MaxTop).
+func taskQuery(c *fiber.Ctx) (workflow.TaskQuery, error) {
+	opts := map[string]string{}
+	var bad error
+	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
+		key := strings.ToLower(string(k))
+		if bad != nil || !taskOptions[key] {
+			if bad == nil && strings.HasPrefix(key, "$") {
+				bad = errs.Invalidf("unknown query option %s", string(k)).WithReason("invalid_query_option").WithTarget(string(k))
+			}
+			return
+		}
+		if _, dup := opts[key]; dup {
+			bad = errs.Invalidf("query parameter %s given twice", string(k)).WithReason("invalid_query_option").WithTarget(string(k))
+			return
+		}
+		opts[key] = string(v)
+	})
+	if bad != nil {
+		return workflow.TaskQuery{}, bad
+	}
+	limit, offset, err := query.ParsePaging(opts["$top"], opts["$skip"])
+	if err != nil {
+		return workflow.TaskQuery{}, err
+	}
+	var count bool
+	switch strings.ToLower(opts["$count"]) {
+	case "", "false":
+	case "true":
+		count = true
+	default:
+		return workflow.TaskQuery{}, errs.Invalidf("$count must be true or false").WithReason("invalid_query_option").WithTarget("$count")
+	}
+	inst := opts["wfinstanceid"]
+	if inst == "" {
+		inst = opts["processinstanceid"]
+	}
+	return workflow.TaskQuery{Box: workflow.Box(strings.ToLower(param(c, "box"))), UserID: opts["userid"],
+		DataID: opts["dataid"], InstanceID: inst, Status: workflow.Status(opts["status"]),
+		Limit: limit, Offset: offset, Count: count}, nil
+}
+
+// taskItemJSON is one task list entry as the native API shows it: the
+// initiator as the Operator reference {id, value, label} records use.
+func taskItemJSON(it workflow.TaskItem) map[string]any {
+	m := map[string]any{"wfInstanceId": it.InstanceID, "dataId": it.DataID, "formId": it.FormID, "appId": it.AppID,
+		"definitionName": it.DefinitionName, "status": it.Status,
+		"initiator":  map[string]any{"id": it.Initiator.ID, "value": it.Initiator.Code, "label": it.Initiator.Name},
+		"createTime": it.CreateTime, "updateTime": it.UpdateTime}
+	if it.TaskID != "" {
+		m["taskId"] = it.TaskID
+	}
+	if it.NodeID != "" {
+		m["nodeId"], m["nodeName"] = it.NodeID, it.NodeName
+	}
+	return m
 }
 
 // approvalResult reads approvalResult (agree/approve/reject) or the

@@ -139,6 +139,11 @@ func (b *bridge) FindRecords(ctx context.Context, p *sdk.Principal, form string,
 		sf := toSDKForm(f)
 		pg.Form = &sf
 	}
+	if o.Aliases != "" {
+		if pg.Aliases, err = b.pageAliases(ctx, cp.Tenant, o.Aliases, items); err != nil {
+			return sdk.Page{}, err
+		}
+	}
 	return pg, nil
 }
 

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"maps"
 
 	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/entity"
@@ -45,6 +46,35 @@ func (b *bridge) Aliases(ctx context.Context, p *sdk.Principal, r sdk.AliasReque
 	if out.ToExt, err = b.aliases.Allocate(ctx, cp.Tenant, r.Namespace, r.Kind, r.ToExt,
 		alias.Sequence{Prefix: r.Prefix, Width: r.Width}); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// pageAliases resolves the aliases of a page's records, users and
+// departments in namespace ns (FindRecords WithAliases): one store query per
+// kind and 1000 ids, in the hub — no call back from the connector.
+func (b *bridge) pageAliases(ctx context.Context, tenant, ns string, items []sdk.Doc) (map[string]map[string]string, error) {
+	if b.aliases == nil {
+		return nil, errs.New(errs.Unavailable, "aliases are not available to connectors")
+	}
+	out := map[string]map[string]string{}
+	for kind, ids := range sdk.AliasIDs(items) {
+		for len(ids) > 0 {
+			n := min(len(ids), alias.MaxBatch)
+			m, err := b.aliases.ToExt(ctx, tenant, ns, kind, ids[:n])
+			if err != nil {
+				return nil, err
+			}
+			ids = ids[n:]
+			if len(m) == 0 {
+				continue
+			}
+			if out[kind] == nil {
+				out[kind] = m
+			} else {
+				maps.Copy(out[kind], m)
+			}
+		}
 	}
 	return out, nil
 }

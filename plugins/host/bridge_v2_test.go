@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/workflow"
@@ -88,13 +89,40 @@ func TestHostAPIPermissionParity(t *testing.T) {
 			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActWithdraw, DataID: leaveID})
 			return err
 		}},
-		{"list alice's tasks", func() error {
-			_, err := wf.Tasks(ctx, nbob, workflow.TaskQuery{Box: workflow.BoxTodo, UserID: "u1"})
+		{"return alice's task", func() error {
+			_, err := wf.Return(ctx, nbob, workflow.ReturnRequest{DataID: leaveID, ToNode: "_start"})
 			return err
 		}, func() error {
-			_, err := rc.host.WorkflowTasks(ctx, &bob, sdk.TaskQuery{Box: sdk.BoxTodo, UserID: "u1"})
+			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActReturn, DataID: leaveID, ToNode: "_start"})
 			return err
 		}},
+		{"return as alice", func() error {
+			_, err := wf.Return(ctx, nbob, workflow.ReturnRequest{DataID: leaveID, Actor: "u1"})
+			return err
+		}, func() error {
+			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActReturn, DataID: leaveID, Actor: "u1"})
+			return err
+		}},
+		{"copy alice's instance", func() error {
+			_, err := wf.CC(ctx, nbob, workflow.CCRequest{DataID: leaveID, Users: []string{"u2"}})
+			return err
+		}, func() error {
+			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActCC, DataID: leaveID, Users: []string{"u2"}})
+			return err
+		}},
+	}
+	for _, box := range []workflow.Box{workflow.BoxTodo, workflow.BoxDone, workflow.BoxStarted, workflow.BoxCC} {
+		cases = append(cases, struct {
+			name   string
+			native func() error
+			hostv2 func() error
+		}{"list alice's " + string(box), func() error {
+			_, err := wf.Tasks(ctx, nbob, workflow.TaskQuery{Box: box, UserID: "u1"})
+			return err
+		}, func() error {
+			_, err := rc.host.WorkflowTasks(ctx, &bob, sdk.TaskQuery{Box: string(box), UserID: "u1"})
+			return err
+		}})
 	}
 	for _, c := range cases {
 		nerr, herr := c.native(), c.hostv2()
@@ -110,13 +138,17 @@ func TestHostAPIPermissionParity(t *testing.T) {
 			t.Errorf("%s: refused with %v, want Forbidden (or MethodNotAllowed)", c.name, ne.Code)
 		}
 	}
-	// Nothing changed: the department and the record, the task still pending.
+	// Nothing changed: the department and the record, the task still pending,
+	// nobody copied.
 	if d, err := rc.host.EntityGet(ctx, &alice, "department", "d1", sdk.EntityOptions{}); err != nil || d["name"] != "HQ" {
 		t.Errorf("d1 = %v, %v", d, err)
 	}
 	todo, err := rc.host.WorkflowTasks(ctx, &alice, sdk.TaskQuery{Box: sdk.BoxTodo, DataID: leaveID, Count: true})
 	if err != nil || todo.Total != 1 {
 		t.Fatalf("alice's todo = %+v, %v", todo, err)
+	}
+	if cc, err := rc.host.WorkflowTasks(ctx, &bob, sdk.TaskQuery{Box: sdk.BoxCC, Count: true}); err != nil || cc.Total != 0 {
+		t.Fatalf("bob's cc = %+v, %v", cc, err)
 	}
 	// Alice approves through the Host API: the instance finishes.
 	res, err := rc.host.WorkflowAct(ctx, &alice, sdk.WorkflowAction{Action: sdk.ActApprove, TaskID: todo.Items[0].TaskID,
@@ -160,5 +192,40 @@ func TestBridgeAliases(t *testing.T) {
 	other := sdk.Principal{Tenant: exampletest.OtherTenant, UserID: "u9", Scopes: []string{"api.readwrite"}}
 	if o, err := rc.host.Aliases(ctx, &other, sdk.AliasRequest{Namespace: "eoffice", Kind: "user", ToHub: []string{"WV00000001"}}); err != nil || len(o.ToHub) != 0 {
 		t.Fatalf("other tenant resolves = %+v, %v", o, err)
+	}
+}
+
+// FindRecords WithAliases: the page carries the aliases of its records and
+// of the users they name, resolved in the hub (no Aliases call back);
+// without the option, none; another namespace, none.
+func TestBridgeFindRecordsWithAliases(t *testing.T) {
+	rc := newRealCore(t)
+	ctx := context.Background()
+	alice := exampletest.User
+	created, err := rc.host.CreateRecords(ctx, &alice, "notes", []map[string]any{{"text": "a"}}, sdk.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created[0].Record["id"].(string)
+	al := alias.New(rc.st)
+	if err := al.Set(ctx, alice.Tenant, "h3yun", "formdata", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", id); err != nil {
+		t.Fatal(err)
+	}
+	if err := al.Set(ctx, alice.Tenant, "h3yun", "user", "6c0a4b3e-2f1d-4e55-9a77-0b8c1d2e3f40", alice.UserID); err != nil {
+		t.Fatal(err)
+	}
+	q := sdk.Query{Filter: sdk.Cmp{Path: sdk.Path{"id"}, Op: sdk.Eq, Value: id}, Limit: 1}
+	pg, err := rc.host.FindRecords(ctx, &alice, "notes", q, false, sdk.WithAliases("h3yun"))
+	if err != nil || len(pg.Items) != 1 {
+		t.Fatalf("find = %+v, %v", pg, err)
+	}
+	if pg.Aliases["formdata"][id] != "3f2504e0-4f89-11d3-9a0c-0305e82c3301" || pg.Aliases["user"][alice.UserID] != "6c0a4b3e-2f1d-4e55-9a77-0b8c1d2e3f40" {
+		t.Fatalf("aliases = %v", pg.Aliases)
+	}
+	if pg, _ := rc.host.FindRecords(ctx, &alice, "notes", q, false); pg.Aliases != nil {
+		t.Fatalf("aliases without the option = %v", pg.Aliases)
+	}
+	if pg, _ := rc.host.FindRecords(ctx, &alice, "notes", q, false, sdk.WithAliases("eoffice")); len(pg.Aliases) != 0 {
+		t.Fatalf("eoffice aliases = %v", pg.Aliases)
 	}
 }

@@ -453,6 +453,7 @@ type FindRecordsRequest struct {
 	Count         bool                   `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
 	Expand        string                 `protobuf:"bytes,5,opt,name=expand,proto3" json:"expand,omitempty"`                      // v2: native $expand over the records' navigations
 	WithForm      bool                   `protobuf:"varint,6,opt,name=with_form,json=withForm,proto3" json:"with_form,omitempty"` // v2: return the form (fields included) with the page
+	Aliases       string                 `protobuf:"bytes,7,opt,name=aliases,proto3" json:"aliases,omitempty"`                    // v2: a dialect namespace: the page carries the aliases of its records, owners, departments
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -527,6 +528,13 @@ func (x *FindRecordsRequest) GetWithForm() bool {
 		return x.WithForm
 	}
 	return false
+}
+
+func (x *FindRecordsRequest) GetAliases() string {
+	if x != nil {
+		return x.Aliases
+	}
+	return ""
 }
 
 type BatchCreateRequest struct {
@@ -649,6 +657,51 @@ func (x *BatchGetRequest) GetIds() []string {
 	return nil
 }
 
+// AliasMap maps hub ids to external ids (v2).
+type AliasMap struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ToExt         map[string]string      `protobuf:"bytes,1,rep,name=to_ext,json=toExt,proto3" json:"to_ext,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AliasMap) Reset() {
+	*x = AliasMap{}
+	mi := &file_host_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AliasMap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AliasMap) ProtoMessage() {}
+
+func (x *AliasMap) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AliasMap.ProtoReflect.Descriptor instead.
+func (*AliasMap) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AliasMap) GetToExt() map[string]string {
+	if x != nil {
+		return x.ToExt
+	}
+	return nil
+}
+
 type DocResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Doc           []byte                 `protobuf:"bytes,1,opt,name=doc,proto3" json:"doc,omitempty"` // JSON object
@@ -659,7 +712,7 @@ type DocResponse struct {
 
 func (x *DocResponse) Reset() {
 	*x = DocResponse{}
-	mi := &file_host_proto_msgTypes[10]
+	mi := &file_host_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +724,7 @@ func (x *DocResponse) String() string {
 func (*DocResponse) ProtoMessage() {}
 
 func (x *DocResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[10]
+	mi := &file_host_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +737,7 @@ func (x *DocResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocResponse.ProtoReflect.Descriptor instead.
 func (*DocResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{10}
+	return file_host_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DocResponse) GetDoc() []byte {
@@ -706,14 +759,15 @@ type DocsResponse struct {
 	Docs          [][]byte               `protobuf:"bytes,1,rep,name=docs,proto3" json:"docs,omitempty"`    // JSON objects
 	Total         int64                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"` // -1 when not counted
 	Error         *Error                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	Form          *Form                  `protobuf:"bytes,4,opt,name=form,proto3" json:"form,omitempty"` // v2: FindRecords with with_form
+	Form          *Form                  `protobuf:"bytes,4,opt,name=form,proto3" json:"form,omitempty"`                                                                                 // v2: FindRecords with with_form
+	Aliases       map[string]*AliasMap   `protobuf:"bytes,5,rep,name=aliases,proto3" json:"aliases,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // v2: FindRecords with aliases: kind → hub id → external id
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DocsResponse) Reset() {
 	*x = DocsResponse{}
-	mi := &file_host_proto_msgTypes[11]
+	mi := &file_host_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +779,7 @@ func (x *DocsResponse) String() string {
 func (*DocsResponse) ProtoMessage() {}
 
 func (x *DocsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[11]
+	mi := &file_host_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +792,7 @@ func (x *DocsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocsResponse.ProtoReflect.Descriptor instead.
 func (*DocsResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{11}
+	return file_host_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DocsResponse) GetDocs() [][]byte {
@@ -769,6 +823,13 @@ func (x *DocsResponse) GetForm() *Form {
 	return nil
 }
 
+func (x *DocsResponse) GetAliases() map[string]*AliasMap {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
 type ErrorResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Error         *Error                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
@@ -778,7 +839,7 @@ type ErrorResponse struct {
 
 func (x *ErrorResponse) Reset() {
 	*x = ErrorResponse{}
-	mi := &file_host_proto_msgTypes[12]
+	mi := &file_host_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -790,7 +851,7 @@ func (x *ErrorResponse) String() string {
 func (*ErrorResponse) ProtoMessage() {}
 
 func (x *ErrorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[12]
+	mi := &file_host_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -803,7 +864,7 @@ func (x *ErrorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorResponse.ProtoReflect.Descriptor instead.
 func (*ErrorResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{12}
+	return file_host_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ErrorResponse) GetError() *Error {
@@ -823,7 +884,7 @@ type VerifyClientRequest struct {
 
 func (x *VerifyClientRequest) Reset() {
 	*x = VerifyClientRequest{}
-	mi := &file_host_proto_msgTypes[13]
+	mi := &file_host_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +896,7 @@ func (x *VerifyClientRequest) String() string {
 func (*VerifyClientRequest) ProtoMessage() {}
 
 func (x *VerifyClientRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[13]
+	mi := &file_host_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +909,7 @@ func (x *VerifyClientRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyClientRequest.ProtoReflect.Descriptor instead.
 func (*VerifyClientRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{13}
+	return file_host_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *VerifyClientRequest) GetClientId() string {
@@ -875,7 +936,7 @@ type PrincipalResponse struct {
 
 func (x *PrincipalResponse) Reset() {
 	*x = PrincipalResponse{}
-	mi := &file_host_proto_msgTypes[14]
+	mi := &file_host_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -887,7 +948,7 @@ func (x *PrincipalResponse) String() string {
 func (*PrincipalResponse) ProtoMessage() {}
 
 func (x *PrincipalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[14]
+	mi := &file_host_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -900,7 +961,7 @@ func (x *PrincipalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PrincipalResponse.ProtoReflect.Descriptor instead.
 func (*PrincipalResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{14}
+	return file_host_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PrincipalResponse) GetPrincipal() *Principal {
@@ -928,7 +989,7 @@ type IssueTokenRequest struct {
 
 func (x *IssueTokenRequest) Reset() {
 	*x = IssueTokenRequest{}
-	mi := &file_host_proto_msgTypes[15]
+	mi := &file_host_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1001,7 @@ func (x *IssueTokenRequest) String() string {
 func (*IssueTokenRequest) ProtoMessage() {}
 
 func (x *IssueTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[15]
+	mi := &file_host_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1014,7 @@ func (x *IssueTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueTokenRequest.ProtoReflect.Descriptor instead.
 func (*IssueTokenRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{15}
+	return file_host_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *IssueTokenRequest) GetPrincipal() *Principal {
@@ -987,7 +1048,7 @@ type RefreshTokenRequest struct {
 
 func (x *RefreshTokenRequest) Reset() {
 	*x = RefreshTokenRequest{}
-	mi := &file_host_proto_msgTypes[16]
+	mi := &file_host_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -999,7 +1060,7 @@ func (x *RefreshTokenRequest) String() string {
 func (*RefreshTokenRequest) ProtoMessage() {}
 
 func (x *RefreshTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[16]
+	mi := &file_host_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1012,7 +1073,7 @@ func (x *RefreshTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshTokenRequest.ProtoReflect.Descriptor instead.
 func (*RefreshTokenRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{16}
+	return file_host_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RefreshTokenRequest) GetClientId() string {
@@ -1042,7 +1103,7 @@ type Token struct {
 
 func (x *Token) Reset() {
 	*x = Token{}
-	mi := &file_host_proto_msgTypes[17]
+	mi := &file_host_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1115,7 @@ func (x *Token) String() string {
 func (*Token) ProtoMessage() {}
 
 func (x *Token) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[17]
+	mi := &file_host_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1128,7 @@ func (x *Token) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Token.ProtoReflect.Descriptor instead.
 func (*Token) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{17}
+	return file_host_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Token) GetAccessToken() string {
@@ -1115,7 +1176,7 @@ type TokenResponse struct {
 
 func (x *TokenResponse) Reset() {
 	*x = TokenResponse{}
-	mi := &file_host_proto_msgTypes[18]
+	mi := &file_host_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1188,7 @@ func (x *TokenResponse) String() string {
 func (*TokenResponse) ProtoMessage() {}
 
 func (x *TokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[18]
+	mi := &file_host_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1201,7 @@ func (x *TokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenResponse.ProtoReflect.Descriptor instead.
 func (*TokenResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{18}
+	return file_host_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TokenResponse) GetToken() *Token {
@@ -1167,7 +1228,7 @@ type RevokeTokenRequest struct {
 
 func (x *RevokeTokenRequest) Reset() {
 	*x = RevokeTokenRequest{}
-	mi := &file_host_proto_msgTypes[19]
+	mi := &file_host_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1179,7 +1240,7 @@ func (x *RevokeTokenRequest) String() string {
 func (*RevokeTokenRequest) ProtoMessage() {}
 
 func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[19]
+	mi := &file_host_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1192,7 +1253,7 @@ func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{19}
+	return file_host_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RevokeTokenRequest) GetPrincipal() *Principal {
@@ -1218,7 +1279,7 @@ type ResolveTokenRequest struct {
 
 func (x *ResolveTokenRequest) Reset() {
 	*x = ResolveTokenRequest{}
-	mi := &file_host_proto_msgTypes[20]
+	mi := &file_host_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1230,7 +1291,7 @@ func (x *ResolveTokenRequest) String() string {
 func (*ResolveTokenRequest) ProtoMessage() {}
 
 func (x *ResolveTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[20]
+	mi := &file_host_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1243,7 +1304,7 @@ func (x *ResolveTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveTokenRequest.ProtoReflect.Descriptor instead.
 func (*ResolveTokenRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{20}
+	return file_host_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ResolveTokenRequest) GetToken() string {
@@ -1264,7 +1325,7 @@ type DirectoryRequest struct {
 
 func (x *DirectoryRequest) Reset() {
 	*x = DirectoryRequest{}
-	mi := &file_host_proto_msgTypes[21]
+	mi := &file_host_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1276,7 +1337,7 @@ func (x *DirectoryRequest) String() string {
 func (*DirectoryRequest) ProtoMessage() {}
 
 func (x *DirectoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[21]
+	mi := &file_host_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1289,7 +1350,7 @@ func (x *DirectoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectoryRequest.ProtoReflect.Descriptor instead.
 func (*DirectoryRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{21}
+	return file_host_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DirectoryRequest) GetPrincipal() *Principal {
@@ -1331,7 +1392,7 @@ type CreateRecordsRequest struct {
 
 func (x *CreateRecordsRequest) Reset() {
 	*x = CreateRecordsRequest{}
-	mi := &file_host_proto_msgTypes[22]
+	mi := &file_host_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1343,7 +1404,7 @@ func (x *CreateRecordsRequest) String() string {
 func (*CreateRecordsRequest) ProtoMessage() {}
 
 func (x *CreateRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[22]
+	mi := &file_host_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1356,7 +1417,7 @@ func (x *CreateRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRecordsRequest.ProtoReflect.Descriptor instead.
 func (*CreateRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{22}
+	return file_host_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CreateRecordsRequest) GetPrincipal() *Principal {
@@ -1425,7 +1486,7 @@ type CreatedRecord struct {
 
 func (x *CreatedRecord) Reset() {
 	*x = CreatedRecord{}
-	mi := &file_host_proto_msgTypes[23]
+	mi := &file_host_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1437,7 +1498,7 @@ func (x *CreatedRecord) String() string {
 func (*CreatedRecord) ProtoMessage() {}
 
 func (x *CreatedRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[23]
+	mi := &file_host_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1450,7 +1511,7 @@ func (x *CreatedRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatedRecord.ProtoReflect.Descriptor instead.
 func (*CreatedRecord) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{23}
+	return file_host_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CreatedRecord) GetDoc() []byte {
@@ -1477,7 +1538,7 @@ type CreateRecordsResponse struct {
 
 func (x *CreateRecordsResponse) Reset() {
 	*x = CreateRecordsResponse{}
-	mi := &file_host_proto_msgTypes[24]
+	mi := &file_host_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1489,7 +1550,7 @@ func (x *CreateRecordsResponse) String() string {
 func (*CreateRecordsResponse) ProtoMessage() {}
 
 func (x *CreateRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[24]
+	mi := &file_host_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +1563,7 @@ func (x *CreateRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRecordsResponse.ProtoReflect.Descriptor instead.
 func (*CreateRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{24}
+	return file_host_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateRecordsResponse) GetRecords() []*CreatedRecord {
@@ -1533,7 +1594,7 @@ type UploadFileRequest struct {
 
 func (x *UploadFileRequest) Reset() {
 	*x = UploadFileRequest{}
-	mi := &file_host_proto_msgTypes[25]
+	mi := &file_host_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1545,7 +1606,7 @@ func (x *UploadFileRequest) String() string {
 func (*UploadFileRequest) ProtoMessage() {}
 
 func (x *UploadFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[25]
+	mi := &file_host_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1558,7 +1619,7 @@ func (x *UploadFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadFileRequest.ProtoReflect.Descriptor instead.
 func (*UploadFileRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{25}
+	return file_host_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UploadFileRequest) GetPrincipal() *Principal {
@@ -1606,7 +1667,7 @@ type FileRequest struct {
 
 func (x *FileRequest) Reset() {
 	*x = FileRequest{}
-	mi := &file_host_proto_msgTypes[26]
+	mi := &file_host_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1618,7 +1679,7 @@ func (x *FileRequest) String() string {
 func (*FileRequest) ProtoMessage() {}
 
 func (x *FileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[26]
+	mi := &file_host_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1631,7 +1692,7 @@ func (x *FileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileRequest.ProtoReflect.Descriptor instead.
 func (*FileRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{26}
+	return file_host_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *FileRequest) GetPrincipal() *Principal {
@@ -1659,7 +1720,7 @@ type FileResponse struct {
 
 func (x *FileResponse) Reset() {
 	*x = FileResponse{}
-	mi := &file_host_proto_msgTypes[27]
+	mi := &file_host_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1671,7 +1732,7 @@ func (x *FileResponse) String() string {
 func (*FileResponse) ProtoMessage() {}
 
 func (x *FileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[27]
+	mi := &file_host_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1684,7 +1745,7 @@ func (x *FileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileResponse.ProtoReflect.Descriptor instead.
 func (*FileResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{27}
+	return file_host_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *FileResponse) GetInfo() []byte {
@@ -1720,7 +1781,7 @@ type RunDataflowRequest struct {
 
 func (x *RunDataflowRequest) Reset() {
 	*x = RunDataflowRequest{}
-	mi := &file_host_proto_msgTypes[28]
+	mi := &file_host_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1732,7 +1793,7 @@ func (x *RunDataflowRequest) String() string {
 func (*RunDataflowRequest) ProtoMessage() {}
 
 func (x *RunDataflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[28]
+	mi := &file_host_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1745,7 +1806,7 @@ func (x *RunDataflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunDataflowRequest.ProtoReflect.Descriptor instead.
 func (*RunDataflowRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{28}
+	return file_host_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RunDataflowRequest) GetPrincipal() *Principal {
@@ -1782,7 +1843,7 @@ type RunDataflowResponse struct {
 
 func (x *RunDataflowResponse) Reset() {
 	*x = RunDataflowResponse{}
-	mi := &file_host_proto_msgTypes[29]
+	mi := &file_host_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1794,7 +1855,7 @@ func (x *RunDataflowResponse) String() string {
 func (*RunDataflowResponse) ProtoMessage() {}
 
 func (x *RunDataflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[29]
+	mi := &file_host_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1807,7 +1868,7 @@ func (x *RunDataflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunDataflowResponse.ProtoReflect.Descriptor instead.
 func (*RunDataflowResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{29}
+	return file_host_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RunDataflowResponse) GetId() string {
@@ -1863,7 +1924,7 @@ type EntityRequest struct {
 
 func (x *EntityRequest) Reset() {
 	*x = EntityRequest{}
-	mi := &file_host_proto_msgTypes[30]
+	mi := &file_host_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1875,7 +1936,7 @@ func (x *EntityRequest) String() string {
 func (*EntityRequest) ProtoMessage() {}
 
 func (x *EntityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[30]
+	mi := &file_host_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1888,7 +1949,7 @@ func (x *EntityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EntityRequest.ProtoReflect.Descriptor instead.
 func (*EntityRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{30}
+	return file_host_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *EntityRequest) GetPrincipal() *Principal {
@@ -1957,7 +2018,7 @@ type WorkflowTasksRequest struct {
 
 func (x *WorkflowTasksRequest) Reset() {
 	*x = WorkflowTasksRequest{}
-	mi := &file_host_proto_msgTypes[31]
+	mi := &file_host_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1969,7 +2030,7 @@ func (x *WorkflowTasksRequest) String() string {
 func (*WorkflowTasksRequest) ProtoMessage() {}
 
 func (x *WorkflowTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[31]
+	mi := &file_host_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1982,7 +2043,7 @@ func (x *WorkflowTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkflowTasksRequest.ProtoReflect.Descriptor instead.
 func (*WorkflowTasksRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{31}
+	return file_host_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *WorkflowTasksRequest) GetPrincipal() *Principal {
@@ -2010,7 +2071,7 @@ type WorkflowTasksResponse struct {
 
 func (x *WorkflowTasksResponse) Reset() {
 	*x = WorkflowTasksResponse{}
-	mi := &file_host_proto_msgTypes[32]
+	mi := &file_host_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2022,7 +2083,7 @@ func (x *WorkflowTasksResponse) String() string {
 func (*WorkflowTasksResponse) ProtoMessage() {}
 
 func (x *WorkflowTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[32]
+	mi := &file_host_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2035,7 +2096,7 @@ func (x *WorkflowTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkflowTasksResponse.ProtoReflect.Descriptor instead.
 func (*WorkflowTasksResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{32}
+	return file_host_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *WorkflowTasksResponse) GetItems() []byte {
@@ -2069,7 +2130,7 @@ type WorkflowActionRequest struct {
 
 func (x *WorkflowActionRequest) Reset() {
 	*x = WorkflowActionRequest{}
-	mi := &file_host_proto_msgTypes[33]
+	mi := &file_host_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2142,7 @@ func (x *WorkflowActionRequest) String() string {
 func (*WorkflowActionRequest) ProtoMessage() {}
 
 func (x *WorkflowActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[33]
+	mi := &file_host_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2155,7 @@ func (x *WorkflowActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkflowActionRequest.ProtoReflect.Descriptor instead.
 func (*WorkflowActionRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{33}
+	return file_host_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WorkflowActionRequest) GetPrincipal() *Principal {
@@ -2121,7 +2182,7 @@ type WorkflowActionResponse struct {
 
 func (x *WorkflowActionResponse) Reset() {
 	*x = WorkflowActionResponse{}
-	mi := &file_host_proto_msgTypes[34]
+	mi := &file_host_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2133,7 +2194,7 @@ func (x *WorkflowActionResponse) String() string {
 func (*WorkflowActionResponse) ProtoMessage() {}
 
 func (x *WorkflowActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[34]
+	mi := &file_host_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2146,7 +2207,7 @@ func (x *WorkflowActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkflowActionResponse.ProtoReflect.Descriptor instead.
 func (*WorkflowActionResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{34}
+	return file_host_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WorkflowActionResponse) GetResult() []byte {
@@ -2179,7 +2240,7 @@ type AliasRequest struct {
 
 func (x *AliasRequest) Reset() {
 	*x = AliasRequest{}
-	mi := &file_host_proto_msgTypes[35]
+	mi := &file_host_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2191,7 +2252,7 @@ func (x *AliasRequest) String() string {
 func (*AliasRequest) ProtoMessage() {}
 
 func (x *AliasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[35]
+	mi := &file_host_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2204,7 +2265,7 @@ func (x *AliasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasRequest.ProtoReflect.Descriptor instead.
 func (*AliasRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{35}
+	return file_host_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AliasRequest) GetPrincipal() *Principal {
@@ -2274,7 +2335,7 @@ type AliasResponse struct {
 
 func (x *AliasResponse) Reset() {
 	*x = AliasResponse{}
-	mi := &file_host_proto_msgTypes[36]
+	mi := &file_host_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2286,7 +2347,7 @@ func (x *AliasResponse) String() string {
 func (*AliasResponse) ProtoMessage() {}
 
 func (x *AliasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[36]
+	mi := &file_host_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2299,7 +2360,7 @@ func (x *AliasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasResponse.ProtoReflect.Descriptor instead.
 func (*AliasResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{36}
+	return file_host_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AliasResponse) GetToHub() map[string]string {
@@ -2357,14 +2418,15 @@ const file_host_proto_rawDesc = "" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x0e\n" +
 	"\x02id\x18\x03 \x01(\tR\x02id\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04data\"\xdf\x01\n" +
+	"\x04data\x18\x04 \x01(\fR\x04data\"\xf9\x01\n" +
 	"\x12FindRecordsRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12.\n" +
 	"\x05query\x18\x03 \x01(\v2\x18.eimshub.plugin.v1.QueryR\x05query\x12\x14\n" +
 	"\x05count\x18\x04 \x01(\bR\x05count\x12\x16\n" +
 	"\x06expand\x18\x05 \x01(\tR\x06expand\x12\x1b\n" +
-	"\twith_form\x18\x06 \x01(\bR\bwithForm\"x\n" +
+	"\twith_form\x18\x06 \x01(\bR\bwithForm\x12\x18\n" +
+	"\aaliases\x18\a \x01(\tR\aaliases\"x\n" +
 	"\x12BatchCreateRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x12\n" +
@@ -2372,15 +2434,25 @@ const file_host_proto_rawDesc = "" +
 	"\x0fBatchGetRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x10\n" +
-	"\x03ids\x18\x03 \x03(\tR\x03ids\"O\n" +
+	"\x03ids\x18\x03 \x03(\tR\x03ids\"\x83\x01\n" +
+	"\bAliasMap\x12=\n" +
+	"\x06to_ext\x18\x01 \x03(\v2&.eimshub.plugin.v1.AliasMap.ToExtEntryR\x05toExt\x1a8\n" +
+	"\n" +
+	"ToExtEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
 	"\vDocResponse\x12\x10\n" +
 	"\x03doc\x18\x01 \x01(\fR\x03doc\x12.\n" +
-	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\x95\x01\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\xb6\x02\n" +
 	"\fDocsResponse\x12\x12\n" +
 	"\x04docs\x18\x01 \x03(\fR\x04docs\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12.\n" +
 	"\x05error\x18\x03 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\x12+\n" +
-	"\x04form\x18\x04 \x01(\v2\x17.eimshub.plugin.v1.FormR\x04form\"?\n" +
+	"\x04form\x18\x04 \x01(\v2\x17.eimshub.plugin.v1.FormR\x04form\x12F\n" +
+	"\aaliases\x18\x05 \x03(\v2,.eimshub.plugin.v1.DocsResponse.AliasesEntryR\aaliases\x1aW\n" +
+	"\fAliasesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x121\n" +
+	"\x05value\x18\x02 \x01(\v2\x1b.eimshub.plugin.v1.AliasMapR\x05value:\x028\x01\"?\n" +
 	"\rErrorResponse\x12.\n" +
 	"\x05error\x18\x01 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"J\n" +
 	"\x13VerifyClientRequest\x12\x1b\n" +
@@ -2547,7 +2619,7 @@ func file_host_proto_rawDescGZIP() []byte {
 	return file_host_proto_rawDescData
 }
 
-var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_host_proto_goTypes = []any{
 	(*Form)(nil),                   // 0: eimshub.plugin.v1.Form
 	(*ListFormsRequest)(nil),       // 1: eimshub.plugin.v1.ListFormsRequest
@@ -2559,147 +2631,153 @@ var file_host_proto_goTypes = []any{
 	(*FindRecordsRequest)(nil),     // 7: eimshub.plugin.v1.FindRecordsRequest
 	(*BatchCreateRequest)(nil),     // 8: eimshub.plugin.v1.BatchCreateRequest
 	(*BatchGetRequest)(nil),        // 9: eimshub.plugin.v1.BatchGetRequest
-	(*DocResponse)(nil),            // 10: eimshub.plugin.v1.DocResponse
-	(*DocsResponse)(nil),           // 11: eimshub.plugin.v1.DocsResponse
-	(*ErrorResponse)(nil),          // 12: eimshub.plugin.v1.ErrorResponse
-	(*VerifyClientRequest)(nil),    // 13: eimshub.plugin.v1.VerifyClientRequest
-	(*PrincipalResponse)(nil),      // 14: eimshub.plugin.v1.PrincipalResponse
-	(*IssueTokenRequest)(nil),      // 15: eimshub.plugin.v1.IssueTokenRequest
-	(*RefreshTokenRequest)(nil),    // 16: eimshub.plugin.v1.RefreshTokenRequest
-	(*Token)(nil),                  // 17: eimshub.plugin.v1.Token
-	(*TokenResponse)(nil),          // 18: eimshub.plugin.v1.TokenResponse
-	(*RevokeTokenRequest)(nil),     // 19: eimshub.plugin.v1.RevokeTokenRequest
-	(*ResolveTokenRequest)(nil),    // 20: eimshub.plugin.v1.ResolveTokenRequest
-	(*DirectoryRequest)(nil),       // 21: eimshub.plugin.v1.DirectoryRequest
-	(*CreateRecordsRequest)(nil),   // 22: eimshub.plugin.v1.CreateRecordsRequest
-	(*CreatedRecord)(nil),          // 23: eimshub.plugin.v1.CreatedRecord
-	(*CreateRecordsResponse)(nil),  // 24: eimshub.plugin.v1.CreateRecordsResponse
-	(*UploadFileRequest)(nil),      // 25: eimshub.plugin.v1.UploadFileRequest
-	(*FileRequest)(nil),            // 26: eimshub.plugin.v1.FileRequest
-	(*FileResponse)(nil),           // 27: eimshub.plugin.v1.FileResponse
-	(*RunDataflowRequest)(nil),     // 28: eimshub.plugin.v1.RunDataflowRequest
-	(*RunDataflowResponse)(nil),    // 29: eimshub.plugin.v1.RunDataflowResponse
-	(*EntityRequest)(nil),          // 30: eimshub.plugin.v1.EntityRequest
-	(*WorkflowTasksRequest)(nil),   // 31: eimshub.plugin.v1.WorkflowTasksRequest
-	(*WorkflowTasksResponse)(nil),  // 32: eimshub.plugin.v1.WorkflowTasksResponse
-	(*WorkflowActionRequest)(nil),  // 33: eimshub.plugin.v1.WorkflowActionRequest
-	(*WorkflowActionResponse)(nil), // 34: eimshub.plugin.v1.WorkflowActionResponse
-	(*AliasRequest)(nil),           // 35: eimshub.plugin.v1.AliasRequest
-	(*AliasResponse)(nil),          // 36: eimshub.plugin.v1.AliasResponse
-	nil,                            // 37: eimshub.plugin.v1.AliasResponse.ToHubEntry
-	nil,                            // 38: eimshub.plugin.v1.AliasResponse.ToExtEntry
-	(*Principal)(nil),              // 39: eimshub.plugin.v1.Principal
-	(*Error)(nil),                  // 40: eimshub.plugin.v1.Error
-	(*Query)(nil),                  // 41: eimshub.plugin.v1.Query
+	(*AliasMap)(nil),               // 10: eimshub.plugin.v1.AliasMap
+	(*DocResponse)(nil),            // 11: eimshub.plugin.v1.DocResponse
+	(*DocsResponse)(nil),           // 12: eimshub.plugin.v1.DocsResponse
+	(*ErrorResponse)(nil),          // 13: eimshub.plugin.v1.ErrorResponse
+	(*VerifyClientRequest)(nil),    // 14: eimshub.plugin.v1.VerifyClientRequest
+	(*PrincipalResponse)(nil),      // 15: eimshub.plugin.v1.PrincipalResponse
+	(*IssueTokenRequest)(nil),      // 16: eimshub.plugin.v1.IssueTokenRequest
+	(*RefreshTokenRequest)(nil),    // 17: eimshub.plugin.v1.RefreshTokenRequest
+	(*Token)(nil),                  // 18: eimshub.plugin.v1.Token
+	(*TokenResponse)(nil),          // 19: eimshub.plugin.v1.TokenResponse
+	(*RevokeTokenRequest)(nil),     // 20: eimshub.plugin.v1.RevokeTokenRequest
+	(*ResolveTokenRequest)(nil),    // 21: eimshub.plugin.v1.ResolveTokenRequest
+	(*DirectoryRequest)(nil),       // 22: eimshub.plugin.v1.DirectoryRequest
+	(*CreateRecordsRequest)(nil),   // 23: eimshub.plugin.v1.CreateRecordsRequest
+	(*CreatedRecord)(nil),          // 24: eimshub.plugin.v1.CreatedRecord
+	(*CreateRecordsResponse)(nil),  // 25: eimshub.plugin.v1.CreateRecordsResponse
+	(*UploadFileRequest)(nil),      // 26: eimshub.plugin.v1.UploadFileRequest
+	(*FileRequest)(nil),            // 27: eimshub.plugin.v1.FileRequest
+	(*FileResponse)(nil),           // 28: eimshub.plugin.v1.FileResponse
+	(*RunDataflowRequest)(nil),     // 29: eimshub.plugin.v1.RunDataflowRequest
+	(*RunDataflowResponse)(nil),    // 30: eimshub.plugin.v1.RunDataflowResponse
+	(*EntityRequest)(nil),          // 31: eimshub.plugin.v1.EntityRequest
+	(*WorkflowTasksRequest)(nil),   // 32: eimshub.plugin.v1.WorkflowTasksRequest
+	(*WorkflowTasksResponse)(nil),  // 33: eimshub.plugin.v1.WorkflowTasksResponse
+	(*WorkflowActionRequest)(nil),  // 34: eimshub.plugin.v1.WorkflowActionRequest
+	(*WorkflowActionResponse)(nil), // 35: eimshub.plugin.v1.WorkflowActionResponse
+	(*AliasRequest)(nil),           // 36: eimshub.plugin.v1.AliasRequest
+	(*AliasResponse)(nil),          // 37: eimshub.plugin.v1.AliasResponse
+	nil,                            // 38: eimshub.plugin.v1.AliasMap.ToExtEntry
+	nil,                            // 39: eimshub.plugin.v1.DocsResponse.AliasesEntry
+	nil,                            // 40: eimshub.plugin.v1.AliasResponse.ToHubEntry
+	nil,                            // 41: eimshub.plugin.v1.AliasResponse.ToExtEntry
+	(*Principal)(nil),              // 42: eimshub.plugin.v1.Principal
+	(*Error)(nil),                  // 43: eimshub.plugin.v1.Error
+	(*Query)(nil),                  // 44: eimshub.plugin.v1.Query
 }
 var file_host_proto_depIdxs = []int32{
-	39, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 1: eimshub.plugin.v1.FormsResponse.forms:type_name -> eimshub.plugin.v1.Form
-	40, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	43, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 4: eimshub.plugin.v1.FormResponse.form:type_name -> eimshub.plugin.v1.Form
-	40, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	39, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	39, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	41, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
-	39, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	39, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 12: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
-	40, // 13: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
-	0,  // 14: eimshub.plugin.v1.DocsResponse.form:type_name -> eimshub.plugin.v1.Form
-	40, // 15: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 16: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 17: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 18: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	17, // 19: eimshub.plugin.v1.TokenResponse.token:type_name -> eimshub.plugin.v1.Token
-	40, // 20: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 21: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	39, // 22: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	41, // 23: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
-	39, // 24: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	23, // 25: eimshub.plugin.v1.CreateRecordsResponse.records:type_name -> eimshub.plugin.v1.CreatedRecord
-	40, // 26: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 27: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	39, // 28: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 29: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 30: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 31: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 32: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	41, // 33: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
-	39, // 34: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 35: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 36: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 37: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
-	39, // 38: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	37, // 39: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
-	38, // 40: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
-	40, // 41: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
-	1,  // 42: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
-	3,  // 43: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
-	5,  // 44: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	7,  // 45: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
-	6,  // 46: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	6,  // 47: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	5,  // 48: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	8,  // 49: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
-	9,  // 50: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
-	22, // 51: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
-	25, // 52: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
-	26, // 53: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
-	26, // 54: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
-	28, // 55: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
-	13, // 56: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
-	15, // 57: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
-	16, // 58: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
-	19, // 59: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
-	20, // 60: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
-	21, // 61: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
-	21, // 62: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
-	21, // 63: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
-	30, // 64: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
-	30, // 65: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
-	30, // 66: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
-	30, // 67: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
-	30, // 68: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 69: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
-	33, // 70: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
-	35, // 71: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
-	2,  // 72: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
-	4,  // 73: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
-	10, // 74: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 75: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	10, // 76: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	10, // 77: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	12, // 78: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
-	11, // 79: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 80: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	24, // 81: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
-	10, // 82: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
-	27, // 83: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
-	12, // 84: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
-	29, // 85: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
-	14, // 86: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
-	18, // 87: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
-	18, // 88: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
-	12, // 89: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
-	14, // 90: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
-	11, // 91: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 92: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 93: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 94: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
-	10, // 95: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
-	10, // 96: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
-	10, // 97: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
-	12, // 98: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
-	32, // 99: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
-	34, // 100: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
-	36, // 101: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
-	72, // [72:102] is the sub-list for method output_type
-	42, // [42:72] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	43, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
+	42, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	38, // 12: eimshub.plugin.v1.AliasMap.to_ext:type_name -> eimshub.plugin.v1.AliasMap.ToExtEntry
+	43, // 13: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
+	43, // 14: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
+	0,  // 15: eimshub.plugin.v1.DocsResponse.form:type_name -> eimshub.plugin.v1.Form
+	39, // 16: eimshub.plugin.v1.DocsResponse.aliases:type_name -> eimshub.plugin.v1.DocsResponse.AliasesEntry
+	43, // 17: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 18: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
+	43, // 19: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 20: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	18, // 21: eimshub.plugin.v1.TokenResponse.token:type_name -> eimshub.plugin.v1.Token
+	43, // 22: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 23: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 24: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 25: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
+	42, // 26: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	24, // 27: eimshub.plugin.v1.CreateRecordsResponse.records:type_name -> eimshub.plugin.v1.CreatedRecord
+	43, // 28: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 29: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 30: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	43, // 31: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 32: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	43, // 33: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 34: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 35: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
+	42, // 36: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	43, // 37: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 38: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	43, // 39: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
+	42, // 40: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 41: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
+	41, // 42: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
+	43, // 43: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
+	10, // 44: eimshub.plugin.v1.DocsResponse.AliasesEntry.value:type_name -> eimshub.plugin.v1.AliasMap
+	1,  // 45: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
+	3,  // 46: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
+	5,  // 47: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	7,  // 48: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
+	6,  // 49: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	6,  // 50: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	5,  // 51: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	8,  // 52: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
+	9,  // 53: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
+	23, // 54: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
+	26, // 55: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
+	27, // 56: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
+	27, // 57: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
+	29, // 58: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
+	14, // 59: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
+	16, // 60: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
+	17, // 61: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
+	20, // 62: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
+	21, // 63: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
+	22, // 64: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 65: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 66: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
+	31, // 67: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 68: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 69: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 70: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 71: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
+	32, // 72: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
+	34, // 73: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
+	36, // 74: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
+	2,  // 75: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
+	4,  // 76: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
+	11, // 77: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
+	12, // 78: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 79: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 80: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 81: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
+	12, // 82: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 83: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	25, // 84: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
+	11, // 85: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
+	28, // 86: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
+	13, // 87: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
+	30, // 88: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
+	15, // 89: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
+	19, // 90: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
+	19, // 91: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
+	13, // 92: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
+	15, // 93: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
+	12, // 94: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 95: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 96: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 97: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 98: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 99: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 100: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 101: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
+	33, // 102: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
+	35, // 103: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
+	37, // 104: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
+	75, // [75:105] is the sub-list for method output_type
+	45, // [45:75] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_host_proto_init() }
@@ -2714,7 +2792,7 @@ func file_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_proto_rawDesc), len(file_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

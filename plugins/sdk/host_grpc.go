@@ -117,10 +117,19 @@ func (h *hostClient) FindRecords(ctx context.Context, p *Principal, form string,
 	}
 	o := ReadOpts(opts...)
 	res, err := h.c.FindRecords(ctx, &pb.FindRecordsRequest{Principal: to.Principal(p), Form: form, Query: pq, Count: count,
-		Expand: o.Expand, WithForm: o.Form})
+		Expand: o.Expand, WithForm: o.Form, Aliases: o.Aliases})
 	pg, err := pageResult(res, err)
-	if err != nil || res.Form == nil {
+	if err != nil {
 		return pg, err
+	}
+	if len(res.Aliases) > 0 {
+		pg.Aliases = make(map[string]map[string]string, len(res.Aliases))
+		for kind, m := range res.Aliases {
+			pg.Aliases[kind] = m.GetToExt()
+		}
+	}
+	if res.Form == nil {
+		return pg, nil
 	}
 	if pg.Form, err = from.Form(res.Form); err != nil {
 		return Page{}, err
@@ -307,8 +316,17 @@ func (s *hostServer) FindRecords(ctx context.Context, r *pb.FindRecordsRequest) 
 	if r.WithForm {
 		opts = append(opts, WithForm())
 	}
+	if r.Aliases != "" {
+		opts = append(opts, WithAliases(r.Aliases))
+	}
 	pg, err := s.h.FindRecords(ctx, from.Principal(r.Principal), r.Form, q, r.Count, opts...)
 	res, _ := pageResponse(pg, err)
+	if err == nil && len(pg.Aliases) > 0 {
+		res.Aliases = make(map[string]*pb.AliasMap, len(pg.Aliases))
+		for kind, m := range pg.Aliases {
+			res.Aliases[kind] = &pb.AliasMap{ToExt: m}
+		}
+	}
 	if err == nil && pg.Form != nil {
 		pf, ferr := to.Form(pg.Form)
 		if ferr != nil {

@@ -236,6 +236,9 @@ type Page struct {
 	Total int64
 	// Form is the records' form when FindRecords was called WithForm.
 	Form *Form `json:",omitempty"`
+	// Aliases (FindRecords WithAliases) maps kind → hub id → external id
+	// for the ids of the page that have an alias in the namespace asked.
+	Aliases map[string]map[string]string `json:",omitempty"`
 }
 
 // Option is one choice of a select-like field.

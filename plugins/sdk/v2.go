@@ -14,6 +14,13 @@ type ReadOptions struct {
 	// Form returns the form (fields included) with the page (Page.Form),
 	// FindRecords only: a read that needs the schema is one call.
 	Form bool `json:"withForm,omitempty"`
+	// Aliases is a dialect namespace ("h3yun"), FindRecords only: the page
+	// carries (Page.Aliases) the aliases in that namespace of its records
+	// (kind "formdata"), of the users its records reference as creator,
+	// owner or updater and of the departments the Expand brought (kinds
+	// "user", "department") — so a dialect shows aliases without a call of
+	// its own.
+	Aliases string `json:"aliases,omitempty"`
 }
 
 // ReadOption sets a ReadOptions field.
@@ -24,6 +31,19 @@ func Expand(expand string) ReadOption { return func(o *ReadOptions) { o.Expand =
 
 // WithForm asks FindRecords for the form with the page (ReadOptions.Form).
 func WithForm() ReadOption { return func(o *ReadOptions) { o.Form = true } }
+
+// WithAliases asks FindRecords for the aliases of namespace ns
+// (ReadOptions.Aliases).
+func WithAliases(ns string) ReadOption { return func(o *ReadOptions) { o.Aliases = ns } }
+
+// AliasKindRecord, AliasKindUser, AliasKindDepartment and AliasKindForm are
+// the alias kinds of records, users, departments and forms.
+const (
+	AliasKindRecord     = "formdata"
+	AliasKindUser       = "user"
+	AliasKindDepartment = "department"
+	AliasKindForm       = "form"
+)
 
 // ReadOpts applies opts to zero ReadOptions (for Host implementations).
 func ReadOpts(opts ...ReadOption) ReadOptions {
@@ -185,4 +205,33 @@ type AliasRequest struct {
 type AliasResult struct {
 	ToHub map[string]string `json:"toHub"`
 	ToExt map[string]string `json:"toExt"`
+}
+
+// AliasIDs are the hub ids of a page a WithAliases read resolves, by kind:
+// the records' ids, the users they name (createBy, updateBy, the expanded
+// creator) and the departments (the creator's departmentId and expanded
+// department). Host implementations share it.
+func AliasIDs(items []Doc) map[string][]string {
+	out := map[string][]string{}
+	seen := map[string]bool{}
+	add := func(kind string, v any) {
+		s, _ := v.(string)
+		if s == "" || seen[kind+"\x00"+s] {
+			return
+		}
+		seen[kind+"\x00"+s] = true
+		out[kind] = append(out[kind], s)
+	}
+	ref := func(v any) any { m, _ := v.(map[string]any); return m["id"] }
+	for _, d := range items {
+		add(AliasKindRecord, d["id"])
+		add(AliasKindUser, ref(d["createBy"]))
+		add(AliasKindUser, ref(d["updateBy"]))
+		if c, ok := d["creator"].(map[string]any); ok {
+			add(AliasKindUser, c["id"])
+			add(AliasKindDepartment, c["departmentId"])
+			add(AliasKindDepartment, ref(c["department"]))
+		}
+	}
+	return out
 }

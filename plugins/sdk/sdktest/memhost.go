@@ -272,6 +272,9 @@ func (m *MemHost) FindRecords(_ context.Context, p *sdk.Principal, form string, 
 		fc := *f
 		pg.Form = &fc
 	}
+	if o.Aliases != "" {
+		pg.Aliases = m.pageAliases(t, o.Aliases, pg.Items)
+	}
 	return pg, nil
 }
 

@@ -448,3 +448,20 @@ func (m *MemHost) AddAlias(tenant, ns, kind, ext, id string) {
 	}
 	a.toHub[ext], a.toExt[id] = id, ext
 }
+
+// pageAliases is FindRecords WithAliases: the page's aliases by kind (m.mu held).
+func (m *MemHost) pageAliases(t, ns string, items []sdk.Doc) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for kind, ids := range sdk.AliasIDs(items) {
+		a := m.aliasSet(t, ns, kind)
+		for _, id := range ids {
+			if e, ok := a.toExt[id]; ok {
+				if out[kind] == nil {
+					out[kind] = map[string]string{}
+				}
+				out[kind][id] = e
+			}
+		}
+	}
+	return out
+}

@@ -219,6 +219,9 @@ func readArgs(a args, opts []sdk.ReadOption) {
 	if o.Form {
 		a["withForm"] = true
 	}
+	if o.Aliases != "" {
+		a["aliases"] = o.Aliases
+	}
 }
 
 // CreateRecord implements sdk.Host.
