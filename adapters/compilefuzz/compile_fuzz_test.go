@@ -415,3 +415,48 @@ func FuzzCompilers(f *testing.F) {
 		checkFilter(t, e, src, filter)
 	})
 }
+
+// TestMalformedTreesRejectedByBoth: trees no parser builds but a Go caller
+// can — a missing operand inside And, Or, Not or AnyRow, pointer nodes, a
+// typed nil pointer — are refused as Invalid by both compilers. The SQLite
+// compiler used to read a missing operand as true (false when negated) and
+// dereference pointer nodes (panicking on a typed nil) where the Mongo
+// compiler refused them (differential fuzz finding).
+func TestMalformedTreesRejectedByBoth(t *testing.T) {
+	e, err := setup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	amount := query.Path{"data", "amount"}
+	cmp := query.Cmp{Path: amount, Op: query.Gt, Value: 10.0}
+	trees := []query.Expr{
+		query.And{Items: []query.Expr{nil}},
+		query.And{Items: []query.Expr{cmp, nil}},
+		query.Or{Items: []query.Expr{nil}},
+		query.Or{Items: []query.Expr{query.Const{}, nil}},
+		query.Not{},
+		query.Not{X: query.Or{Items: []query.Expr{cmp, nil}}},
+		query.AnyRow{Array: query.Path{"data", "items"}},
+		query.Not{X: query.AnyRow{Array: query.Path{"data", "tags"}}},
+		query.AnyRow{Array: query.Path{"id"}},
+		&cmp,
+		&query.And{Items: []query.Expr{cmp}},
+		&query.Not{X: cmp},
+		&query.Const{Value: true},
+		query.And{Items: []query.Expr{cmp, &query.In{Path: amount, Values: []query.Value{1.0}}}},
+		query.AnyRow{Array: query.Path{"data", "items"}, Pred: &query.Null{Path: query.Path{"qty"}}},
+		query.Not{X: (*query.Cmp)(nil)},
+	}
+	for i, f := range trees {
+		q := query.Query{Filter: f, Limit: -1}
+		if _, _, err := e.mg.Explain(coll, tenant, q); errs.CodeOf(err) != errs.Invalid {
+			t.Errorf("tree %d %#v: mongo: %v, want Invalid", i, f, err)
+		}
+		if _, _, err := e.lite.Explain(coll, tenant, q); errs.CodeOf(err) != errs.Invalid {
+			t.Errorf("tree %d %#v: sqlite: %v, want Invalid", i, f, err)
+		}
+		if _, err := e.lite.Find(context.Background(), coll, tenant, q); errs.CodeOf(err) != errs.Invalid {
+			t.Errorf("tree %d %#v: sqlite Find: %v, want Invalid", i, f, err)
+		}
+	}
+}

@@ -155,19 +155,11 @@ func (c *compiler) expr(e query.Expr, sc scope, neg bool, depth int) (string, er
 	switch x := e.(type) {
 	case query.And:
 		return c.junction(x.Items, sc, neg, depth, true)
-	case *query.And:
-		return c.junction(x.Items, sc, neg, depth, true)
 	case query.Or:
-		return c.junction(x.Items, sc, neg, depth, false)
-	case *query.Or:
 		return c.junction(x.Items, sc, neg, depth, false)
 	case query.Not:
 		return c.expr(x.X, sc, !neg, depth+1)
-	case *query.Not:
-		return c.expr(x.X, sc, !neg, depth+1)
 	case query.Const:
-		return boolSQL(x.Value != neg), nil
-	case *query.Const:
 		return boolSQL(x.Value != neg), nil
 	case query.Cmp:
 		if x.Op == query.Ne {
@@ -175,16 +167,10 @@ func (c *compiler) expr(e query.Expr, sc scope, neg bool, depth int) (string, er
 			x.Op, neg = query.Eq, !neg
 		}
 		return c.leaf(c.cmp(x, sc))(neg)
-	case *query.Cmp:
-		return c.expr(*x, sc, neg, depth)
 	case query.In:
 		return c.leaf(c.in(x, sc))(neg)
-	case *query.In:
-		return c.expr(*x, sc, neg, depth)
 	case query.Str:
 		return c.leaf(c.str(x, sc))(neg)
-	case *query.Str:
-		return c.expr(*x, sc, neg, depth)
 	case query.Null:
 		v, _, err := sc.ref(x.Path)
 		if err != nil {
@@ -196,15 +182,16 @@ func (c *compiler) expr(e query.Expr, sc scope, neg bool, depth int) (string, er
 			return v + " IS NULL", nil
 		}
 		return v + " IS NOT NULL", nil
-	case *query.Null:
-		return c.expr(*x, sc, neg, depth)
 	case query.AnyRow:
 		return c.leaf(c.anyRow(x, sc, depth))(neg)
-	case *query.AnyRow:
-		return c.expr(*x, sc, neg, depth)
 	case nil:
-		return boolSQL(!neg), nil
+		// Only a whole filter may be absent (where); a missing operand
+		// inside And, Or, Not or AnyRow is a malformed tree, as in the Mongo
+		// compiler — never silently true or false.
+		return "", errs.Invalidf("empty filter node").WithReason("invalid_filter")
 	}
+	// Pointer nodes (*query.Cmp, …) are not part of the AST: both
+	// compilers refuse them.
 	return "", errs.Invalidf("unsupported filter node %T", e).WithReason("invalid_filter")
 }
 
@@ -338,7 +325,13 @@ func (c *compiler) anyRow(x query.AnyRow, sc scope, depth int) (string, error) {
 		typ = sc.selfType
 	} else {
 		if sc.root && columnFor(x.Array) != "" {
-			return "0", nil // id and corpId are strings, never arrays
+			// id and corpId are strings, never arrays; the predicate is
+			// still checked, so a malformed one is refused here as well.
+			none := scope{container: "NULL", selfValue: "NULL", selfType: "NULL"}
+			if _, err := (&compiler{}).expr(x.Pred, none, false, depth+1); err != nil {
+				return "", err
+			}
+			return "0", nil
 		}
 		lit, err := pathLiteral(x.Array)
 		if err != nil {

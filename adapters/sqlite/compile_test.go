@@ -67,6 +67,34 @@ func TestHostileRejected(t *testing.T) {
 		query.Str{Path: p("a"), Fn: query.StrFn(99), Value: "x"},
 		query.Str{Path: p("a"), Fn: query.StrFn(0), Value: ""},
 		query.AnyRow{Array: p("t"), Pred: query.AnyRow{Array: p(""), Pred: query.Const{Value: true}}},
+		// Missing operands (the differential fuzz finding: these compiled
+		// to true or false here while the Mongo compiler refused them).
+		query.And{Items: []query.Expr{nil}},
+		query.And{Items: []query.Expr{query.Const{Value: true}, nil}},
+		query.Or{Items: []query.Expr{nil}},
+		query.Or{Items: []query.Expr{query.Const{}, nil}},
+		query.Not{},
+		query.Not{X: query.Not{}},
+		query.Not{X: query.And{Items: []query.Expr{nil}}},
+		query.AnyRow{Array: p("t")},
+		query.Not{X: query.AnyRow{Array: p("t")}},
+		query.AnyRow{Array: p("t"), Pred: query.Or{Items: []query.Expr{nil}}},
+		query.AnyRow{Array: p("id")}, // a column: never an array, but the predicate is still checked
+		query.AnyRow{Array: p("corpId"), Pred: alien{}},
+		query.AnyRow{Array: p("id"), Pred: query.Cmp{Path: p(""), Op: query.Eq, Value: "x"}},
+		// Pointer nodes are not part of the AST.
+		&query.Cmp{Path: p("a"), Op: query.Eq, Value: "x"},
+		&query.And{},
+		&query.Or{Items: []query.Expr{query.Const{Value: true}}},
+		&query.Not{X: query.Const{}},
+		&query.Const{Value: true},
+		&query.In{Path: p("a"), Values: []query.Value{"x"}},
+		&query.Str{Path: p("a"), Fn: query.Contains, Value: "x"},
+		&query.Null{Path: p("a"), IsNull: true},
+		&query.AnyRow{Array: p("t"), Pred: query.Const{Value: true}},
+		query.And{Items: []query.Expr{query.Const{Value: true}, &query.Cmp{Path: p("a"), Op: query.Eq, Value: "x"}}},
+		query.AnyRow{Array: p("t"), Pred: &query.Const{Value: true}},
+		query.Not{X: (*query.Cmp)(nil)},
 	)
 	for i, f := range filters {
 		text, args, err := findSQL(`"c_x"`, "t1", query.Query{Filter: f, Limit: -1})

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,10 +20,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/eimshub/eimshub/adapters/memory"
+	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/identity/identitytest"
 	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/query"
 )
 
 // authApp is a minimal app around the auth routes: the real identity
@@ -30,7 +33,7 @@ import (
 // stand-in error handler (the real one lives in errors.go).
 type authApp struct {
 	app *fiber.App
-	st  *identitytest.Store
+	st  *sqlite.Store
 	sms *identity.CaptureSender // codes are read here, as a phone would
 }
 
@@ -45,7 +48,11 @@ func newAuthApp(t *testing.T) *authApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := identitytest.NewStore()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
 	if err := identitytest.Seed(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +245,11 @@ func (a *authApp) lastCode(t *testing.T, phone string) string {
 	if !authCodeRE.MatchString(c) {
 		t.Fatalf("no code in %+v", msgs[0])
 	}
-	for _, d := range a.st.All("outbox", identitytest.Tenant) {
+	outbox, err := a.st.Find(context.Background(), "outbox", identitytest.Tenant, query.Query{Limit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range outbox {
 		if b, _ := d["body"].(string); strings.Contains(b, c) {
 			t.Fatalf("the outbox holds the code: %q", b)
 		}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/eimshub/eimshub/adapters/memory"
 	"github.com/eimshub/eimshub/core/errs"
-	"github.com/eimshub/eimshub/core/identity/identitytest"
 	"github.com/eimshub/eimshub/core/principal"
 )
 
@@ -217,7 +216,7 @@ func TestJWKS(t *testing.T) {
 
 func TestDefaultKeyID(t *testing.T) {
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
-	st := identitytest.NewStore()
+	st := newStore(t)
 	c := memory.NewCache()
 	t.Cleanup(func() { _ = c.Close() })
 	svc, err := New(Config{SigningKey: key}, st, c, nil, slog.New(slog.DiscardHandler))
@@ -275,7 +274,7 @@ func TestRS256(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(Config{SigningKey: short}, identitytest.NewStore(), f.cache, nil, nil); err == nil {
+	if _, err := New(Config{SigningKey: short}, f.st, f.cache, nil, nil); err == nil {
 		t.Fatal("a 1024-bit RSA key accepted")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,7 +17,10 @@ import (
 	"time"
 
 	"github.com/eimshub/eimshub/adapters/memory"
+	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/core/identity/identitytest"
+	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/store"
 )
 
 // clock is a settable test clock.
@@ -34,7 +38,7 @@ func (c *clock) Add(d time.Duration) {
 
 type fixture struct {
 	svc   *Service
-	st    *identitytest.Store
+	st    *sqlite.Store
 	cache *memory.Cache
 	clock *clock
 	// sms captures every message (codes included) and forwards it to the
@@ -48,7 +52,7 @@ func newFixture(t *testing.T, tweak ...func(*Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := identitytest.NewStore()
+	st := newStore(t)
 	if err := identitytest.Seed(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +69,28 @@ func newFixture(t *testing.T, tweak ...func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	return &fixture{svc: svc, st: st, cache: c, clock: clk, sms: sms}
+}
+
+// newStore opens an empty embedded store (the hub's default, adapters/sqlite)
+// in a temporary directory, closed when the test ends.
+func newStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// all returns every document of coll in tenant, in id order.
+func all(t *testing.T, st store.Store, coll, tenant string) []store.Doc {
+	t.Helper()
+	docs, err := st.Find(context.Background(), coll, tenant, query.Query{Limit: -1})
+	if err != nil {
+		t.Fatalf("find %s: %v", coll, err)
+	}
+	return docs
 }
 
 // token posts a token request with the given form pairs ("k=v").
@@ -146,9 +172,10 @@ func (f *fixture) lastCode(t *testing.T, phone string) string {
 	return c
 }
 
-func (f *fixture) outboxCount(phone string) int {
+func (f *fixture) outboxCount(t *testing.T, phone string) int {
+	t.Helper()
 	n := 0
-	for _, d := range f.st.All("outbox", identitytest.Tenant) {
+	for _, d := range all(t, f.st, "outbox", identitytest.Tenant) {
 		if d["to"] == phone {
 			n++
 		}

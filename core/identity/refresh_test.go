@@ -3,6 +3,8 @@ package identity
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,11 +41,44 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	f.mustToken(t, "grant_type=refresh_token", "refresh_token="+r3.RefreshToken, "client_id=web")
 }
 
+// Every use rotates: each step returns a refresh token and an access token
+// never seen before in the chain, and the successor works. Afterwards a
+// token from the middle of the chain is refused, and presenting it is reuse:
+// the family dies, its newest refresh and access tokens with it.
 func TestRefreshChain(t *testing.T) {
 	f := newFixture(t)
-	rt := f.login(t).RefreshToken
-	for range 3 {
-		rt = f.mustToken(t, "grant_type=refresh_token", "refresh_token="+rt, "client_id=web").RefreshToken
+	ctx := context.Background()
+	first := f.login(t)
+	chain := []string{first.RefreshToken}
+	seenAT := map[string]bool{first.AccessToken: true}
+	var last *TokenResponse
+	for i := range 3 {
+		last = f.mustToken(t, "grant_type=refresh_token", "refresh_token="+chain[i], "client_id=web")
+		if !strings.HasPrefix(last.RefreshToken, refreshPrefix) || slices.Contains(chain, last.RefreshToken) {
+			t.Fatalf("step %d: refresh token %q not rotated (chain %q)", i, last.RefreshToken, chain)
+		}
+		if seenAT[last.AccessToken] {
+			t.Fatalf("step %d: access token not renewed", i)
+		}
+		if _, err := f.svc.Authenticate(ctx, last.AccessToken); err != nil {
+			t.Fatalf("step %d: new access token refused: %v", i, err)
+		}
+		chain = append(chain, last.RefreshToken)
+		seenAT[last.AccessToken] = true
+	}
+	// The consumed token in the middle of the chain is refused...
+	_, err := f.token(t, "grant_type=refresh_token", "refresh_token="+chain[1], "client_id=web")
+	wantOAuth(t, err, ErrInvalidGrant, 400)
+	// ...and its reuse ended the family: the newest token is refused too.
+	_, err = f.token(t, "grant_type=refresh_token", "refresh_token="+last.RefreshToken, "client_id=web")
+	wantOAuth(t, err, ErrInvalidGrant, 400)
+	if _, err := f.svc.Authenticate(ctx, last.AccessToken); !errors.Is(err, errs.E(errs.Unauthorized)) {
+		t.Fatalf("newest access token of a reused family: %v, want unauthorized", err)
+	}
+	// Every token of the chain stays refused.
+	for _, rt := range chain {
+		_, err := f.token(t, "grant_type=refresh_token", "refresh_token="+rt, "client_id=web")
+		wantOAuth(t, err, ErrInvalidGrant, 400)
 	}
 }
 

@@ -19,7 +19,7 @@ func TestCodeGrantTV3(t *testing.T) {
 	if err := f.svc.SendCodeForClient(ctx, "", identitytest.AdminPhone, "login", "192.0.2.1"); err != nil {
 		t.Fatalf("SendCode: %v", err)
 	}
-	if n := f.outboxCount(identitytest.AdminPhone); n != 1 {
+	if n := f.outboxCount(t, identitytest.AdminPhone); n != 1 {
 		t.Fatalf("outbox holds %d messages, want 1", n)
 	}
 	code := f.lastCode(t, identitytest.AdminPhone)
@@ -127,15 +127,15 @@ func TestSendCodeRules(t *testing.T) {
 	if err := f.svc.SendCode(ctx, "t1", "13900000000", "login"); err != nil {
 		t.Fatalf("unknown phone: %v", err)
 	}
-	if n := f.outboxCount("13900000000"); n != 0 {
+	if n := f.outboxCount(t, "13900000000"); n != 0 {
 		t.Fatalf("%d messages to an unknown phone", n)
 	}
 	if err := f.svc.SendCode(ctx, "t1", "13900000000", "login"); errs.CodeOf(err) != errs.RateLimited {
 		t.Fatalf("unknown phone resend: %v, want rate limited like a known one", err)
 	}
 	// Disabled users get nothing either.
-	if err := f.svc.SendCode(ctx, "t1", "12345678902", "login"); err != nil || f.outboxCount("12345678902") != 0 {
-		t.Fatalf("disabled user: %v, %d messages", err, f.outboxCount("12345678902"))
+	if err := f.svc.SendCode(ctx, "t1", "12345678902", "login"); err != nil || f.outboxCount(t, "12345678902") != 0 {
+		t.Fatalf("disabled user: %v, %d messages", err, f.outboxCount(t, "12345678902"))
 	}
 	// client_id picks the tenant; an unknown one is invalid.
 	if err := f.svc.SendCodeForClient(ctx, "nope", "13800000001", "register", "192.0.2.1"); errs.CodeOf(err) != errs.Invalid {
@@ -177,7 +177,7 @@ func TestSendCodeDailyMax(t *testing.T) {
 	if e := errs.As(err); err == nil || e.Code != errs.RateLimited || e.RetryAfter < 1 {
 		t.Fatalf("4th code: %v", err)
 	}
-	if n := f.outboxCount("13800000002"); n != 3 {
+	if n := f.outboxCount(t, "13800000002"); n != 3 {
 		t.Fatalf("%d messages, want 3", n)
 	}
 }
@@ -219,7 +219,7 @@ func TestOutboxNeverHoldsTheCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := f.lastCode(t, identitytest.AdminPhone)
-	docs := f.st.All("outbox", identitytest.Tenant)
+	docs := all(t, f.st, "outbox", identitytest.Tenant)
 	if len(docs) != 1 {
 		t.Fatalf("outbox holds %d messages, want 1", len(docs))
 	}

@@ -52,7 +52,7 @@ func TestPasswordGrantTV1(t *testing.T) {
 		p.ClientID != "web" || !p.CanWrite() || !p.IsAdmin() || p.Login != "admin" || p.TokenID == "" {
 		t.Fatalf("principal = %+v", p)
 	}
-	audits := f.st.All("loginaudit", "t1")
+	audits := all(t, f.st, "loginaudit", "t1")
 	if len(audits) != 1 || audits[0]["success"] != true || audits[0]["userId"] != "u_1001" || audits[0]["ip"] != "127.0.0.1" {
 		t.Fatalf("login audit = %v", audits)
 	}
@@ -204,7 +204,7 @@ func TestBruteForceLockout(t *testing.T) {
 	_, err = f.token(t, "grant_type=password", "username=12345678901", "password=123456", "client_id=web")
 	wantOAuth(t, err, ErrInvalidGrant, 400)
 	var locked int
-	for _, a := range f.st.All("loginaudit", "t1") {
+	for _, a := range all(t, f.st, "loginaudit", "t1") {
 		if a["reason"] == "locked" {
 			locked++
 		}

@@ -1,6 +1,6 @@
 // Package identitytest provides the spec's identity fixture (eims-native.md
-// §11) for tests of packages that issue or check tokens, and a minimal
-// map-backed store for core packages that cannot import a real adapter.
+// §11) for tests of packages that issue or check tokens. Seed it into the
+// real embedded store (adapters/sqlite, a temporary directory per test).
 package identitytest
 
 import (
