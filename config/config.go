@@ -258,8 +258,14 @@ type Connector struct {
 	// own status (H3Yun: 200 with Successful:false, its spec §11.12; set
 	// 429 for clients that back off on it).
 	RateLimitStatus int `yaml:"rateLimitStatus"`
+	// Optional keeps the hub ready (GET /readyz 200) while this connector is
+	// failed or restarting; its state is still reported there. Default:
+	// false (a connector that is not running makes /readyz answer 503
+	// naming it).
+	Optional bool `yaml:"optional"`
 	// Config is the connector's own configuration, decoded by the connector
-	// (environment variables already expanded). Default: empty.
+	// (environment variables already expanded) and checked by
+	// `eimshub config check`. Default: empty.
 	Config yaml.Node `yaml:"config"`
 }
 

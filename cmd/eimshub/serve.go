@@ -36,12 +36,6 @@ import (
 	limitermem "github.com/ulule/limiter/v3/drivers/store/memory"
 )
 
-// checkConfig loads and validates a config file without starting anything.
-func checkConfig(path string, getenv func(string) string) error {
-	_, err := config.LoadEnv(path, getenv)
-	return err
-}
-
 // hub is a wired, not yet listening, hub.
 type hub struct {
 	cfg     *config.Config
