@@ -101,6 +101,14 @@ type Storage struct {
 	URL string `yaml:"url"`
 	// Mongo holds MongoDB settings.
 	Mongo Mongo `yaml:"mongo"`
+	// AllowSplitData lets the embedded SQLite store run with a Redis cache
+	// (cache.url), which the hub otherwise refuses: instances on different
+	// machines would share tokens and rate limits through Redis but each
+	// keep its own records, users and files (split data). Instances on one
+	// machine sharing one dataDir share the file. The hub logs a warning
+	// while it is set. For several machines use MongoDB (storage.url).
+	// Default: false.
+	AllowSplitData bool `yaml:"allowSplitData"`
 }
 
 // Mongo holds MongoDB settings.
@@ -110,6 +118,10 @@ type Mongo struct {
 	URI string `yaml:"uri"`
 	// Database is the database name. Default: "EIMS" (as the original).
 	Database string `yaml:"database"`
+	// ConnectTimeout bounds the wait for MongoDB at start-up (connect and
+	// server selection); after it the hub exits with an error naming the
+	// host. Default: 5s.
+	ConnectTimeout Duration `yaml:"connectTimeout"`
 }
 
 // Cache picks the token cache and the rate-limit counter store by URL.
@@ -130,6 +142,9 @@ type Redis struct {
 	// DB is the Redis logical database; it overrides a database number in
 	// the URL when not 0. Default: 0.
 	DB int `yaml:"db"`
+	// ConnectTimeout bounds the wait for Redis at start-up; after it the
+	// hub exits with an error naming the host. Default: 5s.
+	ConnectTimeout Duration `yaml:"connectTimeout"`
 }
 
 // Auth configures the token endpoint and tokens (spec §2).
@@ -307,7 +322,8 @@ func Default() Config {
 		},
 		Native:  Native{Swagger: true},
 		DataDir: "./data",
-		Storage: Storage{Mongo: Mongo{Database: "EIMS"}},
+		Storage: Storage{Mongo: Mongo{Database: "EIMS", ConnectTimeout: Duration(5 * time.Second)}},
+		Cache:   Cache{Redis: Redis{ConnectTimeout: Duration(5 * time.Second)}},
 		Auth: Auth{
 			Issuer:                   "https://eimshub.local",
 			Audience:                 "eimsnext.api",

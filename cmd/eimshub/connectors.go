@@ -218,6 +218,9 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, sv
 	if err != nil {
 		return nil, err
 	}
+	if ids := cfg.ConnectorIDs(); len(ids) > 0 {
+		log.Info("starting connectors", "ids", strings.Join(ids, ","))
+	}
 	m.Start(ctx)
 	auth := host.Auth{Bearer: authenticate}
 	if svc.Identity != nil {

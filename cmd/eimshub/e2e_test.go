@@ -40,6 +40,9 @@ func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub
 	for k, v := range extraEnv {
 		env[k] = v
 	}
+	if env["EIMSHUB_REDIS_URL"] != "" && env["EIMSHUB_CONFIG"] == "" {
+		env["EIMSHUB_CONFIG"] = splitDataConfig(t)
+	}
 	getenv := func(k string) string { return env[k] }
 	sms := &identity.CaptureSender{}
 	ctx, cancel := context.WithCancel(withSender(context.Background(), sms))
@@ -66,6 +69,22 @@ func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub
 	}
 	t.Cleanup(h.stop)
 	return h
+}
+
+// splitDataConfig is the example config with storage.allowSplitData set:
+// the tests run several instances on one Redis and one data directory
+// (one embedded store file), which the hub refuses without it.
+func splitDataConfig(t testing.TB) string {
+	t.Helper()
+	example, err := os.ReadFile("../../config/eimshub.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "split.yaml")
+	if err := os.WriteFile(path, append(example, "\nstorage:\n  allowSplitData: true\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func (h *testHub) stop() {
