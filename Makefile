@@ -12,6 +12,7 @@ help:
 
 ## build: build bin/eimshub
 build:
+	@echo "building $(BIN) from ./cmd/eimshub (the first build compiles every dependency: a few minutes on an empty cache)"
 	$(GO) build -o $(BIN) ./cmd/eimshub
 
 ## run: start the hub on the embedded defaults (no MongoDB, no Redis needed)

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"testing"
+
+	"github.com/eimshub/eimshub/core/identity"
 )
 
 // TestMain lets the test binary stand in for the hub binary when the plugin
@@ -13,5 +15,8 @@ func TestMain(m *testing.M) {
 	if len(os.Args) >= 3 && os.Args[1] == "connector" {
 		os.Exit(runConnectorCmd(os.Args[2:], os.Stderr))
 	}
+	// Seeded passwords and secrets hashed at bcrypt's minimum cost: at cost
+	// 10 under the race detector each login takes seconds on a loaded machine.
+	identity.UseFastHashesInTests()
 	os.Exit(m.Run())
 }
