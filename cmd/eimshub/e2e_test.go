@@ -178,6 +178,7 @@ func mustStatus(t testing.TB, what string, r resp, want int) {
 // TestEndToEnd walks the README: tokens, forms, records, every query option,
 // tenant isolation, and data surviving a restart.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	dataDir := t.TempDir()
 	h := startHub(t, dataDir, nil)
 
@@ -339,6 +340,7 @@ func (b *syncBuffer) String() string {
 // signs tokens with it, publishes it in the JWKS, and keeps it across a
 // restart (tokens issued before stay valid).
 func TestRS256Hub(t *testing.T) {
+	t.Parallel()
 	example, err := os.ReadFile("../../config/eimshub.example.yaml")
 	if err != nil {
 		t.Fatal(err)
