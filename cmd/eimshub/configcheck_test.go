@@ -54,7 +54,7 @@ func TestConfigCheckConnectors(t *testing.T) {
 		{"h3yun bad time zone", "connectors:\n  h3yun:\n    config:\n      timeZone: Mars/Olympus\n",
 			4, "connectors.h3yun.config.timeZone:"},
 		{"unknown id", "connectors:\n  h3yun:\n  dabei: {enabled: true}\n",
-			3, `connectors.dabei: unknown connector "dabei": no built-in connector has this id (built in: h3yun`},
+			3, `connectors.dabei: unknown connector "dabei": no built-in connector has this id (built in: `},
 		{"external binary missing", "connectors:\n  acme:\n    command: /nonexistent/acme\n    sha256: " + zeros + "\n",
 			3, "connectors.acme.command: plugin binary: open /nonexistent/acme"},
 		{"external checksum mismatch", "connectors:\n  acme:\n    command: " + plugin + "\n    sha256: " + zeros + "\n",
