@@ -18,6 +18,7 @@ help:
 
 ## build: build bin/eimshub and bin/eimshub-connector (the small binary the hub runs built-in connectors from)
 build:
+	@echo "building $(BIN) and $(CONNBIN) (the first build compiles every dependency: a few minutes on an empty cache)"
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/eimshub
 	CGO_ENABLED=0 $(GO) build -ldflags='-s -w' -o $(CONNBIN) ./cmd/eimshub-connector
 

@@ -106,6 +106,14 @@ type Storage struct {
 	URL string `yaml:"url"`
 	// Mongo holds MongoDB settings.
 	Mongo Mongo `yaml:"mongo"`
+	// AllowSplitData lets the embedded SQLite store run with a Redis cache
+	// (cache.url), which the hub otherwise refuses: instances on different
+	// machines would share tokens and rate limits through Redis but each
+	// keep its own records, users and files (split data). Instances on one
+	// machine sharing one dataDir share the file. The hub logs a warning
+	// while it is set. For several machines use MongoDB (storage.url).
+	// Default: false.
+	AllowSplitData bool `yaml:"allowSplitData"`
 }
 
 // Mongo holds MongoDB settings.
@@ -115,6 +123,10 @@ type Mongo struct {
 	URI string `yaml:"uri"`
 	// Database is the database name. Default: "EIMS" (as the original).
 	Database string `yaml:"database"`
+	// ConnectTimeout bounds the wait for MongoDB at start-up (connect and
+	// server selection); after it the hub exits with an error naming the
+	// host. Default: 5s.
+	ConnectTimeout Duration `yaml:"connectTimeout"`
 }
 
 // Cache picks the token cache and the rate-limit counter store by URL.
@@ -135,6 +147,9 @@ type Redis struct {
 	// DB is the Redis logical database; it overrides a database number in
 	// the URL when not 0. Default: 0.
 	DB int `yaml:"db"`
+	// ConnectTimeout bounds the wait for Redis at start-up; after it the
+	// hub exits with an error naming the host. Default: 5s.
+	ConnectTimeout Duration `yaml:"connectTimeout"`
 }
 
 // Auth configures the token endpoint (/connect/token) and the tokens it issues.
@@ -266,8 +281,14 @@ type Connector struct {
 	// own status (H3Yun: 200 with Successful:false, as the H3Yun product does; set
 	// 429 for clients that back off on it).
 	RateLimitStatus int `yaml:"rateLimitStatus"`
+	// Optional keeps the hub ready (GET /readyz 200) while this connector is
+	// failed or restarting; its state is still reported there. Default:
+	// false (a connector that is not running makes /readyz answer 503
+	// naming it).
+	Optional bool `yaml:"optional"`
 	// Config is the connector's own configuration, decoded by the connector
-	// (environment variables already expanded). Default: empty.
+	// (environment variables already expanded) and checked by
+	// `eimshub config check`. Default: empty.
 	Config yaml.Node `yaml:"config"`
 }
 
@@ -328,7 +349,8 @@ func Default() Config {
 		},
 		Native:  Native{Swagger: true},
 		DataDir: "./data",
-		Storage: Storage{Mongo: Mongo{Database: "EIMS"}},
+		Storage: Storage{Mongo: Mongo{Database: "EIMS", ConnectTimeout: Duration(5 * time.Second)}},
+		Cache:   Cache{Redis: Redis{ConnectTimeout: Duration(5 * time.Second)}},
 		Auth: Auth{
 			Issuer:                   "https://eimshub.local",
 			Audience:                 "eimsnext.api",

@@ -586,3 +586,50 @@ func TestDocExamples(t *testing.T) {
 		t.Errorf("found %d examples, want the embedded and the production one", n)
 	}
 }
+
+// TestSplitDataRefused: the embedded SQLite store with a Redis cache is
+// refused unless storage.allowSplitData says so (several machines would
+// share tokens but not data); MongoDB with Redis is the multi-instance
+// setup and passes.
+func TestSplitDataRefused(t *testing.T) {
+	const want = "a Redis cache with the embedded SQLite store"
+	tests := []struct {
+		name, yml string
+		env       map[string]string
+		at        string // "" = loads
+	}{
+		{"sqlite + redis", "dataDir: ./d\ncache:\n  url: redis://r:6379\n", nil, "hub.yaml:3: cache.url: "},
+		{"sqlite + redis from the environment", "dataDir: ./d\n", map[string]string{EnvRedisURL: "redis://r:6379"}, "$EIMSHUB_REDIS_URL: cache.url: "},
+		{"sqlite + redis, allowed", "storage:\n  allowSplitData: true\ncache:\n  url: redis://r:6379\n", nil, ""},
+		{"mongodb + redis", "storage:\n  url: mongodb://m/?replicaSet=rs0\ncache:\n  url: redis://r:6379\n", nil, ""},
+		{"sqlite + in-process cache", "dataDir: ./d\n", nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("hub.yaml", []byte(tc.yml), env(tc.env))
+			if tc.at == "" {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tc.at+want) || !strings.Contains(err.Error(), "storage.allowSplitData: true") {
+				t.Fatalf("err = %v, want %q…", err, tc.at+want)
+			}
+		})
+	}
+}
+
+func TestConnectTimeouts(t *testing.T) {
+	cfg, err := Parse("hub.yaml", []byte("dataDir: ./d\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Storage.Mongo.ConnectTimeout.Std() != 5*time.Second || cfg.Cache.Redis.ConnectTimeout.Std() != 5*time.Second {
+		t.Errorf("connect timeouts = %v, %v; want 5s", cfg.Storage.Mongo.ConnectTimeout, cfg.Cache.Redis.ConnectTimeout)
+	}
+	_, err = Parse("hub.yaml", []byte("storage:\n  mongo:\n    connectTimeout: 0s\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "hub.yaml:3: storage.mongo.connectTimeout: must be positive") {
+		t.Errorf("err = %v", err)
+	}
+}

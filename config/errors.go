@@ -173,3 +173,12 @@ func (s *sources) alias(key, from string) {
 		s.keys[key] = src
 	}
 }
+
+// Problem reports a problem found outside this package (a connector's own
+// check of its config: block) the way the loader reports its own: at the
+// file line of key, or of its closest enclosing key present in the file,
+// or against the environment variable that set it. key is a dotted path
+// such as "connectors.h3yun.config.engineCode".
+func (c *Config) Problem(key string, cause error, format string, args ...any) *Problem {
+	return c.src.problem(key, cause, fmt.Sprintf(format, args...))
+}

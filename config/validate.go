@@ -171,6 +171,19 @@ func (c *Config) validateBackends(v *collector) {
 	if ch.Redis.DB < 0 {
 		v.add("cache.redis.db", "must not be negative")
 	}
+	if s.Mongo.ConnectTimeout <= 0 {
+		v.add("storage.mongo.connectTimeout", "must be positive")
+	}
+	if ch.Redis.ConnectTimeout <= 0 {
+		v.add("cache.redis.connectTimeout", "must be positive")
+	}
+	if sd, _ := storageDriver(s.URL); sd == DriverSQLite && !s.AllowSplitData {
+		if cd, _ := cacheDriver(ch.URL); cd == DriverRedis {
+			v.add("cache.url", "a Redis cache with the embedded SQLite store: instances on different machines would share "+
+				"tokens and rate limits but each keep its own records, users and files (split data). Use MongoDB "+
+				"(storage.url) for several instances, or set storage.allowSplitData: true to run anyway")
+		}
+	}
 }
 
 func (c *Config) validateAuth(v *collector) {

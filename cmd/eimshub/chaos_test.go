@@ -134,6 +134,7 @@ func chaosConfig(t *testing.T) string {
 		}
 		cfg = strings.Replace(cfg, old, repl, 1)
 	}
+	cfg += "\nstorage:\n  allowSplitData: true   # the Redis scenarios run the embedded store with Redis\n"
 	path := filepath.Join(t.TempDir(), "chaos.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

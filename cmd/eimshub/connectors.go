@@ -265,6 +265,9 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, sv
 	if err != nil {
 		return nil, err
 	}
+	if ids := cfg.ConnectorIDs(); len(ids) > 0 {
+		log.Info("starting connectors", "ids", strings.Join(ids, ","))
+	}
 	m.Start(ctx)
 	auth := host.Auth{Bearer: authenticate}
 	if svc.Identity != nil {
@@ -285,10 +288,56 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, sv
 	}
 	m.Mount(app, auth, limit)
 	app.Get("/admin/connectors", host.AdminHandler(m, requireAdmin))
-	if ids := cfg.ConnectorIDs(); len(ids) > 0 {
-		log.Info("connectors configured", "enabled", strings.Join(ids, ","))
+	if deps != nil && deps.Ready != nil {
+		// The same map the /readyz handler reads (httpapi.New keeps it); filled
+		// before the hub listens.
+		for _, id := range cfg.ConnectorIDs() {
+			deps.Ready["connector:"+id] = connectorCheck{m: m, id: id, optional: cfg.Connectors[id].Optional}
+		}
 	}
+	logConnectorStates(log, m, cfg)
 	return m.Close, nil
+}
+
+// connectorCheck is one enabled connector as /readyz sees it: ready while
+// running; failed or restarting fails readiness unless the connector is
+// marked optional (httpapi.OptionalChecker).
+type connectorCheck struct {
+	m        *host.Manager
+	id       string
+	optional bool
+}
+
+func (c connectorCheck) Ping(context.Context) error { return c.m.Ready(c.id) }
+func (c connectorCheck) Optional() bool             { return c.optional }
+
+// logConnectorStates says what actually runs after the first start: the
+// running connectors at info, each one that is not running at error with
+// its state and last error (its routes are missing or answer unavailable,
+// and /readyz fails unless it is optional).
+func logConnectorStates(log *slog.Logger, m *host.Manager, cfg *config.Config) {
+	var running, down []string
+	for _, st := range m.Status() {
+		if !st.Enabled {
+			continue
+		}
+		if st.State == host.StateRunning {
+			running = append(running, st.ID)
+			continue
+		}
+		down = append(down, st.ID)
+		log.Error("connector NOT running: its routes are unavailable (check it with `eimshub config check`)",
+			"connector", st.ID, "state", st.State, "error", st.LastError, "optional", cfg.Connectors[st.ID].Optional)
+	}
+	if len(running)+len(down) == 0 {
+		return
+	}
+	lv := slog.LevelInfo
+	if len(down) > 0 {
+		lv = slog.LevelWarn
+	}
+	log.Log(context.Background(), lv, "connectors started", "running", strings.Join(running, ","),
+		"notRunning", strings.Join(down, ","))
 }
 
 // bearerPrincipal authenticates `Authorization: Bearer` with the identity

@@ -40,6 +40,9 @@ func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub
 	for k, v := range extraEnv {
 		env[k] = v
 	}
+	if env["EIMSHUB_REDIS_URL"] != "" && env["EIMSHUB_CONFIG"] == "" {
+		env["EIMSHUB_CONFIG"] = splitDataConfig(t)
+	}
 	getenv := func(k string) string { return env[k] }
 	sms := &identity.CaptureSender{}
 	ctx, cancel := context.WithCancel(withSender(context.Background(), sms))
@@ -66,6 +69,22 @@ func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub
 	}
 	t.Cleanup(h.stop)
 	return h
+}
+
+// splitDataConfig is the example config with storage.allowSplitData set:
+// the tests run several instances on one Redis and one data directory
+// (one embedded store file), which the hub refuses without it.
+func splitDataConfig(t testing.TB) string {
+	t.Helper()
+	example, err := os.ReadFile("../../config/eimshub.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "split.yaml")
+	if err := os.WriteFile(path, append(example, "\nstorage:\n  allowSplitData: true\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func (h *testHub) stop() {
@@ -159,6 +178,7 @@ func mustStatus(t testing.TB, what string, r resp, want int) {
 // TestEndToEnd walks the README: tokens, forms, records, every query option,
 // tenant isolation, and data surviving a restart.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	dataDir := t.TempDir()
 	h := startHub(t, dataDir, nil)
 
@@ -320,6 +340,7 @@ func (b *syncBuffer) String() string {
 // signs tokens with it, publishes it in the JWKS, and keeps it across a
 // restart (tokens issued before stay valid).
 func TestRS256Hub(t *testing.T) {
+	t.Parallel()
 	example, err := os.ReadFile("../../config/eimshub.example.yaml")
 	if err != nil {
 		t.Fatal(err)

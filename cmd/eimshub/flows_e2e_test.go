@@ -20,6 +20,7 @@ import (
 // bob's 5-day leave goes through alice (his manager) and admin (days > 3),
 // the seeded order_total dataflow runs, and a file round-trips.
 func TestWorkflowDataflowFiles(t *testing.T) {
+	t.Parallel()
 	h := startHub(t, t.TempDir(), nil)
 	bob, _ := h.login("demo-client", "demo-secret", "bob", "bob-pass")
 	alice, _ := h.login("demo-client", "demo-secret", "alice", "alice-pass")
@@ -109,6 +110,7 @@ func TestWorkflowDataflowFiles(t *testing.T) {
 // record created through H3Yun is the record the native API returns, and the
 // other way round.
 func TestH3YunThroughTheHub(t *testing.T) {
+	t.Parallel()
 	h := startHub(t, t.TempDir(), nil)
 	admin, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
 	invoke := func(secret string, body map[string]any) map[string]any {
@@ -343,6 +345,7 @@ func TestH3YunRateLimit(t *testing.T) {
 // Successful true, or false with 服务暂不可用), and the hub restarts the
 // plugin so calls succeed again.
 func TestH3YunPluginKilled(t *testing.T) {
+	t.Parallel()
 	h := startHub(t, t.TempDir(), nil)
 	admin, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
 	status := func() (pid, restarts float64) {

@@ -111,6 +111,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 // recently validated tokens keep working (near cache), the token endpoint
 // fails closed, and everything recovers by itself when Redis returns.
 func TestRedisOutage(t *testing.T) {
+	t.Parallel()
 	rs := redistest.Start(t)
 	h := startHub(t, t.TempDir(), map[string]string{"EIMSHUB_REDIS_URL": rs.URL()})
 	tok, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
@@ -153,6 +154,7 @@ func TestRedisOutage(t *testing.T) {
 // phone (the test's capturing sender); the outbox, read by an admin, shows
 // the message with the code masked.
 func TestSMSCodeLogin(t *testing.T) {
+	t.Parallel()
 	h := startHub(t, t.TempDir(), nil)
 	admin, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
 	r := h.jsonReq("POST", "/auth/sendcode", "", map[string]any{"phone": "13800000001", "type": "login", "client_id": "demo-client"})
@@ -181,6 +183,7 @@ func TestSMSCodeLogin(t *testing.T) {
 // user directory, requests a login code for it and tries to read the code
 // back through the API. Every step fails; the code only reaches the phone.
 func TestPlainUserCannotTakeOverAdmin(t *testing.T) {
+	t.Parallel()
 	h := startHub(t, t.TempDir(), nil)
 	bob, _ := h.login("demo-client", "demo-secret", "bob", "bob-pass")
 	const adminPhone = "13800000000"
@@ -247,6 +250,7 @@ func TestPlainUserCannotTakeOverAdmin(t *testing.T) {
 // "not revoked"), is refused by B within the near cache's second, and the
 // refresh token is dead.
 func TestDemotionEndsAccessOnEveryInstance(t *testing.T) {
+	t.Parallel()
 	rs := redistest.Start(t)
 	dataDir := t.TempDir()
 	env := map[string]string{"EIMSHUB_REDIS_URL": rs.URL()}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"errors"
@@ -38,12 +39,6 @@ import (
 	limitermem "github.com/ulule/limiter/v3/drivers/store/memory"
 )
 
-// checkConfig loads and validates a config file without starting anything.
-func checkConfig(path string, getenv func(string) string) error {
-	_, err := config.LoadEnv(path, getenv)
-	return err
-}
-
 // hub is a wired, not yet listening, hub.
 type hub struct {
 	cfg     *config.Config
@@ -57,17 +52,26 @@ type hub struct {
 	closers []func() error
 }
 
-// openStore picks the store adapter by URL (STYLE.md practice 3).
-func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+// openStore picks the store adapter by URL (STYLE.md practice 3). It says
+// what it waits for: MongoDB gets storage.mongo.connectTimeout, then a
+// clear error naming the host (never the credentials).
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
 	switch cfg.StorageDriver() {
 	case config.DriverMongo:
 		uri := cfg.Storage.URL
 		if uri == "" {
 			uri = cfg.Storage.Mongo.URI
 		}
-		st, err := mongo.Open(ctx, uri, cfg.Storage.Mongo.Database)
+		host, wait := hostOf(uri), cfg.Storage.Mongo.ConnectTimeout.Std()
+		log.Info("connecting to MongoDB", "host", host, "database", cfg.Storage.Mongo.Database, "timeout", wait)
+		cctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		st, err := mongo.Open(cctx, uri, cfg.Storage.Mongo.Database)
 		if err != nil {
-			return nil, fmt.Errorf("open mongodb store: %w", err)
+			if cctx.Err() != nil && ctx.Err() == nil {
+				return nil, fmt.Errorf("MongoDB at %s did not answer within %s (storage.mongo.connectTimeout): %w", host, wait, err)
+			}
+			return nil, fmt.Errorf("open MongoDB store at %s: %w", host, err)
 		}
 		return st, nil
 	default:
@@ -91,7 +95,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 			h.close()
 		}
 	}()
-	if h.store, err = openStore(ctx, cfg); err != nil {
+	if h.store, err = openStore(ctx, cfg, h.log); err != nil {
 		return nil, err
 	}
 	h.closers = append(h.closers, h.store.Close)
@@ -99,6 +103,11 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	lstore, err := h.openCache(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.StorageDriver() == config.DriverSQLite && cfg.CacheDriver() == config.DriverRedis {
+		h.log.Warn("SPLIT DATA: the embedded SQLite store with a shared Redis cache (storage.allowSplitData: true): "+
+			"instances on other machines share tokens and rate limits but NOT records, users or files; use MongoDB for several machines",
+			"sqlite", cfg.SQLitePath(), "redis", hostOf(h.redisURL()))
 	}
 
 	// One record core for the process: its form cache is shared by every
@@ -234,18 +243,14 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 // usually costs no round trip and a request costs one (the limiter's).
 func (h *hub) openCache(ctx context.Context) (limiter.Store, error) {
 	if h.cfg.CacheDriver() == config.DriverRedis {
-		u := h.cfg.Cache.URL
-		if db := h.cfg.Cache.Redis.DB; db != 0 {
-			pu, err := url.Parse(u)
-			if err != nil {
-				return nil, fmt.Errorf("cache.url: %w", err)
-			}
-			pu.Path = "/" + strconv.Itoa(db)
-			u = pu.String()
-		}
-		client, err := redisadapter.Open(ctx, u)
+		u := h.redisURL()
+		host, wait := hostOf(u), h.cfg.Cache.Redis.ConnectTimeout.Std()
+		h.log.Info("connecting to Redis", "host", host, "timeout", wait)
+		cctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		client, err := redisadapter.Open(cctx, u)
 		if err != nil {
-			return nil, fmt.Errorf("open redis cache: %w", err)
+			return nil, fmt.Errorf("open Redis cache at %s (cache.redis.connectTimeout %s): %w", host, wait, err)
 		}
 		h.closers = append(h.closers, client.Close)
 		rc := redisadapter.NewCache(client, redisadapter.WithLogger(h.log))
@@ -258,6 +263,38 @@ func (h *hub) openCache(ctx context.Context) (limiter.Store, error) {
 	h.cache, h.ready = mc, mc
 	return limitermem.NewStoreWithOptions(limiter.StoreOptions{Prefix: "eimshub:limit",
 		CleanUpInterval: limiter.DefaultCleanUpInterval}), nil
+}
+
+// redisURL is cache.url with cache.redis.db applied ("" without Redis).
+func (h *hub) redisURL() string {
+	u := h.cfg.Cache.URL
+	if db := h.cfg.Cache.Redis.DB; db != 0 && u != "" {
+		if pu, err := url.Parse(u); err == nil {
+			pu.Path = "/" + strconv.Itoa(db)
+			u = pu.String()
+		}
+	}
+	return u
+}
+
+// hostOf is a store or cache URL as logs and errors may show it: scheme,
+// host(s) and path (the database), without user, password or query (which
+// may carry credentials too). A URL it cannot split safely is "(hidden)".
+func hostOf(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return "(hidden)"
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		if strings.Contains(rest[i:], "@") && !strings.Contains(rest[:i], "@") {
+			return scheme + "://(hidden)" // an unescaped ? or # in the password
+		}
+		rest = rest[:i]
+	}
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return scheme + "://" + rest
 }
 
 // openBlobs picks the file blob store: GridFS in the MongoDB database when
@@ -292,6 +329,16 @@ func loadSigningKey(cfg *config.Config) (crypto.Signer, error) {
 		}
 		return k, nil
 	}
+	// Only the default path is generated: a configured file that is missing
+	// is a mistake (a wrong path, an unmounted secret), and a key generated
+	// there would differ from the other instances' key.
+	if f := cfg.Auth.SigningKeyFile; f != "" {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("auth.signingKeyFile %s: %w (a configured key is never generated: create it, e.g. "+
+				"`openssl genpkey -algorithm ed25519 -out %s`, copy the other instances' key there, or remove the setting "+
+				"to use a generated <dataDir> key)", f, err, f)
+		}
+	}
 	k, err := identity.LoadOrCreateSigningKeyFor(cfg.SigningKeyPath(), alg)
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
@@ -321,8 +368,15 @@ func serve(ctx context.Context, path string, logw io.Writer, getenv func(string)
 		return err
 	}
 	defer h.close()
+	storeAt, cacheAt := cfg.SQLitePath(), "in-process"
+	if cfg.StorageDriver() == config.DriverMongo {
+		storeAt = hostOf(cmp.Or(cfg.Storage.URL, cfg.Storage.Mongo.URI)) + " database " + cfg.Storage.Mongo.Database
+	}
+	if cfg.CacheDriver() == config.DriverRedis {
+		cacheAt = hostOf(h.redisURL())
+	}
 	h.log.Info("eimshub starting", "version", version, "listen", cfg.Server.Listen,
-		"store", cfg.StorageDriver(), "cache", cfg.CacheDriver(), "dataDir", cfg.DataDir)
+		"store", cfg.StorageDriver(), "storeAt", storeAt, "cache", cfg.CacheDriver(), "cacheAt", cacheAt, "dataDir", cfg.DataDir)
 	err = httpapi.Serve(ctx, h.app, cfg.Server.Listen, cfg.Server.ShutdownTimeout.Std(), h.log, ready)
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -81,7 +81,7 @@ func unlockUser(ctx context.Context, cfg *config.Config, tenant, login string, l
 	}
 	h := &hub{cfg: cfg, log: newLogger(logw, "warn", cfg.Log.Format)}
 	defer h.close()
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, h.log)
 	if err != nil {
 		return identity.UnlockResult{}, err
 	}

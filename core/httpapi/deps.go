@@ -20,6 +20,14 @@ type Checker interface {
 	Ping(ctx context.Context) error
 }
 
+// OptionalChecker is a Checker whose failure /readyz reports (its check is
+// "degraded" and it is listed under "degraded") without answering 503: a
+// dependency the hub can serve without, such as a connector marked optional.
+type OptionalChecker interface {
+	Checker
+	Optional() bool
+}
+
 // Options are the server's settings (from config).
 type Options struct {
 	// BodyLimit is the maximum request body in bytes of every route but the

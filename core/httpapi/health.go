@@ -58,10 +58,13 @@ type readyBody struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"`
 	Failed []string          `json:"failed,omitempty"`
+	// Degraded names the failing optional checkers (OptionalChecker).
+	Degraded []string `json:"degraded,omitempty"`
 }
 
 // readinessHandler serves /readyz: every Deps.Ready checker pinged
-// concurrently, each bounded by timeout; 200 when all answer, else 503.
+// concurrently, each bounded by timeout; 200 when all answer (or only
+// optional ones fail), else 503.
 func readinessHandler(checkers map[string]Checker, timeout time.Duration, logger *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
@@ -75,6 +78,12 @@ func readinessHandler(checkers map[string]Checker, timeout time.Duration, logger
 				err := pingChecker(ctx, ch)
 				mu.Lock()
 				defer mu.Unlock()
+				if oc, ok := ch.(OptionalChecker); ok && err != nil && oc.Optional() {
+					body.Checks[name] = "degraded"
+					body.Degraded = append(body.Degraded, name)
+					logger.WarnContext(ctx, "readiness check failed (optional: still ready)", "check", name, "err", err)
+					return
+				}
 				if err != nil {
 					body.Checks[name] = "fail"
 					body.Failed = append(body.Failed, name)
@@ -85,6 +94,7 @@ func readinessHandler(checkers map[string]Checker, timeout time.Duration, logger
 			})
 		}
 		wg.Wait()
+		slices.Sort(body.Degraded)
 		if len(body.Failed) > 0 {
 			slices.Sort(body.Failed)
 			body.Status = "unavailable"

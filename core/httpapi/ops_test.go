@@ -27,6 +27,11 @@ func (f fakeChecker) Ping(context.Context) error { return f.err }
 // ctxChecker blocks until its context ends: /readyz must not hang on it.
 type ctxChecker struct{}
 
+// optChecker is an optional checker (OptionalChecker).
+type optChecker struct{ fakeChecker }
+
+func (optChecker) Optional() bool { return true }
+
 func (ctxChecker) Ping(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 
 func TestHealthz(t *testing.T) {
@@ -56,6 +61,9 @@ func TestReadyz(t *testing.T) {
 		{"all ok", map[string]Checker{"store": fakeChecker{}, "cache": fakeChecker{}}, 200, nil},
 		{"one failing", map[string]Checker{"store": fakeChecker{}, "cache": fakeChecker{errors.New("redis: connection refused")}}, 503, []any{"cache"}},
 		{"two failing", map[string]Checker{"store": fakeChecker{errors.New("x")}, "cache": fakeChecker{errors.New("y")}, "nil": nil}, 503, []any{"cache", "nil", "store"}},
+		{"optional failing", map[string]Checker{"store": fakeChecker{}, "connector:x": optChecker{fakeChecker{errors.New("down")}}}, 200, nil},
+		{"optional and required failing", map[string]Checker{"connector:x": optChecker{fakeChecker{errors.New("down")}},
+			"connector:y": fakeChecker{errors.New("down")}}, 503, []any{"connector:y"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,7 +84,19 @@ func TestReadyz(t *testing.T) {
 			if strings.Contains(string(r.body), "refused") {
 				t.Fatalf("checker error text sent: %s", r.body)
 			}
-			if len(l.find("readiness check failed")) != len(tc.failed) {
+			degraded := 0
+			for name, ch := range tc.ready {
+				if _, ok := ch.(optChecker); ok {
+					degraded++
+					if checks[name] != "degraded" {
+						t.Errorf("optional %s = %v, want degraded", name, checks[name])
+					}
+				}
+			}
+			if got, _ := m["degraded"].([]any); len(got) != degraded {
+				t.Errorf("degraded = %v, want %d names", got, degraded)
+			}
+			if len(l.find("readiness check failed")) != len(tc.failed)+degraded {
 				t.Fatalf("failures not logged: %v", l.find("readiness check failed"))
 			}
 		})

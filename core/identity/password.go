@@ -3,6 +3,8 @@ package identity
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -20,6 +22,24 @@ import (
 // PasswordCost is the bcrypt cost used by HashPassword.
 const PasswordCost = 10
 
+// hashCost is the cost HashPassword uses: PasswordCost, unless a test
+// binary lowered it with UseFastHashesInTests.
+var hashCost atomic.Int32
+
+func init() { hashCost.Store(PasswordCost) }
+
+// UseFastHashesInTests makes HashPassword (and so seeding, client secrets
+// and the dummy hash) use bcrypt's minimum cost: under the race detector a
+// cost-10 hash or comparison takes seconds on a loaded machine, and test
+// suites make hundreds. Call it from TestMain. It panics outside a test
+// binary (testing.Testing), so a hub cannot be made to store weak hashes.
+func UseFastHashesInTests() {
+	if !testing.Testing() {
+		panic("identity.UseFastHashesInTests called outside a test binary")
+	}
+	hashCost.Store(int32(bcrypt.MinCost))
+}
+
 // MaxPasswordLen is the longest password (in bytes) HashPassword accepts.
 const MaxPasswordLen = 72
 
@@ -32,7 +52,7 @@ func HashPassword(pw string) (string, error) {
 	if len(pw) > MaxPasswordLen {
 		return "", ErrPasswordTooLong
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), PasswordCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), int(hashCost.Load()))
 	if err != nil {
 		return "", fmt.Errorf("identity: hash password: %w", err)
 	}

@@ -228,6 +228,7 @@ func TestInjectedFailureLeavesNothing(t *testing.T) {
 func TestRandomActionsKeepInvariants(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel() // each seed has its own store
 			f := newFixture(t)
 			rng := rand.New(rand.NewPCG(seed, 42))
 			users := []*principal.Principal{f.admin, f.bob, f.alice, f.carol, f.dave}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/plugins/sdk"
 	"github.com/eimshub/eimshub/plugins/sdk/example"
 	hclog "github.com/hashicorp/go-hclog"
@@ -22,6 +23,7 @@ const pluginEnv = "EIMSHUB_TEST_PLUGIN"
 func TestMain(m *testing.M) {
 	switch os.Getenv(pluginEnv) {
 	case "":
+		identity.UseFastHashesInTests() // bcrypt cost 10 under -race: seconds per hash
 		os.Exit(m.Run())
 	case "example":
 		sdk.Serve(example.New)

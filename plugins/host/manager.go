@@ -165,6 +165,25 @@ func (m *Manager) Status() []ConnectorStatus {
 	return out
 }
 
+// Ready reports whether connector id is serving: nil when it is running,
+// else an error naming it with its state ("failed", "restarting", …) and
+// its last error. Used by /readyz. An unknown or disabled id is an error.
+func (m *Manager) Ready(id string) error {
+	c, ok := m.byID[id]
+	if !ok {
+		return fmt.Errorf("connector %s: not configured", id)
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.state == StateRunning && c.be != nil {
+		return nil
+	}
+	if c.lastErr != "" {
+		return fmt.Errorf("connector %s is %s: %s", id, c.state, c.lastErr)
+	}
+	return fmt.Errorf("connector %s is %s", id, c.state)
+}
+
 // conn is one configured connector and its current backend.
 type conn struct {
 	m        *Manager

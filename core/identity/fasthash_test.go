@@ -1,0 +1,14 @@
+package identity
+
+import (
+	"os"
+	"testing"
+)
+
+// TestMain lowers the bcrypt cost of the hashes the tests make (identity
+// .UseFastHashesInTests): at cost 10 under the race detector each hash or
+// comparison takes seconds on a loaded machine.
+func TestMain(m *testing.M) {
+	UseFastHashesInTests()
+	os.Exit(m.Run())
+}
