@@ -134,7 +134,7 @@ func TestUserUnlock(t *testing.T) {
 
 	getenv := func(k string) string { return env[k] }
 	var so, se strings.Builder
-	if code := run(context.Background(), []string{"user", "unlock", "--config", exampleConfig, "demo", "admin"}, &so, &se, getenv); code != 0 {
+	if code := run(context.Background(), []string{"user", "unlock", "--config", splitDataConfig(t), "demo", "admin"}, &so, &se, getenv); code != 0 {
 		t.Fatalf("unlock exit %d: %s", code, se.String())
 	}
 	if !strings.Contains(so.String(), "unlocked user admin") || !strings.Contains(so.String(), "127.0.0.1") {
@@ -146,7 +146,7 @@ func TestUserUnlock(t *testing.T) {
 	so.Reset()
 	se.Reset()
 	inproc := func(k string) string { return map[string]string{"EIMSHUB_DATA_DIR": dataDir}[k] }
-	if code := run(context.Background(), []string{"user", "unlock", "--config", exampleConfig, "demo", "admin"}, &so, &se, inproc); code != 1 ||
+	if code := run(context.Background(), []string{"user", "unlock", "--config", splitDataConfig(t), "demo", "admin"}, &so, &se, inproc); code != 1 ||
 		!strings.Contains(se.String(), "restart the hub") {
 		t.Fatalf("in-process unlock: exit %d, %q", code, se.String())
 	}
