@@ -72,6 +72,14 @@ func writeConfigs(root, dir string) error {
 			return fmt.Errorf("example config has no connectors.h3yun")
 		}
 		h3["isolation"] = iso
+		// The Redis hub runs the embedded store with a Redis cache on one
+		// machine, which the hub refuses unless allowed (split data).
+		storage, _ := cfg["storage"].(map[string]any)
+		if storage == nil {
+			storage = map[string]any{}
+			cfg["storage"] = storage
+		}
+		storage["allowSplitData"] = true
 		out, err := yaml.Marshal(cfg)
 		if err != nil {
 			return err
