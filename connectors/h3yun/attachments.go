@@ -37,7 +37,7 @@ func (c *Connector) upload(ctx context.Context, req *sdk.Request, host sdk.Host)
 	}
 	cfg := c.cfg.Load()
 	q := req.Query
-	k := &call{host: host, p: p, cfg: cfg,
+	k := &call{host: host, p: p, cfg: cfg, forms: c.forms,
 		log: slog.Default().With("connector", ID, "request_id", req.RequestID, "client", p.ClientID),
 		in:  invokeRequest{SchemaCode: strings.TrimSpace(q.Get("SchemaCode")), BizObjectId: hubID(q.Get("BizObjectId"))}}
 	prop := strings.TrimSpace(q.Get("FilePropertyName"))

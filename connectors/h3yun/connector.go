@@ -12,6 +12,7 @@ package h3yun
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -88,14 +89,16 @@ type settings struct {
 	loc *time.Location
 }
 
-// Connector is the H3Yun connector. Its only state is its configuration.
+// Connector is the H3Yun connector. Its state is its configuration and
+// the forms it caches for writes (formcache.go).
 type Connector struct {
-	cfg atomic.Pointer[settings]
+	cfg   atomic.Pointer[settings]
+	forms *formCache
 }
 
 // New returns a connector with the default configuration.
 func New() sdk.Connector {
-	c := &Connector{}
+	c := &Connector{forms: newFormCache()}
 	c.cfg.Store(&settings{TimeZone: defaultTimeZoneID, MaxBatch: defaultMaxBatch, MaxAttachment: defaultMaxAttachment,
 		loc: defaultLocation})
 	return c
@@ -134,6 +137,9 @@ func (c *Connector) Configure(raw []byte) error {
 		s.loc = loc
 	}
 	c.cfg.Store(&s)
+	// A (re)configuration starts from an empty form cache: the golden
+	// harness relies on it to run every golden file cold.
+	c.forms.reset()
 	return nil
 }
 
@@ -209,6 +215,8 @@ type call struct {
 	in   invokeRequest
 	cfg  *settings
 	log  *slog.Logger
+	// forms are the connector's cached forms (writes use them).
+	forms *formCache
 	// body is the raw Invoke body (custom controllers read every key).
 	body []byte
 }
@@ -218,7 +226,7 @@ func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host)
 	if err != nil {
 		return nil, err
 	}
-	k := &call{host: host, p: p, cfg: c.cfg.Load(),
+	k := &call{host: host, p: p, cfg: c.cfg.Load(), forms: c.forms,
 		log: slog.Default().With("connector", ID, "request_id", req.RequestID, "client", p.ClientID)}
 	if err := decodeJSON(req.Body, &k.in); err != nil {
 		return nil, fail(reasonFormat, "请求内容不是合法的 JSON 对象")
@@ -252,16 +260,74 @@ func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host)
 	return k.custom(ctx)
 }
 
-// form loads SchemaCode's form and a converter for it.
+// form loads SchemaCode's form (one GetForm, kept in the form cache) and
+// a converter for it.
 func (k *call) form(ctx context.Context) (*converter, error) {
 	if k.in.SchemaCode == "" {
 		return nil, fail(reasonMissing, "SchemaCode")
 	}
 	f, err := k.host.GetForm(ctx, k.p, k.in.SchemaCode)
 	if err != nil {
+		k.forms.drop(k.p.Tenant, k.in.SchemaCode)
 		return nil, fromHost(err, fail(reasonSchema, ""))
 	}
+	k.forms.put(k.p.Tenant, k.in.SchemaCode, f)
 	return &converter{form: f, loc: k.cfg.loc, log: k.log}, nil
+}
+
+// errStaleForm is what a write built on a cached form returns when the
+// form may have changed since (the host said form_changed or does not
+// know the form, or the BizObject did not convert): withWriteForm then
+// reloads the form and runs the write once more.
+var errStaleForm = errors.New("h3yun: the cached form is stale")
+
+// withWriteForm runs write with SchemaCode's form: the cached one when
+// there is one (no Host call; the write sends its version), else a freshly
+// loaded one. When write reports errStaleForm (see staleForm), the form is
+// reloaded and write runs once more: a create or update is one Host call
+// on a warm cache, two on a cold one, and a changed form costs one reload.
+func (k *call) withWriteForm(ctx context.Context, write func(ctx context.Context, cv *converter) (*sdk.Response, error)) (*sdk.Response, error) {
+	if k.in.SchemaCode == "" {
+		return nil, fail(reasonMissing, "SchemaCode")
+	}
+	var cv *converter
+	if f := k.forms.get(k.p.Tenant, k.in.SchemaCode); f != nil {
+		cv = &converter{form: f, loc: k.cfg.loc, log: k.log, cached: true, first: true}
+	} else {
+		var err error
+		if cv, err = k.form(ctx); err != nil {
+			return nil, err
+		}
+		cv.first = true
+	}
+	resp, err := write(ctx, cv)
+	if !errors.Is(err, errStaleForm) {
+		return resp, err
+	}
+	k.forms.drop(k.p.Tenant, k.in.SchemaCode)
+	if cv, err = k.form(ctx); err != nil {
+		return nil, err
+	}
+	return write(ctx, cv)
+}
+
+// staleForm tells a write whether its failure may come from a stale form
+// (and it should return errStaleForm to be retried with a reloaded one):
+// on the first attempt, the host's form_changed; with a cached form also
+// a form the host does not know and a conversion error (hostErr false: a
+// field added to the form since it was cached).
+func (cv *converter) staleForm(err error, hostErr bool) bool {
+	if !cv.first || err == nil {
+		return false
+	}
+	if !hostErr {
+		return cv.cached
+	}
+	if sdk.IsFormChanged(err) {
+		return true
+	}
+	e := sdk.AsError(err)
+	return cv.cached && e.Code == sdk.NotFound && e.Target == "form"
 }
 
 func (k *call) requireID() error {
@@ -295,6 +361,7 @@ func (k *call) load(ctx context.Context) (*sdk.Response, error) {
 	if len(page.Items) == 0 || page.Form == nil {
 		return nil, k.notFound()
 	}
+	k.forms.put(k.p.Tenant, k.in.SchemaCode, page.Form)
 	cv := &converter{form: page.Form, loc: k.cfg.loc, log: k.log, aliases: page.Aliases}
 	return success(map[string]any{"BizObject": cv.toBizObject(page.Items[0], expandedDirectory(page.Items))})
 }
@@ -416,17 +483,18 @@ func ownerOf(obj map[string]any) string {
 // stores a draft.
 func lifecycle(cv *converter, isSubmit bool) sdk.CreateOptions {
 	if cv.form.UsingWorkflow {
-		return sdk.CreateOptions{StartWorkflow: true, Submit: isSubmit}
+		return sdk.CreateOptions{StartWorkflow: true, Submit: isSubmit, FormVersion: cv.form.Version}
 	}
-	return sdk.CreateOptions{Draft: !isSubmit}
+	return sdk.CreateOptions{Draft: !isSubmit, FormVersion: cv.form.Version}
 }
 
-// create serves CreateBizObject (§4.3).
+// create serves CreateBizObject (§4.3): one CreateRecords on a warm form
+// cache.
 func (k *call) create(ctx context.Context) (*sdk.Response, error) {
-	cv, err := k.form(ctx)
-	if err != nil {
-		return nil, err
-	}
+	return k.withWriteForm(ctx, k.createWith)
+}
+
+func (k *call) createWith(ctx context.Context, cv *converter) (*sdk.Response, error) {
 	obj, err := decodeBizObject(k.in.BizObject, "BizObject")
 	if err != nil {
 		return nil, err
@@ -437,6 +505,9 @@ func (k *call) create(ctx context.Context) (*sdk.Response, error) {
 	}
 	data, err := cv.toData(obj, false)
 	if err != nil {
+		if cv.staleForm(err, false) {
+			return nil, errStaleForm
+		}
 		return nil, err
 	}
 	opts := lifecycle(cv, isSubmit)
@@ -445,18 +516,22 @@ func (k *call) create(ctx context.Context) (*sdk.Response, error) {
 	}
 	out, err := k.createRecords(ctx, cv.form.Key, []map[string]any{data}, opts)
 	if err != nil {
+		if cv.staleForm(err, true) {
+			return nil, errStaleForm
+		}
 		return nil, ownerError(err, opts.Owners, false)
 	}
 	id, _ := out[0].Record["id"].(string)
 	return success(map[string]any{"BizObjectId": extID(id), "WorkflowInstanceId": extID(out[0].WorkflowInstanceID)})
 }
 
-// createMany serves CreateBizObjects (§4.4): all records or none.
+// createMany serves CreateBizObjects (§4.4): all records or none; one
+// CreateRecords on a warm form cache.
 func (k *call) createMany(ctx context.Context) (*sdk.Response, error) {
-	cv, err := k.form(ctx)
-	if err != nil {
-		return nil, err
-	}
+	return k.withWriteForm(ctx, k.createManyWith)
+}
+
+func (k *call) createManyWith(ctx context.Context, cv *converter) (*sdk.Response, error) {
 	objs, err := decodeBizObjectArray(k.in.BizObjectArray)
 	if err != nil {
 		return nil, err
@@ -474,6 +549,9 @@ func (k *call) createMany(ctx context.Context) (*sdk.Response, error) {
 	anyOwner := false
 	for i, obj := range objs {
 		if data[i], err = cv.toData(obj, false); err != nil {
+			if cv.staleForm(err, false) {
+				return nil, errStaleForm
+			}
 			return nil, err
 		}
 		owners[i] = ownerOf(obj)
@@ -484,6 +562,9 @@ func (k *call) createMany(ctx context.Context) (*sdk.Response, error) {
 	}
 	out, err := k.createRecords(ctx, cv.form.Key, data, opts)
 	if err != nil {
+		if cv.staleForm(err, true) {
+			return nil, errStaleForm
+		}
 		return nil, ownerError(err, opts.Owners, true)
 	}
 	ids := make([]string, len(out))
@@ -496,12 +577,13 @@ func (k *call) createMany(ctx context.Context) (*sdk.Response, error) {
 
 // update serves UpdateBizObject (§4.5): a partial update; null clears; a
 // child table present replaces the whole table. OwnerId cannot change: the
-// hub's owner is the record's creator.
+// hub's owner is the record's creator. One UpdateRecord on a warm form
+// cache.
 func (k *call) update(ctx context.Context) (*sdk.Response, error) {
-	cv, err := k.form(ctx)
-	if err != nil {
-		return nil, err
-	}
+	return k.withWriteForm(ctx, k.updateWith)
+}
+
+func (k *call) updateWith(ctx context.Context, cv *converter) (*sdk.Response, error) {
 	if err := k.requireID(); err != nil {
 		return nil, err
 	}
@@ -511,9 +593,15 @@ func (k *call) update(ctx context.Context) (*sdk.Response, error) {
 	}
 	data, err := cv.toData(obj, true)
 	if err != nil {
+		if cv.staleForm(err, false) {
+			return nil, errStaleForm
+		}
 		return nil, err
 	}
-	if _, err := k.host.UpdateRecord(ctx, k.p, cv.form.Key, k.in.BizObjectId, data); err != nil {
+	if _, err := k.host.UpdateRecord(ctx, k.p, cv.form.Key, k.in.BizObjectId, data, sdk.IfFormVersion(cv.form.Version)); err != nil {
+		if cv.staleForm(err, true) {
+			return nil, errStaleForm
+		}
 		return nil, fromHost(err, k.notFound())
 	}
 	return success(map[string]any{})

@@ -104,6 +104,20 @@ func configured(t testing.TB) sdk.Connector {
 	return c
 }
 
+// coldConnector is a configured connector that golden runs reset before
+// every file (sdktest.Resetter): reconfiguring drops the form cache, so
+// every golden file runs cold — a write's first request loads its form —
+// whatever order the files run in. The warm path (one call) is
+// TestWarmFormCache's.
+type coldConnector struct {
+	sdk.Connector
+	config []byte
+}
+
+func (c coldConnector) Reset(context.Context) error {
+	return c.Connector.(sdk.Configurer).Configure(c.config)
+}
+
 func newHost() *sdktest.MemHost {
 	h := sdktest.NewMemHost()
 	seed(h)
@@ -162,8 +176,8 @@ func (s *switchHost) Aliases(ctx context.Context, p *sdk.Principal, r sdk.AliasR
 func (s *switchHost) CreateRecord(ctx context.Context, p *sdk.Principal, f string, d map[string]any) (sdk.Doc, error) {
 	return s.get().CreateRecord(ctx, p, f, d)
 }
-func (s *switchHost) UpdateRecord(ctx context.Context, p *sdk.Principal, f, id string, d map[string]any) (sdk.Doc, error) {
-	return s.get().UpdateRecord(ctx, p, f, id, d)
+func (s *switchHost) UpdateRecord(ctx context.Context, p *sdk.Principal, f, id string, d map[string]any, o ...sdk.WriteOption) (sdk.Doc, error) {
+	return s.get().UpdateRecord(ctx, p, f, id, d, o...)
 }
 func (s *switchHost) DeleteRecord(ctx context.Context, p *sdk.Principal, f, id string) error {
 	return s.get().DeleteRecord(ctx, p, f, id)
@@ -219,9 +233,18 @@ var _ sdk.Host = (*switchHost)(nil)
 // pluginConnector is an sdk.Connector whose Handle runs in the plugin
 // process: each call installs the given host behind the broker first.
 type pluginConnector struct {
-	rc *sdk.RemoteConnector
-	sw *switchHost
-	mu sync.Mutex // one request at a time: the switch holds one host
+	rc     *sdk.RemoteConnector
+	sw     *switchHost
+	mu     sync.Mutex // one request at a time: the switch holds one host
+	config []byte
+}
+
+// Reset reconfigures the plugin, which drops its form cache (golden files
+// run cold; see coldConnector).
+func (p *pluginConnector) Reset(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rc.Configure(ctx, p.config)
 }
 
 func (*pluginConnector) Info() sdk.Info { return h3yun.Info() }
@@ -269,7 +292,7 @@ func startPlugin(t testing.TB, config []byte) *pluginConnector {
 	if err := rc.Configure(context.Background(), config); err != nil {
 		t.Fatalf("configure: %v", err)
 	}
-	return &pluginConnector{rc: rc, sw: sw}
+	return &pluginConnector{rc: rc, sw: sw, config: config}
 }
 
 // ---- HTTP, as an H3Yun client sees it ----

@@ -214,8 +214,12 @@ func TestGenerateGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem := newHost()
-	c := configured(t)
+	c := coldConnector{configured(t), goldenConfig}
 	for _, s := range goldenScenarios {
+		// Every scenario runs cold, as RunGolden replays it.
+		if err := c.Reset(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		u, err := url.ParseRequestURI(orDefault(s.target, "/OpenApi/Invoke"))
 		if err != nil {
 			t.Fatal(err)
@@ -321,7 +325,7 @@ func TestGolden(t *testing.T) {
 	if len(files) < len(goldenScenarios) {
 		t.Fatalf("testdata has %d golden files, the scenario table %d: run with -gen", len(files), len(goldenScenarios))
 	}
-	t.Run("inproc", func(t *testing.T) { sdktest.RunGolden(t, configured(t), "testdata") })
+	t.Run("inproc", func(t *testing.T) { sdktest.RunGolden(t, coldConnector{configured(t), goldenConfig}, "testdata") })
 	t.Run("plugin", func(t *testing.T) { sdktest.RunGolden(t, startPlugin(t, goldenConfig), "testdata") })
 }
 

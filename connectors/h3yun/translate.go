@@ -257,6 +257,9 @@ type converter struct {
 	// aliases are the read's aliases (kind → hub id → H3Yun id), nil
 	// when it brought none (aliases.go).
 	aliases map[string]map[string]string
+	// cached: form came from the connector's form cache; first: this is
+	// the write's first attempt (see call.withWriteForm).
+	cached, first bool
 }
 
 func (c *converter) field(key string) (*sdk.Field, bool) {

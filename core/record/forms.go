@@ -208,6 +208,8 @@ func (fc *formCache) load(ctx context.Context, tenant string, gen int64, now tim
 		e := &formEntry{id: id, key: key, f: f, err: err}
 		if err != nil {
 			e.f = nil
+		} else {
+			f.Version = TimeOf(d["updateTime"])
 		}
 		snap.byID[id] = e
 		snap.list = append(snap.list, e)

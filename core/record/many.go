@@ -31,6 +31,26 @@ type ManyOptions struct {
 	Submit bool
 	// Initiators are the workflow initiators' user ids ("" = the owner).
 	Initiators []string
+	// FormVersion is the form version (schema.Form.Version) the caller
+	// built data for; 0 = no check. See CheckFormVersion.
+	FormVersion int64
+}
+
+// ReasonFormChanged is the Reason of the Conflict of a write that expected
+// a form version the form no longer has (the Host API's form_changed).
+const ReasonFormChanged = "form_changed"
+
+// CheckFormVersion refuses a write whose data was built for form version
+// want (0 = no check) when f is at another version: Conflict with Reason
+// ReasonFormChanged and Target "form". A connector that caches forms
+// sends the version it converted with; on this error it reloads the form
+// and retries, so a stale cache never writes data shaped for an old form.
+func CheckFormVersion(f *schema.Form, want int64) error {
+	if want == 0 || f == nil || want == f.Version {
+		return nil
+	}
+	return errs.Conflictf("form %s changed (version %d, the write expected %d); reload it", f.Key, f.Version, want).
+		WithReason(ReasonFormChanged).WithTarget("form")
 }
 
 // Created is one record of CreateMany: the stored record (as the workflow
@@ -47,6 +67,9 @@ type Created struct {
 func (s *Service) CreateMany(ctx context.Context, p *principal.Principal, f *schema.Form, data []map[string]any, o ManyOptions) ([]Created, error) {
 	if p == nil || p.Tenant == "" {
 		return nil, errs.Unauthorizedf("no authenticated tenant")
+	}
+	if err := CheckFormVersion(f, o.FormVersion); err != nil {
+		return nil, err
 	}
 	if len(data) > MaxBatch {
 		return nil, errs.Invalidf("at most %d records per batch", MaxBatch).WithTarget("data")

@@ -523,3 +523,42 @@ func TestCreateManyDraftsOwnersAllOrNothing(t *testing.T) {
 		t.Errorf("start without engine: %v", err)
 	}
 }
+
+// TestCreateManyFormVersion: the form's version is its stored updateTime;
+// CreateMany expecting another version is Conflict/form_changed and
+// writes nothing; the current version (or none) writes.
+func TestCreateManyFormVersion(t *testing.T) {
+	f := newFixture(t)
+	doc := store.Doc{"id": "f_plain", "corpId": "t1", "key": "Plain", "name": "Plain", "appId": "a1", "content": content,
+		"updateTime": int64(1_700_000_000_123)}
+	if err := f.st.Update(f.ctx, record.CollForm, "t1", "f_plain", doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.FormsChanged(f.ctx, "t1")
+	fm := f.form(t, "Plain")
+	if fm.Version != 1_700_000_000_123 {
+		t.Fatalf("Version = %d, want the form's updateTime", fm.Version)
+	}
+	count := func() int64 {
+		n, err := f.st.Count(f.ctx, record.Coll, "t1", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	_, err := f.svc.CreateMany(f.ctx, f.owner, fm, []map[string]any{{"title": "a"}}, record.ManyOptions{FormVersion: fm.Version - 1})
+	if e := errs.As(err); err == nil || e.Code != errs.Conflict || e.Reason != record.ReasonFormChanged || e.Target != "form" {
+		t.Fatalf("stale version: %v, want Conflict/%s", err, record.ReasonFormChanged)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("a refused CreateMany wrote %d records", n)
+	}
+	for _, v := range []int64{fm.Version, 0} {
+		if _, err := f.svc.CreateMany(f.ctx, f.owner, fm, []map[string]any{{"title": "a"}}, record.ManyOptions{FormVersion: v}); err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+	}
+	if err := record.CheckFormVersion(fm, fm.Version+1); errs.CodeOf(err) != errs.Conflict {
+		t.Fatalf("CheckFormVersion: %v", err)
+	}
+}

@@ -106,6 +106,10 @@ type Form struct {
 	Name          string
 	UsingWorkflow bool
 	Fields        []FieldDef
+	// Version is the stored form's updateTime (set by the record core's
+	// form cache; 0 when unknown). It moves forward with every write of
+	// the form: writers that built data for a version can expect it.
+	Version int64
 	// Location is the time zone in which Normalize reads timestamp strings
 	// without a zone offset ("2024-01-02", "2024-01-02 15:04:05").
 	// Default (nil): DefaultLocation.

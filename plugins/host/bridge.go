@@ -11,6 +11,7 @@ import (
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
 	"github.com/eimshub/eimshub/core/workflow"
@@ -156,11 +157,21 @@ func (b *bridge) CreateRecord(ctx context.Context, p *sdk.Principal, form string
 	return b.ents.CreateRecord(ctx, cp, form, data)
 }
 
-// UpdateRecord implements sdk.Host.
-func (b *bridge) UpdateRecord(ctx context.Context, p *sdk.Principal, form, id string, data map[string]any) (sdk.Doc, error) {
+// UpdateRecord implements sdk.Host; IfFormVersion is the record core's
+// CheckFormVersion against the (cached) form.
+func (b *bridge) UpdateRecord(ctx context.Context, p *sdk.Principal, form, id string, data map[string]any, opts ...sdk.WriteOption) (sdk.Doc, error) {
 	cp, err := writer(p)
 	if err != nil {
 		return nil, err
+	}
+	if v := sdk.WriteOpts(opts...).FormVersion; v != 0 {
+		f, err := b.ents.Form(ctx, cp, form)
+		if err != nil {
+			return nil, err
+		}
+		if err := record.CheckFormVersion(f, v); err != nil {
+			return nil, err
+		}
 	}
 	return b.ents.UpdateRecord(ctx, cp, form, id, data)
 }
@@ -282,7 +293,7 @@ func toSDKToken(r *identity.TokenResponse) *sdk.Token {
 
 func toSDKForm(f *schema.Form) sdk.Form {
 	return sdk.Form{ID: f.ID, Key: f.Key, Name: f.Name, AppID: f.AppID, UsingWorkflow: f.UsingWorkflow,
-		Fields: toSDKFields(f.Fields)}
+		Fields: toSDKFields(f.Fields), Version: f.Version}
 }
 
 func toSDKFields(defs []schema.FieldDef) []sdk.Field {

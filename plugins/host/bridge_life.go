@@ -22,7 +22,8 @@ func (b *bridge) CreateRecords(ctx context.Context, p *sdk.Principal, form strin
 		return nil, err
 	}
 	created, err := b.ents.CreateRecords(ctx, cp, form, data, record.ManyOptions{Owners: opts.Owners,
-		Initiators: opts.Initiators, Draft: opts.Draft, StartWorkflow: opts.StartWorkflow, Submit: opts.Submit})
+		Initiators: opts.Initiators, Draft: opts.Draft, StartWorkflow: opts.StartWorkflow, Submit: opts.Submit,
+		FormVersion: opts.FormVersion})
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ type Form struct {
 	AppId         string                 `protobuf:"bytes,4,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
 	UsingWorkflow bool                   `protobuf:"varint,5,opt,name=using_workflow,json=usingWorkflow,proto3" json:"using_workflow,omitempty"`
 	FieldsJson    []byte                 `protobuf:"bytes,6,opt,name=fields_json,json=fieldsJson,proto3" json:"fields_json,omitempty"` // JSON array of FieldDef (spec §6.3)
+	Version       int64                  `protobuf:"varint,7,opt,name=version,proto3" json:"version,omitempty"`                        // v2: the form's updateTime; writes may expect it (form_version)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -107,6 +108,13 @@ func (x *Form) GetFieldsJson() []byte {
 		return x.FieldsJson
 	}
 	return nil
+}
+
+func (x *Form) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
 }
 
 type ListFormsRequest struct {
@@ -381,8 +389,9 @@ type WriteRecordRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
 	Form          string                 `protobuf:"bytes,2,opt,name=form,proto3" json:"form,omitempty"`
-	Id            string                 `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`     // update only
-	Data          []byte                 `protobuf:"bytes,4,opt,name=data,proto3" json:"data,omitempty"` // JSON object of field values
+	Id            string                 `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`                                       // update only
+	Data          []byte                 `protobuf:"bytes,4,opt,name=data,proto3" json:"data,omitempty"`                                   // JSON object of field values
+	FormVersion   int64                  `protobuf:"varint,5,opt,name=form_version,json=formVersion,proto3" json:"form_version,omitempty"` // v2, update only: the Form.version the data was built for (0 = none); Conflict/form_changed otherwise
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -443,6 +452,13 @@ func (x *WriteRecordRequest) GetData() []byte {
 		return x.Data
 	}
 	return nil
+}
+
+func (x *WriteRecordRequest) GetFormVersion() int64 {
+	if x != nil {
+		return x.FormVersion
+	}
+	return 0
 }
 
 type FindRecordsRequest struct {
@@ -1386,6 +1402,7 @@ type CreateRecordsRequest struct {
 	Submit        bool                   `protobuf:"varint,6,opt,name=submit,proto3" json:"submit,omitempty"`                                    // with start_workflow: past the start node
 	Initiators    []string               `protobuf:"bytes,7,rep,name=initiators,proto3" json:"initiators,omitempty"`                             // none, one for all, or one per record
 	Owners        []string               `protobuf:"bytes,8,rep,name=owners,proto3" json:"owners,omitempty"`                                     // creators: none, one for all, or one per record
+	FormVersion   int64                  `protobuf:"varint,9,opt,name=form_version,json=formVersion,proto3" json:"form_version,omitempty"`       // v2: the Form.version the data was built for (0 = none); Conflict/form_changed otherwise
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1474,6 +1491,13 @@ func (x *CreateRecordsRequest) GetOwners() []string {
 		return x.Owners
 	}
 	return nil
+}
+
+func (x *CreateRecordsRequest) GetFormVersion() int64 {
+	if x != nil {
+		return x.FormVersion
+	}
+	return 0
 }
 
 type CreatedRecord struct {
@@ -2389,7 +2413,7 @@ var File_host_proto protoreflect.FileDescriptor
 const file_host_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"host.proto\x12\x11eimshub.plugin.v1\x1a\fcommon.proto\"\x9b\x01\n" +
+	"host.proto\x12\x11eimshub.plugin.v1\x1a\fcommon.proto\"\xb5\x01\n" +
 	"\x04Form\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
@@ -2397,7 +2421,8 @@ const file_host_proto_rawDesc = "" +
 	"\x06app_id\x18\x04 \x01(\tR\x05appId\x12%\n" +
 	"\x0eusing_workflow\x18\x05 \x01(\bR\rusingWorkflow\x12\x1f\n" +
 	"\vfields_json\x18\x06 \x01(\fR\n" +
-	"fieldsJson\"N\n" +
+	"fieldsJson\x12\x18\n" +
+	"\aversion\x18\a \x01(\x03R\aversion\"N\n" +
 	"\x10ListFormsRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\"n\n" +
 	"\rFormsResponse\x12-\n" +
@@ -2413,12 +2438,13 @@ const file_host_proto_rawDesc = "" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x0e\n" +
 	"\x02id\x18\x03 \x01(\tR\x02id\x12\x16\n" +
-	"\x06expand\x18\x04 \x01(\tR\x06expand\"\x88\x01\n" +
+	"\x06expand\x18\x04 \x01(\tR\x06expand\"\xab\x01\n" +
 	"\x12WriteRecordRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x0e\n" +
 	"\x02id\x18\x03 \x01(\tR\x02id\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04data\"\xf9\x01\n" +
+	"\x04data\x18\x04 \x01(\fR\x04data\x12!\n" +
+	"\fform_version\x18\x05 \x01(\x03R\vformVersion\"\xf9\x01\n" +
 	"\x12FindRecordsRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12.\n" +
@@ -2487,7 +2513,7 @@ const file_host_proto_rawDesc = "" +
 	"\x10DirectoryRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12.\n" +
 	"\x05query\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.QueryR\x05query\x12\x14\n" +
-	"\x05count\x18\x03 \x01(\bR\x05count\"\x87\x02\n" +
+	"\x05count\x18\x03 \x01(\bR\x05count\"\xaa\x02\n" +
 	"\x14CreateRecordsRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x12\n" +
@@ -2498,7 +2524,8 @@ const file_host_proto_rawDesc = "" +
 	"\n" +
 	"initiators\x18\a \x03(\tR\n" +
 	"initiators\x12\x16\n" +
-	"\x06owners\x18\b \x03(\tR\x06owners\"S\n" +
+	"\x06owners\x18\b \x03(\tR\x06owners\x12!\n" +
+	"\fform_version\x18\t \x01(\x03R\vformVersion\"S\n" +
 	"\rCreatedRecord\x12\x10\n" +
 	"\x03doc\x18\x01 \x01(\fR\x03doc\x120\n" +
 	"\x14workflow_instance_id\x18\x02 \x01(\tR\x12workflowInstanceId\"\x83\x01\n" +

@@ -269,7 +269,7 @@ func (ConvertFromProto) Form(p *pb.Form) (*Form, error) {
 	if p == nil {
 		return nil, errs.New(errs.NotFound, "form not found")
 	}
-	f := &Form{ID: p.Id, Key: p.Key, Name: p.Name, AppID: p.AppId, UsingWorkflow: p.UsingWorkflow}
+	f := &Form{ID: p.Id, Key: p.Key, Name: p.Name, AppID: p.AppId, UsingWorkflow: p.UsingWorkflow, Version: p.Version}
 	if len(p.FieldsJson) > 0 {
 		if err := json.Unmarshal(p.FieldsJson, &f.Fields); err != nil {
 			return nil, errs.Wrap(errs.Internal, err, "decode form fields")

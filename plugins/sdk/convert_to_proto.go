@@ -264,7 +264,8 @@ func (ConvertToProto) Form(f *Form) (*pb.Form, error) {
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "encode form fields")
 	}
-	return &pb.Form{Id: f.ID, Key: f.Key, Name: f.Name, AppId: f.AppID, UsingWorkflow: f.UsingWorkflow, FieldsJson: fields}, nil
+	return &pb.Form{Id: f.ID, Key: f.Key, Name: f.Name, AppId: f.AppID, UsingWorkflow: f.UsingWorkflow, FieldsJson: fields,
+		Version: f.Version}, nil
 }
 
 // Token converts a token (nil → nil).

@@ -37,7 +37,9 @@ type Host interface {
 	CreateRecord(ctx context.Context, p *Principal, form string, data map[string]any) (Doc, error)
 	// UpdateRecord merges data into the record's data (a partial update: keys
 	// absent from data are kept, null clears) and returns the updated record.
-	UpdateRecord(ctx context.Context, p *Principal, form, id string, data map[string]any) (Doc, error)
+	// IfFormVersion (v2) makes it refuse (Conflict, ReasonFormChanged) when
+	// the form changed since the connector read it.
+	UpdateRecord(ctx context.Context, p *Principal, form, id string, data map[string]any, opts ...WriteOption) (Doc, error)
 	// DeleteRecord soft-deletes the record; NotFound when it is absent.
 	DeleteRecord(ctx context.Context, p *Principal, form, id string) error
 	// BatchCreateRecords creates every record or none (one transaction) and

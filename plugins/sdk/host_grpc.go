@@ -145,12 +145,13 @@ func (h *hostClient) CreateRecord(ctx context.Context, p *Principal, form string
 	return docResult(h.c.CreateRecord(ctx, &pb.WriteRecordRequest{Principal: to.Principal(p), Form: form, Data: b}))
 }
 
-func (h *hostClient) UpdateRecord(ctx context.Context, p *Principal, form, id string, data map[string]any) (Doc, error) {
+func (h *hostClient) UpdateRecord(ctx context.Context, p *Principal, form, id string, data map[string]any, opts ...WriteOption) (Doc, error) {
 	b, err := to.Doc(data)
 	if err != nil {
 		return nil, err
 	}
-	return docResult(h.c.UpdateRecord(ctx, &pb.WriteRecordRequest{Principal: to.Principal(p), Form: form, Id: id, Data: b}))
+	return docResult(h.c.UpdateRecord(ctx, &pb.WriteRecordRequest{Principal: to.Principal(p), Form: form, Id: id, Data: b,
+		FormVersion: WriteOpts(opts...).FormVersion}))
 }
 
 func (h *hostClient) DeleteRecord(ctx context.Context, p *Principal, form, id string) error {
@@ -350,7 +351,11 @@ func (s *hostServer) UpdateRecord(ctx context.Context, r *pb.WriteRecordRequest)
 	if err != nil {
 		return &pb.DocResponse{Error: hostErr(err)}, nil
 	}
-	return docResponse(s.h.UpdateRecord(ctx, from.Principal(r.Principal), r.Form, r.Id, data))
+	var opts []WriteOption
+	if r.FormVersion != 0 {
+		opts = append(opts, IfFormVersion(r.FormVersion))
+	}
+	return docResponse(s.h.UpdateRecord(ctx, from.Principal(r.Principal), r.Form, r.Id, data, opts...))
 }
 
 func (s *hostServer) DeleteRecord(ctx context.Context, r *pb.RecordRequest) (*pb.ErrorResponse, error) {
@@ -428,7 +433,7 @@ func (h *hostClient) CreateRecords(ctx context.Context, p *Principal, form strin
 	}
 	res, err := h.c.CreateRecords(ctx, &pb.CreateRecordsRequest{Principal: to.Principal(p), Form: form, Data: bs,
 		Draft: opts.Draft, StartWorkflow: opts.StartWorkflow, Submit: opts.Submit, Initiators: opts.Initiators,
-		Owners: opts.Owners})
+		Owners: opts.Owners, FormVersion: opts.FormVersion})
 	if err != nil {
 		return nil, TransportError(err)
 	}
@@ -479,7 +484,8 @@ func (s *hostServer) CreateRecords(ctx context.Context, r *pb.CreateRecordsReque
 		return &pb.CreateRecordsResponse{Error: hostErr(err)}, nil
 	}
 	recs, err := s.h.CreateRecords(ctx, from.Principal(r.Principal), r.Form, data, CreateOptions{Draft: r.Draft,
-		StartWorkflow: r.StartWorkflow, Submit: r.Submit, Initiators: r.Initiators, Owners: r.Owners})
+		StartWorkflow: r.StartWorkflow, Submit: r.Submit, Initiators: r.Initiators, Owners: r.Owners,
+		FormVersion: r.FormVersion})
 	if err != nil {
 		return &pb.CreateRecordsResponse{Error: hostErr(err)}, nil
 	}

@@ -98,6 +98,9 @@ type connectorServer struct {
 
 	mu   sync.RWMutex
 	host Host
+	// hostID is the broker id host was dialled at: a later Configure
+	// with the same id (a reconfiguration) keeps the connection.
+	hostID uint32
 }
 
 func (s *connectorServer) Describe(context.Context, *pb.Empty) (*pb.Info, error) {
@@ -105,14 +108,21 @@ func (s *connectorServer) Describe(context.Context, *pb.Empty) (*pb.Info, error)
 }
 
 func (s *connectorServer) Configure(_ context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResult, error) {
-	conn, err := s.broker.DialWithOptions(req.HostBrokerId, grpc.WithDefaultCallOptions(
-		grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)))
-	if err != nil {
-		return &pb.ConfigureResult{Error: ToProto().Error(errs.Wrap(errs.Unavailable, err, "dial the host API"), pb.Source_SOURCE_PLUGIN)}, nil
+	s.mu.RLock()
+	connected := s.host != nil && s.hostID == req.HostBrokerId
+	s.mu.RUnlock()
+	// The host serves its API once per process at one broker id: a
+	// reconfiguration keeps the connection (the broker accepts one dial).
+	if !connected {
+		conn, err := s.broker.DialWithOptions(req.HostBrokerId, grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)))
+		if err != nil {
+			return &pb.ConfigureResult{Error: ToProto().Error(errs.Wrap(errs.Unavailable, err, "dial the host API"), pb.Source_SOURCE_PLUGIN)}, nil
+		}
+		s.mu.Lock()
+		s.host, s.hostID = &hostClient{c: pb.NewHostClient(conn)}, req.HostBrokerId
+		s.mu.Unlock()
 	}
-	s.mu.Lock()
-	s.host = &hostClient{c: pb.NewHostClient(conn)}
-	s.mu.Unlock()
 	if c, ok := s.impl.(Configurer); ok {
 		if err := c.Configure(req.Config); err != nil {
 			return &pb.ConfigureResult{Error: ToProto().Error(err, pb.Source_SOURCE_PLUGIN)}, nil

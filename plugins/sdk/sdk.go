@@ -273,6 +273,12 @@ type Form struct {
 	AppID         string
 	UsingWorkflow bool
 	Fields        []Field
+	// Version (v2) is the form's version (its updateTime): it changes with
+	// every change of the form. A connector that caches forms sends it
+	// with a write (CreateOptions.FormVersion, IfFormVersion) and the host
+	// refuses the write with Conflict/ReasonFormChanged when the form
+	// changed since. 0 = unknown (do not cache).
+	Version int64 `json:",omitempty"`
 }
 
 // Token is an issued OAuth token pair.
@@ -308,6 +314,11 @@ type CreateOptions struct {
 	// tenant (Forbidden otherwise); an unknown user is Invalid with Target
 	// "owners[i]".
 	Owners []string `json:"owners,omitempty"`
+	// FormVersion (v2) is the Form.Version the data was built for: when
+	// the form's version differs, nothing is written and the error is
+	// Conflict with Reason ReasonFormChanged (refetch the form, rebuild
+	// the data, retry). 0 = no check.
+	FormVersion int64 `json:"formVersion,omitempty"`
 }
 
 // CreatedRecord is one record created by Host.CreateRecords.

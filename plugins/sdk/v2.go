@@ -36,6 +36,47 @@ func WithForm() ReadOption { return func(o *ReadOptions) { o.Form = true } }
 // (ReadOptions.Aliases).
 func WithAliases(ns string) ReadOption { return func(o *ReadOptions) { o.Aliases = ns } }
 
+// ReasonFormChanged is the Reason of the Conflict a write gets when it
+// expected a form version (CreateOptions.FormVersion, IfFormVersion) and
+// the form has changed since: the connector's cached form is stale.
+const ReasonFormChanged = "form_changed"
+
+// WriteOptions tune UpdateRecord.
+type WriteOptions struct {
+	// FormVersion is the Form.Version the data was built for (0 = no
+	// check): a different current version refuses the write with
+	// Conflict/ReasonFormChanged.
+	FormVersion int64 `json:"formVersion,omitempty"`
+}
+
+// WriteOption sets a WriteOptions field.
+type WriteOption func(*WriteOptions)
+
+// IfFormVersion makes a write expect the form at version v
+// (WriteOptions.FormVersion; 0 = no check).
+func IfFormVersion(v int64) WriteOption { return func(o *WriteOptions) { o.FormVersion = v } }
+
+// WriteOpts applies opts to zero WriteOptions (for Host implementations).
+func WriteOpts(opts ...WriteOption) WriteOptions {
+	var o WriteOptions
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
+	}
+	return o
+}
+
+// IsFormChanged reports whether err is the Conflict of a write whose
+// expected form version is stale.
+func IsFormChanged(err error) bool {
+	if err == nil {
+		return false
+	}
+	e := AsError(err)
+	return e.Code == Conflict && e.Reason == ReasonFormChanged
+}
+
 // AliasKindRecord, AliasKindUser, AliasKindDepartment and AliasKindForm are
 // the alias kinds of records, users, departments and forms.
 const (

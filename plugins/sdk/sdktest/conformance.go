@@ -147,7 +147,7 @@ func (failingHost) FindRecords(context.Context, *sdk.Principal, string, sdk.Quer
 func (failingHost) CreateRecord(context.Context, *sdk.Principal, string, map[string]any) (sdk.Doc, error) {
 	return nil, unavailable()
 }
-func (failingHost) UpdateRecord(context.Context, *sdk.Principal, string, string, map[string]any) (sdk.Doc, error) {
+func (failingHost) UpdateRecord(context.Context, *sdk.Principal, string, string, map[string]any, ...sdk.WriteOption) (sdk.Doc, error) {
 	return nil, unavailable()
 }
 func (failingHost) DeleteRecord(context.Context, *sdk.Principal, string, string) error {

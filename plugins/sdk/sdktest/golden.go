@@ -21,6 +21,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite sdktest golden files with the actual host calls and responses")
 
+// Resetter is a connector (or a test's wrapper of one) that keeps state
+// between requests and can drop it; see RunGolden.
+type Resetter interface {
+	Reset(ctx context.Context) error
+}
+
 // Golden file sections are separated by these lines.
 const (
 	sepHost     = "--- host"
@@ -89,6 +95,10 @@ func StripSecret(r sdk.Route, req *sdk.Request) {
 // and must match them (method and args). An error the connector returns is
 // rendered with its ErrorEnvelope, as the hub would. Run the test with
 // -update to rewrite the host and response sections from what happened.
+//
+// A connector that keeps state between requests (a cache of forms, say)
+// implements Resetter: RunGolden resets it before every file, so each file
+// runs from the same cold state whatever the order the files run in.
 func RunGolden(t *testing.T, c sdk.Connector, dir string) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.golden"))
@@ -105,6 +115,11 @@ func RunGolden(t *testing.T, c sdk.Connector, dir string) {
 	}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".golden"), func(t *testing.T) {
+			if r, ok := c.(Resetter); ok {
+				if err := r.Reset(context.Background()); err != nil {
+					t.Fatalf("reset the connector: %v", err)
+				}
+			}
 			runGoldenFile(t, c, info, renderer, file)
 		})
 	}

@@ -82,15 +82,47 @@ func (m *MemHost) nextID(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, m.seq)
 }
 
-// AddForm adds a form to tenant (an empty f.ID gets one).
+// AddForm adds a form to tenant (an empty f.ID gets one; a zero
+// f.Version gets the clock's time, as the hub's updateTime).
 func (m *MemHost) AddForm(tenant string, f sdk.Form) sdk.Form {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if f.ID == "" {
 		f.ID = m.nextID("f")
 	}
+	if f.Version == 0 {
+		f.Version = m.now()
+	}
 	m.forms[tenant] = append(m.forms[tenant], f)
 	return f
+}
+
+// UpdateForm replaces tenant's form with f.ID (or, without an id, f.Key)
+// by f, as an admin's edit of the form: its Version moves forward (the
+// clock's time, at least the old version + 1), so writes that expect the
+// old version get Conflict/sdk.ReasonFormChanged.
+func (m *MemHost) UpdateForm(tenant string, f sdk.Form) (sdk.Form, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, old := range m.forms[tenant] {
+		if (f.ID != "" && old.ID == f.ID) || (f.ID == "" && old.Key == f.Key) {
+			f.ID = old.ID
+			f.Version = max(m.now(), old.Version+1)
+			m.forms[tenant][i] = f
+			return f, nil
+		}
+	}
+	return sdk.Form{}, errs.NotFoundf("form %q not found", f.Key).WithTarget("form")
+}
+
+// checkFormVersion is the host's side of a write that expects a form
+// version (0 = no check).
+func checkFormVersion(f *sdk.Form, want int64) error {
+	if want == 0 || want == f.Version {
+		return nil
+	}
+	return errs.Conflictf("form %s changed (version %d, the write expected %d); reload it", f.Key, f.Version, want).
+		WithReason(sdk.ReasonFormChanged).WithTarget("form")
 }
 
 // AddClient registers an OAuth client whose credentials verify to p.
@@ -308,11 +340,14 @@ func (m *MemHost) CreateRecord(_ context.Context, p *sdk.Principal, form string,
 }
 
 // UpdateRecord implements sdk.Host.
-func (m *MemHost) UpdateRecord(_ context.Context, p *sdk.Principal, form, id string, data map[string]any) (sdk.Doc, error) {
+func (m *MemHost) UpdateRecord(_ context.Context, p *sdk.Principal, form, id string, data map[string]any, opts ...sdk.WriteOption) (sdk.Doc, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, f, err := m.form(p, form)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFormVersion(f, sdk.WriteOpts(opts...).FormVersion); err != nil {
 		return nil, err
 	}
 	if ds := validate(f, data, true, "data"); len(ds) > 0 {

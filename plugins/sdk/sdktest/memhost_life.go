@@ -44,6 +44,9 @@ func (m *MemHost) CreateRecords(_ context.Context, p *sdk.Principal, form string
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFormVersion(f, opts.FormVersion); err != nil {
+		return nil, err
+	}
 	if opts.StartWorkflow && !f.UsingWorkflow {
 		return nil, errs.Invalidf("form %s has no workflow", f.Key).WithTarget("form")
 	}

@@ -230,9 +230,13 @@ func (r *RecordingHost) CreateRecord(ctx context.Context, p *sdk.Principal, form
 }
 
 // UpdateRecord implements sdk.Host.
-func (r *RecordingHost) UpdateRecord(ctx context.Context, p *sdk.Principal, form, id string, data map[string]any) (sdk.Doc, error) {
-	return do(r, "UpdateRecord", args{"principal": p, "form": form, "id": id, "data": data}, func(h sdk.Host) (sdk.Doc, error) {
-		return h.UpdateRecord(ctx, p, form, id, data)
+func (r *RecordingHost) UpdateRecord(ctx context.Context, p *sdk.Principal, form, id string, data map[string]any, opts ...sdk.WriteOption) (sdk.Doc, error) {
+	a := args{"principal": p, "form": form, "id": id, "data": data}
+	if o := sdk.WriteOpts(opts...); o != (sdk.WriteOptions{}) {
+		a["options"] = o
+	}
+	return do(r, "UpdateRecord", a, func(h sdk.Host) (sdk.Doc, error) {
+		return h.UpdateRecord(ctx, p, form, id, data, opts...)
 	})
 }
 
