@@ -89,6 +89,15 @@ func TestReadyzReportsConnectors(t *testing.T) {
 					t.Errorf("log lacks %q:\n%s", w, l)
 				}
 			}
+			if tc.status == 503 || tc.check == "degraded" {
+				// A connector that is not running still has its routes: the
+				// caller gets the dialect's answer, not a 404 in the native
+				// envelope.
+				inv := h.do("POST", "/OpenApi/Invoke", "", "application/json", []byte(`{"ActionName":"LoadBizObject"}`))
+				if inv.status == 404 || !strings.Contains(string(inv.body), `"Successful":false`) {
+					t.Errorf("H3Yun route of a connector that is not running = %d %s, want the H3Yun envelope", inv.status, inv.body)
+				}
+			}
 			if strings.Contains(l, "connectors configured") {
 				t.Errorf("log still says configured:\n%s", l)
 			}

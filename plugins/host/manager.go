@@ -266,6 +266,7 @@ func (c *conn) firstStart(ctx context.Context) {
 		if errors.Is(err, errRefused) || c.cfg.Isolation == InProc {
 			state = StateFailed
 		}
+		c.adoptRegisteredRoutes()
 		c.setErr(err, state)
 		return
 	}
@@ -377,4 +378,31 @@ func (c *conn) kickSupervisor() {
 	case c.kick <- struct{}{}:
 	default:
 	}
+}
+
+// adoptRegisteredRoutes gives a built-in connector whose first start failed
+// the routes and error envelope it registered (sdk.Register), so Mount still
+// mounts them: callers get the dialect's "unavailable" answer instead of a
+// 404 in the native envelope, and the routes serve as soon as a restart
+// succeeds. External connectors declare their routes only when running.
+func (c *conn) adoptRegisteredRoutes() {
+	if c.cfg.Command != "" {
+		return
+	}
+	reg, ok := sdk.Lookup(c.cfg.ID)
+	if !ok {
+		return
+	}
+	renderer, err := reg.ErrorEnvelope.Compile()
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.info.ID != "" {
+		return
+	}
+	reg.New = nil
+	c.info = reg
+	c.renderer = renderer
 }

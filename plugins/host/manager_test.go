@@ -348,7 +348,9 @@ func TestProtocolVersionMismatchRefused(t *testing.T) {
 		t.Errorf("status = %+v", s)
 	}
 	waitFor(t, "giving up", func() bool { return f.status(t, example.ID).State == host.StateFailed })
-	if a := f.do(t, "GET", "/ping", "", nil); a.Status != 404 {
+	// A built-in connector that never ran keeps its registered routes: the
+	// caller gets the connector's own "unavailable" envelope, not a 404.
+	if a := f.do(t, "GET", "/ping", "", nil); a.Status != 503 || !strings.Contains(a.Body, `"code":"unavailable"`) {
 		t.Errorf("route of a refused plugin: %+v", a)
 	}
 }

@@ -52,7 +52,9 @@ func RouteOf(fc *fiber.Ctx) (RouteInfo, bool) {
 //     context tell it whom to count: the verified client, else the IP;
 //  3. the request goes to the connector: one round trip out of process.
 //
-// Disabled, absent and never-started connectors have no routes: 404. Call
+// Disabled and absent connectors have no routes (404); a built-in connector
+// whose first start failed mounts the routes it registered and answers its
+// dialect's "unavailable" error until a restart succeeds. Call
 // Mount once, after Start. A route already registered by an earlier
 // connector is skipped with an error log.
 func (m *Manager) Mount(app *fiber.App, auth Auth, limit fiber.Handler) {
