@@ -48,7 +48,7 @@ func newPending() *pending {
 func (p *pending) see(d store.Doc) {
 	id, _ := d["id"].(string)
 	if _, ok := p.seen[id]; !ok && id != "" {
-		p.seen[id] = timeOf(d["updateTime"])
+		p.seen[id] = record.TimeOf(d["updateTime"])
 	}
 }
 
@@ -123,16 +123,4 @@ func (p *pending) affects(form string) bool {
 		}
 	}
 	return false
-}
-
-func timeOf(v any) int64 {
-	switch x := v.(type) {
-	case int64:
-		return x
-	case float64:
-		return int64(x)
-	case int:
-		return int64(x)
-	}
-	return 0
 }

@@ -243,7 +243,7 @@ func (r *records) load(id string) (store.Doc, error) {
 		return nil, err
 	}
 	r.pend.see(d)
-	if timeOf(d["updateTime"]) != r.pend.seen[id] {
+	if record.TimeOf(d["updateTime"]) != r.pend.seen[id] {
 		return nil, errs.Conflictf("record %s was changed by another writer during the dataflow run", id)
 	}
 	return d, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/store"
 )
 
@@ -91,7 +92,7 @@ func thenRun(a, b func(context.Context)) func(context.Context) {
 // userAccessChanged reports whether an update changes what the user's
 // tokens stand for: status, password or roles.
 func userAccessChanged(old, doc store.Doc) bool {
-	if timeOf(old["status"]) != timeOf(doc["status"]) {
+	if record.TimeOf(old["status"]) != record.TimeOf(doc["status"]) {
 		return true
 	}
 	oldHash, _ := old["passwordHash"].(string)

@@ -201,14 +201,14 @@ func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant s
 			}
 		}
 		doc["updateBy"] = s.operator(p)
-		doc["updateTime"] = max(s.now().UnixMilli(), timeOf(old["updateTime"])+1)
+		doc["updateTime"] = max(s.now().UnixMilli(), record.TimeOf(old["updateTime"])+1)
 		if after, err = s.complete(ctx, tenant, t, in, doc, old); err != nil {
 			return err
 		}
 		// Compare-and-set on the updateTime read above: a concurrent writer → 409.
 		var c query.Expr = query.Null{Path: query.Path{"updateTime"}, IsNull: true}
 		if ut, ok := old["updateTime"]; ok && ut != nil {
-			c = query.Cmp{Path: query.Path{"updateTime"}, Op: query.Eq, Value: timeOf(ut)}
+			c = query.Cmp{Path: query.Path{"updateTime"}, Op: query.Eq, Value: record.TimeOf(ut)}
 		}
 		return s.st.Update(ctx, t.kind.Coll, tenant, id, doc, c)
 	})
@@ -298,19 +298,7 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 	return err
 }
 
-func timeOf(v any) int64 {
-	switch x := v.(type) {
-	case int64:
-		return x
-	case float64:
-		return int64(x)
-	case int:
-		return int64(x)
-	}
-	return 0
-}
-
-func sameTime(v any, want int64) bool { return v != nil && timeOf(v) == want }
+func sameTime(v any, want int64) bool { return v != nil && record.TimeOf(v) == want }
 
 // complete applies the kind's rules to doc (old is nil on create): derived
 // fields, references, uniqueness. It may return a function to run after the
