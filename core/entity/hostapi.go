@@ -114,37 +114,7 @@ func (s *Service) FindKind(ctx context.Context, p *principal.Principal, entity s
 // findIn runs q (checked against the kind's resolver) AND-ed with scope,
 // the caller's row-level restriction.
 func (s *Service) findIn(ctx context.Context, tenant string, t *target, q query.Query, scope query.Expr, count bool) ([]map[string]any, int64, error) {
-	if err := checkQuery(resolverFor(ctx, t.kind, t.form), q); err != nil {
-		return nil, 0, err
-	}
-	if q.Offset < 0 {
-		return nil, 0, errs.Invalidf("offset must not be negative").WithTarget("offset")
-	}
-	filter := query.AndOf(q.Filter, scopeFilter(t.kind, t.form, ""), scope)
-	total := int64(-1)
-	if count {
-		n, err := s.st.Count(ctx, t.kind.Coll, tenant, filter)
-		if err != nil {
-			return nil, 0, err
-		}
-		total = n
-	}
-	out := []map[string]any{}
-	if q.Limit == 0 {
-		return out, total, nil
-	}
-	sort := q.Sort
-	if len(sort) == 0 {
-		sort = defaultSort
-	}
-	docs, err := s.st.Find(ctx, t.kind.Coll, tenant, query.Query{Filter: filter, Sort: sort, Limit: q.Limit, Offset: q.Offset})
-	if err != nil {
-		return nil, 0, err
-	}
-	if out, err = s.render(ctx, tenant, t.kind, docs, nil, nil); err != nil {
-		return nil, 0, err
-	}
-	return out, total, nil
+	return s.findExpand(ctx, tenant, t, q, scope, count, nil)
 }
 
 // CreateRecord validates data (field → value) against form and stores a new
