@@ -88,6 +88,10 @@ func (rr recordRequest) checkApp(appID string) error {
 	return nil
 }
 
+// reasonNoAssignee is the workflow engine's Reason of an approval node
+// whose assignees resolve to no active user.
+const reasonNoAssignee = "no_assignee"
+
 // submitter is what a submit needs of the workflow engine (core/workflow
 // satisfies it).
 type submitter interface {
@@ -110,6 +114,13 @@ func (s *Service) submit(ctx context.Context, p *principal.Principal, f *schema.
 	}
 	id, _ := doc["id"].(string)
 	started, err := sub.SubmitRecord(ctx, p, f.ID, id)
+	if e := errs.As(err); err != nil && e.Code == errs.Invalid && e.Reason == reasonNoAssignee {
+		// The definition cannot be started now (its approvers are gone):
+		// a conflict with the workflow's state, not a bad request (§12.11).
+		c := *e
+		c.Code = errs.Conflict
+		return nil, &c
+	}
 	if err != nil || !started {
 		return doc, err
 	}

@@ -206,7 +206,8 @@ func (s *Service) getCorporate(ctx context.Context, tenant, id string) (map[stri
 // ODataView rewrites an entity of the set entity (a built-in name or a
 // form key) as the original's OData routes write it (§12.5.3, §12.13):
 // enum properties as strings of their numeric value ("0"), also the
-// menuType of an app's menus; a to-do always has formName and dataBrief.
+// menuType of an app's menus; an app always has appMenus and a to-do
+// formName and dataBrief.
 func ODataView(entity string, m map[string]any) {
 	k, ok := Builtin(entity)
 	if !ok {
@@ -222,6 +223,9 @@ func ODataView(entity string, m map[string]any) {
 	}
 	switch k.Coll {
 	case collApp:
+		if _, ok := m["appMenus"]; !ok {
+			m["appMenus"] = []any{} // the client walks the menus of every app
+		}
 		if menus, ok := m["appMenus"].([]any); ok {
 			for _, x := range menus {
 				if menu, ok := x.(map[string]any); ok {
