@@ -158,7 +158,7 @@ func TestWebClientVectors(t *testing.T) {
 	t.Run("WTV-15 submit starts the workflow; the approver's to-do", func(t *testing.T) {
 		h.run(t, []webStep{
 			{name: "submit", token: "TA", method: put, path: "/api/v1/FormData/<R>", ctype: ctJSON,
-				body: `{"action":2,"id":"<R>","appId":"<A>","formId":"<F>","data":{"` + fReason + `":"买电脑","` + fAmount + `":6000}}`,
+				body:   `{"action":2,"id":"<R>","appId":"<A>","formId":"<F>","data":{"` + fReason + `":"买电脑","` + fAmount + `":6000}}`,
 				status: 200, want: `{"id":"<R>","flowStatus":2,"data":{"` + fReason + `":"买电脑"}}`},
 			{name: "approver's to-dos", token: "TB", method: post, path: "/odata/v1/WfTodo/$query", ctype: ctText,
 				body: "$filter=appId eq '<A>'&$top=20&$skip=0", status: 200,
