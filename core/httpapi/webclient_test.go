@@ -52,6 +52,7 @@ const (
 type webHub struct {
 	t      *testing.T
 	st     store.Store
+	ents   *entity.Service
 	app    *fiber.App
 	tokens map[string]string // "TA", "TB"
 	vars   map[string]string // captures, used as <NAME> in paths and bodies
@@ -147,7 +148,7 @@ func newWebHub(t *testing.T) *webHub {
 	recs.SetWorkflow(wf)
 	ents := entity.New(st, entity.Options{Logger: logger, Revoker: ident, Records: recs})
 	app := New(Deps{Logger: logger, Identity: ident, Entities: ents, Workflow: wf})
-	h := &webHub{t: t, st: st, app: app, tokens: map[string]string{}, vars: map[string]string{}}
+	h := &webHub{t: t, st: st, ents: ents, app: app, tokens: map[string]string{}, vars: map[string]string{}}
 	for name, login := range map[string][2]string{"TA": {"admin@eimsnext.com", "Admin@2026"}, "TB": {"bob", "Bob@20261"}} {
 		body := "username=" + url.QueryEscape(login[0]) + "&password=" + url.QueryEscape(login[1]) +
 			"&grant_type=password&client_id=" + webClientID
