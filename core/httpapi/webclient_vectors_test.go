@@ -164,8 +164,9 @@ func TestWebClientVectors(t *testing.T) {
 				body: "$filter=appId eq '<A>'&$top=20&$skip=0", status: 200,
 				want: `{"value":[{"formId":"<F>","dataId":"<R>","formName":"采购申请","approveNodeName":"主管审批",
 					"starter":{"id":"u_admin","label":"管理员"}}]}`,
-				check: func(t *testing.T, _ *webHub, got any) {
+				check: func(t *testing.T, h *webHub, got any) {
 					todo := values(t, got)[0].(map[string]any)
+					h.vars["TK"], _ = todo["id"].(string)
 					if _, ok := todo["approveNodeStartTime"].(float64); !ok {
 						t.Fatalf("approveNodeStartTime: %v", todo)
 					}
@@ -179,6 +180,8 @@ func TestWebClientVectors(t *testing.T) {
 						t.Fatal(msg)
 					}
 				}},
+			{name: "the to-do by key", token: "TB", method: get, path: "/odata/v1/WfTodo/<TK>", status: 200, want: `{"id":"<TK>","formName":"采购申请"}`},
+			{name: "not the admin's to-do", token: "TA", method: get, path: "/odata/v1/WfTodo/<TK>", status: 404, want: errMessage},
 			{name: "to-do count", token: "TB", method: post, path: "/odata/v1/WfTodo/$count", ctype: ctText,
 				body: "$filter=appId eq '<A>'", status: 200, text: "1"},
 			{name: "the admin has no task: to-dos are always the caller's own", token: "TA", method: post, path: "/odata/v1/WfTodo/$query",
