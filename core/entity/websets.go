@@ -321,5 +321,10 @@ func (s *Service) DeleteMany(ctx context.Context, p *principal.Principal, entity
 		}
 		return nil
 	})
+	if err == nil && t.kind.Coll == collForm {
+		// deleteIn dropped the form cache before this commit; drop it
+		// again so no reader keeps forms loaded in between.
+		s.rec.FormsChanged(ctx, tenant)
+	}
 	return err
 }

@@ -130,3 +130,18 @@ func TestStartByRecordAlone(t *testing.T) {
 	_, err = f.eng.Start(f.ctx, f.bob, workflow.StartRequest{})
 	wantCode(t, err, errs.Invalid)
 }
+
+// BenchmarkSubmitAndApprove: submit a record (start + start task) and
+// approve it; the to-do's formName and dataBrief are computed on issue.
+func BenchmarkSubmitAndApprove(b *testing.B) {
+	f := newFixture(b)
+	for b.Loop() {
+		rec := f.record("f_1", map[string]any{"customer": "c", "amount": 3.0})
+		if _, err := f.eng.SubmitRecord(f.ctx, f.bob, "f_1", rec); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.eng.Decide(f.ctx, f.admin, workflow.DecideRequest{DataID: rec, Result: workflow.ActAgree}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
