@@ -1,7 +1,9 @@
 package query_test
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/eimshub/eimshub/core/query"
@@ -41,4 +43,36 @@ func TestSplitOptions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSplitOptions: any text splits without panicking; an option value
+// written with every byte percent-encoded reads back exactly; and a
+// value without '+', '%' or '&' is kept byte for byte.
+func FuzzSplitOptions(f *testing.F) {
+	for _, s := range []string{"", "?", "$filter=name eq 'A%2FB'&$top=1", "a=%zz%4&b", "%E6%8A%A5=+", "&&=&"} {
+		f.Add(s, "x")
+	}
+	f.Fuzz(func(t *testing.T, text, value string) {
+		_ = query.SplitOptions(text)
+		var enc strings.Builder
+		for i := 0; i < len(value); i++ {
+			fmt.Fprintf(&enc, "%%%02X", value[i])
+		}
+		got := query.SplitOptions("$filter=" + enc.String())
+		if value == "" {
+			if len(got) != 1 || got[0].Value != "" {
+				t.Fatalf("empty value: %q", got)
+			}
+			return
+		}
+		if len(got) != 1 || got[0].Name != "$filter" || got[0].Value != value {
+			t.Fatalf("encoded %q read back as %q", value, got)
+		}
+		if !strings.ContainsAny(value, "+%&") {
+			raw := query.SplitOptions("$filter=" + value)
+			if len(raw) != 1 || raw[0].Value != value {
+				t.Fatalf("raw %q read back as %q", value, raw)
+			}
+		}
+	})
 }
