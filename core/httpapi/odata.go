@@ -143,8 +143,8 @@ func textOptions(c *fiber.Ctx) ([]query.Option, error) {
 // up to query.MaxTop (no default page size on /odata/v1, §12.5.3).
 func (o *odataCall) listOptions() entity.ListOptions {
 	opts := o.opts
-	top := opts["$top"]
-	if _, ok := opts["$top"]; !ok {
+	top, given := opts["$top"]
+	if !given {
 		top = strconv.Itoa(query.MaxTop)
 	}
 	return entity.ListOptions{Filter: opts["$filter"], OrderBy: opts["$orderby"], Select: opts["$select"],
@@ -204,8 +204,8 @@ func odataKeyed(fn odataFunc) odataFunc {
 	}
 }
 
-// odataBody decodes a JSON object body and keeps the properties the set
-// knows (§12.6: the original's other request properties are ignored).
+// body decodes a JSON object body and keeps the properties the set knows
+// (§12.6: the original's other request properties are ignored).
 func (o *odataCall) body() (map[string]any, error) {
 	b, err := decodedBody(o.c)
 	if err != nil {
