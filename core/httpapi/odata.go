@@ -143,8 +143,8 @@ func textOptions(c *fiber.Ctx) ([]query.Option, error) {
 // up to query.MaxTop (no default page size on /odata/v1, §12.5.3).
 func (o *odataCall) listOptions() entity.ListOptions {
 	opts := o.opts
-	top, given := opts["$top"]
-	if !given {
+	top := opts["$top"]
+	if top == "" { // absent or empty
 		top = strconv.Itoa(query.MaxTop)
 	}
 	return entity.ListOptions{Filter: opts["$filter"], OrderBy: opts["$orderby"], Select: opts["$select"],
