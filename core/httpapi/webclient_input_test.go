@@ -194,6 +194,17 @@ func TestWebClientWrites(t *testing.T) {
 	if n := h.count("wfinstance", eqExpr("dataId", h.vars["P"])); n != 0 {
 		t.Fatalf("%d instances for a record of a form without workflow", n)
 	}
+
+	h.run(t, []webStep{
+		{name: "an enum written as a numeric string", token: "TA", method: patch, path: "/odata/v1/Employee/u_bob", ctype: ctJSON,
+			body: `{"id":"u_bob","status":"0","isManager":true,"invite":true}`, status: 200, want: `{"id":"u_bob","status":"0","isManager":true}`},
+		{name: "an enum value out of range", token: "TA", method: patch, path: "/odata/v1/Employee/u_bob", ctype: ctJSON,
+			body: `{"status":"7"}`, status: 400, want: `{"error":{"code":"validation_failed"}}`},
+		{name: "under a path prefix", token: "TA", method: post, path: "/jlapi/odata/v1/App/$count", ctype: ctText,
+			body: "$filter=name eq '改名'", status: 200, text: "1"},
+		{name: "batch delete under a path prefix", token: "TA", method: del, path: "/jlapi/api/v1/FormData/batch", ctype: ctJSON,
+			body: `{"keys":["<P>"]}`, status: 204},
+	})
 }
 
 func webJSON(t *testing.T, r webResult, status int) map[string]any {

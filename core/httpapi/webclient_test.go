@@ -147,7 +147,8 @@ func newWebHub(t *testing.T) *webHub {
 	wf := workflow.New(st, workflow.Options{Logger: logger, Records: recs})
 	recs.SetWorkflow(wf)
 	ents := entity.New(st, entity.Options{Logger: logger, Revoker: ident, Records: recs})
-	app := New(Deps{Logger: logger, Identity: ident, Entities: ents, Workflow: wf})
+	app := New(Deps{Logger: logger, Identity: ident, Entities: ents, Workflow: wf,
+		Options: Options{PathPrefixes: []string{"/jlapi"}}})
 	h := &webHub{t: t, st: st, ents: ents, app: app, tokens: map[string]string{}, vars: map[string]string{}}
 	for name, login := range map[string][2]string{"TA": {"admin@eimsnext.com", "Admin@2026"}, "TB": {"bob", "Bob@20261"}} {
 		body := "username=" + url.QueryEscape(login[0]) + "&password=" + url.QueryEscape(login[1]) +
