@@ -168,6 +168,23 @@ func TestWebClientWrites(t *testing.T) {
 		{name: "bob's to-do", token: "TB", method: post, path: "/odata/v1/WfTodo/$count", ctype: ctText, body: "$filter=dataId eq '<S>'", status: 200, text: "1"},
 		{name: "start by an unknown record", token: "TA", method: post, path: "/api/v1/Workflow/Start", ctype: ctJSON, body: `{"dataId":"nope"}`,
 			status: 404, want: errMessage},
+		{name: "bob rejects", token: "TB", method: post, path: "/api/v1/Workflow/Approve", ctype: ctJSON,
+			body: `{"dataId":"<S>","action":"2","comment":"补充"}`, status: 200, want: `{"id":"*"}`},
+		{name: "rejected", token: "TA", method: get, path: "/api/v1/FormData/<S>", status: 200, want: `{"flowStatus":4}`},
+		{name: "edit and submit again", token: "TA", method: put, path: "/api/v1/FormData/<S>", ctype: ctJSON,
+			body: `{"action":2,"id":"<S>","appId":"a_1","formId":"f_buy","data":{"` + fAmount + `":7}}`, status: 200,
+			want: `{"flowStatus":2,"data":{"` + fReason + `":"出差","` + fAmount + `":7}}`},
+		{name: "bob's to-do again", token: "TB", method: post, path: "/odata/v1/WfTodo/$query", ctype: ctText, body: "$filter=dataId eq '<S>'",
+			status: 200, check: func(t *testing.T, _ *webHub, got any) {
+				todo := values(t, got)
+				if len(todo) != 1 {
+					t.Fatalf("to-dos %v", todo)
+				}
+				brief := todo[0].(map[string]any)["dataBrief"].([]any)
+				if msg := subset(brief[1], map[string]any{"field": fAmount, "value": float64(7)}, "dataBrief[1]"); msg != "" {
+					t.Fatal(msg)
+				}
+			}},
 	})
 
 	// A record whose workflow waits at its start node (created "not
