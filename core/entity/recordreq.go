@@ -43,8 +43,15 @@ func takeRecordRequest(body map[string]any) (map[string]any, recordRequest, erro
 		}
 		delete(out, key)
 	}
+	seen := map[string]bool{}
 	for key, v := range body {
-		switch strings.ToLower(key) {
+		lk := strings.ToLower(key)
+		if (lk == "action" || lk == "appid") && seen[lk] {
+			return nil, rr, validation("the body failed validation",
+				detail("duplicate_property", key, "property %q given twice", key))
+		}
+		seen[lk] = true
+		switch lk {
 		case "action":
 			n, ok := toInt(v)
 			if v == nil {

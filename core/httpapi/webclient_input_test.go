@@ -80,6 +80,7 @@ func TestWebClientBadInput(t *testing.T) {
 		rec("action not a number", `{"action":"submit","formId":"f_buy","data":{}}`, 400),
 		rec("action 1.5", `{"action":1.5,"formId":"f_buy","data":{}}`, 400),
 		rec("action true", `{"action":true,"formId":"f_buy","data":{}}`, 400),
+		rec("action twice", `{"action":1,"Action":2,"formId":"f_buy","data":{}}`, 400),
 		rec("appId of another app", `{"action":1,"id":"","appId":"a_2","formId":"f_buy","data":{}}`, 400),
 		rec("appId not a string", `{"action":1,"appId":1,"formId":"f_buy","data":{}}`, 400),
 		rec("unknown field still refused", `{"action":1,"formId":"f_buy","data":{"nope":1}}`, 400),
