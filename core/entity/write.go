@@ -113,9 +113,16 @@ func (s *Service) createIn(ctx context.Context, p *principal.Principal, tenant s
 	if t.kind.NoCreate {
 		return nil, errs.Newf(errs.MethodNotAllowed, "%s documents are written by the system; only updates are allowed", t.kind.Name)
 	}
+	if err := s.checkCreate(p, t.kind); err != nil {
+		return nil, err
+	}
 	in, err := decodeInput(t.kind, body, t.kind.IsRecord())
 	if err != nil {
 		return nil, err
+	}
+	ctx = withViewer(ctx, p) // complete() reads the acting principal
+	if t.kind.Coll == collOutbox {
+		return s.createOutbox(ctx, p, tenant, in)
 	}
 	if t.kind.IsRecord() {
 		return s.createRecord(ctx, p, tenant, t, in)
@@ -164,10 +171,14 @@ func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant s
 	if err := checkWrite(p, t.kind, false); err != nil {
 		return nil, err
 	}
+	if err := checkUpdate(t.kind); err != nil {
+		return nil, err
+	}
 	in, err := decodeInput(t.kind, body, t.kind.IsRecord())
 	if err != nil {
 		return nil, err
 	}
+	ctx = withViewer(ctx, p) // complete() reads the acting principal
 	if in.id != "" && in.id != id {
 		return nil, errs.Invalidf("body id %q differs from the path id %q", in.id, id).
 			WithReason("invalid_request").WithTarget("id")
@@ -258,7 +269,7 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 		if err != nil {
 			return err
 		}
-		if !ownedBy(p, t.kind, old, true) {
+		if !deletableBy(p, t.kind, old) {
 			return errs.NotFoundf("%s %q not found", t.kind.Name, id)
 		}
 		if cond && !sameTime(old["updateTime"], want) {
@@ -327,7 +338,11 @@ func (s *Service) complete(ctx context.Context, tenant string, t *target, in *in
 	case collWfDefinition, collDfDefinition:
 		return nil, completeDefinition(t.kind, doc)
 	case collMessage:
-		s.completeMessage(doc, old)
+		return nil, s.completeMessage(ctx, tenant, doc, old)
+	case collAuditLog:
+		return nil, completeAuditLog(ctx, doc)
+	case collSchedule:
+		return nil, s.completeSchedule(ctx, tenant, doc, old)
 	}
 	return nil, nil
 }
