@@ -118,7 +118,7 @@ func (b *Outbox) dispatch(ctx context.Context, q store.Doc) error {
 	log := b.o.Logger.With("tenant", tenant, "channel", m.Channel, "to", MaskRecipient(m.To), "outbox", id)
 
 	attempts := asInt(q["attempts"]) + 1
-	derr := b.deliver(ctx, m)
+	derr := b.deliver(ctx, m, b.o.SendTimeout)
 	if derr != nil && ctx.Err() != nil {
 		return ctx.Err() // shutting down: the lease brings it back
 	}

@@ -59,8 +59,12 @@ type Options struct {
 	// within Send (SecretBackoff apart, doubling). Default: 3, 200 ms.
 	SecretAttempts int
 	SecretBackoff  time.Duration
-	// SendTimeout bounds one gateway call. Default: 30 s.
+	// SendTimeout bounds one gateway call of a queued message. Default:
+	// 30 s.
 	SendTimeout time.Duration
+	// SecretTimeout bounds one gateway call of a secret message (its
+	// caller waits). Default: 10 s.
+	SecretTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -93,6 +97,9 @@ func (o *Options) defaults() {
 	}
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 30 * time.Second
+	}
+	if o.SecretTimeout <= 0 {
+		o.SecretTimeout = 10 * time.Second
 	}
 }
 
@@ -188,7 +195,7 @@ func (b *Outbox) sendSecret(ctx context.Context, m Message, doc store.Doc, log *
 	attempts := 0
 	for attempts < b.o.SecretAttempts {
 		attempts++
-		if err = b.deliver(ctx, m); err == nil {
+		if err = b.deliver(ctx, m, b.o.SecretTimeout); err == nil {
 			break
 		}
 		log.WarnContext(ctx, "secret message not delivered", "attempt", attempts, "err", err)
@@ -230,9 +237,9 @@ func (b *Outbox) mark(ctx context.Context, doc store.Doc, status string, attempt
 	return b.st.Update(ctx, CollOutbox, tenant, id, doc, query.Cmp{Path: query.Path{"updateTime"}, Op: query.Eq, Value: old})
 }
 
-// deliver is one gateway call, bounded by SendTimeout.
-func (b *Outbox) deliver(ctx context.Context, m Message) (err error) {
-	ctx, cancel := context.WithTimeout(ctx, b.o.SendTimeout)
+// deliver is one gateway call, bounded by timeout.
+func (b *Outbox) deliver(ctx context.Context, m Message, timeout time.Duration) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
