@@ -11,7 +11,7 @@ import (
 
 // HostWrites is the conformance suite of the messaging writes a Host
 // offers through EntityCreate/Update/Delete (issue 11 #5): messages and
-// notices, the outbox (e-mail, SMS), the audit log and schedules. Run it
+// notices, the outbox (e-mail, SMS), the audit log, apps and schedules. Run it
 // against MemHost and against the real hub (the plugin host's bridge) to
 // keep them in agreement.
 //
@@ -117,6 +117,22 @@ func HostWrites(t *testing.T, h sdk.Host, admin, user sdk.Principal) {
 		pg, err := h.EntityFind(ctx, &admin, "auditlog", sdk.Query{Filter: sdk.Cmp{Path: sdk.Path{"dataId"}, Op: sdk.Eq, Value: "r1"}, Limit: 10}, sdk.EntityOptions{})
 		if err != nil || len(pg.Items) != 1 {
 			t.Fatalf("query = %+v, %v", pg, err)
+		}
+	})
+
+	t.Run("apps", func(t *testing.T) {
+		_, err := h.EntityCreate(ctx, &user, "app", sdk.Doc{"name": "x"})
+		want(t, "a plain user creates an app", err, sdk.Forbidden)
+		app := mustDoc(t, "admin creates an app")(h.EntityCreate(ctx, &admin, "app", sdk.Doc{"name": "门户", "sortIndex": 2}))
+		id := app["id"].(string)
+		_, err = h.EntityUpdate(ctx, &user, "app", id, sdk.Doc{"name": "y"}, sdk.EntityOptions{})
+		want(t, "a plain user renames it", err, sdk.Forbidden)
+		if u := mustDoc(t, "admin renames it")(h.EntityUpdate(ctx, &admin, "app", id, sdk.Doc{"name": "门户 2"}, sdk.EntityOptions{})); u["name"] != "门户 2" {
+			t.Fatalf("renamed = %v", u)
+		}
+		want(t, "a plain user deletes it", h.EntityDelete(ctx, &user, "app", id, sdk.EntityOptions{}), sdk.Forbidden)
+		if err := h.EntityDelete(ctx, &admin, "app", id, sdk.EntityOptions{}); err != nil {
+			t.Fatalf("admin deletes it: %v", err)
 		}
 	})
 
