@@ -19,8 +19,8 @@ func TestMessagingWritesOverHTTP(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, method, path, body, user string
-		status                          int
-		code                            string
+		status                         int
+		code                           string
 	}{
 		{"outbox: malformed JSON", "POST", "/api/v1/outbox", `{"channel":"sms",`, "admin", 400, ""},
 		{"outbox: array body", "POST", "/api/v1/outbox", `[{"channel":"sms"}]`, "admin", 400, ""},
