@@ -28,7 +28,7 @@ type relay struct {
 	got  []map[string]string
 }
 
-func newRelay(t *testing.T, fail int) *relay {
+func newRelay(t testing.TB, fail int) *relay {
 	r := &relay{}
 	r.fail.Store(int64(fail))
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -75,7 +75,7 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func openStore(t *testing.T, path string) store.Store {
+func openStore(t testing.TB, path string) store.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), path)
 	if err != nil {
