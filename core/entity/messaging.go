@@ -102,6 +102,9 @@ func (s *Service) completeMessage(ctx context.Context, tenant string, doc, old s
 		if err := maxLen(doc, "title", maxTitle); err != nil {
 			return err
 		}
+		if u, _ := doc["url"].(string); u != "" && !safeLink(u) {
+			return validation("the body failed validation", detail("invalid_value", "url", "url must be a path (/…) or an http(s) URL"))
+		}
 		rid, _ := doc["receiverEmpId"].(string)
 		u, err := s.st.Get(ctx, collUser, tenant, rid)
 		if errs.CodeOf(err) == errs.NotFound {
@@ -263,6 +266,20 @@ func (s *Service) completeSchedule(ctx context.Context, tenant string, doc, old 
 		return validation("the body failed validation", details...)
 	}
 	return nil
+}
+
+// safeLink reports whether u is a link a client may render: a path of
+// this site or an http(s) URL (no javascript:, data: or protocol-relative
+// links).
+func safeLink(u string) bool {
+	l := strings.ToLower(u)
+	switch {
+	case strings.HasPrefix(l, "//"), strings.ContainsAny(u, "\x00\r\n\\"):
+		return false
+	case strings.HasPrefix(l, "/"), strings.HasPrefix(l, "https://"), strings.HasPrefix(l, "http://"):
+		return true
+	}
+	return false
 }
 
 // maxLen refuses a string property longer than n characters.

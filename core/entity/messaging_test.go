@@ -56,7 +56,7 @@ func TestSendingMessages(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := storedCount(f, "message", tc.p.Tenant)
-			out, err := svc.Create(f.ctx, tc.p, "message", map[string]any{"title": "会议通知", "detail": "3 点", "receiverEmpId": "u_2",
+			out, err := svc.Create(f.ctx, tc.p, "message", map[string]any{"title": "会议通知", "detail": "3 点", "receiverEmpId": "u_2", "url": "/api/v1/wftodo/t1",
 				"isRead": true, "readTime": 5})
 			if tc.code != 0 {
 				wantErr(t, err, tc.code, "")
@@ -86,6 +86,9 @@ func TestSendingMessages(t *testing.T) {
 		{"title": "x", "receiverEmpId": "u_2", "wat": 1},
 		{"title": strings.Repeat("长", 201), "receiverEmpId": "u_2"},
 		{"title": "x", "receiverEmpId": 42},
+		{"title": "x", "receiverEmpId": "u_2", "url": "javascript:alert(1)"},
+		{"title": "x", "receiverEmpId": "u_2", "url": "//evil.example/x"},
+		{"title": "x", "receiverEmpId": "u_2", "url": "data:text/html,x"},
 	} {
 		_, err := svc.Create(f.ctx, f.admin, "message", body)
 		wantErr(t, err, errs.Invalid, "")

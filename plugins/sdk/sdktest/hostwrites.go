@@ -51,6 +51,8 @@ func HostWrites(t *testing.T, h sdk.Host, admin, user sdk.Principal) {
 		want(t, "a plain user sends", err, sdk.Forbidden)
 		_, err = h.EntityCreate(ctx, &admin, "message", sdk.Doc{"title": "x", "receiverEmpId": "no-such-user"})
 		want(t, "to an unknown user", err, sdk.Invalid)
+		_, err = h.EntityCreate(ctx, &admin, "message", sdk.Doc{"title": "x", "receiverEmpId": user.UserID, "url": "javascript:alert(1)"})
+		want(t, "a script link", err, sdk.Invalid)
 		m := mustDoc(t, "admin sends")(h.EntityCreate(ctx, &admin, "message", sdk.Doc{"title": "会议通知", "detail": "3 点",
 			"receiverEmpId": user.UserID, "isRead": true}))
 		if m["isRead"] != false || m["receiverName"] == nil || m["receiverName"] == "" {

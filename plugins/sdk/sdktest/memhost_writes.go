@@ -83,6 +83,9 @@ func (m *MemHost) createRules(t string, p *sdk.Principal, kind string, d sdk.Doc
 		if strings.TrimSpace(title) == "" {
 			return mInvalid("title", "title is required")
 		}
+		if link, _ := d["url"].(string); link != "" && !safeLink(link) {
+			return mInvalid("url", "url must be a path (/…) or an http(s) URL")
+		}
 		u := m.findDir("user", t, rid)
 		if u == nil {
 			return mInvalid("receiverEmpId", "user %q not found", rid)
@@ -216,4 +219,14 @@ func (m *MemHost) scheduleRules(t string, p *sdk.Principal, d, old sdk.Doc) erro
 		}
 	}
 	return nil
+}
+
+// safeLink is the hub's rule for message links: a path of the site or an
+// http(s) URL.
+func safeLink(u string) bool {
+	l := strings.ToLower(u)
+	if strings.HasPrefix(l, "//") || strings.ContainsAny(u, "\x00\r\n\\") {
+		return false
+	}
+	return strings.HasPrefix(l, "/") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://")
 }
