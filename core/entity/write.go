@@ -107,14 +107,14 @@ func (s *Service) Create(ctx context.Context, p *principal.Principal, entity str
 
 // createIn is Create once the target is resolved.
 func (s *Service) createIn(ctx context.Context, p *principal.Principal, tenant string, t *target, body map[string]any) (map[string]any, error) {
+	if err := s.checkCreate(p, t.kind); err != nil {
+		return nil, err
+	}
 	if err := checkWrite(p, t.kind, false); err != nil {
 		return nil, err
 	}
 	if t.kind.NoCreate {
 		return nil, errs.Newf(errs.MethodNotAllowed, "%s documents are written by the system; only updates are allowed", t.kind.Name)
-	}
-	if err := s.checkCreate(p, t.kind); err != nil {
-		return nil, err
 	}
 	in, err := decodeInput(t.kind, body, t.kind.IsRecord())
 	if err != nil {
@@ -168,10 +168,10 @@ func (s *Service) Update(ctx context.Context, p *principal.Principal, entity, id
 
 // updateIn is Update once the target is resolved.
 func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant string, t *target, id string, body map[string]any, ifMatch string) (map[string]any, error) {
-	if err := checkWrite(p, t.kind, false); err != nil {
+	if err := checkUpdate(t.kind); err != nil {
 		return nil, err
 	}
-	if err := checkUpdate(t.kind); err != nil {
+	if err := checkWrite(p, t.kind, false); err != nil {
 		return nil, err
 	}
 	in, err := decodeInput(t.kind, body, t.kind.IsRecord())
