@@ -45,6 +45,8 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Files configures uploads (POST /api/v1/upload) and file downloads.
 	Files Files `yaml:"files"`
+	// Messages configures the delivery of the outbox's e-mail and SMS.
+	Messages Messages `yaml:"messages"`
 	// Log configures the process log.
 	Log Log `yaml:"log"`
 	// Tenants is the seed: tenants with their clients, roles, departments,
@@ -234,6 +236,25 @@ type Files struct {
 	PublicBaseURL string `yaml:"publicBaseURL"`
 }
 
+// Messages configures the delivery of outgoing e-mail and SMS (the outbox,
+// core/messages): verification codes, /api/v1/outbox sends, connectors'
+// sends.
+type Messages struct {
+	// WebhookURL, when set, is the http(s) URL of the operator's relay (in
+	// front of an SMS provider or mail server): the outbox POSTs each
+	// message to it as JSON {tenant, channel, to, subject, body, template,
+	// purpose} and a 2xx answer is delivery; failures are retried with
+	// backoff. Empty means no delivery: messages are only recorded in the
+	// outbox. Default: "".
+	WebhookURL string `yaml:"webhookURL"`
+	// WebhookToken is sent as "Authorization: Bearer <token>" to the
+	// relay; use ${ENV} expansion to keep it out of the file. Default: "".
+	WebhookToken string `yaml:"webhookToken"`
+	// MaxAttempts bounds the deliveries of a queued message before it is
+	// marked failed. Default: 8.
+	MaxAttempts int `yaml:"maxAttempts"`
+}
+
 // Log configures the process log (log/slog).
 type Log struct {
 	// Level is one of debug, info, warn, error. Default: "info".
@@ -365,8 +386,9 @@ func Default() Config {
 		},
 		Limits: Limits{DefaultRate: "100-S", TokenEndpointRate: "600-M", TokenEndpointIPRate: "120-M",
 			AuthFailureIPRate: "20-M", FailOpen: true},
-		Files: Files{MaxUpload: 100 * MiB},
-		Log:   Log{Level: "info", Format: "text"},
+		Files:    Files{MaxUpload: 100 * MiB},
+		Messages: Messages{MaxAttempts: 8},
+		Log:      Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -429,6 +451,9 @@ func (c *Config) applyDefaults() {
 	setStr(&c.Files.Root, filepath.Join(c.DataDir, "files"))
 	if c.Files.MaxUpload == 0 {
 		c.Files.MaxUpload = d.Files.MaxUpload
+	}
+	if c.Messages.MaxAttempts == 0 {
+		c.Messages.MaxAttempts = d.Messages.MaxAttempts
 	}
 	setStr(&c.Log.Level, d.Log.Level)
 	setStr(&c.Log.Format, d.Log.Format)

@@ -127,6 +127,14 @@ func (c *Config) validateServer(v *collector) {
 			v.add("files.publicBaseURL", "%s", msg)
 		}
 	}
+	if u := c.Messages.WebhookURL; u != "" {
+		if msg := checkHTTPURL(u); msg != "" {
+			v.add("messages.webhookURL", "%s", msg)
+		}
+	}
+	if c.Messages.MaxAttempts < 0 {
+		v.add("messages.maxAttempts", "must not be negative")
+	}
 	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
 		v.add("log.level", "invalid level %q (want debug, info, warn or error)", c.Log.Level)
 	}

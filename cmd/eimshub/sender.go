@@ -2,35 +2,55 @@ package main
 
 import (
 	"context"
+	"errors"
+	"net/http"
 
 	"github.com/eimshub/eimshub/core/identity"
+	"github.com/eimshub/eimshub/core/messages"
 )
 
 type senderKey struct{}
 
-// withSender returns ctx carrying the SMS/e-mail sender buildHub wires
-// instead of the default (the outbox, codes masked). Tests use it with an
-// identity.CaptureSender to read codes the way a phone would; an SMS
-// gateway adapter would be wired the same way.
+// withSender returns ctx carrying the gateway buildHub delivers outbox
+// messages through instead of the configured one. Tests use it with an
+// identity.CaptureSender to read codes the way a phone would.
 func withSender(ctx context.Context, s identity.Sender) context.Context {
 	return context.WithValue(ctx, senderKey{}, s)
 }
 
-// senderFrom returns the sender in ctx, nil for the default.
+// senderFrom returns the sender in ctx, nil for the configured one.
 func senderFrom(ctx context.Context) identity.Sender {
 	s, _ := ctx.Value(senderKey{}).(identity.Sender)
 	return s
 }
 
-// tee hands each message to every sender in order (the outbox record
-// first, then the delivering sender); the first error stops it.
-type tee []identity.Sender
-
-func (t tee) Send(ctx context.Context, m identity.Message) error {
-	for _, s := range t {
-		if err := s.Send(ctx, m); err != nil {
-			return err
+// startOutbox builds the process's one outbox (the sender of
+// /auth/sendcode, POST /api/v1/outbox and the Host API) over the gateway
+// in ctx or the configured webhook, and runs its dispatcher until the hub
+// closes. Without a gateway messages are recorded, not delivered.
+func (h *hub) startOutbox(ctx context.Context) *messages.Outbox {
+	gw := senderFrom(ctx)
+	if gw == nil && h.cfg.Messages.WebhookURL != "" {
+		wh := &messages.Webhook{URL: h.cfg.Messages.WebhookURL}
+		if tok := h.cfg.Messages.WebhookToken; tok != "" {
+			wh.Header = http.Header{"Authorization": {"Bearer " + tok}}
 		}
+		gw = wh
 	}
-	return nil
+	log := h.log.With("component", "outbox")
+	ob := messages.New(h.store, messages.Options{Gateway: gw, Logger: log, MaxAttempts: h.cfg.Messages.MaxAttempts})
+	if !ob.Delivers() {
+		log.Info("no message gateway configured (messages.webhookURL): e-mail and SMS are recorded in the outbox, not delivered")
+		return ob
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ob.Run(rctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("outbox dispatcher stopped", "err", err)
+		}
+	}()
+	h.closers = append(h.closers, func() error { cancel(); <-done; return nil })
+	return ob
 }

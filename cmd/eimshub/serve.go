@@ -146,11 +146,8 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	if len(cfg.Tenants) > 0 {
 		icfg.DefaultTenant = cfg.Tenants[0].ID
 	}
-	var sender identity.Sender
-	if s := senderFrom(ctx); s != nil {
-		sender = tee{&identity.OutboxSender{Store: h.store, Logger: h.log}, s}
-	}
-	if h.ident, err = identity.New(icfg, h.store, h.cache, sender, h.log); err != nil {
+	outbox := h.startOutbox(ctx)
+	if h.ident, err = identity.New(icfg, h.store, h.cache, outbox, h.log); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	// The seed may have changed clients and users that other instances
@@ -196,7 +193,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 
 	wf := workflow.New(h.store, workflow.Options{Logger: h.log, Records: h.records})
 	h.records.SetWorkflow(wf)
-	ents := entity.New(h.store, entity.Options{Logger: h.log, Revoker: h.ident, Records: h.records})
+	ents := entity.New(h.store, entity.Options{Logger: h.log, Revoker: h.ident, Records: h.records, Outbox: outbox})
 	blobs, err := h.openBlobs()
 	if err != nil {
 		return nil, err

@@ -81,6 +81,19 @@ type Kind struct {
 	// AdminRead restricts reads to principals with the admin role (the
 	// outbox); see privacy.go.
 	AdminRead bool
+	// CreatePerm, when set, is the permission (Options.Can) a
+	// non-administrator needs to create documents of the kind (messages,
+	// the outbox: sending to others); see messaging.go.
+	CreatePerm string
+	// AppendOnly kinds take POST but no PUT/PATCH (the audit log, the
+	// outbox): their documents are never rewritten.
+	AppendOnly bool
+	// AdminWrites lets administrators update and delete every document of
+	// an owned kind (Owner), not only their own.
+	AdminWrites bool
+	// AdminDeletes lets administrators delete every document of an owned
+	// kind (they update only their own).
+	AdminDeletes bool
 	// Private are personal properties (a user's phone and e-mail) that only
 	// administrators and the document's own user read, filter or sort by;
 	// see privacy.go.
@@ -124,7 +137,10 @@ var (
 	enumUserStatus = map[string]int64{"active": 0, "disabled": 1}
 	enumCategory   = map[string]int64{"data": 0, "app": 1, "system": 2}
 	enumResult     = map[string]int64{"approve": 1, "reject": 2, "return": 3, "withdraw": 8, "transfer": 9}
-	enumAction     = map[string]int64{"insert": 1, "update": 2, "delete": 3}
+	// enumAction is the spec's 1 insert, 2 update, 3 delete, extended
+	// with the operation-log business types of RuoYi (apicenter §1.6).
+	enumAction = map[string]int64{"other": 0, "insert": 1, "update": 2, "delete": 3, "grant": 4,
+		"export": 5, "import": 6, "force": 7, "gencode": 8, "clean": 9}
 )
 
 func in(name string, t PropType) Prop  { return Prop{Name: name, Type: t, Input: true} }
@@ -204,31 +220,45 @@ var kinds = buildKinds([]*Kind{
 			out("fileExt", TString), out("fileSize", TInt), out("size", TInt), out("contentType", TString),
 			out("folder", TString), out("isPublic", TBool), out("url", TString)},
 		Navs: []Nav{{Name: "user", Target: collUser, Key: query.Path{"createBy", "id"}}}},
-	// In-system messages (§6.2): the system writes them (workflow tasks);
-	// their receiver reads them and PATCHes isRead.
-	{Name: "message", Aliases: []string{"systemmessage"}, Coll: collMessage, Writable: true, NoCreate: true,
-		Owner: query.Path{"receiverEmpId"},
-		Props: []Prop{out("title", TString), out("detail", TString), out("url", TString),
-			out("receiverEmpId", TString), out("receiverName", TString), in("isRead", TBool),
-			out("dataId", TString), out("wfInstanceId", TString),
-			out("readTime", TTime), out("expireTime", TTime), enumOut("category", enumCategory)},
+	// In-system messages and notices (§6.2; sending is a hub addition,
+	// messaging.go): sent by the system (workflow tasks) or by a holder of
+	// message.send; their receiver reads them, PATCHes isRead and deletes
+	// them.
+	{Name: "message", Aliases: []string{"systemmessage"}, Coll: collMessage, Writable: true, Deletable: true,
+		Owner: query.Path{"receiverEmpId"}, AdminDeletes: true, CreatePerm: PermMessageSend,
+		Props: []Prop{in("title", TString), in("detail", TString), in("url", TString),
+			in("receiverEmpId", TString), out("receiverName", TString), in("isRead", TBool),
+			in("dataId", TString), out("wfInstanceId", TString),
+			out("readTime", TTime), in("expireTime", TTime), enumIn("category", enumCategory)},
 		Navs: []Nav{{Name: "user", Target: collUser, Key: query.Path{"receiverEmpId"}}}},
-	{Name: "auditlog", Coll: "auditlog",
-		Props: []Prop{enumOut("action", enumAction), out("entityType", TString), out("dataId", TString),
-			out("detail", TString), out("oldData", TObject), out("newData", TObject)}},
+	// The audit log: appended by any writer (attributed to the principal,
+	// never rewritten; messaging.go), read as before.
+	{Name: "auditlog", Coll: "auditlog", Writable: true, AppendOnly: true,
+		Props: []Prop{enumIn("action", enumAction), in("entityType", TString), in("dataId", TString),
+			in("detail", TString), in("oldData", TObject), in("newData", TObject), out("clientId", TString)}},
 	// Menus and schedules (§6.2, shared with the apicenter dialect): written by admins.
 	{Name: "menu", Coll: "menu", Writable: true, Deletable: true, AdminOnly: true,
 		Props: []Prop{in("name", TString), in("title", TString), in("icon", TString), in("url", TString),
 			in("parentId", TString), in("appId", TString), in("sortIndex", TInt)},
 		Navs: []Nav{{Name: "parent", Target: "menu", Key: query.Path{"parentId"}},
 			{Name: "app", Target: collApp, Key: query.Path{"appId"}}}},
-	{Name: "schedule", Coll: "schedule", Writable: true, Deletable: true, AdminOnly: true,
-		Props: []Prop{in("name", TString), in("title", TString), in("cron", TString),
-			in("startTime", TTime), in("endTime", TTime)}},
-	// Outgoing messages: administrators only, codes masked (issue 10 #1).
-	{Name: "outbox", Coll: "outbox", AdminRead: true,
-		Props: []Prop{out("channel", TString), out("to", TString), out("subject", TString),
-			out("body", TString), out("status", TString), out("template", TString), out("purpose", TString)}},
+	// Schedules are a user's own calendar entries (apicenter rcInfo):
+	// users write their own, administrators everyone's (messaging.go).
+	{Name: "schedule", Coll: "schedule", Writable: true, Deletable: true,
+		Owner: query.Path{"userId"}, AdminWrites: true,
+		Props: []Prop{in("userId", TString), in("name", TString), in("title", TString), in("content", TString),
+			in("cron", TString), in("startTime", TTime), in("endTime", TTime),
+			in("startDate", TString), in("endDate", TString), in("remind", TBool),
+			in("remindWay", TString), in("remindTime", TString)},
+		Navs: []Nav{{Name: "user", Target: collUser, Key: query.Path{"userId"}}}},
+	// Outgoing messages: administrators read them (codes masked, issue 10
+	// #1); administrators and holders of message.send queue new ones
+	// (messaging.go), which are never rewritten.
+	{Name: "outbox", Coll: "outbox", AdminRead: true, Writable: true, AppendOnly: true, CreatePerm: PermMessageSend,
+		Props: []Prop{in("channel", TString), in("to", TString), in("subject", TString),
+			in("body", TString), out("status", TString), out("template", TString), out("purpose", TString),
+			out("attempts", TInt), out("lastError", TString), out("sentTime", TTime),
+			{Name: "secret", Type: TString, Input: true, Hidden: true}}},
 })
 
 // definitionProps are the wfdefinition/dfdefinition properties (§6.2).

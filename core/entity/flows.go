@@ -62,26 +62,14 @@ func readScope(p *principal.Principal, k *Kind, filter query.Expr) query.Expr {
 }
 
 // ownedBy reports whether doc of an owned kind belongs to p (always true
-// for kinds without an owner); admin reads pass, writes do not.
+// for kinds without an owner); admin reads pass, admin writes only on
+// AdminWrites kinds.
 func ownedBy(p *principal.Principal, k *Kind, doc store.Doc, write bool) bool {
-	if k.Owner == nil || !write && p.IsAdmin() {
+	if k.Owner == nil || p.IsAdmin() && (!write || k.AdminWrites) {
 		return true
 	}
 	v, _ := at(doc, k.Owner).(string)
 	return v != "" && v == p.UserID
-}
-
-// completeMessage stamps readTime when a message is marked read (and
-// clears it when marked unread).
-func (s *Service) completeMessage(doc, old store.Doc) {
-	read, _ := doc["isRead"].(bool)
-	wasRead, _ := old["isRead"].(bool)
-	switch {
-	case read && !wasRead:
-		doc["readTime"] = s.now().UnixMilli()
-	case !read:
-		delete(doc, "readTime")
-	}
 }
 
 // todoScope restricts wftodo listings to the caller's own tasks; an admin

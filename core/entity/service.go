@@ -19,6 +19,7 @@ import (
 	"github.com/eimshub/eimshub/core/access"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/identity"
+	"github.com/eimshub/eimshub/core/messages"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
 	"github.com/eimshub/eimshub/core/record"
@@ -45,6 +46,13 @@ type Options struct {
 	// read from (share the process's one, wired to the workflow engine).
 	// Default: a new one over st with its own workflow engine.
 	Records *record.Service
+	// Can reports whether a non-administrator p holds a permission
+	// (PermMessageSend). Default: nobody but administrators holds any.
+	Can func(p *principal.Principal, perm string) bool
+	// Outbox queues the e-mail and SMS of POST /outbox (share the
+	// process's one, the sender of /auth/sendcode). Default: an outbox
+	// without a gateway over st (messages are recorded, not delivered).
+	Outbox Outbox
 }
 
 // Service is the entity service.
@@ -57,11 +65,14 @@ type Service struct {
 	// revoker may be nil.
 	revoker Revoker
 	rec     *record.Service
+	canFn   func(*principal.Principal, string) bool
+	outbox  Outbox
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, acc: opts.Access, revoker: opts.Revoker, rec: opts.Records}
+	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, acc: opts.Access, revoker: opts.Revoker, rec: opts.Records,
+		canFn: opts.Can, outbox: opts.Outbox}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -70,6 +81,9 @@ func New(st store.Store, opts Options) *Service {
 	}
 	if s.hash == nil {
 		s.hash = identity.HashPassword
+	}
+	if s.outbox == nil {
+		s.outbox = messages.New(st, messages.Options{Logger: s.log, Now: s.now})
 	}
 	if s.rec == nil {
 		s.rec = record.New(st, record.Options{Logger: s.log, Now: s.now})

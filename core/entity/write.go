@@ -107,6 +107,9 @@ func (s *Service) Create(ctx context.Context, p *principal.Principal, entity str
 
 // createIn is Create once the target is resolved.
 func (s *Service) createIn(ctx context.Context, p *principal.Principal, tenant string, t *target, body map[string]any) (map[string]any, error) {
+	if err := s.checkCreate(p, t.kind); err != nil {
+		return nil, err
+	}
 	if err := checkWrite(p, t.kind, false); err != nil {
 		return nil, err
 	}
@@ -123,6 +126,10 @@ func (s *Service) createIn(ctx context.Context, p *principal.Principal, tenant s
 	in, err := decodeInput(t.kind, body, t.kind.IsRecord())
 	if err != nil {
 		return nil, err
+	}
+	ctx = withViewer(ctx, p) // complete() reads the acting principal
+	if t.kind.Coll == collOutbox {
+		return s.createOutbox(ctx, p, tenant, in)
 	}
 	if t.kind.IsRecord() {
 		return s.createRecord(ctx, p, tenant, t, in, rr)
@@ -168,6 +175,9 @@ func (s *Service) Update(ctx context.Context, p *principal.Principal, entity, id
 
 // updateIn is Update once the target is resolved.
 func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant string, t *target, id string, body map[string]any, ifMatch string) (map[string]any, error) {
+	if err := checkUpdate(t.kind); err != nil {
+		return nil, err
+	}
 	if err := checkWrite(p, t.kind, false); err != nil {
 		return nil, err
 	}
@@ -182,6 +192,7 @@ func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant s
 	if err != nil {
 		return nil, err
 	}
+	ctx = withViewer(ctx, p) // complete() reads the acting principal
 	if in.id != "" && in.id != id {
 		return nil, errs.Invalidf("body id %q differs from the path id %q", in.id, id).
 			WithReason("invalid_request").WithTarget("id")
@@ -272,7 +283,7 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 		if err != nil {
 			return err
 		}
-		if !ownedBy(p, t.kind, old, true) {
+		if !deletableBy(p, t.kind, old) {
 			return errs.NotFoundf("%s %q not found", t.kind.Name, id)
 		}
 		if cond && !sameTime(old["updateTime"], want) {
@@ -341,7 +352,11 @@ func (s *Service) complete(ctx context.Context, tenant string, t *target, in *in
 	case collWfDefinition, collDfDefinition:
 		return nil, completeDefinition(t.kind, doc)
 	case collMessage:
-		s.completeMessage(doc, old)
+		return nil, s.completeMessage(ctx, tenant, doc, old)
+	case collAuditLog:
+		return nil, completeAuditLog(ctx, doc)
+	case collSchedule:
+		return nil, s.completeSchedule(ctx, tenant, doc, old)
 	}
 	return nil, nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/messages"
 	"github.com/eimshub/eimshub/core/store"
 )
 
@@ -27,56 +28,23 @@ const (
 	PurposeBind     = "bind"
 )
 
-// Message is one outgoing SMS or e-mail.
-//
-// A verification-code message carries the code twice: inside Body (what the
-// recipient reads) and in Secret. A Sender that stores, logs or queues a
-// message outside the process must use Redacted(), never Body: codes are
-// readable by their recipient only.
-type Message struct {
-	Tenant  string
-	Channel string // "sms" or "email"
-	To      string
-	Subject string
-	Body    string
-	// Secret is the one-time value inside Body (a verification code); ""
-	// when the message holds none.
-	Secret string
-	// Template names the kind of message ("verification_code"), Purpose the
-	// code's purpose (login, register, reset, bind): what a gateway needs to
-	// pick a registered SMS template, and what the outbox keeps.
-	Template string
-	Purpose  string
-}
+// Message is one outgoing SMS or e-mail (the messages port's type: the
+// sender of /auth/sendcode is the hub's one outbox).
+type Message = messages.Message
 
 // TemplateVerificationCode is Message.Template of SMS verification codes.
-const TemplateVerificationCode = "verification_code"
+const TemplateVerificationCode = messages.TemplateVerificationCode
 
-// Redacted returns Body with Secret masked.
-func (m Message) Redacted() string {
-	if m.Secret == "" {
-		return m.Body
-	}
-	return strings.ReplaceAll(m.Body, m.Secret, strings.Repeat("*", len(m.Secret)))
-}
+// Sender delivers messages: the hub wires its messages.Outbox (recorded,
+// queued or delivered per the outbox's rules; codes masked in storage).
+// See messages.Sender for the retry rules of codes.
+type Sender = messages.Sender
 
-// Sender delivers messages (an SMS gateway adapter, or OutboxSender).
-//
-// Retries: a verification code lives only in the cache (hashed) and in the
-// Message handed to Send. A sender that retries does so within Send (or
-// keeps the Message in memory, never in storage) for at most the code's
-// lifetime; when Send returns an error the code is dropped and the caller
-// asks for a new one (the resend interval is released). Nothing that a
-// later process could re-send holds the code.
-type Sender interface {
-	Send(ctx context.Context, m Message) error
-}
-
-// OutboxSender is the default Sender: it records each message as an
-// `outbox` document of the message's tenant (status "recorded") with the
-// secret masked (Message.Redacted), plus its template and purpose, so the
-// tenant's administrators can see what was sent to whom — never the code.
-// It logs the channel and a masked recipient, never the body.
+// OutboxSender is the default Sender without a gateway: it records each
+// message as an `outbox` document of the message's tenant (status
+// "recorded") with the secret masked (Message.Redacted), plus its template
+// and purpose, so the tenant's administrators can see what was sent to
+// whom — never the code. It is messages.Outbox with no gateway.
 type OutboxSender struct {
 	Store  store.Store
 	Logger *slog.Logger
@@ -85,41 +53,11 @@ type OutboxSender struct {
 
 // Send implements Sender.
 func (o *OutboxSender) Send(ctx context.Context, m Message) error {
-	if m.Tenant == "" {
-		return errs.Invalidf("outbox message without a tenant")
-	}
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
-	ms := now().UnixMilli()
-	doc := store.Doc{
-		"id": store.NewID(), "corpId": m.Tenant,
-		"channel": m.Channel, "to": m.To, "subject": m.Subject, "body": m.Redacted(),
-		"status": "recorded", "createTime": ms, "updateTime": ms,
-	}
-	if m.Template != "" {
-		doc["template"] = m.Template
-	}
-	if m.Purpose != "" {
-		doc["purpose"] = m.Purpose
-	}
-	if err := o.Store.Insert(ctx, collOutbox, doc); err != nil {
-		return fmt.Errorf("record %s message: %w", m.Channel, err)
-	}
-	if o.Logger != nil {
-		o.Logger.InfoContext(ctx, "message recorded in outbox", "tenant", m.Tenant, "channel", m.Channel, "to", maskRecipient(m.To))
-	}
-	return nil
+	return messages.New(o.Store, messages.Options{Logger: o.Logger, Now: o.Now}).Send(ctx, m)
 }
 
 // maskRecipient keeps the last four characters.
-func maskRecipient(s string) string {
-	if len(s) <= 4 {
-		return strings.Repeat("*", len(s))
-	}
-	return strings.Repeat("*", len(s)-4) + s[len(s)-4:]
-}
+func maskRecipient(s string) string { return messages.MaskRecipient(s) }
 
 var phoneRE = regexp.MustCompile(`^\+?[0-9]{6,20}$`)
 

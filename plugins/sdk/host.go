@@ -122,6 +122,15 @@ type Host interface {
 	// through /api/v1. q's paths are storage paths; a record listing
 	// names its form by key as entity. EntityFind with Limit 0 and Count
 	// is a count.
+	//
+	// Messaging writes (docs/PLUGINS.md): EntityCreate "message" sends a
+	// message or notice to receiverEmpId and "outbox" queues an e-mail or
+	// SMS (both: admin or the message.send permission; a "secret" in an
+	// outbox body is stored masked and delivered during the call); the
+	// receiver PATCHes a message's isRead and deletes it; "auditlog"
+	// entries are appended by any writer as p and never rewritten
+	// (MethodNotAllowed); "schedule" entries are p's own (another user's
+	// needs admin).
 	EntityFind(ctx context.Context, p *Principal, entity string, q Query, o EntityOptions) (Page, error)
 	EntityGet(ctx context.Context, p *Principal, entity, id string, o EntityOptions) (Doc, error)
 	EntityCreate(ctx context.Context, p *Principal, entity string, body Doc) (Doc, error)

@@ -43,6 +43,7 @@ type MemHost struct {
 	ents    map[string]map[string][]sdk.Doc // kind → tenant → docs (not directory kinds)
 	wfs     map[string]*memWF               // tenant → task lists
 	aliases map[string]*memAliases          // tenant/ns/kind → aliases
+	perms   map[string]bool                 // tenant/user/permission (memhost_writes.go)
 }
 
 type memClient struct {

@@ -18,14 +18,14 @@ import (
 // assignees.
 
 // adminKinds are the kinds only administrators write (native catalogue).
-var adminKinds = map[string]bool{"user": true, "department": true, "role": true, "menu": true, "schedule": true,
+var adminKinds = map[string]bool{"user": true, "department": true, "role": true, "menu": true,
 	"app": true, "form": true, "wfdefinition": true, "dfdefinition": true}
 
 // aliasName is the hub's rule for alias namespaces and kinds.
 var aliasName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 
 // readOnlyKinds are written by the system only.
-var readOnlyKinds = map[string]bool{"wftodo": true, "wfapprovallog": true, "auditlog": true, "outbox": true, "file": true}
+var readOnlyKinds = map[string]bool{"wftodo": true, "wfapprovallog": true, "file": true}
 
 type memWF struct {
 	todo, done, started, cc map[string][]sdk.TaskItem // user → items
@@ -120,7 +120,13 @@ func (m *MemHost) EntityFind(ctx context.Context, p *sdk.Principal, entity strin
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return page(m.entityDocs(entity, t), q, o.Count), nil
+	var docs []sdk.Doc
+	for _, d := range m.entityDocs(entity, t) {
+		if visible(p, entity, d) {
+			docs = append(docs, d)
+		}
+	}
+	return page(docs, q, o.Count), nil
 }
 
 // EntityGet implements sdk.Host.
@@ -135,10 +141,13 @@ func (m *MemHost) EntityGet(ctx context.Context, p *sdk.Principal, entity, id st
 	if form {
 		return m.GetRecord(ctx, p, entity, id, sdk.Expand(o.Expand))
 	}
+	if entity == "outbox" && !isAdmin(p) {
+		return nil, errs.Forbiddenf("reading outbox needs the admin role")
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, d := range m.entityDocs(entity, t) {
-		if d["id"] == id {
+		if d["id"] == id && visible(p, entity, d) {
 			return clone(d), nil
 		}
 	}
@@ -174,6 +183,12 @@ func (m *MemHost) EntityCreate(ctx context.Context, p *sdk.Principal, entity str
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d := clone(body)
+	for _, k := range []string{"id", "corpId", "createBy", "updateBy", "createTime", "updateTime"} {
+		delete(d, k) // server-set
+	}
+	if err := m.createRules(t, p, entity, d); err != nil {
+		return nil, err
+	}
 	d["id"], d["corpId"] = m.nextID(entity[:1]), t
 	d["createBy"], d["updateBy"] = operator(p), operator(p)
 	d["createTime"], d["updateTime"] = m.now(), m.now()
@@ -197,15 +212,20 @@ func (m *MemHost) EntityUpdate(ctx context.Context, p *sdk.Principal, entity, id
 	if err := checkEntityWrite(p, entity); err != nil {
 		return nil, err
 	}
+	if appendOnlyKinds[entity] {
+		return nil, errs.Newf(errs.MethodNotAllowed, "%s entries are never rewritten", entity)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, d := range m.entityDocs(entity, t) {
-		if d["id"] != id {
+	docs := m.entityDocs(entity, t)
+	for i, old := range docs {
+		if old["id"] != id || !writable(p, entity, old, false) {
 			continue
 		}
-		if o.IfMatch != 0 && d["updateTime"] != o.IfMatch {
+		if o.IfMatch != 0 && old["updateTime"] != o.IfMatch {
 			return nil, errs.Conflictf("%s %q was modified", entity, id)
 		}
+		d := clone(old)
 		for k, v := range body {
 			if v == nil {
 				delete(d, k)
@@ -213,7 +233,11 @@ func (m *MemHost) EntityUpdate(ctx context.Context, p *sdk.Principal, entity, id
 				d[k] = cloneValue(v)
 			}
 		}
+		if err := m.updateRules(t, p, entity, d, old); err != nil {
+			return nil, err
+		}
 		d["updateBy"], d["updateTime"] = operator(p), m.now()
+		docs[i] = d
 		return clone(d), nil
 	}
 	return nil, errs.NotFoundf("%s %q not found", entity, id)
@@ -234,11 +258,14 @@ func (m *MemHost) EntityDelete(ctx context.Context, p *sdk.Principal, entity, id
 	if err := checkEntityWrite(p, entity); err != nil && entity != "file" {
 		return err
 	}
+	if appendOnlyKinds[entity] {
+		return errs.Newf(errs.MethodNotAllowed, "%s is read-only", entity)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	docs := m.entityDocs(entity, t)
 	for i, d := range docs {
-		if d["id"] == id {
+		if d["id"] == id && writable(p, entity, d, true) {
 			if o.IfMatch != 0 && d["updateTime"] != o.IfMatch {
 				return errs.Conflictf("%s %q was modified", entity, id)
 			}
