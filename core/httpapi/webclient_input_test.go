@@ -54,7 +54,7 @@ func TestWebClientBadInput(t *testing.T) {
 		{name: "Corporate is read-only", token: "TA", method: post, path: "/odata/v1/Corporate", ctype: ctJSON, body: `{"name":"x"}`, status: 405, want: errMessage},
 		{name: "Corporate is read-only (key)", token: "TA", method: patch, path: "/odata/v1/Corporate/t1", ctype: ctJSON, body: `{"name":"x"}`, status: 405, want: errMessage},
 		{name: "WfTodo is read-only", token: "TA", method: post, path: "/odata/v1/WfTodo", ctype: ctJSON, body: `{}`, status: 405, want: errMessage},
-		{name: "SystemMessage is written by the system", token: "TA", method: post, path: "/odata/v1/SystemMessage", ctype: ctJSON, body: `{"title":"x"}`, status: 405, want: errMessage},
+		{name: "SystemMessage: sending needs message.send", token: "TB", method: post, path: "/odata/v1/SystemMessage", ctype: ctJSON, body: `{"title":"x","receiverEmpId":"u_1001"}`, status: 403, want: errMessage},
 		{name: "AuthGroup is read-only", token: "TA", method: del, path: "/odata/v1/AuthGroup/batch", ctype: ctJSON, body: `{"keys":["x"]}`, status: 405, want: errMessage},
 		{name: "PrintTemplate is read-only", token: "TA", method: post, path: "/odata/v1/PrintTemplate", ctype: ctJSON, body: `{"name":"x"}`, status: 405, want: errMessage},
 		{name: "batch merge is not served", token: "TA", method: patch, path: "/odata/v1/App", ctype: ctJSON, body: `[{"id":"a_1"}]`, status: 405, want: errMessage},
