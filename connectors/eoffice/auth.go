@@ -74,7 +74,10 @@ func (c *Call) authenticate(ctx context.Context) error {
 		return tokenError(err)
 	}
 	c.Token = &TokenInfo{Token: tok, DialectToken: dt}
-	c.P = dt.Principal
+	c.P, c.Svc = dt.Principal, dt.Service
+	if c.Svc == nil {
+		c.Svc = c.P
+	}
 	c.Lang = NormLang(dt.Attrs[attrLocale])
 	return nil
 }

@@ -51,7 +51,7 @@ func loadDirectory(ctx context.Context, c *Call) (*directory, error) {
 		ids = append(ids, id)
 		d.deptByHub[id] = x
 	}
-	if d.deptExt, err = ExtIDs(ctx, c.Host, c.P, kindDept, ids); err != nil {
+	if d.deptExt, err = ExtIDs(ctx, c.Host, c.Svc, kindDept, ids); err != nil {
 		return nil, err
 	}
 	for _, x := range dp.Items {
@@ -78,7 +78,7 @@ func loadDirectory(ctx context.Context, c *Call) (*directory, error) {
 	for _, x := range rp.Items {
 		ids = append(ids, str(x, "id"))
 	}
-	if d.roleExt, err = ExtIDs(ctx, c.Host, c.P, kindRole, ids); err != nil {
+	if d.roleExt, err = ExtIDs(ctx, c.Host, c.Svc, kindRole, ids); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -92,7 +92,7 @@ func (d *directory) prepareUsers(ctx context.Context, c *Call, users []sdk.Doc) 
 			ids = append(ids, id)
 		}
 	}
-	m, err := ExtIDs(ctx, c.Host, c.P, kindUser, ids)
+	m, err := ExtIDs(ctx, c.Host, c.Svc, kindUser, ids)
 	if err != nil {
 		return err
 	}
@@ -440,7 +440,7 @@ func roleList(ctx context.Context, c *Call) (any, error) {
 			for i, r := range items {
 				ids[i] = str(r, "id")
 			}
-			ext, err := ExtIDs(ctx, c.Host, c.P, kindRole, ids)
+			ext, err := ExtIDs(ctx, c.Host, c.Svc, kindRole, ids)
 			if err != nil {
 				return nil, err
 			}
@@ -547,7 +547,7 @@ func deptCreate(ctx context.Context, c *Call) (any, error) {
 		return nil, FromHost(err, nil)
 	}
 	id := str(doc, "id")
-	ext, err := ExtIDs(ctx, c.Host, c.P, kindDept, []string{id})
+	ext, err := ExtIDs(ctx, c.Host, c.Svc, kindDept, []string{id})
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ type Call struct {
 	// P is the token's principal (the OA user the call acts as); nil on
 	// the public routes (get-token, refresh-token).
 	P *sdk.Principal
+	// Svc is the app's own principal (its hub client's service user),
+	// for system work such as allocating e-office ids on first sight.
+	Svc *sdk.Principal
 	// Token is the checked token (nil on public routes).
 	Token *TokenInfo
 	// Lang is the language of messages (§1.2).

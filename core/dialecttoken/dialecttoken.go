@@ -68,6 +68,8 @@ func unauthorized(reason, msg string) *errs.Error {
 // Directory checks a token's client and user (identity.Service).
 type Directory interface {
 	DialectPrincipal(ctx context.Context, clientID, tenant, userID string) (*principal.Principal, string, error)
+	// ServicePrincipal is the client's own principal (its service user).
+	ServicePrincipal(ctx context.Context, clientID, tenant string) (*principal.Principal, error)
 }
 
 // Limiter counts requests (limits.Limits).
@@ -98,7 +100,9 @@ type Token struct {
 	IssuedAt     int64
 	ClientID     string
 	Principal    *principal.Principal
-	Attrs        map[string]string
+	// Service is the client's own principal (Resolve and Touch only).
+	Service *principal.Principal
+	Attrs   map[string]string
 }
 
 type accessEntry struct {
@@ -258,7 +262,11 @@ func (s *Service) Resolve(ctx context.Context, spec Spec, tok, limit string) (*T
 			return nil, errs.Newf(errs.RateLimited, "rate limit exceeded; retry in %s", d.RetryAfter).WithReason("rate_limited")
 		}
 	}
-	return &Token{Token: tok, RefreshToken: e.Refresh, IssuedAt: e.IssuedAt, ClientID: e.Client, Principal: p, Attrs: e.Attrs}, nil
+	svc, err := s.dir.ServicePrincipal(ctx, e.Client, e.Tenant)
+	if err != nil {
+		return nil, unauthorized(ReasonUnknown, "the token's client is revoked")
+	}
+	return &Token{Token: tok, RefreshToken: e.Refresh, IssuedAt: e.IssuedAt, ClientID: e.Client, Principal: p, Service: svc, Attrs: e.Attrs}, nil
 }
 
 // Refresh issues a new access token for (tok, refresh) (see the package

@@ -34,3 +34,29 @@ func (s *Service) DialectPrincipal(ctx context.Context, clientID, tenant, userID
 		AuthTime: s.now().Unix()}
 	return p, hex.EncodeToString(sum[:8]), nil
 }
+
+// ServicePrincipal is the principal of clientID's own service user (as
+// VerifyClient returns it, without the secret check): what a dialect token
+// store hands connectors for system work on the token's behalf, such as
+// allocating the dialect's ids of entities the token's user sees.
+// Unauthorized for an unknown, disabled or foreign client, or one without
+// an active service user.
+func (s *Service) ServicePrincipal(ctx context.Context, clientID, tenant string) (*principal.Principal, error) {
+	cl, err := s.loadTenantClient(ctx, clientID, tenant)
+	if err != nil {
+		return nil, err
+	}
+	p := &principal.Principal{Tenant: cl.Tenant, ClientID: cl.ID, Login: cl.ID, Scopes: slices.Clone(cl.Scopes), AuthTime: s.now().Unix()}
+	if cl.ServiceUserID == "" {
+		return p, nil
+	}
+	u, err := s.loadUser(ctx, cl.Tenant, cl.ServiceUserID)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, errs.New(errs.Unauthorized, "the client's service user is missing or disabled").WithReason(ErrInvalidClient)
+	}
+	p.UserID, p.UserCode, p.DisplayName, p.Login, p.Roles = u.ID, u.Code, u.Name, u.UserName, slices.Clone(u.Roles)
+	return p, nil
+}

@@ -30,7 +30,7 @@ func toSDKDialectToken(t *dialecttoken.Token, err error) (*sdk.DialectToken, err
 		return nil, err
 	}
 	return &sdk.DialectToken{Token: t.Token, RefreshToken: t.RefreshToken, IssuedAt: t.IssuedAt, ClientID: t.ClientID,
-		Principal: ToSDKPrincipal(t.Principal), Attrs: t.Attrs}, nil
+		Principal: ToSDKPrincipal(t.Principal), Service: ToSDKPrincipal(t.Service), Attrs: t.Attrs}, nil
 }
 
 // IssueDialectToken implements sdk.DialectTokenStore: p is the client's

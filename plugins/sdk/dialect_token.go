@@ -55,6 +55,10 @@ type DialectToken struct {
 	// Principal is the token's user as a principal of the client's tenant,
 	// reloaded from the directory on every resolve (roles, name).
 	Principal *Principal `json:"principal,omitempty"`
+	// Service (resolve) is the client's own principal, its service user:
+	// for system work on the token's behalf, such as allocating the
+	// dialect's ids of entities the token's user sees.
+	Service *Principal `json:"service,omitempty"`
 	// Attrs are the connector's attributes of the token (e.g. its locale).
 	Attrs map[string]string `json:"attrs,omitempty"`
 }
