@@ -112,7 +112,7 @@ func attachUpload(ctx context.Context, c *Call) (any, error) {
 // mergeChunks reads the chunks of key in order, deletes them and returns
 // the content; a missing chunk is 0x011007.
 func mergeChunks(ctx context.Context, c *Call, key string, chunks int64) ([]byte, error) {
-	pg, err := c.Host.EntityFind(ctx, c.P, "files", sdk.Query{Filter: sdk.AndOf(
+	pg, err := c.Host.EntityFind(ctx, c.P, "file", sdk.Query{Filter: sdk.AndOf(
 		sdk.Cmp{Path: sdk.Path{"folder"}, Op: sdk.Eq, Value: chunkFolder},
 		sdk.Str{Path: sdk.Path{"fileName"}, Fn: sdk.StartsWith, Value: key + "."}), Limit: int(chunks) * 2}, sdk.EntityOptions{})
 	if err != nil {
