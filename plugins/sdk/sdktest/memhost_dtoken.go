@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -45,12 +46,36 @@ func (m *MemHost) dtokens() *dialecttoken.Service {
 	s := dtServices[m]
 	if s == nil {
 		s = dialecttoken.New(memory.NewCache(), memDirectory{m}, nil)
+		s.SetRand(&detRand{})
 		if now := dtClocks[m]; now != nil {
 			s.SetClock(now)
 		}
 		dtServices[m] = s
 	}
 	return s
+}
+
+// detRand is a reproducible byte stream (SHA-256 in counter mode): a
+// MemHost issues the same tokens in the same order on every run, so
+// golden files built on it are stable.
+type detRand struct {
+	mu  sync.Mutex
+	n   uint64
+	buf []byte
+}
+
+func (d *detRand) Read(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range p {
+		if len(d.buf) == 0 {
+			d.n++
+			sum := sha256.Sum256([]byte("sdktest-dialect-token-" + strconv.FormatUint(d.n, 10)))
+			d.buf = sum[:]
+		}
+		p[i], d.buf = d.buf[0], d.buf[1:]
+	}
+	return len(p), nil
 }
 
 type memDirectory struct{ m *MemHost }
