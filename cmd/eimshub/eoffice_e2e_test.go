@@ -195,6 +195,10 @@ func TestEOfficeThroughTheHub(t *testing.T) {
 		}
 		rt = r1
 	}
+	if _, m, raw := h.eoCall(t, "GET", "no/such/route/?api_token="+tok, "", nil, nil); eoCode(m) != "404" ||
+		!strings.Contains(string(raw), `"404:`+h.base+eofficeAPI+`no/such/route"`) {
+		t.Fatalf("unknown route: %s", raw)
+	}
 	if status, m, _ := h.eoCall(t, "GET", "role", "", nil, nil); status != 401 || eoCode(m) != "0x003001" {
 		t.Fatalf("no token: %d %v", status, m)
 	}

@@ -378,11 +378,12 @@ func runList(ctx context.Context, c *Call, l *ListParams, find func(sdk.Query, b
 	if !l.WantList() {
 		q.Limit = 0
 	}
-	pg, err := find(q, l.WantTotal() || l.AutoFixPage)
+	pg, err := find(q, l.WantTotal())
 	if err != nil {
 		return nil, FromHost(err, nil)
 	}
-	if l.AutoFixPage && l.WantList() {
+	// autoFixPage needs the total: not with response=data (§4).
+	if l.AutoFixPage && l.WantList() && l.WantTotal() {
 		before := l.Page
 		l.FixPage(pg.Total)
 		if l.Page != before {
