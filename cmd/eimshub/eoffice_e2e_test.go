@@ -173,7 +173,7 @@ func TestEOfficeThroughTheHub(t *testing.T) {
 	// A non-admin's token: bob reads the directory (ids allocated by the app's service user).
 	bob := h.eoToken(t, "100001", secret, "bob")
 	_, m, raw = h.eoCall(t, "GET", "role?api_token="+bob, "", nil, nil)
-	if d := eoData(t, "bob's roles", m, raw).(map[string]any); d["total"] != float64(2) {
+	if d := eoData(t, "bob's roles", m, raw).(map[string]any); d["total"] != float64(2) || !strings.Contains(string(raw), `"role_id":1,"role_name":"Administrator"`) {
 		t.Fatalf("bob's role list: %s", raw)
 	}
 
