@@ -315,6 +315,38 @@ func userList(ctx context.Context, c *Call) (any, error) {
 			return sdk.Const{Value: false}, true, nil
 		case "user_job_number":
 			return sdk.Str{Path: sdk.Path{"code"}, Fn: sdk.Contains, Value: ToStr(firstOf(v))}, true, nil
+		case "dept_name":
+			// always "contains", on the main department's name
+			pg, err := c.Host.FindDepartments(ctx, c.P, sdk.Query{Limit: 1000,
+				Filter: sdk.Str{Path: sdk.Path{"name"}, Fn: sdk.Contains, Value: ToStr(firstOf(v))}}, false)
+			if err != nil {
+				return nil, true, FromHost(err, nil)
+			}
+			ids := make([]sdk.Value, 0, len(pg.Items))
+			for _, d := range pg.Items {
+				ids = append(ids, str(d, "id"))
+			}
+			if len(ids) == 0 {
+				return sdk.Const{Value: false}, true, nil
+			}
+			return sdk.In{Path: sdk.Path{"departmentId"}, Values: ids}, true, nil
+		case "created_at":
+			// [{"startDate":…,"endDate":…}]: created between (operator ignored)
+			r, _ := firstOf(v).(map[string]any)
+			var parts []sdk.Expr
+			if t, ok := parseDate(ToStr(r["startDate"]), c.Cfg.loc); ok {
+				parts = append(parts, sdk.Cmp{Path: sdk.Path{"createTime"}, Op: sdk.Ge, Value: t.UnixMilli()})
+			}
+			if t, ok := parseDate(ToStr(r["endDate"]), c.Cfg.loc); ok {
+				if len(ToStr(r["endDate"])) <= len("2006-01-02") {
+					t = t.AddDate(0, 0, 1).Add(-time.Millisecond)
+				}
+				parts = append(parts, sdk.Cmp{Path: sdk.Path{"createTime"}, Op: sdk.Le, Value: t.UnixMilli()})
+			}
+			if r == nil || len(parts) == 0 {
+				return nil, true, FailField(CodeIllegalField, key)
+			}
+			return sdk.AndOf(parts...), true, nil
 		}
 		return nil, false, nil
 	}
@@ -520,7 +552,36 @@ func deptDetail(ctx context.Context, c *Call) (any, error) {
 	row := d.deptRow(dept)
 	_, chain := d.arrParent(dept)
 	path := append(append([]string{}, chain...), d.deptExt[str(dept, "id")])
-	return append(row, KV{"director", []any{}}, KV{"directors", []any{}}, KV{"dept_path", path}), nil
+	director, directors, err := deptDirectors(ctx, c, dept, d.deptExt[str(dept, "id")])
+	if err != nil {
+		return nil, err
+	}
+	return append(row, KV{"director", director}, KV{"directors", directors}, KV{"dept_path", path}), nil
+}
+
+// deptDirectors returns a department's manager as e-office's director
+// (user ids, leavers excluded) and directors (rows).
+func deptDirectors(ctx context.Context, c *Call, dept sdk.Doc, deptExt string) ([]any, []any, error) {
+	director, directors := []any{}, []any{}
+	mgr := str(dept, "managerId")
+	if mgr == "" {
+		return director, directors, nil
+	}
+	pg, err := c.Host.FindUsers(ctx, c.P, sdk.Query{Limit: 1, Filter: sdk.AndOf(
+		sdk.Cmp{Path: sdk.Path{"id"}, Op: sdk.Eq, Value: mgr}, sdk.Cmp{Path: sdk.Path{"status"}, Op: sdk.Eq, Value: int64(0)})}, false)
+	if err != nil {
+		return nil, nil, FromHost(err, nil)
+	}
+	if len(pg.Items) == 0 {
+		return director, directors, nil
+	}
+	ext, err := ExtIDs(ctx, c.Host, c.Svc, kindUser, []string{mgr})
+	if err != nil {
+		return nil, nil, err
+	}
+	director = append(director, ext[mgr])
+	directors = append(directors, Obj{{"dept_id", numeric(deptExt)}, {"user_id", ext[mgr]}, {"user_name", str(pg.Items[0], "empName")}})
+	return director, directors, nil
 }
 
 // deptCreate serves POST system/department.
@@ -559,6 +620,9 @@ func deptCreate(ctx context.Context, c *Call) (any, error) {
 	body := sdk.Doc{"name": name, "sortIndex": IntOf(c.In["dept_sort"])}
 	if parentHub != "" {
 		body["parentId"] = parentHub
+	}
+	if err := setDirector(ctx, c, body); err != nil {
+		return nil, err
 	}
 	doc, err := c.Host.EntityCreate(ctx, c.P, "department", body)
 	if err != nil {

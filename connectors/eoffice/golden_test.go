@@ -149,6 +149,12 @@ var goldenScenarios = []scenario{
 	{name: "dept_delete_children_guard", method: "DELETE", target: "system/department/59?api_token={{T2}}"},
 	{name: "tv18_dept_tree", method: "GET", target: "system/department/all-tree?api_token={{T2}}"},
 	{name: "dept_detail", method: "GET", target: "system/department/2?api_token={{T2}}"},
+	{name: "dept_edit_director", method: "POST", target: "system/department/2", ct: ctForm, body: "api_token={{T2}}&director%5B%5D=WV00000002&dept_sort=1"},
+	{name: "dept_detail_director", method: "GET", target: "system/department/2?api_token={{T2}}"},
+	{name: "dept_edit_unknown_director", method: "POST", target: "system/department/2", ct: ctForm, body: "api_token={{T2}}&director=WV09999999"},
+	{name: "user_list_dept_name_and_created_at", method: "GET", target: "user?api_token={{T2}}&fields=user_id&search=" +
+		q(`{"dept_name":["研发"],"created_at":[{"startDate":"2023-11-15","endDate":"2023-11-15"}]}`)},
+	{name: "user_list_created_at_bad", method: "GET", target: "user?api_token={{T2}}&search=" + q(`{"created_at":["yesterday"]}`)},
 	{name: "dept_detail_unknown", method: "GET", target: "system/department/777?api_token={{T2}}"},
 	{name: "dept_detail_zero", method: "GET", target: "system/department/0?api_token={{T2}}"},
 	{name: "dept_edit_under_own_child", method: "POST", target: "system/department/2", ct: ctForm, body: "api_token={{T2}}&parent_id={{K}}"},
