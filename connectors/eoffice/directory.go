@@ -485,22 +485,58 @@ func roleList(ctx context.Context, c *Call) (any, error) {
 	}
 	l.Sort = append(l.Sort, sdk.Sort{Path: sdk.Path{"createTime"}})
 	return runList(ctx, c, l, func(q sdk.Query, count bool) (sdk.Page, error) { return c.Host.FindRoles(ctx, c.P, q, count) },
-		func(items []sdk.Doc) ([]any, error) {
-			ids := make([]string, len(items))
-			for i, r := range items {
-				ids[i] = str(r, "id")
+		func(items []sdk.Doc) ([]any, error) { return roleRows(ctx, c, items) }, false)
+}
+
+// roleRows renders roles with their active users (has_many_role,
+// user_total): one more directory call and one alias call for the page.
+func roleRows(ctx context.Context, c *Call, items []sdk.Doc) ([]any, error) {
+	ids := make([]string, len(items))
+	vals := make([]sdk.Value, len(items))
+	for i, r := range items {
+		ids[i], vals[i] = str(r, "id"), str(r, "id")
+	}
+	ext, err := ExtIDs(ctx, c.Host, c.Svc, kindRole, ids)
+	if err != nil {
+		return nil, err
+	}
+	byRole := map[string][]string{}
+	if len(items) > 0 {
+		users, err := c.Host.FindUsers(ctx, c.P, sdk.Query{Limit: -1, Filter: sdk.AndOf(
+			sdk.Cmp{Path: sdk.Path{"status"}, Op: sdk.Eq, Value: int64(0)},
+			sdk.AnyRow{Array: sdk.Path{"roles"}, Pred: sdk.In{Path: sdk.Path{"roleId"}, Values: vals}})}, false)
+		if err != nil {
+			return nil, FromHost(err, nil)
+		}
+		var uids []string
+		for _, u := range users.Items {
+			uids = append(uids, str(u, "id"))
+		}
+		uext, err := ExtIDs(ctx, c.Host, c.Svc, kindUser, uids)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users.Items {
+			for _, r := range anyList(u["roles"]) {
+				rm, _ := r.(map[string]any)
+				rid := ToStr(rm["roleId"])
+				byRole[rid] = append(byRole[rid], uext[str(u, "id")])
 			}
-			ext, err := ExtIDs(ctx, c.Host, c.Svc, kindRole, ids)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]any, len(items))
-			for i, r := range items {
-				out[i] = Obj{{"role_id", numeric(ext[str(r, "id")])}, {"role_name", str(r, "name")}, {"role_no", intOf(r["sortValue"])},
-					{"role_name_zm", ""}, {"role_name_py", ""}, {"has_children", 0}}
-			}
-			return out, nil
-		}, false)
+		}
+	}
+	out := make([]any, len(items))
+	for i, r := range items {
+		id := str(r, "id")
+		rid := numeric(ext[id])
+		members := []any{}
+		for _, u := range byRole[id] {
+			members = append(members, Obj{{"user_id", u}, {"role_id", rid}})
+		}
+		out[i] = Obj{{"role_id", rid}, {"role_name", str(r, "name")}, {"role_no", intOf(r["sortValue"])},
+			{"role_name_zm", ""}, {"role_name_py", ""}, {"has_many_role", members}, {"has_children", 0},
+			{"user_total", len(members)}}
+	}
+	return out, nil
 }
 
 // ---- departments ----

@@ -120,7 +120,7 @@ var goldenScenarios = []scenario{
 	{name: "role_edit_method_override", method: "POST", target: "role/1", ct: ctForm, body: "api_token={{T2}}&_method=PUT&role_name=OA管理员&role_no=0"},
 	// §5.7 form modeling
 	{name: "tv08_form_create", method: "POST", target: "form-modeling/data/1001", headers: map[string]string{"Authorization": "Bearer {{T2}}"}, ct: ctJSON,
-		body: `{"field_1":"alpha","field_2":"5","field_3":[{"field_3_1":"螺丝","DATA_3_2":"4"}],"due":"2025-01-02"}`, capture: map[string]string{"D": "data"}},
+		body: `{"field_1":"alpha","field_2":"5","field_3":[{"field_3_1":"螺丝","DATA_3_2":"4"}],"due":"2025-01-02","level":"hi"}`, capture: map[string]string{"D": "data"}},
 	{name: "tv08_form_read", method: "GET", target: "form-modeling/data/1001/{{D}}?api_token={{T2}}"},
 	{name: "tv08_form_missing", method: "GET", target: "form-modeling/data/1001/999999?api_token={{T2}}"},
 	{name: "form_create_second", method: "POST", target: "form-modeling/data/1001", ct: ctForm, body: "api_token={{T2}}&field_1=beta&field_2=12"},
@@ -185,6 +185,7 @@ var goldenScenarios = []scenario{
 	{name: "form_create_with_attachment", method: "POST", target: "form-modeling/data/1001", ct: ctForm,
 		body: "api_token={{T3}}&field_1=gamma&files%5B%5D={{A}}", capture: map[string]string{"D2": "data"}},
 	{name: "form_read_with_attachment", method: "GET", target: "form-modeling/data/1001/{{D2}}?api_token={{T3}}"},
+	{name: "attachment_list_by_entity", method: "POST", target: "attachment/list", ct: ctJSON, body: `{"api_token":"{{T3}}","entity_table":"1001","entity_id":"{{D2}}"}`},
 	{name: "form_create_unknown_attachment", method: "POST", target: "form-modeling/data/1001", ct: ctForm,
 		body: "api_token={{T3}}&field_1=delta&files%5B%5D=ffffffffffffffffffffffffffffffff"},
 	// §5.6 documents
