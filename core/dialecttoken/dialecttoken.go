@@ -301,7 +301,7 @@ func (s *Service) Refresh(ctx context.Context, spec Spec, tok, refresh string) (
 	}
 	// A repeat within the grace period returns the same new token.
 	if b, err := s.c.Get(ctx, nextKey(spec.Namespace, tok)); err == nil {
-		return s.Resolve(ctx, spec, string(b), "")
+		return s.Resolve(ctx, spec, openRefresh(tok, b), "")
 	}
 	e, err := get[accessEntry](ctx, s.c, accessKey(spec.Namespace, tok))
 	if err != nil {
@@ -332,7 +332,11 @@ func (s *Service) Refresh(ctx context.Context, spec Spec, tok, refresh string) (
 	if err != nil {
 		return nil, err
 	}
-	won, err := s.c.SetNX(ctx, nextKey(spec.Namespace, tok), []byte(nt.Token), sec(max(spec.Grace, 1)))
+	sealedNext, err := s.sealRefresh(tok, nt.Token)
+	if err != nil {
+		return nil, err
+	}
+	won, err := s.c.SetNX(ctx, nextKey(spec.Namespace, tok), sealedNext, sec(max(spec.Grace, 1)))
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "store token")
 	}
@@ -343,7 +347,7 @@ func (s *Service) Refresh(ctx context.Context, spec Spec, tok, refresh string) (
 		if err != nil {
 			return nil, dead
 		}
-		return s.Resolve(ctx, spec, string(b), "")
+		return s.Resolve(ctx, spec, openRefresh(tok, b), "")
 	}
 	e.ReplacedAt = now
 	if spec.Grace > 0 {
@@ -417,7 +421,8 @@ func refreshAEAD(tok string) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// sealRefresh encrypts refresh under tok's key (nonce first).
+// sealRefresh encrypts a token (the pair's refresh token, or the token
+// that replaced tok) under tok's key, nonce first.
 func (s *Service) sealRefresh(tok, refresh string) ([]byte, error) {
 	aead, err := refreshAEAD(tok)
 	if err != nil {
