@@ -273,7 +273,6 @@ var userColumns = Columns{
 
 // userList serves GET user, POST user/lists, POST user/users (§5.2).
 func userList(ctx context.Context, c *Call) (any, error) {
-	var statusSeen bool
 	virtual := func(key string, v any, op string) (sdk.Expr, bool, error) {
 		switch key {
 		case "user_id", "dept_id", "role_id":
@@ -305,7 +304,6 @@ func userList(ctx context.Context, c *Call) (any, error) {
 			}
 			return e, true, nil
 		case "user_status":
-			statusSeen = true
 			switch IntOf(firstOf(v)) {
 			case 1:
 				return sdk.Cmp{Path: sdk.Path{"status"}, Op: sdk.Eq, Value: int64(0)}, true, nil
@@ -354,7 +352,6 @@ func userList(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = statusSeen
 	if Empty(c.In["include_leave"]) {
 		l.Filter = sdk.AndOf(l.Filter, sdk.Cmp{Path: sdk.Path{"status"}, Op: sdk.Eq, Value: int64(0)})
 	}
