@@ -2408,6 +2408,111 @@ func (x *AliasResponse) GetError() *Error {
 	return nil
 }
 
+// Dialect tokens (sdk.DialectTokenStore): one RPC, the operation in op.
+type DialectTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Op            string                 `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"`           // issue | resolve | refresh | touch | revoke
+	Payload       []byte                 `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"` // JSON of the operation's arguments
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DialectTokenRequest) Reset() {
+	*x = DialectTokenRequest{}
+	mi := &file_host_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DialectTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DialectTokenRequest) ProtoMessage() {}
+
+func (x *DialectTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DialectTokenRequest.ProtoReflect.Descriptor instead.
+func (*DialectTokenRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *DialectTokenRequest) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *DialectTokenRequest) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+type DialectTokenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         []byte                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"` // JSON of sdk.DialectToken (issue, resolve, refresh, touch)
+	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DialectTokenResponse) Reset() {
+	*x = DialectTokenResponse{}
+	mi := &file_host_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DialectTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DialectTokenResponse) ProtoMessage() {}
+
+func (x *DialectTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DialectTokenResponse.ProtoReflect.Descriptor instead.
+func (*DialectTokenResponse) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *DialectTokenResponse) GetToken() []byte {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+func (x *DialectTokenResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_host_proto protoreflect.FileDescriptor
 
 const file_host_proto_rawDesc = "" +
@@ -2597,7 +2702,13 @@ const file_host_proto_rawDesc = "" +
 	"\n" +
 	"ToExtEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xab\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"?\n" +
+	"\x13DialectTokenRequest\x12\x0e\n" +
+	"\x02op\x18\x01 \x01(\tR\x02op\x12\x18\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\"\\\n" +
+	"\x14DialectTokenResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\fR\x05token\x12.\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error2\x8c\x15\n" +
 	"\x04Host\x12R\n" +
 	"\tListForms\x12#.eimshub.plugin.v1.ListFormsRequest\x1a .eimshub.plugin.v1.FormsResponse\x12M\n" +
 	"\aGetForm\x12!.eimshub.plugin.v1.GetFormRequest\x1a\x1f.eimshub.plugin.v1.FormResponse\x12M\n" +
@@ -2632,7 +2743,8 @@ const file_host_proto_rawDesc = "" +
 	"\fEntityDelete\x12 .eimshub.plugin.v1.EntityRequest\x1a .eimshub.plugin.v1.ErrorResponse\x12b\n" +
 	"\rWorkflowTasks\x12'.eimshub.plugin.v1.WorkflowTasksRequest\x1a(.eimshub.plugin.v1.WorkflowTasksResponse\x12b\n" +
 	"\vWorkflowAct\x12(.eimshub.plugin.v1.WorkflowActionRequest\x1a).eimshub.plugin.v1.WorkflowActionResponse\x12L\n" +
-	"\aAliases\x12\x1f.eimshub.plugin.v1.AliasRequest\x1a .eimshub.plugin.v1.AliasResponseB-Z+github.com/eimshub/eimshub/plugins/proto;pbb\x06proto3"
+	"\aAliases\x12\x1f.eimshub.plugin.v1.AliasRequest\x1a .eimshub.plugin.v1.AliasResponse\x12_\n" +
+	"\fDialectToken\x12&.eimshub.plugin.v1.DialectTokenRequest\x1a'.eimshub.plugin.v1.DialectTokenResponseB-Z+github.com/eimshub/eimshub/plugins/proto;pbb\x06proto3"
 
 var (
 	file_host_proto_rawDescOnce sync.Once
@@ -2646,7 +2758,7 @@ func file_host_proto_rawDescGZIP() []byte {
 	return file_host_proto_rawDescData
 }
 
-var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_host_proto_goTypes = []any{
 	(*Form)(nil),                   // 0: eimshub.plugin.v1.Form
 	(*ListFormsRequest)(nil),       // 1: eimshub.plugin.v1.ListFormsRequest
@@ -2686,125 +2798,130 @@ var file_host_proto_goTypes = []any{
 	(*WorkflowActionResponse)(nil), // 35: eimshub.plugin.v1.WorkflowActionResponse
 	(*AliasRequest)(nil),           // 36: eimshub.plugin.v1.AliasRequest
 	(*AliasResponse)(nil),          // 37: eimshub.plugin.v1.AliasResponse
-	nil,                            // 38: eimshub.plugin.v1.AliasMap.ToExtEntry
-	nil,                            // 39: eimshub.plugin.v1.DocsResponse.AliasesEntry
-	nil,                            // 40: eimshub.plugin.v1.AliasResponse.ToHubEntry
-	nil,                            // 41: eimshub.plugin.v1.AliasResponse.ToExtEntry
-	(*Principal)(nil),              // 42: eimshub.plugin.v1.Principal
-	(*Error)(nil),                  // 43: eimshub.plugin.v1.Error
-	(*Query)(nil),                  // 44: eimshub.plugin.v1.Query
+	(*DialectTokenRequest)(nil),    // 38: eimshub.plugin.v1.DialectTokenRequest
+	(*DialectTokenResponse)(nil),   // 39: eimshub.plugin.v1.DialectTokenResponse
+	nil,                            // 40: eimshub.plugin.v1.AliasMap.ToExtEntry
+	nil,                            // 41: eimshub.plugin.v1.DocsResponse.AliasesEntry
+	nil,                            // 42: eimshub.plugin.v1.AliasResponse.ToHubEntry
+	nil,                            // 43: eimshub.plugin.v1.AliasResponse.ToExtEntry
+	(*Principal)(nil),              // 44: eimshub.plugin.v1.Principal
+	(*Error)(nil),                  // 45: eimshub.plugin.v1.Error
+	(*Query)(nil),                  // 46: eimshub.plugin.v1.Query
 }
 var file_host_proto_depIdxs = []int32{
-	42, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 1: eimshub.plugin.v1.FormsResponse.forms:type_name -> eimshub.plugin.v1.Form
-	43, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 4: eimshub.plugin.v1.FormResponse.form:type_name -> eimshub.plugin.v1.Form
-	43, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
-	42, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	38, // 12: eimshub.plugin.v1.AliasMap.to_ext:type_name -> eimshub.plugin.v1.AliasMap.ToExtEntry
-	43, // 13: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
-	43, // 14: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
+	45, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
+	44, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 12: eimshub.plugin.v1.AliasMap.to_ext:type_name -> eimshub.plugin.v1.AliasMap.ToExtEntry
+	45, // 13: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
+	45, // 14: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
 	0,  // 15: eimshub.plugin.v1.DocsResponse.form:type_name -> eimshub.plugin.v1.Form
-	39, // 16: eimshub.plugin.v1.DocsResponse.aliases:type_name -> eimshub.plugin.v1.DocsResponse.AliasesEntry
-	43, // 17: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 18: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 19: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 20: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	41, // 16: eimshub.plugin.v1.DocsResponse.aliases:type_name -> eimshub.plugin.v1.DocsResponse.AliasesEntry
+	45, // 17: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 18: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 19: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 20: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	18, // 21: eimshub.plugin.v1.TokenResponse.token:type_name -> eimshub.plugin.v1.Token
-	43, // 22: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 23: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 24: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 25: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
-	42, // 26: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 22: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 23: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 24: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 25: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
+	44, // 26: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	24, // 27: eimshub.plugin.v1.CreateRecordsResponse.records:type_name -> eimshub.plugin.v1.CreatedRecord
-	43, // 28: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 29: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 30: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 31: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 32: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 33: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 34: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 35: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
-	42, // 36: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 37: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 38: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 39: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 40: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 41: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
-	41, // 42: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
-	43, // 43: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
-	10, // 44: eimshub.plugin.v1.DocsResponse.AliasesEntry.value:type_name -> eimshub.plugin.v1.AliasMap
-	1,  // 45: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
-	3,  // 46: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
-	5,  // 47: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	7,  // 48: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
-	6,  // 49: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	6,  // 50: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	5,  // 51: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	8,  // 52: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
-	9,  // 53: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
-	23, // 54: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
-	26, // 55: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
-	27, // 56: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
-	27, // 57: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
-	29, // 58: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
-	14, // 59: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
-	16, // 60: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
-	17, // 61: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
-	20, // 62: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
-	21, // 63: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
-	22, // 64: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
-	22, // 65: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
-	22, // 66: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
-	31, // 67: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 68: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 69: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 70: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 71: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
-	32, // 72: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
-	34, // 73: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
-	36, // 74: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
-	2,  // 75: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
-	4,  // 76: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
-	11, // 77: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
-	12, // 78: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 79: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 80: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	13, // 81: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
-	12, // 82: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 83: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	25, // 84: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
-	11, // 85: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
-	28, // 86: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
-	13, // 87: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
-	30, // 88: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
-	15, // 89: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
-	19, // 90: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
-	19, // 91: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
-	13, // 92: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
-	15, // 93: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
-	12, // 94: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 95: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 96: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 97: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 98: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 99: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 100: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
-	13, // 101: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
-	33, // 102: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
-	35, // 103: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
-	37, // 104: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
-	75, // [75:105] is the sub-list for method output_type
-	45, // [45:75] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	45, // 28: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 29: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 30: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 31: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 32: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 33: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 34: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 35: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
+	44, // 36: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 37: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 38: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 39: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 40: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 41: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
+	43, // 42: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
+	45, // 43: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
+	45, // 44: eimshub.plugin.v1.DialectTokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	10, // 45: eimshub.plugin.v1.DocsResponse.AliasesEntry.value:type_name -> eimshub.plugin.v1.AliasMap
+	1,  // 46: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
+	3,  // 47: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
+	5,  // 48: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	7,  // 49: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
+	6,  // 50: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	6,  // 51: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	5,  // 52: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	8,  // 53: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
+	9,  // 54: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
+	23, // 55: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
+	26, // 56: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
+	27, // 57: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
+	27, // 58: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
+	29, // 59: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
+	14, // 60: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
+	16, // 61: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
+	17, // 62: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
+	20, // 63: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
+	21, // 64: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
+	22, // 65: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 66: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 67: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
+	31, // 68: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 69: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 70: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 71: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 72: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
+	32, // 73: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
+	34, // 74: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
+	36, // 75: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
+	38, // 76: eimshub.plugin.v1.Host.DialectToken:input_type -> eimshub.plugin.v1.DialectTokenRequest
+	2,  // 77: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
+	4,  // 78: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
+	11, // 79: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
+	12, // 80: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 81: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 82: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 83: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
+	12, // 84: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 85: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	25, // 86: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
+	11, // 87: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
+	28, // 88: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
+	13, // 89: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
+	30, // 90: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
+	15, // 91: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
+	19, // 92: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
+	19, // 93: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
+	13, // 94: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
+	15, // 95: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
+	12, // 96: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 97: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 98: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 99: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 100: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 101: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 102: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 103: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
+	33, // 104: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
+	35, // 105: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
+	37, // 106: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
+	39, // 107: eimshub.plugin.v1.Host.DialectToken:output_type -> eimshub.plugin.v1.DialectTokenResponse
+	77, // [77:108] is the sub-list for method output_type
+	46, // [46:77] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_host_proto_init() }
@@ -2819,7 +2936,7 @@ func file_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_proto_rawDesc), len(file_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
