@@ -157,7 +157,7 @@ var kinds = buildKinds([]*Kind{
 			in("key", TString)}},
 	{Name: collForm, Aliases: []string{"formdef"}, Coll: collForm, Writable: true, Deletable: true, AdminOnly: true,
 		Props: []Prop{in("appId", TString), in("name", TString), in("key", TString), in("usingWorkflow", TBool),
-			in("isLedger", TBool), in("content", TObject)},
+			in("isLedger", TBool), in("content", TObject), in("templateId", TString), in("formSettings", TObject)},
 		Navs: []Nav{{Name: "app", Target: collApp, Key: query.Path{"appId"}}}},
 	{Name: collFormData, Aliases: []string{"record"}, Coll: collFormData, Writable: true, Deletable: true,
 		Props: []Prop{in("formId", TString), out("appId", TString), enumOut("flowStatus", enumFlowStatus),

@@ -283,6 +283,8 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 			after, err = s.userWritten(ctx, tenant, old, nil)
 		case collRole:
 			after, err = s.roleWritten(ctx, tenant, old, nil)
+		case collForm:
+			err = s.formDeleted(ctx, tenant, old)
 		}
 		if err != nil {
 			return err
@@ -445,10 +447,8 @@ func (s *Service) completeForm(ctx context.Context, tenant string, doc, old stor
 			return nil, err
 		}
 	}
-	if c, ok := doc["content"]; ok {
-		if _, err := schema.ParseContent(c); err != nil {
-			return nil, err
-		}
+	if err := designForm(doc); err != nil {
+		return nil, err
 	}
 	if key, _ := doc["key"].(string); key != "" {
 		if !validKey(key) {
@@ -465,6 +465,9 @@ func (s *Service) completeForm(ctx context.Context, tenant string, doc, old stor
 	}
 	f, err := schema.FormFromDoc(doc)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.formMenus(ctx, tenant, doc, old); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) { s.rec.FormSaved(ctx, tenant, f) }, nil

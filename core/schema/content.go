@@ -52,8 +52,10 @@ func (p problems) err(msg string) error {
 // (unknown type, duplicate or malformed key, child table without columns,
 // nested child tables), each with a Target such as "content/items/2/field".
 //
-// `items` is required and may be empty. Keys FieldDef does not know (layout
-// hints the designer stores) are ignored. Option lists apply to radio,
+// `items` is required and may be empty, unless the content is in the form
+// designer's shape (§12.10: a "layout" holding a JSON array of rules): then the fields are
+// derived from the layout (DeriveItems) and any items are ignored. Keys
+// FieldDef does not know (layout hints the designer stores) are ignored. Option lists apply to radio,
 // select, checkbox and select2 and are dropped on other types; an option may
 // be a plain string (value = label) and a missing label defaults to the value.
 func ParseContent(content any) ([]FieldDef, error) {
@@ -61,6 +63,14 @@ func ParseContent(content any) ([]FieldDef, error) {
 	m, ok := contentMap(content, &p)
 	if !ok {
 		return nil, p.err("form content is invalid")
+	}
+	if designerLayout(m["layout"]) {
+		layout, ok := jsonText(m["layout"], '[')
+		if !ok {
+			p.add("content/layout", CodeInvalidType, "layout must be a string holding a JSON array of designer rules")
+			return nil, p.err("form content is invalid")
+		}
+		return DeriveItems(layout)
 	}
 	raw, present := m["items"]
 	if !present || raw == nil {

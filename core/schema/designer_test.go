@@ -1,0 +1,180 @@
+package schema
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/eimshub/eimshub/core/errs"
+)
+
+// wtv9Layout is the designer layout of test vector WTV-9 (spec §12.16):
+// fields at the top level and inside a row/column, an option field, a
+// timestamp with a format, an upload, a child table, and a button.
+const wtv9Layout = `[{"type":"input","field":"jreason000000001","title":"事由","$required":true,"props":{}},{"type":"fcRow","children":[{"type":"col","children":[{"type":"number","field":"jamount000000001","title":"金额","props":{}}]}]},{"type":"select","field":"jregion000000001","title":"区域","props":{},"options":[{"label":"华东","value":"east"},{"label":"华南","value":"south"}]},{"type":"timestamp","field":"jdate00000000001","title":"日期","props":{"format":"YYYY-MM-DD"}},{"type":"fileupload","field":"jfiles0000000001","title":"附件","props":{"action":"/upload"}},{"type":"tableform","field":"jitems0000000001","title":"明细","props":{"columns":[{"label":"数量","style":{},"rule":[{"type":"number","field":"jqty000000000001","title":"数量"}]}]}},{"type":"elButton","children":["确定"]}]`
+
+func TestDeriveItems(t *testing.T) {
+	wtv9 := []FieldDef{
+		{Field: "jreason000000001", Type: Input, Title: "事由", Required: true},
+		{Field: "jamount000000001", Type: Number, Title: "金额"},
+		{Field: "jregion000000001", Type: Select, Title: "区域", Props: Props{Options: []Option{{"east", "华东"}, {"south", "华南"}}}},
+		{Field: "jdate00000000001", Type: Timestamp, Title: "日期", Props: Props{Format: "YYYY-MM-DD"}},
+		{Field: "jfiles0000000001", Type: FileUpload, Title: "附件"},
+		{Field: "jitems0000000001", Type: TableForm, Title: "明细", Columns: []FieldDef{{Field: "jqty000000000001", Type: Number, Title: "数量"}}},
+	}
+	tests := []struct {
+		name   string
+		layout string
+		want   []FieldDef
+	}{
+		{"WTV-9", wtv9Layout, wtv9},
+		{"empty", `[]`, []FieldDef{}},
+		{"unknown widgets only", `[{"type":"fcCard","children":[{"type":"span","children":["x"]}]},{"type":"wat"}]`, []FieldDef{}},
+		{"title defaults to the key; required message; hidden",
+			`[{"type":"input","field":"a","$required":"请填写"},{"type":"textarea","field":"b","hidden":true}]`,
+			[]FieldDef{{Field: "a", Type: Input, Title: "a", Required: true}, {Field: "b", Type: Textarea, Title: "b", Hidden: true}}},
+		{"duplicate key (any case) and malformed keys are left out",
+			`[{"type":"input","field":"a"},{"type":"number","field":"A"},{"type":"input","field":"$where"},{"type":"input","field":"x.y"},{"type":"input"}]`,
+			[]FieldDef{{Field: "a", Type: Input, Title: "a"}}},
+		{"child table without columns; option field without options; numeric option values",
+			`[{"type":"tableform","field":"t","props":{}},{"type":"radio","field":"r"},{"type":"select","field":"s","options":[{"label":"一","value":1},{"value":1},{"label":"x"}]}]`,
+			[]FieldDef{{Field: "t", Type: TableForm, Title: "t", Columns: []FieldDef{}}, {Field: "r", Type: Radio, Title: "r"},
+				{Field: "s", Type: Select, Title: "s", Props: Props{Options: []Option{{"1", "一"}}}}}},
+		{"nested table, id column and column without rule are left out of columns",
+			`[{"type":"tableform","field":"t","props":{"columns":[{"label":"L","rule":[{"type":"input","field":"c"}]},{"rule":[{"type":"tableform","field":"n"}]},{"rule":[{"type":"input","field":"id"}]},{"label":"none"},{"required":true,"rule":[{"type":"input","field":"C"}]}]}}]`,
+			[]FieldDef{{Field: "t", Type: TableForm, Title: "t", Columns: []FieldDef{{Field: "c", Type: Input, Title: "L"}}}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DeriveItems(tc.layout)
+			if err != nil {
+				t.Fatalf("DeriveItems: %v", err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				g, _ := json.Marshal(got)
+				w, _ := json.Marshal(tc.want)
+				t.Errorf("items\n got %s\nwant %s", g, w)
+			}
+		})
+	}
+}
+
+func TestNormalizeContentDesigner(t *testing.T) {
+	opts := `{"form":{"labelPosition":"top"}}`
+	stored, fields, err := NormalizeContent(map[string]any{"layout": wtv9Layout, "options": opts,
+		"items": []any{map[string]any{"field": "ignored", "type": "input"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored["layout"] != wtv9Layout || stored["options"] != opts {
+		t.Errorf("layout/options not kept byte for byte: %v", stored)
+	}
+	if len(fields) != 6 || len(stored["items"].([]any)) != 6 {
+		t.Errorf("items: %d fields, stored %v", len(fields), stored["items"])
+	}
+	// A stored designer content reads back as the same fields.
+	back, err := ParseContent(stored)
+	if err != nil || !reflect.DeepEqual(back, fields) {
+		t.Errorf("ParseContent(stored) = %v, %v", back, err)
+	}
+	// Missing options get the client's default; a layout given as an array is serialised.
+	stored, _, err = NormalizeContent(map[string]any{"layout": []any{map[string]any{"type": "input", "field": "a"}}})
+	if err != nil || stored["options"] != DefaultOptions || stored["layout"] != `[{"field":"a","type":"input"}]` {
+		t.Errorf("defaults: %v, %v", stored, err)
+	}
+}
+
+func TestNormalizeContentErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		content any
+		target  string
+	}{
+		{"content not JSON", `{"layout":`, "content"},
+		{"layout not JSON", map[string]any{"layout": `[{"type":"input"`, "options": "{}"}, "content/layout"},
+		{"layout an object string", map[string]any{"layout": `[`, "options": "{}"}, "content/layout"},
+		{"options not JSON", map[string]any{"layout": `[]`, "options": `{"form":`}, "content/options"},
+		{"options an array", map[string]any{"layout": `[]`, "options": `[]`}, "content/options"},
+		{"options a number", map[string]any{"layout": `[]`, "options": 5.0}, "content/options"},
+		{"hub shape: invalid items", map[string]any{"items": []any{map[string]any{"field": "a", "type": "wat"}}}, "content/items/0/type"},
+		{"hub shape: duplicate keys", map[string]any{"items": []any{map[string]any{"field": "a", "type": "input"},
+			map[string]any{"field": "A", "type": "input"}}}, "content/items/1/field"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := NormalizeContent(tc.content)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			targets := detailTargets(err)
+			if !strings.Contains(strings.Join(targets, " "), tc.target) {
+				t.Errorf("targets %v, want %s", targets, tc.target)
+			}
+		})
+	}
+}
+
+// TestSynthesizeLayout: a form defined by items gets a layout the designer
+// can load (WTV-10) and that derives the same items back.
+func TestSynthesizeLayout(t *testing.T) {
+	f := f1(t)
+	stored, fields, err := NormalizeContent(map[string]any{"layout": "grid", "items": fieldsJSON(f.Fields)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout, _ := stored["layout"].(string)
+	var rules []map[string]any
+	if err := json.Unmarshal([]byte(layout), &rules); err != nil {
+		t.Fatalf("layout %q: %v", layout, err)
+	}
+	if len(rules) != len(f.Fields) {
+		t.Fatalf("%d rules for %d fields", len(rules), len(f.Fields))
+	}
+	for i, r := range rules {
+		d := f.Fields[i]
+		if r["type"] != string(d.Type) || r["field"] != d.Field || r["title"] != d.Title && d.Title != "" {
+			t.Errorf("rule %d = %v, field %v", i, r, d)
+		}
+		if d.Type == TableForm {
+			cols := r["props"].(map[string]any)["columns"].([]any)
+			for _, c := range cols {
+				cm := c.(map[string]any)
+				if _, ok := cm["style"].(map[string]any); !ok || len(cm["rule"].([]any)) != 1 {
+					t.Errorf("column %v: needs a style object and one rule", cm)
+				}
+			}
+		}
+	}
+	if s, _ := stored["options"].(string); !json.Valid([]byte(s)) || s[0] != '{' {
+		t.Errorf("options %q", s)
+	}
+	derived, err := DeriveItems(layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range fields {
+		if fields[i].Title == "" {
+			fields[i].Title = fields[i].Field
+		}
+		for j := range fields[i].Columns {
+			if fields[i].Columns[j].Title == "" {
+				fields[i].Columns[j].Title = fields[i].Columns[j].Field
+			}
+		}
+	}
+	if !reflect.DeepEqual(derived, fields) {
+		g, _ := json.Marshal(derived)
+		w, _ := json.Marshal(fields)
+		t.Errorf("round trip\n got %s\nwant %s", g, w)
+	}
+}
+
+// detailTargets lists an error's detail targets.
+func detailTargets(err error) []string {
+	var out []string
+	for _, d := range errs.As(err).Details {
+		out = append(out, d.Target)
+	}
+	return out
+}
