@@ -285,6 +285,8 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 			after, err = s.roleWritten(ctx, tenant, old, nil)
 		case collForm:
 			err = s.formDeleted(ctx, tenant, old)
+		case collWfDefinition:
+			err = wfDefinitionDeletable(old)
 		}
 		if err != nil {
 			return err
@@ -326,7 +328,9 @@ func (s *Service) complete(ctx context.Context, tenant string, t *target, in *in
 		return s.roleWritten(ctx, tenant, old, doc)
 	case collApp:
 		return nil, required(doc, "name")
-	case collWfDefinition, collDfDefinition:
+	case collWfDefinition:
+		return nil, s.completeWfDefinition(ctx, tenant, doc, old)
+	case collDfDefinition:
 		return nil, completeDefinition(t.kind, doc)
 	case collMessage:
 		s.completeMessage(doc, old)
