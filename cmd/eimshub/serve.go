@@ -197,6 +197,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	wf := workflow.New(h.store, workflow.Options{Logger: h.log, Records: h.records})
 	h.records.SetWorkflow(wf)
 	ents := entity.New(h.store, entity.Options{Logger: h.log, Revoker: h.ident, Records: h.records})
+	migrateWebClient(ctx, h.log, h.records, ents)
 	blobs, err := h.openBlobs()
 	if err != nil {
 		return nil, err

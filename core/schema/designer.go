@@ -349,3 +349,11 @@ func synthRule(f *FieldDef) map[string]any {
 	}
 	return r
 }
+
+// IsDesignerContent reports whether a stored form content is in the
+// designer's shape (its layout is the designer's rule list).
+func IsDesignerContent(content any) bool {
+	var p problems
+	m, ok := contentMap(content, &p)
+	return ok && designerLayout(m["layout"])
+}
