@@ -327,6 +327,9 @@ func (s *Service) complete(ctx context.Context, tenant string, t *target, in *in
 		}
 		return s.roleWritten(ctx, tenant, old, doc)
 	case collApp:
+		if doc["appMenus"] == nil {
+			doc["appMenus"] = []any{} // the web client reads the list (§12.6.1)
+		}
 		return nil, required(doc, "name")
 	case collWfDefinition:
 		return nil, s.completeWfDefinition(ctx, tenant, doc, old)
