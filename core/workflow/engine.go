@@ -84,9 +84,9 @@ type StartRequest struct {
 	// DefinitionID is the definition id or key.
 	DefinitionID string
 	// Form (a form id or key), when DefinitionID is empty, selects the
-	// form's current definition: the highest version of the most recently
-	// changed workflow definition whose sourceId is the form (newest
-	// version first among equals).
+	// form's current definition (spec §12.11): the version marked current
+	// (isCurrent, set by activation), else the highest version (the most
+	// recently changed among equals).
 	Form string
 	// Version selects a version of a keyed definition (0 = current).
 	Version int64
