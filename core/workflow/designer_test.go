@@ -193,6 +193,27 @@ func TestDesignerFlowRuns(t *testing.T) {
 	}
 }
 
+// TestStartWithoutAssignee: an approval node whose only candidate is a
+// deleted user fails the start with 409 and changes nothing (§12.11, WTV-16).
+func TestStartWithoutAssignee(t *testing.T) {
+	f := newFixture(t)
+	f.ins(t, "user", store.Doc{"id": "u_gone", "userName": "gone", "empName": "Gone", "status": int64(0)})
+	if err := f.st.Delete(f.ctx, "user", tenant, "u_gone"); err != nil {
+		t.Fatal(err)
+	}
+	f.ins(t, "wfdefinition", store.Doc{"id": "wd_gone", "sourceId": "f_1", "name": "x", "version": int64(9), "flowType": int64(0),
+		"isCurrent": true, "content": designer(approve("n", "审批", 1, cand(2, "u_gone")))})
+	rec := f.record("f_1", map[string]any{"customer": "x"})
+	_, err := f.eng.Start(f.ctx, f.bob, workflow.StartRequest{Form: "orders", BusinessKey: rec})
+	wantCode(t, err, errs.Conflict)
+	if st := f.flowStatus(t, rec); st != 1 {
+		t.Fatalf("flowStatus = %d after a failed start", st)
+	}
+	if n := f.count(t, "wfinstance", byData(rec)) + f.count(t, "wftodo", byData(rec)); n != 0 {
+		t.Fatalf("%d instance/task documents after a failed start", n)
+	}
+}
+
 // TestCurrentDefinition: a form's records start its current version
 // (isCurrent), else its highest version.
 func TestCurrentDefinition(t *testing.T) {

@@ -902,7 +902,8 @@ func (e *Engine) assignees(ctx context.Context, in *Instance, n Node) ([]Operato
 		}
 	}
 	if len(out) == 0 {
-		return nil, errs.Invalidf("approval node %s has no assignee (no matching active user)", n.ID).
+		// 409 (spec §12.11): the definition is fine, the directory has nobody for it now.
+		return nil, errs.Conflictf("approval node %s has no assignee (no matching active user)", n.ID).
 			WithReason("no_assignee").WithTarget("content/nodes/" + n.ID + "/assignees")
 	}
 	if len(out) > MaxAssignees {
