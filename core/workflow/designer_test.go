@@ -239,3 +239,22 @@ func TestCurrentDefinition(t *testing.T) {
 		t.Fatalf("current v2 should start, got %s", a)
 	}
 }
+
+// TestEmptyBranchCondition: the designer's new arm has an empty condition
+// list ({id, rel, items: []}): it holds for every record, so its nodes run
+// and the otherwise arm's do not.
+func TestEmptyBranchCondition(t *testing.T) {
+	f := newFixture(t)
+	f.ins(t, "wfdefinition", store.Doc{"id": "wd_e", "sourceId": "f_1", "name": "x", "version": int64(5), "flowType": int64(0),
+		"isCurrent": true, "content": designer(branch("b", arm("a1", `{"id":"c","rel":"and","items":[]}`, approve("first", "一", 1, cand(2, "u_alice"))),
+			arm("a2", "", approve("other", "二", 1, cand(2, "u_dave")))))})
+	rec := f.record("f_1", map[string]any{"customer": "x"})
+	s := must[*workflow.StartResult](t)(f.eng.Start(f.ctx, f.bob, workflow.StartRequest{Form: "orders", BusinessKey: rec}))
+	if len(s.Tasks) != 1 || s.Tasks[0].NodeID != "first" {
+		t.Fatalf("tasks = %+v", s.Tasks)
+	}
+	r := must[*workflow.DecideResult](t)(f.eng.Decide(f.ctx, f.alice, workflow.DecideRequest{DataID: rec, Result: workflow.ActAgree}))
+	if r.InstanceStatus != workflow.StatusApproved {
+		t.Fatalf("the otherwise arm ran after a matching arm: %+v", r)
+	}
+}
