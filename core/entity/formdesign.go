@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/query"
 	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/schema"
 	"github.com/eimshub/eimshub/core/store"
@@ -174,7 +176,25 @@ func removeMenu(menus []any, id string) ([]any, bool) {
 	return out, changed
 }
 
-// formDeleted removes a deleted form's menu entry from its app.
-func (s *Service) formDeleted(ctx context.Context, tenant string, old store.Doc) error {
-	return s.formMenus(ctx, tenant, nil, old)
+// formDeleted removes a deleted form's menu entry from its app and, as the
+// original does, soft-deletes the form's records through the record core
+// (each record's running workflow instance is cancelled with it), all in
+// the form's delete transaction.
+func (s *Service) formDeleted(ctx context.Context, p *principal.Principal, tenant string, old store.Doc) error {
+	if err := s.formMenus(ctx, tenant, nil, old); err != nil {
+		return err
+	}
+	id, _ := old["id"].(string)
+	for {
+		recs, err := s.st.Find(ctx, collFormData, tenant, query.Query{
+			Filter: query.Cmp{Path: query.Path{"formId"}, Op: query.Eq, Value: id}, Limit: 500})
+		if err != nil || len(recs) == 0 {
+			return err
+		}
+		for _, r := range recs {
+			if err := s.rec.Delete(ctx, p, r, 0, false); err != nil {
+				return err
+			}
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/query"
 	"github.com/eimshub/eimshub/core/store"
 )
 
@@ -63,9 +64,18 @@ func TestFormMenus(t *testing.T) {
 	if got := f.menusOf("a_1"); got != `[{"icon":"","iconColor":"","menuId":"`+f1+`","menuType":0,"sortIndex":100,"title":"表一"}]` {
 		t.Fatalf("a_1 menus = %s", got)
 	}
-	// Deleting form 2 removes it from the group.
+	// Deleting form 2 removes it from the group and deletes its records.
+	for i := 0; i < 3; i++ {
+		f.create(f.user, "formdata", map[string]any{"formId": f2, "data": map[string]any{}})
+	}
+	if n := f.countRecords(f2); n != 3 {
+		t.Fatalf("records of form 2 = %d", n)
+	}
 	if err := f.svc.Delete(f.ctx, f.admin, "FormDef", f2, ""); err != nil {
 		t.Fatal(err)
+	}
+	if n, err := f.st.Count(f.ctx, "formdata", "t1", query.Cmp{Path: query.Path{"formId"}, Op: query.Eq, Value: f2}); err != nil || n != 0 {
+		t.Fatalf("records of the deleted form = %d, %v", n, err)
 	}
 	_ = json.Unmarshal([]byte(f.menusOf(aid)), &menus)
 	if len(menus) != 1 || len(menus[0]["subMenus"].([]any)) != 0 {

@@ -284,7 +284,7 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 		case collRole:
 			after, err = s.roleWritten(ctx, tenant, old, nil)
 		case collForm:
-			err = s.formDeleted(ctx, tenant, old)
+			err = s.formDeleted(ctx, p, tenant, old)
 		case collWfDefinition:
 			err = wfDefinitionDeletable(old)
 		}
