@@ -257,6 +257,26 @@ func TestWebClientDesigners(t *testing.T) {
 			}},
 	})
 
+	// A form written through the hub API with items only gets a layout too; a
+	// later designer save replaces content as a whole. OData reads the same entity.
+	r.run([]step{
+		{name: "items-only form", user: "admin", method: "POST", path: "/api/v1/form",
+			body:   `{"appId":"<A>","name":"清单","content":{"items":[{"field":"qty","type":"number","title":"数量","required":true},{"field":"kind","type":"radio","props":{"options":["a","b"]}}]}}`,
+			status: 200, save: map[string]string{"I": "id"},
+			want: `{"content":{"options":"<OPTS>","items":[{"field":"qty","type":"number","title":"数量","required":true},{"field":"kind","type":"radio","props":{"options":[{"value":"a","label":"a"},{"value":"b","label":"b"}]}}]}}`,
+			check: func(t *testing.T, m map[string]any) {
+				want := `[{"$required":true,"field":"qty","props":{},"title":"数量","type":"number"},{"$required":false,"field":"kind","options":[{"label":"a","value":"a"},{"label":"b","value":"b"}],"props":{},"title":"kind","type":"radio"}]`
+				if got := m["content"].(map[string]any)["layout"]; got != want {
+					t.Errorf("synthesised layout\n got %v\nwant %s", got, want)
+				}
+			}},
+		{name: "designer save replaces it", user: "admin", method: "PATCH", path: "/api/v1/FormDef/<I>",
+			body:   `{"content":{"layout":"[{\"type\":\"input\",\"field\":\"note\"}]","options":"{}"}}`,
+			status: 200, want: `{"content":{"layout":"[{\"type\":\"input\",\"field\":\"note\"}]","options":"{}","items":[{"field":"note","type":"input","title":"note"}]}}`},
+		{name: "WTV-18 OData read", user: "admin", method: "GET", path: "/odata/v1/FormDef('<F>')", status: 200,
+			want: `{"id":"<F>","content":{"layout":"<LAYOUT9>","options":"{\"form\":{\"labelPosition\":\"top\"}}"}}`},
+	})
+
 	// WTV-11: the workflow designer's versions; activation; a released version stays.
 	r.vars["FLOW"] = strings.ReplaceAll(r.subst(wtv11Flow), `"`, `\"`)
 	r.run([]step{
@@ -364,5 +384,6 @@ func TestWebClientDesigners(t *testing.T) {
 
 	// Deleting the form removes its menu entry.
 	mustStatus(t, "delete form", h.jsonReq("DELETE", r.subst("/api/v1/FormDef/<F>"), admin, nil), 204)
-	r.run([]step{{name: "menu removed", user: "admin", method: "GET", path: "/api/v1/App/<A>", status: 200, want: `{"appMenus":[]}`}})
+	mustStatus(t, "the form's records are deleted with it", h.jsonReq("GET", "/api/v1/formdata/"+rid, admin, nil), 404)
+	r.run([]step{{name: "menu removed", user: "admin", method: "GET", path: "/api/v1/App/<A>", status: 200, want: `{"appMenus":[{"menuId":"<I>","title":"清单","sortIndex":200}]}`}})
 }
