@@ -251,3 +251,31 @@ func BenchmarkFormFromItemsDoc(b *testing.B) {
 		}
 	}
 }
+
+// Any layout either is refused as a whole (not a JSON array) or derives
+// fields with valid, unique keys whose synthesised layout derives the same
+// fields again; nothing panics.
+func FuzzDeriveItems(f *testing.F) {
+	for _, s := range []string{wtv9Layout, `[]`, `[1,"x",null,{}]`, `{"type":"input"}`, `[{"type":"TableForm","field":"t","props":{"columns":[{"rule":[{"type":"select","field":"s","options":[{"value":2}]}]}]}}]`,
+		`[{"type":"row","children":[{"type":"col","children":[{"type":"radio","field":"r","$required":"msg","options":[{"label":"x","value":"x"},{"value":"x"}]}]}]}]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, layout string) {
+		fields, err := DeriveItems(layout)
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, d := range fields {
+			k := strings.ToLower(d.Field)
+			if !fieldKeyRE.MatchString(d.Field) || seen[k] || !d.Type.Valid() {
+				t.Fatalf("bad field %+v from %q", d, layout)
+			}
+			seen[k] = true
+		}
+		again, err := DeriveItems(SynthesizeLayout(fields))
+		if err != nil || !reflect.DeepEqual(again, fields) {
+			t.Fatalf("synthesised layout of %q derives %+v, %v; want %+v", layout, again, err, fields)
+		}
+	})
+}
