@@ -197,11 +197,11 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	wf := workflow.New(h.store, workflow.Options{Logger: h.log, Records: h.records})
 	h.records.SetWorkflow(wf)
 	ents := entity.New(h.store, entity.Options{Logger: h.log, Revoker: h.ident, Records: h.records})
-	migrateWebClient(ctx, h.log, h.records, ents)
 	blobs, err := h.openBlobs()
 	if err != nil {
 		return nil, err
 	}
+	migrateWebClient(ctx, h.log, h.records, ents)
 	df := dataflow.New(h.store, dataflow.Options{Logger: h.log, Records: h.records})
 	fs := files.New(h.store, blobs, files.Options{MaxUpload: int64(cfg.Files.MaxUpload), Logger: h.log})
 	deps := httpapi.Deps{
