@@ -183,7 +183,7 @@ func (s *seeder) tenant(ctx context.Context, t *config.Tenant) error {
 	}
 	for i, a := range t.Apps {
 		doc := store.Doc{"id": seedID("app", tid, a.Key), "key": a.Key, "name": or(a.Name, a.Key),
-			"description": a.Description, "sortIndex": int64(i)}
+			"description": a.Description, "sortIndex": int64(i), "appMenus": []any{}}
 		if _, err := s.put(ctx, "app", tid, doc); err != nil {
 			return err
 		}

@@ -109,9 +109,14 @@ func TestMigrateWebClient(t *testing.T) {
 		}
 	}
 	designed := f.create(f.admin, "FormDef", map[string]any{"appId": "a_1", "name": "新", "content": map[string]any{"layout": "[]"}})
+	// The fixture's apps a_1 (t1) and a_9 (t2) have no appMenus: they get [] —
+	// a_1's then takes f_1's entry (the form created above added its own).
 	n, err := f.svc.MigrateWebClient(f.ctx)
-	if err != nil || n != 3 {
-		t.Fatalf("MigrateWebClient = %d, %v; want 3 (f_1, f_t2, wd_old)", n, err)
+	if err != nil || n != 4 {
+		t.Fatalf("MigrateWebClient = %d, %v; want 4 (a_9, f_1, f_t2, wd_old)", n, err)
+	}
+	if got := must[map[string]any](t)(f.svc.Get(f.ctx, f.other, "app", "a_9", "", ""))["appMenus"]; got == nil {
+		t.Fatalf("a_9 appMenus = %v", got)
 	}
 	form := must[map[string]any](t)(f.svc.Get(f.ctx, f.admin, "formdef", "f_1", "", ""))
 	c := form["content"].(map[string]any)

@@ -18,6 +18,7 @@ import (
 //     (and the client's default options), and — in the same transaction, as
 //     a form created now would — its menu entry in its app's appMenus, unless
 //     the app lists it already;
+//   - an app without appMenus gets an empty list (the client reads it);
 //   - a workflow definition gets the §12.11 shape: flowType 0 (was the
 //     string "workflow"), externalId = sourceId, eventSource 0, disabled
 //     false; version, isCurrent and released are left as they are (a
@@ -48,6 +49,19 @@ func (s *Service) migrateTenant(ctx context.Context, tenant string) (int, error)
 	n := 0
 	forms := 0
 	err := s.st.Tx(ctx, func(ctx context.Context) error {
+		apps, err := s.st.Find(ctx, collApp, tenant, query.Query{
+			Filter: query.Null{Path: query.Path{"appMenus"}, IsNull: true}, Limit: -1})
+		if err != nil {
+			return err
+		}
+		for _, a := range apps {
+			a["appMenus"] = []any{}
+			id, _ := a["id"].(string)
+			if err := s.st.Update(ctx, collApp, tenant, id, a, nil); err != nil {
+				return err
+			}
+			n++
+		}
 		docs, err := s.st.Find(ctx, collForm, tenant, query.Query{Limit: -1})
 		if err != nil {
 			return err
