@@ -102,6 +102,7 @@ func bindAPI(r fiber.Router, d *Deps, prefix string, m *httpMetrics) {
 	bindWorkflowRoutes(api, d.Workflow)
 	bindDataflowRoutes(api, d.Dataflow)
 	bindFileRoutes(api, d.Files)
+	bindWfDefinitionRoutes(api, d)
 	bindEntityRoutes(api, d) // last: /:entity would catch the families above
 	if odataBinder != nil {
 		m.groups[prefix+"/odata/v1"] = true
