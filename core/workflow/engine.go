@@ -77,6 +77,9 @@ type TaskRef struct {
 	NodeID     string `json:"nodeId"`
 	NodeName   string `json:"nodeName"`
 	AssigneeID string `json:"assigneeId"`
+	// Host marks the step's host (flow.go); Step is the task's step.
+	Host bool  `json:"host,omitempty"`
+	Step int64 `json:"step,omitempty"`
 }
 
 // StartRequest is §4.1's body.
@@ -1086,7 +1089,8 @@ func eq(path, v string) query.Expr {
 func refs(ts []Task) []TaskRef {
 	out := make([]TaskRef, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, TaskRef{TaskID: t.ID, NodeID: t.NodeID, NodeName: t.NodeName, AssigneeID: t.AssigneeID})
+		out = append(out, TaskRef{TaskID: t.ID, NodeID: t.NodeID, NodeName: t.NodeName, AssigneeID: t.AssigneeID,
+			Host: t.Host, Step: t.Round})
 	}
 	return out
 }

@@ -2248,6 +2248,112 @@ func (x *WorkflowActionResponse) GetError() *Error {
 	return nil
 }
 
+// WorkflowInspect (v2 addition): an instance with its steps, next nodes
+// and candidate users (sdk.WorkflowInspector).
+type WorkflowInspectRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Query         []byte                 `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"` // JSON of sdk.InspectQuery
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowInspectRequest) Reset() {
+	*x = WorkflowInspectRequest{}
+	mi := &file_host_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowInspectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowInspectRequest) ProtoMessage() {}
+
+func (x *WorkflowInspectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowInspectRequest.ProtoReflect.Descriptor instead.
+func (*WorkflowInspectRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *WorkflowInspectRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *WorkflowInspectRequest) GetQuery() []byte {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+type WorkflowInspectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        []byte                 `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"` // JSON of sdk.Inspection
+	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowInspectResponse) Reset() {
+	*x = WorkflowInspectResponse{}
+	mi := &file_host_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowInspectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowInspectResponse) ProtoMessage() {}
+
+func (x *WorkflowInspectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowInspectResponse.ProtoReflect.Descriptor instead.
+func (*WorkflowInspectResponse) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *WorkflowInspectResponse) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *WorkflowInspectResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 type AliasRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
@@ -2264,7 +2370,7 @@ type AliasRequest struct {
 
 func (x *AliasRequest) Reset() {
 	*x = AliasRequest{}
-	mi := &file_host_proto_msgTypes[36]
+	mi := &file_host_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2382,7 @@ func (x *AliasRequest) String() string {
 func (*AliasRequest) ProtoMessage() {}
 
 func (x *AliasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[36]
+	mi := &file_host_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2395,7 @@ func (x *AliasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasRequest.ProtoReflect.Descriptor instead.
 func (*AliasRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{36}
+	return file_host_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AliasRequest) GetPrincipal() *Principal {
@@ -2359,7 +2465,7 @@ type AliasResponse struct {
 
 func (x *AliasResponse) Reset() {
 	*x = AliasResponse{}
-	mi := &file_host_proto_msgTypes[37]
+	mi := &file_host_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2371,7 +2477,7 @@ func (x *AliasResponse) String() string {
 func (*AliasResponse) ProtoMessage() {}
 
 func (x *AliasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[37]
+	mi := &file_host_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2384,7 +2490,7 @@ func (x *AliasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasResponse.ProtoReflect.Descriptor instead.
 func (*AliasResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{37}
+	return file_host_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AliasResponse) GetToHub() map[string]string {
@@ -2576,6 +2682,12 @@ const file_host_proto_rawDesc = "" +
 	"\x06action\x18\x02 \x01(\fR\x06action\"`\n" +
 	"\x16WorkflowActionResponse\x12\x16\n" +
 	"\x06result\x18\x01 \x01(\fR\x06result\x12.\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"j\n" +
+	"\x16WorkflowInspectRequest\x12:\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\fR\x05query\"a\n" +
+	"\x17WorkflowInspectResponse\x12\x16\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result\x12.\n" +
 	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\xf4\x01\n" +
 	"\fAliasRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x1c\n" +
@@ -2597,7 +2709,7 @@ const file_host_proto_rawDesc = "" +
 	"\n" +
 	"ToExtEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xab\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\x95\x15\n" +
 	"\x04Host\x12R\n" +
 	"\tListForms\x12#.eimshub.plugin.v1.ListFormsRequest\x1a .eimshub.plugin.v1.FormsResponse\x12M\n" +
 	"\aGetForm\x12!.eimshub.plugin.v1.GetFormRequest\x1a\x1f.eimshub.plugin.v1.FormResponse\x12M\n" +
@@ -2632,7 +2744,8 @@ const file_host_proto_rawDesc = "" +
 	"\fEntityDelete\x12 .eimshub.plugin.v1.EntityRequest\x1a .eimshub.plugin.v1.ErrorResponse\x12b\n" +
 	"\rWorkflowTasks\x12'.eimshub.plugin.v1.WorkflowTasksRequest\x1a(.eimshub.plugin.v1.WorkflowTasksResponse\x12b\n" +
 	"\vWorkflowAct\x12(.eimshub.plugin.v1.WorkflowActionRequest\x1a).eimshub.plugin.v1.WorkflowActionResponse\x12L\n" +
-	"\aAliases\x12\x1f.eimshub.plugin.v1.AliasRequest\x1a .eimshub.plugin.v1.AliasResponseB-Z+github.com/eimshub/eimshub/plugins/proto;pbb\x06proto3"
+	"\aAliases\x12\x1f.eimshub.plugin.v1.AliasRequest\x1a .eimshub.plugin.v1.AliasResponse\x12h\n" +
+	"\x0fWorkflowInspect\x12).eimshub.plugin.v1.WorkflowInspectRequest\x1a*.eimshub.plugin.v1.WorkflowInspectResponseB-Z+github.com/eimshub/eimshub/plugins/proto;pbb\x06proto3"
 
 var (
 	file_host_proto_rawDescOnce sync.Once
@@ -2646,165 +2759,171 @@ func file_host_proto_rawDescGZIP() []byte {
 	return file_host_proto_rawDescData
 }
 
-var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_host_proto_goTypes = []any{
-	(*Form)(nil),                   // 0: eimshub.plugin.v1.Form
-	(*ListFormsRequest)(nil),       // 1: eimshub.plugin.v1.ListFormsRequest
-	(*FormsResponse)(nil),          // 2: eimshub.plugin.v1.FormsResponse
-	(*GetFormRequest)(nil),         // 3: eimshub.plugin.v1.GetFormRequest
-	(*FormResponse)(nil),           // 4: eimshub.plugin.v1.FormResponse
-	(*RecordRequest)(nil),          // 5: eimshub.plugin.v1.RecordRequest
-	(*WriteRecordRequest)(nil),     // 6: eimshub.plugin.v1.WriteRecordRequest
-	(*FindRecordsRequest)(nil),     // 7: eimshub.plugin.v1.FindRecordsRequest
-	(*BatchCreateRequest)(nil),     // 8: eimshub.plugin.v1.BatchCreateRequest
-	(*BatchGetRequest)(nil),        // 9: eimshub.plugin.v1.BatchGetRequest
-	(*AliasMap)(nil),               // 10: eimshub.plugin.v1.AliasMap
-	(*DocResponse)(nil),            // 11: eimshub.plugin.v1.DocResponse
-	(*DocsResponse)(nil),           // 12: eimshub.plugin.v1.DocsResponse
-	(*ErrorResponse)(nil),          // 13: eimshub.plugin.v1.ErrorResponse
-	(*VerifyClientRequest)(nil),    // 14: eimshub.plugin.v1.VerifyClientRequest
-	(*PrincipalResponse)(nil),      // 15: eimshub.plugin.v1.PrincipalResponse
-	(*IssueTokenRequest)(nil),      // 16: eimshub.plugin.v1.IssueTokenRequest
-	(*RefreshTokenRequest)(nil),    // 17: eimshub.plugin.v1.RefreshTokenRequest
-	(*Token)(nil),                  // 18: eimshub.plugin.v1.Token
-	(*TokenResponse)(nil),          // 19: eimshub.plugin.v1.TokenResponse
-	(*RevokeTokenRequest)(nil),     // 20: eimshub.plugin.v1.RevokeTokenRequest
-	(*ResolveTokenRequest)(nil),    // 21: eimshub.plugin.v1.ResolveTokenRequest
-	(*DirectoryRequest)(nil),       // 22: eimshub.plugin.v1.DirectoryRequest
-	(*CreateRecordsRequest)(nil),   // 23: eimshub.plugin.v1.CreateRecordsRequest
-	(*CreatedRecord)(nil),          // 24: eimshub.plugin.v1.CreatedRecord
-	(*CreateRecordsResponse)(nil),  // 25: eimshub.plugin.v1.CreateRecordsResponse
-	(*UploadFileRequest)(nil),      // 26: eimshub.plugin.v1.UploadFileRequest
-	(*FileRequest)(nil),            // 27: eimshub.plugin.v1.FileRequest
-	(*FileResponse)(nil),           // 28: eimshub.plugin.v1.FileResponse
-	(*RunDataflowRequest)(nil),     // 29: eimshub.plugin.v1.RunDataflowRequest
-	(*RunDataflowResponse)(nil),    // 30: eimshub.plugin.v1.RunDataflowResponse
-	(*EntityRequest)(nil),          // 31: eimshub.plugin.v1.EntityRequest
-	(*WorkflowTasksRequest)(nil),   // 32: eimshub.plugin.v1.WorkflowTasksRequest
-	(*WorkflowTasksResponse)(nil),  // 33: eimshub.plugin.v1.WorkflowTasksResponse
-	(*WorkflowActionRequest)(nil),  // 34: eimshub.plugin.v1.WorkflowActionRequest
-	(*WorkflowActionResponse)(nil), // 35: eimshub.plugin.v1.WorkflowActionResponse
-	(*AliasRequest)(nil),           // 36: eimshub.plugin.v1.AliasRequest
-	(*AliasResponse)(nil),          // 37: eimshub.plugin.v1.AliasResponse
-	nil,                            // 38: eimshub.plugin.v1.AliasMap.ToExtEntry
-	nil,                            // 39: eimshub.plugin.v1.DocsResponse.AliasesEntry
-	nil,                            // 40: eimshub.plugin.v1.AliasResponse.ToHubEntry
-	nil,                            // 41: eimshub.plugin.v1.AliasResponse.ToExtEntry
-	(*Principal)(nil),              // 42: eimshub.plugin.v1.Principal
-	(*Error)(nil),                  // 43: eimshub.plugin.v1.Error
-	(*Query)(nil),                  // 44: eimshub.plugin.v1.Query
+	(*Form)(nil),                    // 0: eimshub.plugin.v1.Form
+	(*ListFormsRequest)(nil),        // 1: eimshub.plugin.v1.ListFormsRequest
+	(*FormsResponse)(nil),           // 2: eimshub.plugin.v1.FormsResponse
+	(*GetFormRequest)(nil),          // 3: eimshub.plugin.v1.GetFormRequest
+	(*FormResponse)(nil),            // 4: eimshub.plugin.v1.FormResponse
+	(*RecordRequest)(nil),           // 5: eimshub.plugin.v1.RecordRequest
+	(*WriteRecordRequest)(nil),      // 6: eimshub.plugin.v1.WriteRecordRequest
+	(*FindRecordsRequest)(nil),      // 7: eimshub.plugin.v1.FindRecordsRequest
+	(*BatchCreateRequest)(nil),      // 8: eimshub.plugin.v1.BatchCreateRequest
+	(*BatchGetRequest)(nil),         // 9: eimshub.plugin.v1.BatchGetRequest
+	(*AliasMap)(nil),                // 10: eimshub.plugin.v1.AliasMap
+	(*DocResponse)(nil),             // 11: eimshub.plugin.v1.DocResponse
+	(*DocsResponse)(nil),            // 12: eimshub.plugin.v1.DocsResponse
+	(*ErrorResponse)(nil),           // 13: eimshub.plugin.v1.ErrorResponse
+	(*VerifyClientRequest)(nil),     // 14: eimshub.plugin.v1.VerifyClientRequest
+	(*PrincipalResponse)(nil),       // 15: eimshub.plugin.v1.PrincipalResponse
+	(*IssueTokenRequest)(nil),       // 16: eimshub.plugin.v1.IssueTokenRequest
+	(*RefreshTokenRequest)(nil),     // 17: eimshub.plugin.v1.RefreshTokenRequest
+	(*Token)(nil),                   // 18: eimshub.plugin.v1.Token
+	(*TokenResponse)(nil),           // 19: eimshub.plugin.v1.TokenResponse
+	(*RevokeTokenRequest)(nil),      // 20: eimshub.plugin.v1.RevokeTokenRequest
+	(*ResolveTokenRequest)(nil),     // 21: eimshub.plugin.v1.ResolveTokenRequest
+	(*DirectoryRequest)(nil),        // 22: eimshub.plugin.v1.DirectoryRequest
+	(*CreateRecordsRequest)(nil),    // 23: eimshub.plugin.v1.CreateRecordsRequest
+	(*CreatedRecord)(nil),           // 24: eimshub.plugin.v1.CreatedRecord
+	(*CreateRecordsResponse)(nil),   // 25: eimshub.plugin.v1.CreateRecordsResponse
+	(*UploadFileRequest)(nil),       // 26: eimshub.plugin.v1.UploadFileRequest
+	(*FileRequest)(nil),             // 27: eimshub.plugin.v1.FileRequest
+	(*FileResponse)(nil),            // 28: eimshub.plugin.v1.FileResponse
+	(*RunDataflowRequest)(nil),      // 29: eimshub.plugin.v1.RunDataflowRequest
+	(*RunDataflowResponse)(nil),     // 30: eimshub.plugin.v1.RunDataflowResponse
+	(*EntityRequest)(nil),           // 31: eimshub.plugin.v1.EntityRequest
+	(*WorkflowTasksRequest)(nil),    // 32: eimshub.plugin.v1.WorkflowTasksRequest
+	(*WorkflowTasksResponse)(nil),   // 33: eimshub.plugin.v1.WorkflowTasksResponse
+	(*WorkflowActionRequest)(nil),   // 34: eimshub.plugin.v1.WorkflowActionRequest
+	(*WorkflowActionResponse)(nil),  // 35: eimshub.plugin.v1.WorkflowActionResponse
+	(*WorkflowInspectRequest)(nil),  // 36: eimshub.plugin.v1.WorkflowInspectRequest
+	(*WorkflowInspectResponse)(nil), // 37: eimshub.plugin.v1.WorkflowInspectResponse
+	(*AliasRequest)(nil),            // 38: eimshub.plugin.v1.AliasRequest
+	(*AliasResponse)(nil),           // 39: eimshub.plugin.v1.AliasResponse
+	nil,                             // 40: eimshub.plugin.v1.AliasMap.ToExtEntry
+	nil,                             // 41: eimshub.plugin.v1.DocsResponse.AliasesEntry
+	nil,                             // 42: eimshub.plugin.v1.AliasResponse.ToHubEntry
+	nil,                             // 43: eimshub.plugin.v1.AliasResponse.ToExtEntry
+	(*Principal)(nil),               // 44: eimshub.plugin.v1.Principal
+	(*Error)(nil),                   // 45: eimshub.plugin.v1.Error
+	(*Query)(nil),                   // 46: eimshub.plugin.v1.Query
 }
 var file_host_proto_depIdxs = []int32{
-	42, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 1: eimshub.plugin.v1.FormsResponse.forms:type_name -> eimshub.plugin.v1.Form
-	43, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 4: eimshub.plugin.v1.FormResponse.form:type_name -> eimshub.plugin.v1.Form
-	43, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
-	42, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	38, // 12: eimshub.plugin.v1.AliasMap.to_ext:type_name -> eimshub.plugin.v1.AliasMap.ToExtEntry
-	43, // 13: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
-	43, // 14: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
+	45, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
+	44, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	40, // 12: eimshub.plugin.v1.AliasMap.to_ext:type_name -> eimshub.plugin.v1.AliasMap.ToExtEntry
+	45, // 13: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
+	45, // 14: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
 	0,  // 15: eimshub.plugin.v1.DocsResponse.form:type_name -> eimshub.plugin.v1.Form
-	39, // 16: eimshub.plugin.v1.DocsResponse.aliases:type_name -> eimshub.plugin.v1.DocsResponse.AliasesEntry
-	43, // 17: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 18: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 19: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 20: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	41, // 16: eimshub.plugin.v1.DocsResponse.aliases:type_name -> eimshub.plugin.v1.DocsResponse.AliasesEntry
+	45, // 17: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 18: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 19: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 20: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	18, // 21: eimshub.plugin.v1.TokenResponse.token:type_name -> eimshub.plugin.v1.Token
-	43, // 22: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 23: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 24: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 25: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
-	42, // 26: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 22: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 23: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 24: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 25: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
+	44, // 26: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	24, // 27: eimshub.plugin.v1.CreateRecordsResponse.records:type_name -> eimshub.plugin.v1.CreatedRecord
-	43, // 28: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 29: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 30: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 31: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 32: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 33: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 34: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 35: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
-	42, // 36: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 37: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 38: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	43, // 39: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
-	42, // 40: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 41: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
-	41, // 42: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
-	43, // 43: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
-	10, // 44: eimshub.plugin.v1.DocsResponse.AliasesEntry.value:type_name -> eimshub.plugin.v1.AliasMap
-	1,  // 45: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
-	3,  // 46: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
-	5,  // 47: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	7,  // 48: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
-	6,  // 49: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	6,  // 50: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	5,  // 51: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	8,  // 52: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
-	9,  // 53: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
-	23, // 54: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
-	26, // 55: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
-	27, // 56: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
-	27, // 57: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
-	29, // 58: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
-	14, // 59: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
-	16, // 60: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
-	17, // 61: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
-	20, // 62: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
-	21, // 63: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
-	22, // 64: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
-	22, // 65: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
-	22, // 66: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
-	31, // 67: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 68: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 69: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 70: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 71: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
-	32, // 72: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
-	34, // 73: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
-	36, // 74: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
-	2,  // 75: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
-	4,  // 76: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
-	11, // 77: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
-	12, // 78: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 79: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 80: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	13, // 81: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
-	12, // 82: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 83: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	25, // 84: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
-	11, // 85: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
-	28, // 86: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
-	13, // 87: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
-	30, // 88: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
-	15, // 89: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
-	19, // 90: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
-	19, // 91: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
-	13, // 92: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
-	15, // 93: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
-	12, // 94: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 95: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 96: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 97: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 98: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 99: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 100: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
-	13, // 101: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
-	33, // 102: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
-	35, // 103: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
-	37, // 104: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
-	75, // [75:105] is the sub-list for method output_type
-	45, // [45:75] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	45, // 28: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 29: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 30: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 31: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 32: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 33: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 34: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 35: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
+	44, // 36: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 37: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 38: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 39: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 40: eimshub.plugin.v1.WorkflowInspectRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	45, // 41: eimshub.plugin.v1.WorkflowInspectResponse.error:type_name -> eimshub.plugin.v1.Error
+	44, // 42: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 43: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
+	43, // 44: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
+	45, // 45: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
+	10, // 46: eimshub.plugin.v1.DocsResponse.AliasesEntry.value:type_name -> eimshub.plugin.v1.AliasMap
+	1,  // 47: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
+	3,  // 48: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
+	5,  // 49: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	7,  // 50: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
+	6,  // 51: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	6,  // 52: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	5,  // 53: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	8,  // 54: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
+	9,  // 55: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
+	23, // 56: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
+	26, // 57: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
+	27, // 58: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
+	27, // 59: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
+	29, // 60: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
+	14, // 61: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
+	16, // 62: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
+	17, // 63: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
+	20, // 64: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
+	21, // 65: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
+	22, // 66: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 67: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 68: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
+	31, // 69: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 70: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 71: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 72: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 73: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
+	32, // 74: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
+	34, // 75: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
+	38, // 76: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
+	36, // 77: eimshub.plugin.v1.Host.WorkflowInspect:input_type -> eimshub.plugin.v1.WorkflowInspectRequest
+	2,  // 78: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
+	4,  // 79: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
+	11, // 80: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
+	12, // 81: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 82: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 83: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 84: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
+	12, // 85: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 86: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	25, // 87: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
+	11, // 88: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
+	28, // 89: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
+	13, // 90: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
+	30, // 91: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
+	15, // 92: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
+	19, // 93: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
+	19, // 94: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
+	13, // 95: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
+	15, // 96: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
+	12, // 97: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 98: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 99: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 100: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 101: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 102: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 103: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 104: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
+	33, // 105: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
+	35, // 106: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
+	39, // 107: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
+	37, // 108: eimshub.plugin.v1.Host.WorkflowInspect:output_type -> eimshub.plugin.v1.WorkflowInspectResponse
+	78, // [78:109] is the sub-list for method output_type
+	47, // [47:78] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_host_proto_init() }
@@ -2819,7 +2938,7 @@ func file_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_proto_rawDesc), len(file_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

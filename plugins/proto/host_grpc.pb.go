@@ -53,6 +53,7 @@ const (
 	Host_WorkflowTasks_FullMethodName      = "/eimshub.plugin.v1.Host/WorkflowTasks"
 	Host_WorkflowAct_FullMethodName        = "/eimshub.plugin.v1.Host/WorkflowAct"
 	Host_Aliases_FullMethodName            = "/eimshub.plugin.v1.Host/Aliases"
+	Host_WorkflowInspect_FullMethodName    = "/eimshub.plugin.v1.Host/WorkflowInspect"
 )
 
 // HostClient is the client API for Host service.
@@ -90,6 +91,7 @@ type HostClient interface {
 	WorkflowTasks(ctx context.Context, in *WorkflowTasksRequest, opts ...grpc.CallOption) (*WorkflowTasksResponse, error)
 	WorkflowAct(ctx context.Context, in *WorkflowActionRequest, opts ...grpc.CallOption) (*WorkflowActionResponse, error)
 	Aliases(ctx context.Context, in *AliasRequest, opts ...grpc.CallOption) (*AliasResponse, error)
+	WorkflowInspect(ctx context.Context, in *WorkflowInspectRequest, opts ...grpc.CallOption) (*WorkflowInspectResponse, error)
 }
 
 type hostClient struct {
@@ -370,6 +372,15 @@ func (c *hostClient) Aliases(ctx context.Context, in *AliasRequest, opts ...grpc
 	return out, nil
 }
 
+func (c *hostClient) WorkflowInspect(ctx context.Context, in *WorkflowInspectRequest, opts ...grpc.CallOption) (*WorkflowInspectResponse, error) {
+	out := new(WorkflowInspectResponse)
+	err := c.cc.Invoke(ctx, Host_WorkflowInspect_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility
@@ -405,6 +416,7 @@ type HostServer interface {
 	WorkflowTasks(context.Context, *WorkflowTasksRequest) (*WorkflowTasksResponse, error)
 	WorkflowAct(context.Context, *WorkflowActionRequest) (*WorkflowActionResponse, error)
 	Aliases(context.Context, *AliasRequest) (*AliasResponse, error)
+	WorkflowInspect(context.Context, *WorkflowInspectRequest) (*WorkflowInspectResponse, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -501,6 +513,9 @@ func (UnimplementedHostServer) WorkflowAct(context.Context, *WorkflowActionReque
 }
 func (UnimplementedHostServer) Aliases(context.Context, *AliasRequest) (*AliasResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Aliases not implemented")
+}
+func (UnimplementedHostServer) WorkflowInspect(context.Context, *WorkflowInspectRequest) (*WorkflowInspectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WorkflowInspect not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 
@@ -1055,6 +1070,24 @@ func _Host_Aliases_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_WorkflowInspect_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WorkflowInspectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).WorkflowInspect(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_WorkflowInspect_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).WorkflowInspect(ctx, req.(*WorkflowInspectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1181,6 +1214,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Aliases",
 			Handler:    _Host_Aliases_Handler,
+		},
+		{
+			MethodName: "WorkflowInspect",
+			Handler:    _Host_WorkflowInspect_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
