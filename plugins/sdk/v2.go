@@ -208,10 +208,10 @@ type WorkflowResult struct {
 
 // Task lists (TaskQuery.Box).
 const (
-	BoxTodo    = "todo"    // the user's pending tasks
-	BoxDone    = "done"    // instances the user decided, transferred or returned a task of
-	BoxStarted = "started" // instances the user initiated
-	BoxCC      = "cc"      // instances copied to the user
+	BoxTodo     = "todo"     // the user's pending tasks
+	BoxDone     = "done"     // instances the user decided, transferred or returned a task of
+	BoxStarted  = "started"  // instances the user initiated
+	BoxCC       = "cc"       // instances copied to the user
 	BoxHandled  = "handled"  // running instances the user handled a task of and holds no pending one in
 	BoxFinished = "finished" // ended instances the user had a task in
 	BoxOvertime = "overtime" // the user's pending tasks past their deadline
