@@ -25,6 +25,7 @@ import (
 	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/cache"
 	"github.com/eimshub/eimshub/core/dataflow"
+	"github.com/eimshub/eimshub/core/dialecttoken"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/files"
 	"github.com/eimshub/eimshub/core/httpapi"
@@ -224,7 +225,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	h.app = httpapi.New(deps)
 	auth := bearerPrincipal(h.ident)
 	svc := host.Services{Entities: ents, Identity: h.ident, Workflow: wf, Dataflow: df, Files: fs,
-		Aliases: alias.New(h.store), Store: h.store}
+		Aliases: alias.New(h.store), Store: h.store, DialectTokens: dialecttoken.New(h.cache, h.ident, lim)}
 	closeConnectors, err := startConnectors(ctx, cfg, h.app, svc, auth, &deps, operatorOnly(auth, cfg.Server.Operators), h.log)
 	if err != nil {
 		return nil, fmt.Errorf("connectors: %w", err)

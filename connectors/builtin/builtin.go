@@ -15,5 +15,6 @@
 package builtin
 
 import (
-	_ "github.com/eimshub/eimshub/connectors/h3yun" // H3Yun (氚云) OpenApi
+	_ "github.com/eimshub/eimshub/connectors/eoffice" // e-office 10 (泛微) open API
+	_ "github.com/eimshub/eimshub/connectors/h3yun"   // H3Yun (氚云) OpenApi
 )

@@ -5,6 +5,7 @@ import (
 
 	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/dataflow"
+	"github.com/eimshub/eimshub/core/dialecttoken"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/files"
@@ -34,6 +35,8 @@ type bridge struct {
 	// st is the store the services share: CreateRecords runs its steps in
 	// one of its transactions.
 	st store.Store
+	// dtokens may be nil (the dialect token calls answer Unavailable).
+	dtokens *dialecttoken.Service
 }
 
 // Services are the core services a bridge serves connectors from.
@@ -49,6 +52,9 @@ type Services struct {
 	Aliases *alias.Service
 	// Store is the store the services share.
 	Store store.Store
+	// DialectTokens (sdk.DialectTokenStore) may be nil: the dialect token
+	// calls then answer Unavailable.
+	DialectTokens *dialecttoken.Service
 }
 
 // NewBridge returns the Core the plugin manager serves to connectors, over
@@ -58,7 +64,7 @@ type Services struct {
 // the native API (Forbidden otherwise). A principal from VerifyClient
 // carries its client's scopes; one from a bearer token its token's.
 func NewBridge(s Services) Core {
-	return &bridge{ents: s.Entities, ident: s.Identity, wf: s.Workflow, flows: s.Dataflow, files: s.Files, aliases: s.Aliases, st: s.Store}
+	return &bridge{ents: s.Entities, ident: s.Identity, wf: s.Workflow, flows: s.Dataflow, files: s.Files, aliases: s.Aliases, st: s.Store, dtokens: s.DialectTokens}
 }
 
 // reader and writer convert p and check its scope. A nil p or an empty

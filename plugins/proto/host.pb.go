@@ -2514,6 +2514,111 @@ func (x *AliasResponse) GetError() *Error {
 	return nil
 }
 
+// Dialect tokens (sdk.DialectTokenStore): one RPC, the operation in op.
+type DialectTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Op            string                 `protobuf:"bytes,1,opt,name=op,proto3" json:"op,omitempty"`           // issue | resolve | refresh | touch | revoke
+	Payload       []byte                 `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"` // JSON of the operation's arguments
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DialectTokenRequest) Reset() {
+	*x = DialectTokenRequest{}
+	mi := &file_host_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DialectTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DialectTokenRequest) ProtoMessage() {}
+
+func (x *DialectTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DialectTokenRequest.ProtoReflect.Descriptor instead.
+func (*DialectTokenRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *DialectTokenRequest) GetOp() string {
+	if x != nil {
+		return x.Op
+	}
+	return ""
+}
+
+func (x *DialectTokenRequest) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+type DialectTokenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         []byte                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"` // JSON of sdk.DialectToken (issue, resolve, refresh, touch)
+	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DialectTokenResponse) Reset() {
+	*x = DialectTokenResponse{}
+	mi := &file_host_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DialectTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DialectTokenResponse) ProtoMessage() {}
+
+func (x *DialectTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DialectTokenResponse.ProtoReflect.Descriptor instead.
+func (*DialectTokenResponse) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *DialectTokenResponse) GetToken() []byte {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+func (x *DialectTokenResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_host_proto protoreflect.FileDescriptor
 
 const file_host_proto_rawDesc = "" +
@@ -2709,7 +2814,13 @@ const file_host_proto_rawDesc = "" +
 	"\n" +
 	"ToExtEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\x95\x15\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"?\n" +
+	"\x13DialectTokenRequest\x12\x0e\n" +
+	"\x02op\x18\x01 \x01(\tR\x02op\x12\x18\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\"\\\n" +
+	"\x14DialectTokenResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\fR\x05token\x12.\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error2\xf6\x15\n" +
 	"\x04Host\x12R\n" +
 	"\tListForms\x12#.eimshub.plugin.v1.ListFormsRequest\x1a .eimshub.plugin.v1.FormsResponse\x12M\n" +
 	"\aGetForm\x12!.eimshub.plugin.v1.GetFormRequest\x1a\x1f.eimshub.plugin.v1.FormResponse\x12M\n" +
@@ -2744,7 +2855,8 @@ const file_host_proto_rawDesc = "" +
 	"\fEntityDelete\x12 .eimshub.plugin.v1.EntityRequest\x1a .eimshub.plugin.v1.ErrorResponse\x12b\n" +
 	"\rWorkflowTasks\x12'.eimshub.plugin.v1.WorkflowTasksRequest\x1a(.eimshub.plugin.v1.WorkflowTasksResponse\x12b\n" +
 	"\vWorkflowAct\x12(.eimshub.plugin.v1.WorkflowActionRequest\x1a).eimshub.plugin.v1.WorkflowActionResponse\x12L\n" +
-	"\aAliases\x12\x1f.eimshub.plugin.v1.AliasRequest\x1a .eimshub.plugin.v1.AliasResponse\x12h\n" +
+	"\aAliases\x12\x1f.eimshub.plugin.v1.AliasRequest\x1a .eimshub.plugin.v1.AliasResponse\x12_\n" +
+	"\fDialectToken\x12&.eimshub.plugin.v1.DialectTokenRequest\x1a'.eimshub.plugin.v1.DialectTokenResponse\x12h\n" +
 	"\x0fWorkflowInspect\x12).eimshub.plugin.v1.WorkflowInspectRequest\x1a*.eimshub.plugin.v1.WorkflowInspectResponseB-Z+github.com/eimshub/eimshub/plugins/proto;pbb\x06proto3"
 
 var (
@@ -2759,7 +2871,7 @@ func file_host_proto_rawDescGZIP() []byte {
 	return file_host_proto_rawDescData
 }
 
-var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_host_proto_goTypes = []any{
 	(*Form)(nil),                    // 0: eimshub.plugin.v1.Form
 	(*ListFormsRequest)(nil),        // 1: eimshub.plugin.v1.ListFormsRequest
@@ -2801,129 +2913,134 @@ var file_host_proto_goTypes = []any{
 	(*WorkflowInspectResponse)(nil), // 37: eimshub.plugin.v1.WorkflowInspectResponse
 	(*AliasRequest)(nil),            // 38: eimshub.plugin.v1.AliasRequest
 	(*AliasResponse)(nil),           // 39: eimshub.plugin.v1.AliasResponse
-	nil,                             // 40: eimshub.plugin.v1.AliasMap.ToExtEntry
-	nil,                             // 41: eimshub.plugin.v1.DocsResponse.AliasesEntry
-	nil,                             // 42: eimshub.plugin.v1.AliasResponse.ToHubEntry
-	nil,                             // 43: eimshub.plugin.v1.AliasResponse.ToExtEntry
-	(*Principal)(nil),               // 44: eimshub.plugin.v1.Principal
-	(*Error)(nil),                   // 45: eimshub.plugin.v1.Error
-	(*Query)(nil),                   // 46: eimshub.plugin.v1.Query
+	(*DialectTokenRequest)(nil),     // 40: eimshub.plugin.v1.DialectTokenRequest
+	(*DialectTokenResponse)(nil),    // 41: eimshub.plugin.v1.DialectTokenResponse
+	nil,                             // 42: eimshub.plugin.v1.AliasMap.ToExtEntry
+	nil,                             // 43: eimshub.plugin.v1.DocsResponse.AliasesEntry
+	nil,                             // 44: eimshub.plugin.v1.AliasResponse.ToHubEntry
+	nil,                             // 45: eimshub.plugin.v1.AliasResponse.ToExtEntry
+	(*Principal)(nil),               // 46: eimshub.plugin.v1.Principal
+	(*Error)(nil),                   // 47: eimshub.plugin.v1.Error
+	(*Query)(nil),                   // 48: eimshub.plugin.v1.Query
 }
 var file_host_proto_depIdxs = []int32{
-	44, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 1: eimshub.plugin.v1.FormsResponse.forms:type_name -> eimshub.plugin.v1.Form
-	45, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 4: eimshub.plugin.v1.FormResponse.form:type_name -> eimshub.plugin.v1.Form
-	45, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	46, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
-	44, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 12: eimshub.plugin.v1.AliasMap.to_ext:type_name -> eimshub.plugin.v1.AliasMap.ToExtEntry
-	45, // 13: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
-	45, // 14: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
+	47, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	48, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
+	46, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 12: eimshub.plugin.v1.AliasMap.to_ext:type_name -> eimshub.plugin.v1.AliasMap.ToExtEntry
+	47, // 13: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
+	47, // 14: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
 	0,  // 15: eimshub.plugin.v1.DocsResponse.form:type_name -> eimshub.plugin.v1.Form
-	41, // 16: eimshub.plugin.v1.DocsResponse.aliases:type_name -> eimshub.plugin.v1.DocsResponse.AliasesEntry
-	45, // 17: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 18: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 19: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 20: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	43, // 16: eimshub.plugin.v1.DocsResponse.aliases:type_name -> eimshub.plugin.v1.DocsResponse.AliasesEntry
+	47, // 17: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 18: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 19: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 20: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	18, // 21: eimshub.plugin.v1.TokenResponse.token:type_name -> eimshub.plugin.v1.Token
-	45, // 22: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 23: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 24: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	46, // 25: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
-	44, // 26: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 22: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 23: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 24: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	48, // 25: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
+	46, // 26: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	24, // 27: eimshub.plugin.v1.CreateRecordsResponse.records:type_name -> eimshub.plugin.v1.CreatedRecord
-	45, // 28: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 29: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 30: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 31: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 32: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 33: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 34: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	46, // 35: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
-	44, // 36: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 37: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 38: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 39: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 40: eimshub.plugin.v1.WorkflowInspectRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 41: eimshub.plugin.v1.WorkflowInspectResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 42: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 43: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
-	43, // 44: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
-	45, // 45: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
-	10, // 46: eimshub.plugin.v1.DocsResponse.AliasesEntry.value:type_name -> eimshub.plugin.v1.AliasMap
-	1,  // 47: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
-	3,  // 48: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
-	5,  // 49: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	7,  // 50: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
-	6,  // 51: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	6,  // 52: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	5,  // 53: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	8,  // 54: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
-	9,  // 55: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
-	23, // 56: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
-	26, // 57: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
-	27, // 58: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
-	27, // 59: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
-	29, // 60: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
-	14, // 61: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
-	16, // 62: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
-	17, // 63: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
-	20, // 64: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
-	21, // 65: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
-	22, // 66: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
-	22, // 67: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
-	22, // 68: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
-	31, // 69: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 70: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 71: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 72: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 73: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
-	32, // 74: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
-	34, // 75: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
-	38, // 76: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
-	36, // 77: eimshub.plugin.v1.Host.WorkflowInspect:input_type -> eimshub.plugin.v1.WorkflowInspectRequest
-	2,  // 78: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
-	4,  // 79: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
-	11, // 80: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
-	12, // 81: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 82: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 83: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	13, // 84: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
-	12, // 85: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 86: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	25, // 87: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
-	11, // 88: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
-	28, // 89: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
-	13, // 90: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
-	30, // 91: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
-	15, // 92: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
-	19, // 93: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
-	19, // 94: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
-	13, // 95: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
-	15, // 96: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
-	12, // 97: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 98: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 99: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 100: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 101: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 102: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 103: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
-	13, // 104: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
-	33, // 105: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
-	35, // 106: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
-	39, // 107: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
-	37, // 108: eimshub.plugin.v1.Host.WorkflowInspect:output_type -> eimshub.plugin.v1.WorkflowInspectResponse
-	78, // [78:109] is the sub-list for method output_type
-	47, // [47:78] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	47, // 28: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 29: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 30: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 31: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 32: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 33: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 34: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	48, // 35: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
+	46, // 36: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 37: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 38: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 39: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 40: eimshub.plugin.v1.WorkflowInspectRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 41: eimshub.plugin.v1.WorkflowInspectResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 42: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 43: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
+	45, // 44: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
+	47, // 45: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
+	47, // 46: eimshub.plugin.v1.DialectTokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	10, // 47: eimshub.plugin.v1.DocsResponse.AliasesEntry.value:type_name -> eimshub.plugin.v1.AliasMap
+	1,  // 48: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
+	3,  // 49: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
+	5,  // 50: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	7,  // 51: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
+	6,  // 52: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	6,  // 53: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	5,  // 54: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	8,  // 55: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
+	9,  // 56: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
+	23, // 57: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
+	26, // 58: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
+	27, // 59: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
+	27, // 60: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
+	29, // 61: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
+	14, // 62: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
+	16, // 63: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
+	17, // 64: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
+	20, // 65: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
+	21, // 66: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
+	22, // 67: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 68: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 69: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
+	31, // 70: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 71: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 72: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 73: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 74: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
+	32, // 75: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
+	34, // 76: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
+	38, // 77: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
+	40, // 78: eimshub.plugin.v1.Host.DialectToken:input_type -> eimshub.plugin.v1.DialectTokenRequest
+	36, // 79: eimshub.plugin.v1.Host.WorkflowInspect:input_type -> eimshub.plugin.v1.WorkflowInspectRequest
+	2,  // 80: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
+	4,  // 81: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
+	11, // 82: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
+	12, // 83: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 84: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 85: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 86: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
+	12, // 87: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 88: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	25, // 89: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
+	11, // 90: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
+	28, // 91: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
+	13, // 92: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
+	30, // 93: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
+	15, // 94: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
+	19, // 95: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
+	19, // 96: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
+	13, // 97: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
+	15, // 98: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
+	12, // 99: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 100: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 101: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 102: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 103: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 104: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 105: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 106: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
+	33, // 107: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
+	35, // 108: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
+	39, // 109: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
+	41, // 110: eimshub.plugin.v1.Host.DialectToken:output_type -> eimshub.plugin.v1.DialectTokenResponse
+	37, // 111: eimshub.plugin.v1.Host.WorkflowInspect:output_type -> eimshub.plugin.v1.WorkflowInspectResponse
+	80, // [80:112] is the sub-list for method output_type
+	48, // [48:80] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_host_proto_init() }
@@ -2938,7 +3055,7 @@ func file_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_proto_rawDesc), len(file_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   44,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -53,6 +53,7 @@ const (
 	Host_WorkflowTasks_FullMethodName      = "/eimshub.plugin.v1.Host/WorkflowTasks"
 	Host_WorkflowAct_FullMethodName        = "/eimshub.plugin.v1.Host/WorkflowAct"
 	Host_Aliases_FullMethodName            = "/eimshub.plugin.v1.Host/Aliases"
+	Host_DialectToken_FullMethodName       = "/eimshub.plugin.v1.Host/DialectToken"
 	Host_WorkflowInspect_FullMethodName    = "/eimshub.plugin.v1.Host/WorkflowInspect"
 )
 
@@ -91,6 +92,7 @@ type HostClient interface {
 	WorkflowTasks(ctx context.Context, in *WorkflowTasksRequest, opts ...grpc.CallOption) (*WorkflowTasksResponse, error)
 	WorkflowAct(ctx context.Context, in *WorkflowActionRequest, opts ...grpc.CallOption) (*WorkflowActionResponse, error)
 	Aliases(ctx context.Context, in *AliasRequest, opts ...grpc.CallOption) (*AliasResponse, error)
+	DialectToken(ctx context.Context, in *DialectTokenRequest, opts ...grpc.CallOption) (*DialectTokenResponse, error)
 	WorkflowInspect(ctx context.Context, in *WorkflowInspectRequest, opts ...grpc.CallOption) (*WorkflowInspectResponse, error)
 }
 
@@ -372,6 +374,15 @@ func (c *hostClient) Aliases(ctx context.Context, in *AliasRequest, opts ...grpc
 	return out, nil
 }
 
+func (c *hostClient) DialectToken(ctx context.Context, in *DialectTokenRequest, opts ...grpc.CallOption) (*DialectTokenResponse, error) {
+	out := new(DialectTokenResponse)
+	err := c.cc.Invoke(ctx, Host_DialectToken_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostClient) WorkflowInspect(ctx context.Context, in *WorkflowInspectRequest, opts ...grpc.CallOption) (*WorkflowInspectResponse, error) {
 	out := new(WorkflowInspectResponse)
 	err := c.cc.Invoke(ctx, Host_WorkflowInspect_FullMethodName, in, out, opts...)
@@ -416,6 +427,7 @@ type HostServer interface {
 	WorkflowTasks(context.Context, *WorkflowTasksRequest) (*WorkflowTasksResponse, error)
 	WorkflowAct(context.Context, *WorkflowActionRequest) (*WorkflowActionResponse, error)
 	Aliases(context.Context, *AliasRequest) (*AliasResponse, error)
+	DialectToken(context.Context, *DialectTokenRequest) (*DialectTokenResponse, error)
 	WorkflowInspect(context.Context, *WorkflowInspectRequest) (*WorkflowInspectResponse, error)
 	mustEmbedUnimplementedHostServer()
 }
@@ -513,6 +525,9 @@ func (UnimplementedHostServer) WorkflowAct(context.Context, *WorkflowActionReque
 }
 func (UnimplementedHostServer) Aliases(context.Context, *AliasRequest) (*AliasResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Aliases not implemented")
+}
+func (UnimplementedHostServer) DialectToken(context.Context, *DialectTokenRequest) (*DialectTokenResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DialectToken not implemented")
 }
 func (UnimplementedHostServer) WorkflowInspect(context.Context, *WorkflowInspectRequest) (*WorkflowInspectResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method WorkflowInspect not implemented")
@@ -1070,6 +1085,24 @@ func _Host_Aliases_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_DialectToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DialectTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).DialectToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_DialectToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).DialectToken(ctx, req.(*DialectTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Host_WorkflowInspect_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(WorkflowInspectRequest)
 	if err := dec(in); err != nil {
@@ -1214,6 +1247,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Aliases",
 			Handler:    _Host_Aliases_Handler,
+		},
+		{
+			MethodName: "DialectToken",
+			Handler:    _Host_DialectToken_Handler,
 		},
 		{
 			MethodName: "WorkflowInspect",

@@ -1,0 +1,4 @@
+package eoffice
+
+func registerFormRoutes(r *Router) {}
+func registerFileRoutes(r *Router) {}
