@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +22,12 @@ func registerDirectoryRoutes(r *Router) {
 	r.Add(http.MethodGet, "system/department/:deptId", deptDetail)
 	r.Add(http.MethodPost, "system/department", deptCreate)
 	r.Add(http.MethodDelete, "system/department/:deptId", deptDelete)
+	r.Add(http.MethodPost, "system/department/:deptId", deptEdit)
+	r.Add(http.MethodPost, "user", userCreate)
+	r.Add(http.MethodPost, "user/:userId", userEdit)
+	r.Add(http.MethodDelete, "user/:userId", userDelete)
+	r.Add(http.MethodPost, "role", roleCreate)
+	r.Add(http.MethodPut, "role/:roleId", roleEdit)
 }
 
 // directory is the tenant's departments and roles with their e-office
@@ -423,7 +428,7 @@ func userDetail(ctx context.Context, c *Call) (any, error) {
 
 var roleColumns = Columns{
 	"role_name": {Path: sdk.Path{"name"}},
-	"role_no":   {Path: sdk.Path{"sortIndex"}, Type: TInt},
+	"role_no":   {Path: sdk.Path{"sortValue"}, Type: TInt},
 	"role_id":   {Path: sdk.Path{"createTime"}, Type: TInt},
 }
 
@@ -432,6 +437,9 @@ func roleList(ctx context.Context, c *Call) (any, error) {
 	l, err := ParseList(c, SearchOptions{Columns: roleColumns, Multi: true})
 	if err != nil {
 		return nil, err
+	}
+	if !l.OrderGiven {
+		l.Sort = []sdk.Sort{{Path: sdk.Path{"sortValue"}}}
 	}
 	l.Sort = append(l.Sort, sdk.Sort{Path: sdk.Path{"createTime"}})
 	return runList(ctx, c, l, func(q sdk.Query, count bool) (sdk.Page, error) { return c.Host.FindRoles(ctx, c.P, q, count) },
@@ -446,7 +454,7 @@ func roleList(ctx context.Context, c *Call) (any, error) {
 			}
 			out := make([]any, len(items))
 			for i, r := range items {
-				out[i] = Obj{{"role_id", numeric(ext[str(r, "id")])}, {"role_name", str(r, "name")}, {"role_no", intOf(r["sortIndex"])},
+				out[i] = Obj{{"role_id", numeric(ext[str(r, "id")])}, {"role_name", str(r, "name")}, {"role_no", intOf(r["sortValue"])},
 					{"role_name_zm", ""}, {"role_name_py", ""}, {"has_children", 0}}
 			}
 			return out, nil
@@ -595,5 +603,3 @@ func deptDelete(ctx context.Context, c *Call) (any, error) {
 	}
 	return append(row, KV{"dept_parent_path", parentPath}, KV{"director", []any{}}, KV{"directors", []any{}}), nil
 }
-
-var _ = strconv.Itoa

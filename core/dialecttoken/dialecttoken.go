@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"time"
 
@@ -79,16 +80,21 @@ type Limiter interface {
 
 // Service issues and checks dialect tokens.
 type Service struct {
-	c   cache.Cache
-	dir Directory
-	lim Limiter
-	now func() time.Time
+	c    cache.Cache
+	dir  Directory
+	lim  Limiter
+	now  func() time.Time
+	rand io.Reader
 }
 
 // New returns a Service over c; lim may be nil (no rate counting).
 func New(c cache.Cache, dir Directory, lim Limiter) *Service {
-	return &Service{c: c, dir: dir, lim: lim, now: time.Now}
+	return &Service{c: c, dir: dir, lim: lim, now: time.Now, rand: rand.Reader}
 }
+
+// SetRand replaces the token randomness (tests that need reproducible
+// tokens; never in production).
+func (s *Service) SetRand(r io.Reader) { s.rand = r }
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
@@ -134,9 +140,9 @@ func nextKey(ns, tok string) string    { return "dt:" + ns + ":n:" + digest(tok)
 
 func sec(n int64) time.Duration { return time.Duration(n) * time.Second }
 
-func newToken(n int) (string, error) {
+func (s *Service) newToken(n int) (string, error) {
 	b := make([]byte, n/2)
-	if _, err := rand.Read(b); err != nil {
+	if _, err := io.ReadFull(s.rand, b); err != nil {
 		return "", errs.Wrap(errs.Internal, err, "generate token")
 	}
 	return hex.EncodeToString(b), nil
@@ -181,7 +187,7 @@ func (s *Service) Issue(ctx context.Context, spec Spec, tenant, clientID, userID
 	if err != nil {
 		return nil, err
 	}
-	refresh, err := newToken(spec.Length)
+	refresh, err := s.newToken(spec.Length)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +199,7 @@ func (s *Service) Issue(ctx context.Context, spec Spec, tenant, clientID, userID
 }
 
 func (s *Service) issueAccess(ctx context.Context, spec Spec, p *principal.Principal, fp, refresh string, attrs map[string]string, now int64) (*Token, error) {
-	tok, err := newToken(spec.Length)
+	tok, err := s.newToken(spec.Length)
 	if err != nil {
 		return nil, err
 	}

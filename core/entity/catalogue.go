@@ -175,7 +175,7 @@ var kinds = buildKinds([]*Kind{
 			{Name: "roles", Target: collRole, Array: query.Path{"roles"}, Key: query.Path{"roleId"}, Many: true}},
 		Private: []string{"workPhone", "workEmail"}},
 	{Name: collDepartment, Coll: collDepartment, Writable: true, Deletable: true, AdminOnly: true,
-		Props: []Prop{in("code", TString), in("name", TString), in("isCompany", TBool), in("parentId", TString),
+		Props: []Prop{in("code", TString), in("name", TString), in("isCompany", TBool), in("parentId", TString), in("sortIndex", TInt),
 			out("parentName", TString), out("heriarchyId", TString), out("heriarchyName", TString),
 			in("managerId", TString)},
 		Navs: []Nav{{Name: "parent", Target: collDepartment, Key: query.Path{"parentId"}}}},

@@ -1,4 +1,0 @@
-package eoffice
-
-func registerFormRoutes(r *Router) {}
-func registerFileRoutes(r *Router) {}
