@@ -145,6 +145,25 @@ func loadDefs(ctx context.Context, c *Call, keys []string) (map[string]*flowDef,
 	return out, nil
 }
 
+// ensureFlowIDs gives every workflow definition of the tenant its flow_id
+// (definition keys in order; existing ids are kept).
+func ensureFlowIDs(ctx context.Context, c *Call) error {
+	pg, err := c.Host.EntityFind(ctx, c.Svc, "wfdefinition", sdk.Query{Filter: sdk.Or{Items: []sdk.Expr{
+		sdk.Null{Path: sdk.Path{"flowType"}, IsNull: true}, sdk.Cmp{Path: sdk.Path{"flowType"}, Op: sdk.Eq, Value: "workflow"}}},
+		Sort: []sdk.Sort{{Path: sdk.Path{"key"}}}, Limit: -1}, sdk.EntityOptions{})
+	if err != nil {
+		return FromHost(err, nil)
+	}
+	var keys []string
+	for _, d := range pg.Items {
+		if k := str(d, "key"); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	_, err = ExtIDs(ctx, c.Host, c.Svc, kindFlow, dedupe(keys))
+	return err
+}
+
 // ---- ids ----
 
 // flowIDs gathers the e-office ids of a response in a few alias calls.
@@ -244,75 +263,20 @@ func nodeKey(defKey, node string) string { return defKey + "/" + node }
 
 // ---- form data ----
 
-var dataKey = regexp.MustCompile(`^DATA_(\d+)(?:_(\d+))?$`)
-
-// formData maps e-office form_data (DATA_<n>, detail rows DATA_<n>_<m>)
-// onto the form's fields: a key that is a field key is used as it is;
-// DATA_<n> is the form's n-th field and DATA_<n>_<m> the m-th column of
-// the n-th field's child table (docs/DEVIATIONS.md). Unknown keys are
-// 0x000007 naming the key.
-func formData(form *sdk.Form, in any) (map[string]any, error) {
+// flowFormData maps e-office form_data (DATA_<n>, detail rows DATA_<n>_<m>,
+// nested form keys or a JSON object) onto the form's fields with the
+// connector's one field-code map (forms.go); an unknown code is 0x000007.
+func flowFormData(c *Call, form *sdk.Form, in any) (map[string]any, error) {
 	m, ok := in.(map[string]any)
 	if !ok {
 		if s, isStr := in.(string); isStr && strings.HasPrefix(strings.TrimSpace(s), "{") {
 			m, _ = Structured(s).(map[string]any)
 		}
 	}
-	out := map[string]any{}
-	for k, v := range m {
-		f, ok := fieldOf(form.Fields, k)
-		if !ok {
-			return nil, FailField(CodeIllegalField, k)
-		}
-		if len(f.Columns) > 0 {
-			rows, _ := v.([]any)
-			if mv, isMap := v.(map[string]any); isMap && len(rows) == 0 {
-				for _, x := range ListValues(mv) {
-					rows = append(rows, x)
-				}
-			}
-			var outRows []any
-			for _, r := range rows {
-				rm, _ := r.(map[string]any)
-				row := map[string]any{}
-				for ck, cv := range rm {
-					cf, ok := fieldOf(f.Columns, ck)
-					if !ok {
-						return nil, FailField(CodeIllegalField, ck)
-					}
-					row[cf.Field] = cv
-				}
-				outRows = append(outRows, row)
-			}
-			out[f.Field] = outRows
-			continue
-		}
-		out[f.Field] = v
+	if len(m) == 0 {
+		return map[string]any{}, nil
 	}
-	return out, nil
-}
-
-// fieldOf finds the field of key k: by key, else DATA_<n> (or, inside a
-// child table, DATA_<p>_<n>) as the n-th field.
-func fieldOf(fields []sdk.Field, k string) (sdk.Field, bool) {
-	for _, f := range fields {
-		if f.Field == k {
-			return f, true
-		}
-	}
-	mm := dataKey.FindStringSubmatch(k)
-	if mm == nil {
-		return sdk.Field{}, false
-	}
-	idx := mm[1]
-	if mm[2] != "" {
-		idx = mm[2]
-	}
-	n, err := strconv.Atoi(idx)
-	if err != nil || n < 1 || n > len(fields) {
-		return sdk.Field{}, false
-	}
-	return fields[n-1], true
+	return NewFormMap(form, nil).ToHub(m, c.Cfg.loc)
 }
 
 // ---- flow-save ----
@@ -337,6 +301,16 @@ func flowSave(ctx context.Context, c *Call) (any, error) {
 		return nil, err
 	}
 	if key == "" {
+		// flow_ids are handed out to every definition, in key order, the
+		// first time one is asked for (or shown by a list).
+		if err := ensureFlowIDs(ctx, c); err != nil {
+			return nil, err
+		}
+		if key, err = hubOf(ctx, c, kindFlow, in.Str("flow_id")); err != nil {
+			return nil, err
+		}
+	}
+	if key == "" {
 		return nil, Fail(CodePermission) // an unknown flow_id is 0x000006 (§5.5)
 	}
 	defs, err := loadDefs(ctx, c, []string{key})
@@ -351,7 +325,7 @@ func flowSave(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, FromHost(err, Fail("0x030024"))
 	}
-	data, err := formData(form, in["form_data"])
+	data, err := flowFormData(c, form, in["form_data"])
 	if err != nil {
 		return nil, err
 	}
@@ -646,7 +620,7 @@ func saveFlowRunInfo(ctx context.Context, c *Call) (any, error) {
 		if err != nil {
 			return nil, FromHost(err, nil)
 		}
-		data, err := formData(form, fd)
+		data, err := flowFormData(c, form, fd)
 		if err != nil {
 			return nil, err
 		}
