@@ -102,6 +102,8 @@ type Settings struct {
 	Apps []AppConfig `json:"apps"`
 	// Forms are the form-modeling tables.
 	Forms []FormConfig `json:"forms"`
+	// Documents names the documents form (§5.6).
+	Documents DocumentsConfig `json:"documents"`
 	// TimeZone is the IANA zone of date strings. Default: Asia/Shanghai.
 	TimeZone string `json:"timeZone"`
 	// CompanyName is login-info's company_name. Default: "".
@@ -221,6 +223,8 @@ func registerRoutes(r *Router) {
 	registerDirectoryRoutes(r)
 	registerFormRoutes(r)
 	registerFileRoutes(r)
+	registerDocumentRoutes(r)
+	registerUnsupportedRoutes(r)
 	registerFlowRoutes(r)
 }
 

@@ -179,6 +179,15 @@ func (d *directory) deptRow(dept sdk.Doc) Obj {
 // userStatus maps the hub's status (0 active) to e-office's (1 active,
 // 2 left).
 func userStatus(u sdk.Doc) int64 {
+	switch v := u["status"].(type) {
+	case nil:
+		return 1
+	case string:
+		if v == "" || v == "active" {
+			return 1
+		}
+		return 2
+	}
 	if intOf(u["status"]) == 0 {
 		return 1
 	}

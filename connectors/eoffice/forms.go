@@ -285,6 +285,118 @@ func (m *FormMap) Column(code string) *Column {
 	return &col
 }
 
+// isFile reports whether f holds attachments.
+func isFile(f *sdk.Field) bool { return f.Type == "fileupload" || f.Type == "imageupload" }
+
+// FilesToHub replaces the attachment ids in record data (built by ToHub)
+// with hub file ids, in place: one alias call; an unknown attachment id is
+// 0x000007 naming its field.
+func (m *FormMap) FilesToHub(ctx context.Context, c *Call, data map[string]any) error {
+	type ref struct {
+		list  []any
+		i     int
+		field string
+	}
+	var refs []ref
+	var ext []string
+	collect := func(fields []sdk.Field, row map[string]any) {
+		for i := range fields {
+			f := &fields[i]
+			if !isFile(f) {
+				continue
+			}
+			l, _ := row[f.Field].([]any)
+			for j, v := range l {
+				refs = append(refs, ref{l, j, f.Field})
+				ext = append(ext, ToStr(v))
+			}
+		}
+	}
+	collect(m.Form.Fields, data)
+	for _, f := range m.Form.Fields {
+		if f.Type == "tableform" {
+			for _, r := range anyList(data[f.Field]) {
+				if rm, ok := r.(map[string]any); ok {
+					collect(f.Columns, rm)
+				}
+			}
+		}
+	}
+	if len(ext) == 0 {
+		return nil
+	}
+	hub, err := c.HubIDs(ctx, kindFile, ext)
+	if err != nil {
+		return err
+	}
+	for k, r := range refs {
+		id := hub[ext[k]]
+		if id == "" {
+			return FailField(CodeIllegalField, m.ExtCode(r.field))
+		}
+		r.list[r.i] = id
+	}
+	return nil
+}
+
+// FilesToExt replaces hub file references ([id] or [{id,…}]) in rendered
+// rows (FromHub output) with attachment ids: one alias call for all rows.
+func (m *FormMap) FilesToExt(ctx context.Context, c *Call, rows []map[string]any) error {
+	var ids []string
+	var sets []func(map[string]string)
+	visit := func(fields []sdk.Field, row map[string]any, code func(string) string) {
+		for i := range fields {
+			f := &fields[i]
+			if !isFile(f) {
+				continue
+			}
+			key := code(f.Field)
+			l := anyList(row[key])
+			out := make([]any, len(l))
+			var mine []string
+			for _, v := range l {
+				id := ToStr(v)
+				if mm, ok := v.(map[string]any); ok {
+					id = ToStr(mm["id"])
+				}
+				mine = append(mine, id)
+			}
+			ids = append(ids, mine...)
+			sets = append(sets, func(ext map[string]string) {
+				for j, id := range mine {
+					out[j] = ext[id]
+				}
+				row[key] = out
+			})
+		}
+	}
+	for _, row := range rows {
+		visit(m.Form.Fields, row, m.ExtCode)
+		for _, f := range m.Form.Fields {
+			if f.Type != "tableform" {
+				continue
+			}
+			table := f
+			for _, r := range anyList(row[m.ExtCode(f.Field)]) {
+				if rm, ok := r.(map[string]any); ok {
+					visit(table.Columns, rm, func(k string) string { return m.colCode(&table, k) })
+				}
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ext, err := attachIDs(ctx, c, ids)
+	if err != nil {
+		return err
+	}
+	for _, set := range sets {
+		set(ext)
+	}
+	return nil
+}
+
 // ---- form modeling (§5.7) ----
 
 func registerFormRoutes(r *Router) {
@@ -339,6 +451,7 @@ type formColumns struct {
 
 func (fc formColumns) columns() Columns {
 	cols := Columns{
+		"data_id":    {Path: sdk.Path{"createTime"}, Type: TInt}, // sort: ids follow creation
 		"created_at": {Path: sdk.Path{"createTime"}, Type: TInt},
 		"updated_at": {Path: sdk.Path{"updateTime"}, Type: TInt},
 	}
@@ -470,11 +583,18 @@ func formRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc) ([]any, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]any, len(recs))
+	all := make([]map[string]any, len(recs))
 	for i, r := range recs {
 		data, _ := r["data"].(map[string]any)
+		all[i] = m.FromHub(data, c.Cfg.loc)
+	}
+	if err := m.FilesToExt(ctx, c, all); err != nil {
+		return nil, err
+	}
+	out := make([]any, len(recs))
+	for i, r := range recs {
 		row := Obj{{"data_id", numeric(ext[ids[i]])}}
-		vals := m.FromHub(data, c.Cfg.loc)
+		vals := all[i]
 		for _, f := range m.Form.Fields {
 			code := m.ExtCode(f.Field)
 			row = append(row, KV{code, vals[code]})
@@ -569,6 +689,9 @@ func formCreate(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := m.FilesToHub(ctx, c, data); err != nil {
+		return nil, err
+	}
 	rec, err := c.Host.CreateRecord(ctx, c.P, m.Form.Key, data)
 	if err != nil {
 		return nil, formWriteError(err, "0x016029")
@@ -599,6 +722,9 @@ func formEdit(ctx context.Context, c *Call) (any, error) {
 	}
 	data, err := m.ToHub(formValues(c.In), c.Cfg.loc)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.FilesToHub(ctx, c, data); err != nil {
 		return nil, err
 	}
 	if _, err := c.Host.UpdateRecord(ctx, c.P, m.Form.Key, id, data); err != nil {

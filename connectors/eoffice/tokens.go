@@ -16,6 +16,33 @@ func registerTokenRoutes(r *Router) {
 	r.AddPublic(http.MethodPost, "open-api/get-token", getToken)
 	r.AddPublic(http.MethodPost, "open-api/refresh-token", refreshToken)
 	r.Add(http.MethodGet, "auth/login-info/refresh", loginInfo)
+	r.AddPublic(http.MethodGet, "auth/refresh", legacyRefresh)
+}
+
+// legacyRefresh serves the legacy GET auth/refresh (§5.1): token (or
+// api_token) and refresh_token; data is the new token string; every
+// failure is HTTP 401 (0x003070 when a parameter is missing).
+func legacyRefresh(ctx context.Context, c *Call) (any, error) {
+	tok := c.In.Str("token")
+	if tok == "" {
+		tok = c.In.Str("api_token")
+	}
+	rt := c.In.Str("refresh_token")
+	if tok == "" || rt == "" {
+		return nil, Fail("0x003070")
+	}
+	ts, err := tokenStore(c.Host)
+	if err != nil {
+		return nil, err
+	}
+	t, err := ts.RefreshDialectToken(ctx, TokenSpec, tok, rt)
+	if err != nil {
+		if sdk.CodeOf(err) == sdk.Unauthorized {
+			return nil, &Error{Code: CodeSessionExpired, Err: err}
+		}
+		return nil, FromHost(err, nil)
+	}
+	return t.Token, nil
 }
 
 // userFields maps an app's user identification field to the hub user
