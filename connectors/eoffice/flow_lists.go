@@ -2,6 +2,7 @@ package eoffice
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -501,8 +502,13 @@ func inspect(ctx context.Context, c *Call, candidates []string) (*sdk.Inspection
 	for _, n := range append(append([]sdk.FlowNode{}, insp.Turn...), insp.Back...) {
 		need.add(kindFlowNode, nodeKey(def.Key, n.ID))
 	}
-	for _, us := range insp.Candidates {
-		for _, u := range us {
+	nodes := make([]string, 0, len(insp.Candidates))
+	for n := range insp.Candidates {
+		nodes = append(nodes, n)
+	}
+	slices.Sort(nodes)
+	for _, n := range nodes {
+		for _, u := range insp.Candidates[n] {
 			id, _ := u["id"].(string)
 			need.add(kindUser, id)
 		}

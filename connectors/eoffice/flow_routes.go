@@ -188,8 +188,13 @@ func (n idNeeds) add(kind string, ids ...string) {
 }
 
 func (f *flowIDs) resolve(ctx context.Context, c *Call, need idNeeds) error {
-	for kind, dst := range map[string]map[string]string{kindFlow: f.flow, kindFlowNode: f.node, kindFlowRun: f.run,
-		kindFlowStep: f.step, kindUser: f.user, sdk.AliasKindForm: f.form} {
+	// A fixed order: the calls are part of the connector's contract (golden files).
+	for _, k := range []struct {
+		kind string
+		dst  map[string]string
+	}{{kindFlow, f.flow}, {kindFlowNode, f.node}, {kindFlowRun, f.run}, {kindFlowStep, f.step}, {kindUser, f.user},
+		{sdk.AliasKindForm, f.form}} {
+		kind, dst := k.kind, k.dst
 		ids := dedupe(need[kind])
 		if len(ids) == 0 {
 			continue
