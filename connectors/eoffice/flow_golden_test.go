@@ -69,7 +69,7 @@ func flowCore(t *testing.T) sdk.Host {
 		t.Fatal(err)
 	}
 	aliases := alias.New(st)
-	sum := sha256.Sum256([]byte(appSecret))
+	sum, osum := sha256.Sum256([]byte(appSecret)), sha256.Sum256([]byte(otherSecret))
 	role := []any{map[string]any{"roleId": "role-1", "roleName": "OA管理员", "roleCode": "admin"}}
 	for _, d := range []struct {
 		coll string
@@ -83,6 +83,10 @@ func flowCore(t *testing.T) sdk.Host {
 			"departmentId": "d-rd", "roles": role, "status": int64(0)}},
 		{"user", store.Doc{"id": "u-li", "corpId": tenant, "userName": "lisi", "code": "3002", "empName": "李四",
 			"departmentId": "d-rd", "status": int64(0)}},
+		{"client", store.Doc{"id": "other-eoffice", "corpId": "", "tenantId": otherTenant, "secretHash": "sha256:" + hex.EncodeToString(osum[:]),
+			"grants": []any{"client_credentials"}, "scopes": []any{"api.readwrite"}, "serviceUserId": "u-carol"}},
+		{"user", store.Doc{"id": "u-carol", "corpId": otherTenant, "userName": "carol", "code": "9001", "empName": "Carol",
+			"roles": role, "status": int64(0)}},
 		{"form", store.Doc{"id": "f-leave", "corpId": tenant, "appId": "app", "key": "leave", "name": "请假单", "usingWorkflow": true,
 			"content": map[string]any{"items": []any{
 				map[string]any{"field": "reason", "type": "input", "title": "事由"},
@@ -99,6 +103,13 @@ func flowCore(t *testing.T) sdk.Host {
 		Content: map[string]any{"nodes": []any{
 			map[string]any{"id": "start", "type": "start", "name": "发起"},
 			map[string]any{"id": "n_mgr", "type": "approve", "name": "经理审批", "assignees": map[string]any{"users": []any{"lisi"}}},
+			map[string]any{"id": "end", "type": "end"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := workflow.SeedDefinition(ctx, st, tenant, workflow.DefinitionSeed{Key: "tv_free", Name: "自由流程", Form: "leave",
+		Content: map[string]any{"free": true, "nodes": []any{
+			map[string]any{"id": "start", "type": "start", "name": "发起"},
+			map[string]any{"id": "free", "type": "approve", "name": "自由步骤"},
 			map[string]any{"id": "end", "type": "end"}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +185,28 @@ var flowScenarios = []scenario{
 	{name: "flow_end", method: "POST", target: "flow/run/flow-turning", ct: form,
 		body: "api_token={{TW}}&run_id={{RUN}}&process_id=4&process_host_user=&process_transact_user=&flow_process={{NODE2}}"},
 	{name: "flow_finished_admin", method: "GET", target: "flow/flow-list/finished-list?api_token={{T}}"},
+	// A free flow (flow_id 2): flow_process is the step, answers are strings.
+	{name: "free_start", method: "POST", target: "flow/new-page/flow-save", ct: form,
+		body:    "api_token={{T}}&flow_id=2&flow_run_name=%E8%87%AA%E7%94%B1&run_name_html=%3Cdiv%3E%E8%87%AA%E7%94%B1%3C%2Fdiv%3E&form_data%5BDATA_1%5D=x",
+		capture: map[string]string{"FRUN": "data.run_id", "FFRP1": "data.flow_run_process_id"}},
+	{name: "free_turn", method: "POST", target: "flow/run/flow-turning", ct: form,
+		body: "api_token={{T}}&run_id={{FRUN}}&process_id=1&flow_process=1&next_flow_process=2&flow_run_process_id={{FFRP1}}&process_host_user=WV00000002&process_transact_user=admin%2C&flowTurnType="},
+	{name: "free_todo_lisi", method: "GET", target: "flow/flow-list/teed-to-do-list?api_token={{TW}}&search=" + q(`{"flow_id":[2]}`)},
+	{name: "free_participant_turns", method: "POST", target: "flow/run/flow-turning", ct: form,
+		body: "api_token={{T}}&run_id={{FRUN}}&process_id=2&flow_process=2&process_host_user=&process_transact_user="},
+	{name: "free_end", method: "POST", target: "flow/run/flow-turning", ct: form,
+		body: "api_token={{TW}}&run_id={{FRUN}}&process_id=2&flow_process=2&process_host_user=&process_transact_user="},
+	// Another tenant's token sees none of it, in every id spelling.
+	{name: "other_token", method: "POST", target: "open-api/get-token", ct: ctJSON,
+		body: `{"agent_id":"100002","secret":"` + otherSecret + `","user":"carol"}`, capture: map[string]string{"TO": "data.token"}},
+	{name: "other_turning", method: "POST", target: "flow/run/flow-turning", ct: ctJSON,
+		body: `{"api_token":"{{TO}}","run_id":{{RUN}},"process_id":"4","flow_process":"{{NODE2}}"}`},
+	{name: "other_next_nodes", method: "GET", target: "flow/run/show-flow-transact-process?api_token={{TO}}&run_id={{RUN}}&flow_process={{NODE2}}"},
+	{name: "other_save_info", method: "POST", target: "flow/run/save-flow-run-info", ct: ctJSON,
+		body: `{"api_token":"{{TO}}","run_id":"{{RUN}}","run_name":"x","run_name_html":"x"}`},
+	{name: "other_search", method: "GET", target: "flow/flow-list/flow-search-list?api_token={{TO}}&search=" + q(`{"run_id":[[1,2],"in"]}`)},
+	{name: "other_start_flow_1", method: "POST", target: "flow/new-page/flow-save", ct: ctJSON,
+		body: `{"api_token":"{{TO}}","flow_id":"1","flow_run_name":"x","run_name_html":"x"}`},
 }
 
 const form = ctForm

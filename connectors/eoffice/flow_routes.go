@@ -407,6 +407,19 @@ func flowTurning(ctx context.Context, c *Call) (any, error) {
 	if step <= 0 {
 		return nil, Fail(CodePermission)
 	}
+	wi, ok := c.Host.(sdk.WorkflowInspector)
+	if !ok {
+		return nil, Fail(CodeMySQL)
+	}
+	// Free flows name steps, not nodes: their next_flow_process is a step
+	// number and the engine picks the node.
+	insp, err := wi.WorkflowInspect(ctx, c.P, sdk.InspectQuery{InstanceID: inst})
+	if err != nil {
+		if sdk.AsError(err).Reason == "not_visible" {
+			return nil, Fail("0x030022")
+		}
+		return nil, flowError(err)
+	}
 	hostUser := joinUsers(in["process_host_user"])
 	transact := splitUsers(ToStr(joinUsers(in["process_transact_user"])))
 	copyUsers := splitUsers(ToStr(joinUsers(in["process_copy_user"])))
@@ -431,7 +444,7 @@ func flowTurning(ctx context.Context, c *Call) (any, error) {
 	if len(hubHost) == 1 {
 		a.Host = hubHost[0]
 	}
-	if next := in.Str("next_flow_process"); next != "" && next != "0" {
+	if next := in.Str("next_flow_process"); next != "" && next != "0" && !insp.Free {
 		nk, err := hubOf(ctx, c, kindFlowNode, next)
 		if err != nil {
 			return nil, err
@@ -451,7 +464,7 @@ func flowTurning(ctx context.Context, c *Call) (any, error) {
 	}
 	if in.Str("flowTurnType") == "back" {
 		a.Action = sdk.ActReturn
-		if a.ToNode == "" {
+		if a.ToNode == "" && !insp.Free {
 			return nil, Fail(CodePermission)
 		}
 		if len(copyUsers) > 0 {
@@ -463,27 +476,10 @@ func flowTurning(ctx context.Context, c *Call) (any, error) {
 	if _, err := c.Host.WorkflowAct(ctx, c.P, a); err != nil {
 		return nil, flowError(err)
 	}
-	free, err := isFree(ctx, c, inst)
-	if err != nil {
-		return nil, err
-	}
-	if free {
-		return "1", nil
+	if insp.Free {
+		return "1", nil // free flows answer the string (§5.5)
 	}
 	return int64(1), nil
-}
-
-// isFree reports whether the instance's definition is a free flow.
-func isFree(ctx context.Context, c *Call, inst string) (bool, error) {
-	wi, ok := c.Host.(sdk.WorkflowInspector)
-	if !ok {
-		return false, Fail(CodeMySQL)
-	}
-	in, err := wi.WorkflowInspect(ctx, c.P, sdk.InspectQuery{InstanceID: inst})
-	if err != nil {
-		return false, nil // visible a moment ago; the answer's type only
-	}
-	return in.Free, nil
 }
 
 // joinUsers turns an array of user ids into a comma list (§5.5: "an array
