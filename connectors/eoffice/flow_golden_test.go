@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/eimshub/eimshub/adapters/blob"
+	"github.com/eimshub/eimshub/connectors/eoffice"
 	"github.com/eimshub/eimshub/adapters/memory"
 	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/core/alias"
@@ -299,4 +300,89 @@ func flowLookup(body []byte, path string) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return ""
+}
+
+// Hostile and malformed input on the flow routes, in process against the
+// real core: every answer is an e-office error envelope with the right
+// code, nothing panics, and the instance does not move.
+func TestFlowBadInput(t *testing.T) {
+	core := flowCore(t)
+	c := eoffice.New()
+	if err := c.(sdk.Configurer).Configure(goldenConfig); err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, target, ct, body string) map[string]any {
+		t.Helper()
+		s := scenario{method: method, target: target, ct: ct, body: body}
+		resp, err := sdk.SafeHandle(context.Background(), c, buildRequest(t, s.requestText(nil)), core)
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("%s %s: %v %+v", method, target, err, resp)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(resp.Body, &m); err != nil {
+			t.Fatalf("%s %s: not JSON: %s", method, target, resp.Body)
+		}
+		return m
+	}
+	tok := call("POST", "open-api/get-token", ctJSON, tokenOf("admin"))["data"].(map[string]any)["token"].(string)
+	start := call("POST", "flow/new-page/flow-save", ctJSON, `{"api_token":"`+tok+`","flow_id":"1","flow_run_name":"x","run_name_html":"x"}`)
+	run := jsonNum(start["data"].(map[string]any)["run_id"])
+	frp := jsonNum(start["data"].(map[string]any)["flow_run_process_id"])
+	long := strings.Repeat("长", 400)
+	// The client learns the next node's id first, as the SDK does.
+	next := call("GET", "flow/run/show-flow-transact-process?api_token="+tok+"&run_id="+run+"&flow_process=1", "", "")
+	if n := jsonNum(next["data"].(map[string]any)["turn"].([]any)[0].(map[string]any)["node_id"]); n != "2" {
+		t.Fatalf("next nodes: %v", next)
+	}
+	cases := []struct {
+		name, target, ct, body, code string
+	}{
+		{"run id injection", "flow/run/flow-turning", ctJSON, `{"api_token":"` + tok + `","run_id":"1' OR '1'='1","process_id":"1"}`, "0x030001"},
+		{"run id operator object", "flow/run/flow-turning", ctJSON, `{"api_token":"` + tok + `","run_id":{"$gt":""},"process_id":"1"}`, "0x000006"},
+		{"process id not a number", "flow/run/flow-turning", ctJSON, `{"api_token":"` + tok + `","run_id":"` + run + `","process_id":"abc"}`, "0x000006"},
+		{"stale id array", "flow/run/flow-turning", ctForm, "api_token=" + tok + "&run_id=" + run + "&process_id=1&flow_run_process_id%5B%5D=1&flow_run_process_id%5B%5D=2", "0x030006"},
+		{"node object", "flow/run/flow-turning", ctForm, "api_token=" + tok + "&run_id=" + run + "&process_id=1&next_flow_process%5Ba%5D=1&process_host_user=WV00000002", "0x000006"},
+		{"host object", "flow/run/flow-turning", ctForm, "api_token=" + tok + "&run_id=" + run + "&process_id=1&next_flow_process=2&process_host_user%5Bx%5D=y", "0x030012"},
+		{"two hosts", "flow/run/flow-turning", ctJSON, `{"api_token":"` + tok + `","run_id":"` + run + `","process_id":"1","next_flow_process":"2","process_host_user":["WV00000002","admin"]}`, "0x000006"},
+		{"unknown host", "flow/run/flow-turning", ctJSON, `{"api_token":"` + tok + `","run_id":"` + run + `","process_id":"1","next_flow_process":"2","process_host_user":"WV99999999"}`, "0x000006"},
+		{"past limit date", "flow/run/flow-turning", ctJSON, `{"api_token":"` + tok + `","run_id":"` + run + `","process_id":"1","flow_run_process_id":"` + frp + `","next_flow_process":"2","process_host_user":"WV00000002","limit_date":"2020-01-01 00:00:00"}`, "0x030169"},
+		{"garbage limit date", "flow/run/flow-turning", ctJSON, `{"api_token":"` + tok + `","run_id":"` + run + `","process_id":"1","next_flow_process":"2","process_host_user":"WV00000002","limit_date":"soon"}`, "0x000007"},
+		{"malformed json body", "flow/run/flow-turning?api_token=" + tok, ctJSON, `{"run_id":`, "0x000013"},
+		{"fixed flow without a next node", "flow/run/flow-turning", ctJSON, `{"api_token":"` + tok + `","run_id":"` + run + `","process_id":"1","process_host_user":"WV00000002"}`, "0x000006"},
+		{"form data as text", "flow/new-page/flow-save", ctJSON, `{"api_token":"` + tok + `","flow_id":"1","flow_run_name":"x","run_name_html":"x","form_data":"{\"DATA_9\":1}"}`, "0x000007"},
+		{"form data operator key", "flow/new-page/flow-save", ctJSON, `{"api_token":"` + tok + `","flow_id":"1","flow_run_name":"x","run_name_html":"x","form_data":{"$set":{"reason":"x"}}}`, "0x000007"},
+		{"form data bad number", "flow/new-page/flow-save", ctJSON, `{"api_token":"` + tok + `","flow_id":"1","flow_run_name":"x","run_name_html":"x","form_data":{"DATA_2":"five"}}`, "0x000007"},
+		{"flow id path trick", "flow/new-page/flow-save", ctJSON, `{"api_token":"` + tok + `","flow_id":"../1","flow_run_name":"x","run_name_html":"x"}`, "0x000006"},
+		{"title too long", "flow/new-page/flow-save", ctJSON, `{"api_token":"` + tok + `","flow_id":"1","flow_run_name":"` + long + `","run_name_html":"x"}`, "0x000007"},
+		{"urgency out of range", "flow/new-page/flow-save", ctJSON, `{"api_token":"` + tok + `","flow_id":"1","flow_run_name":"x","run_name_html":"x","instancy_type":"9"}`, "0x000007"},
+		{"save info without node", "flow/run/save-flow-run-info", ctJSON, `{"api_token":"` + tok + `","run_id":"` + run + `","form_data":{"DATA_1":"y"}}`, "0x000013"},
+		{"search operator injection", "flow/flow-list/teed-to-do-list?api_token=" + tok + "&search=" + q(`{"run_id":[1,"$ne"]}`), "", "", "0x000007"},
+		{"order by unknown", "flow/flow-list/teed-to-do-list?api_token=" + tok + "&order_by=" + q(`{"run_name":"asc"}`), "", "", "0x000007"},
+		{"next nodes without node", "flow/run/show-flow-transact-process?api_token=" + tok + "&run_id=" + run, "", "", "0x000013"},
+		{"candidates of an unknown node", "flow/run/show-flow-transact-user?api_token=" + tok + "&run_id=" + run + "&flow_process=1&target_process_id=999", "", "", "0x000006"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			method := "POST"
+			if tc.body == "" && tc.ct == "" {
+				method = "GET"
+			}
+			m := call(method, tc.target, tc.ct, tc.body)
+			errsV, _ := m["errors"].([]any)
+			if m["status"] != float64(0) || len(errsV) != 1 || errsV[0].(map[string]any)["code"] != tc.code {
+				t.Fatalf("want %s, got %v", tc.code, m)
+			}
+		})
+	}
+	// Nothing moved: the instance is still at step 1, admin's to-do has it.
+	todo := call("GET", "flow/flow-list/teed-to-do-list?api_token="+tok, "", "")
+	list := todo["data"].(map[string]any)["list"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["process_id"] != float64(1) {
+		t.Fatalf("after the bad input: %v", todo)
+	}
+}
+
+func jsonNum(v any) string {
+	f, _ := v.(float64)
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }

@@ -385,6 +385,14 @@ func flowTurning(ctx context.Context, c *Call) (any, error) {
 	if Empty(in["run_id"]) || Empty(in["process_id"]) {
 		return nil, Fail(CodeAPIError)
 	}
+	for _, k := range []string{"run_id", "process_id", "flow_run_process_id", "next_flow_process", "flow_process"} {
+		if !scalar(in[k]) {
+			if k == "flow_run_process_id" {
+				return nil, Fail("0x030006")
+			}
+			return nil, Fail(CodePermission)
+		}
+	}
 	var stale string
 	if frp := in.Str("flow_run_process_id"); frp != "" && frp != "0" {
 		id, err := hubOf(ctx, c, kindFlowStep, frp)
@@ -472,6 +480,8 @@ func flowTurning(ctx context.Context, c *Call) (any, error) {
 		}
 	} else if a.ToNode != "" && a.Host == "" && len(a.Participants) == 0 {
 		return nil, Fail("0x030012")
+	} else if a.ToNode == "" && !insp.Free && (a.Host != "" || len(a.Participants) > 0) {
+		return nil, Fail(CodePermission) // a fixed flow names its next node
 	}
 	if _, err := c.Host.WorkflowAct(ctx, c.P, a); err != nil {
 		return nil, flowError(err)
@@ -480,6 +490,16 @@ func flowTurning(ctx context.Context, c *Call) (any, error) {
 		return "1", nil // free flows answer the string (§5.5)
 	}
 	return int64(1), nil
+}
+
+// scalar reports whether v is absent or a single value (not an array or
+// object sent where e-office expects one id).
+func scalar(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	return true
 }
 
 // joinUsers turns an array of user ids into a comma list (§5.5: "an array
