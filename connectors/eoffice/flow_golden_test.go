@@ -16,9 +16,9 @@ import (
 	"testing"
 
 	"github.com/eimshub/eimshub/adapters/blob"
-	"github.com/eimshub/eimshub/connectors/eoffice"
 	"github.com/eimshub/eimshub/adapters/memory"
 	"github.com/eimshub/eimshub/adapters/sqlite"
+	"github.com/eimshub/eimshub/connectors/eoffice"
 	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/dataflow"
 	"github.com/eimshub/eimshub/core/dialecttoken"
