@@ -271,12 +271,14 @@ func TestExampleFile(t *testing.T) {
 		{ID: "demo-client", Secret: "demo-secret", Name: "Demo client", Grants: allGrants, Scopes: scopes, ServiceUser: "admin"},
 		{ID: "demo-limited", Secret: "demo-limited-secret", Name: "Demo client (5 requests/s)", Grants: allGrants, Scopes: scopes, ServiceUser: "admin", RateLimit: "5-S"},
 		{ID: "demo-engine", Secret: "demo-engine-secret", Name: "H3Yun engine", Grants: []string{"client_credentials"}, Scopes: []string{"api.readwrite"}, ServiceUser: "admin", RateLimit: "20-S"},
+		{ID: "demo-eoffice", Secret: "Yq1a9bXc2Vd3Ue4Tf5Sg6Rh7Qi8Pj9Ok", Name: "e-office app", Grants: []string{"client_credentials"}, Scopes: []string{"api.readwrite"}, ServiceUser: "admin", RateLimit: "20-S"},
 	}
 	if !reflect.DeepEqual(demo.Clients, wantClients) {
 		t.Errorf("demo clients =\n%+v\nwant\n%+v", demo.Clients, wantClients)
 	}
 	wantUsers := []User{
-		{UserName: "admin", Password: "admin-pass", Code: "E001", Name: "Admin", Phone: "13800000000", Department: "hq", Roles: []string{"admin"}},
+		{UserName: "admin", Password: "admin-pass", Code: "E001", Name: "Admin", Phone: "13800000000", Department: "hq", Roles: []string{"admin"},
+			Aliases: map[string]string{"eoffice": "admin"}},
 		{UserName: "alice", Password: "alice-pass", Code: "E002", Name: "Alice", Phone: "13800000001", Department: "sales", Roles: []string{"manager"}, Manager: true},
 		{UserName: "bob", Password: "bob-pass", Code: "E003", Name: "Bob", Phone: "13800000002", Department: "sales"},
 	}
@@ -290,7 +292,7 @@ func TestExampleFile(t *testing.T) {
 	for _, f := range demo.Forms {
 		keys = append(keys, f.Key)
 	}
-	if !slices.Equal(keys, []string{"contract", "leave_request"}) || !demo.Forms[1].UsingWorkflow || demo.Forms[0].UsingWorkflow {
+	if !slices.Equal(keys, []string{"contract", "document", "leave_request"}) || !demo.Forms[2].UsingWorkflow || demo.Forms[0].UsingWorkflow {
 		t.Errorf("demo forms = %+v", demo.Forms)
 	}
 	var fields []string
@@ -307,9 +309,9 @@ func TestExampleFile(t *testing.T) {
 		t.Errorf("demo2 = %+v", demo2)
 	}
 
-	if got := cfg.DemoSecretsInUse(); len(got) != 8 || got[0] != "demo/client demo-client" ||
-		!slices.Contains(got, "demo/client demo-engine") {
-		t.Errorf("DemoSecretsInUse = %q, want the 4 clients (demo-engine included) and 4 users of both tenants", got)
+	if got := cfg.DemoSecretsInUse(); len(got) != 10 || got[0] != "demo/client demo-client" ||
+		!slices.Contains(got, "demo/client demo-engine") || !slices.Contains(got, "demo/client demo-eoffice") {
+		t.Errorf("DemoSecretsInUse = %q, want the 6 clients (demo-engine and the e-office apps included) and 4 users of both tenants", got)
 	}
 	// Every secret and password the example file ships is public: each
 	// seeded client and user is reported (a new demo secret must be added

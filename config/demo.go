@@ -8,6 +8,8 @@ var demoSecrets = map[string]bool{
 	"demo-secret": true, "demo-limited-secret": true, "demo2-secret": true, "demo-engine-secret": true,
 	"admin-pass": true, "alice-pass": true, "bob-pass": true, "carol-pass": true,
 	"svc-secret": true, "123456": true,
+	// the e-office apps' Secrets (connectors.eoffice)
+	"Yq1a9bXc2Vd3Ue4Tf5Sg6Rh7Qi8Pj9Ok": true, "demo2-eoffice-secret-0000000000": true,
 }
 
 // DemoSecretsInUse lists the seeded clients and users whose secret or
