@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/eimshub/eimshub/core/errs"
@@ -294,3 +295,39 @@ func TestDescribe(t *testing.T) {
 		t.Fatalf("described: %q %d", in.Title, in.Urgency)
 	}
 }
+
+// Concurrent hand-overs of one step (the same host retrying in two tabs,
+// or the host and a send-back racing): exactly one wins, the others get a
+// refusal, and the instance has exactly one new step.
+func TestHandoverConcurrent(t *testing.T) {
+	f := newFixture(t)
+	_, st, id := f.startAt(t, "leave_approval", 5)
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if i%2 == 0 {
+				_, errs[i] = f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, ToNode: "n_mgr", Host: "alice",
+					Guard: workflow.Guard{StaleTaskID: st.TaskID, Step: 1}})
+			} else {
+				_, errs[i] = f.eng.Describe(f.ctx, f.bob, workflow.DescribeRequest{InstanceID: id, Title: ptr("t")})
+			}
+		}(i)
+	}
+	wg.Wait()
+	won := 0
+	for i := 0; i < n; i += 2 {
+		if errs[i] == nil {
+			won++
+		}
+	}
+	in := f.inst(t, id)
+	if won != 1 || in.Round != 2 || len(in.Pending()) != 1 {
+		t.Fatalf("%d hand-overs won (%v); round %d, pending %+v", won, errs, in.Round, in.Pending())
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
