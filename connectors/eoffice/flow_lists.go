@@ -117,20 +117,21 @@ func flowList(k listKind) Handler {
 		if none {
 			return l.ListData(0, nil), nil
 		}
+		wantList := l.WantList()
 		if l.Page >= 1 {
-			if l.Limit == 0 {
-				return l.ListData(0, nil), nil
-			}
 			q.Limit, q.Offset = int(l.Limit), int((l.Page-1)*l.Limit)
+			if l.Limit == 0 {
+				wantList = false // limit=0: the total alone
+			}
 		}
-		if !l.WantList() {
-			q.Limit = 1
+		if !wantList {
+			q.Limit, q.Offset = 1, 0
 		}
 		pg, err := c.Host.WorkflowTasks(ctx, c.P, q)
 		if err != nil {
 			return nil, flowError(err)
 		}
-		if !l.WantList() {
+		if !wantList {
 			pg.Items = nil
 		}
 		rows, err := renderRows(ctx, c, k, pg.Items)
