@@ -57,6 +57,17 @@ func registerFlowRoutes(r *Router) {
 	r.Add(http.MethodGet, "flow/flow-list/overtime-list", flowList(listOvertime))
 	r.Add(http.MethodGet, "flow/flow-list/flow-search-list", flowList(listSearch))
 	r.Add(http.MethodPost, "flow/flow-list/flow-search-list", flowList(listSearch))
+	r.Add(http.MethodGet, "flow/flow-agency/agency-record-list", agencyList)
+}
+
+// agencyList is the delegation record list: the hub has no delegation
+// (docs/DEVIATIONS.md), so it is always empty, in the list's shape.
+func agencyList(_ context.Context, c *Call) (any, error) {
+	l, err := ParseList(c, SearchOptions{Virtual: func(string, any, string) (sdk.Expr, bool, error) { return nil, true, nil }})
+	if err != nil {
+		return nil, err
+	}
+	return l.ListData(0, nil), nil
 }
 
 // ---- definitions ----
