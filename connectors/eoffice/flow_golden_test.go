@@ -186,7 +186,7 @@ var flowScenarios = []scenario{
 		body: `{"api_token":"{{TW}}","run_id":"{{RUN}}","run_name":"x","run_name_html":"x","process_id":"3","max_process_id":"3"}`},
 	// The end: admin resubmits to lisi, lisi ends it (no next node).
 	{name: "flow_resubmit_after_back", method: "POST", target: "flow/run/flow-turning", ct: form,
-		body: "api_token={{T}}&run_id={{RUN}}&process_id=3&flow_run_process_id={{FRP3}}&process_host_user=WV00000002&process_transact_user=&next_flow_process={{NODE2}}&process_copy_user=admin&flowTurnType=turn&flow_process={{NODE1}}"},
+		body: "api_token={{T}}&run_id={{RUN}}&process_id=3&flow_run_process_id={{FRP3}}&process_host_user=admin&process_transact_user=admin&next_flow_process={{NODE2}}&process_copy_user=admin&flowTurnType=send_back_submit&flow_process={{NODE1}}"},
 	{name: "flow_copy_admin", method: "GET", target: "flow/flow-copy?api_token={{T}}"},
 	{name: "flow_monitor_admin", method: "GET", target: "flow/flow-list/monitor-list?api_token={{T}}&response=count"},
 	{name: "flow_agency_records", method: "GET", target: "flow/flow-agency/agency-record-list?api_token={{T}}&agencyType=1"},

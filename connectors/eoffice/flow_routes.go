@@ -481,7 +481,11 @@ func flowTurning(ctx context.Context, c *Call) (any, error) {
 		}
 		a.Deadline = t.UnixMilli()
 	}
-	if in.Str("flowTurnType") == "back" {
+	if in.Str("flowTurnType") == "send_back_submit" {
+		// The original path: the sender's node and its previous users
+		// replace the request's (§5.5).
+		a.ToNode, a.Host, a.Participants, a.ToSender = "", "", nil, true
+	} else if in.Str("flowTurnType") == "back" {
 		a.Action = sdk.ActReturn
 		if a.ToNode == "" && !insp.Free {
 			return nil, Fail(CodePermission)
@@ -554,7 +558,7 @@ func flowError(err error) *Error {
 		return &Error{Code: "0x030012", Err: err}
 	case "deadline_past":
 		return &Error{Code: "0x030169", Err: err}
-	case "step_mismatch", "not_host", "outside_scope", "invalid_target", "cannot_end", "not_visible":
+	case "step_mismatch", "not_host", "outside_scope", "invalid_target", "cannot_end", "not_visible", "not_sent_back":
 		return &Error{Code: CodePermission, Err: err}
 	}
 	switch he.Code {

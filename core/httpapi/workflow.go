@@ -183,6 +183,7 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 			DataID:       b.str("dataId", "businessKey"),
 			TaskID:       b.str("taskId"),
 			ToNode:       b.str("toNode", "targetNodeId"),
+			ToSender:     b.str("toSender") == "true",
 			Host:         b.str("host"),
 			Participants: b.strs("participants"),
 			CC:           b.strs("cc"),

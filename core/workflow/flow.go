@@ -49,6 +49,8 @@ const (
 	ReasonDeadlinePast = "deadline_past"
 	// ReasonNotVisible (Forbidden): the caller may not see the instance.
 	ReasonNotVisible = "not_visible"
+	// ReasonNotSentBack (Invalid): ToSender on a task no return issued.
+	ReasonNotSentBack = "not_sent_back"
 )
 
 // Guard are the optional checks a hand-over or return makes before it acts.
@@ -81,6 +83,12 @@ type HandoverRequest struct {
 	// must be a candidate of ToNode (ReasonOutsideScope).
 	Host         string
 	Participants []string
+	// ToSender resubmits a step that was sent back along the original
+	// path (e-office send_back_submit): the node that sent it back is
+	// activated again with that step's previous host and participants;
+	// ToNode, Host and Participants must be empty. Invalid (reason
+	// not_sent_back) when the actor's task was not sent back.
+	ToSender bool
 	// CC are users the instance is copied to with the hand-over.
 	CC []string
 	// Deadline (epoch ms, 0 = none) makes the new tasks overdue after it.
@@ -178,6 +186,10 @@ func (e *Engine) Handover(ctx context.Context, p *principal.Principal, req Hando
 		}
 		target := -1
 		switch {
+		case req.ToSender:
+			if target, users, host, err = e.sender(ctx, in, in.Tasks[ti], req); err != nil {
+				return err
+			}
 		case req.ToNode == "" && len(users) == 0:
 			if !opts.CanEnd {
 				return errs.Invalidf("workflow instance %s may not end at node %s", in.ID, cur.ID).WithReason(ReasonCannotEnd).WithTarget("toNode")
@@ -202,7 +214,7 @@ func (e *Engine) Handover(ctx context.Context, p *principal.Principal, req Hando
 			}
 			target = opts.Turn[j].Index
 		}
-		if target >= 0 && !in.Def.Free {
+		if target >= 0 && !in.Def.Free && !req.ToSender {
 			if err := e.inScope(ctx, in, in.Def.Nodes[target], users); err != nil {
 				return err
 			}
@@ -267,6 +279,46 @@ func (e *Engine) Handover(ctx context.Context, p *principal.Principal, req Hando
 		return nil, err
 	}
 	return res, nil
+}
+
+// sender is the target of a ToSender hand-over: the node that sent the
+// actor's task back, with the users of that node's latest step (its host
+// again the host).
+func (e *Engine) sender(ctx context.Context, in *Instance, t Task, req HandoverRequest) (int, []Operator, string, error) {
+	if req.ToNode != "" || req.Host != "" || len(req.Participants) > 0 {
+		return 0, nil, "", errs.Invalidf("a resubmission to the sender names no node and no users").WithTarget("toNode")
+	}
+	j := nodeIndex(in, t.FromNode)
+	if !t.Back || j < 0 {
+		return 0, nil, "", errs.Invalidf("task %s was not sent back from an approval node", t.ID).
+			WithReason(ReasonNotSentBack).WithTarget("toSender")
+	}
+	var round int64
+	for _, x := range in.Tasks {
+		if x.NodeID == t.FromNode && x.Round < t.Round && x.Round > round {
+			round = x.Round
+		}
+	}
+	var users []Operator
+	host := ""
+	for _, x := range in.Tasks {
+		if x.NodeID != t.FromNode || x.Round != round || x.Status == TaskTransferred ||
+			slices.ContainsFunc(users, func(o Operator) bool { return o.ID == x.AssigneeID }) {
+			continue
+		}
+		u, err := e.findUser(ctx, in.Tenant, x.AssigneeID)
+		if err != nil {
+			return 0, nil, "", wrapNotFound(err, "user %s of the original step not found", x.AssigneeID)
+		}
+		users = append(users, userOperator(u))
+		if x.Host {
+			host = x.AssigneeID
+		}
+	}
+	if len(users) == 0 {
+		return 0, nil, "", errs.Invalidf("node %s had no participants", t.FromNode).WithReason(ReasonNotSentBack).WithTarget("toSender")
+	}
+	return j, users, host, nil
 }
 
 // guarded is step with g's stale check first.

@@ -331,3 +331,22 @@ func TestHandoverConcurrent(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Resubmission along the original path (e-office send_back_submit): the
+// node that sent the step back gets it again, with its previous host,
+// skipping the nodes in between.
+func TestHandoverToSender(t *testing.T) {
+	f := newFixture(t)
+	_, _, id := f.startAt(t, "leave_approval", 5)
+	_, err := f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, ToSender: true})
+	wantReason(t, err, errs.Invalid, workflow.ReasonNotSentBack)
+	must[*workflow.DecideResult](t)(f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, Host: "alice"}))
+	must[*workflow.DecideResult](t)(f.eng.Handover(f.ctx, f.alice, workflow.HandoverRequest{InstanceID: id, ToNode: "n_admin", Host: "admin"}))
+	must[*workflow.ActionResult](t)(f.eng.Return(f.ctx, f.admin, workflow.ReturnRequest{InstanceID: id, ToNode: "start"}))
+	_, err = f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, ToSender: true, Host: "alice"})
+	wantCode(t, err, errs.Invalid)
+	r := must[*workflow.DecideResult](t)(f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, ToSender: true}))
+	if len(r.Tasks) != 1 || r.Tasks[0].NodeID != "n_admin" || r.Tasks[0].AssigneeID != "u_1001" || !r.Tasks[0].Host || r.Tasks[0].Step != 5 {
+		t.Fatalf("resubmission = %+v", r)
+	}
+}

@@ -146,7 +146,7 @@ func (b *bridge) WorkflowAct(ctx context.Context, p *sdk.Principal, a sdk.Workfl
 		return wfResult(r.ID, r.InstanceStatus, r.Tasks), nil
 	case sdk.ActHandover:
 		r, err := b.wf.Handover(ctx, cp, workflow.HandoverRequest{InstanceID: a.InstanceID, DataID: a.DataID, TaskID: a.TaskID,
-			Guard: workflow.Guard{StaleTaskID: a.StaleTaskID, Step: a.Step}, ToNode: a.ToNode, Host: a.Host,
+			Guard: workflow.Guard{StaleTaskID: a.StaleTaskID, Step: a.Step}, ToNode: a.ToNode, ToSender: a.ToSender, Host: a.Host,
 			Participants: a.Participants, CC: a.CC, Deadline: a.Deadline, Comment: a.Comment, Signature: a.Signature,
 			Actor: a.Actor, Variables: a.Variables})
 		if err != nil {

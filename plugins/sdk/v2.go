@@ -176,6 +176,10 @@ type WorkflowAction struct {
 	Host         string   `json:"host,omitempty"`
 	Participants []string `json:"participants,omitempty"`
 	CC           []string `json:"cc,omitempty"`
+	// ToSender (handover): resubmit a step that was sent back to the
+	// node that sent it, with that step's previous host and participants
+	// (e-office send_back_submit); no ToNode, Host or Participants.
+	ToSender bool `json:"toSender,omitempty"`
 	// Deadline (handover): the new tasks are overdue after it (epoch ms).
 	Deadline int64 `json:"deadline,omitempty"`
 	// Title, Serial, Urgency (start, describe): the instance's
