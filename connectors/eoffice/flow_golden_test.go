@@ -46,7 +46,9 @@ var genFlow = flag.Bool("genflow", false, "regenerate testdata/flow/*.golden aga
 // service user admin), users admin (e-office id admin) and lisi
 // (WV00000002), form leave (reason, days, detail table segments) and the
 // fixed flow tv_flow (flow_id 1): start → 经理审批 (lisi) → end.
-func flowCore(t *testing.T) sdk.Host {
+func flowCore(t *testing.T) sdk.Host { return flowCoreB(t) }
+
+func flowCoreB(t testing.TB) sdk.Host {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hub.db"))

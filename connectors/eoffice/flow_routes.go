@@ -210,7 +210,21 @@ func (f *flowIDs) resolve(ctx context.Context, c *Call, need idNeeds) error {
 		if len(ids) == 0 {
 			continue
 		}
-		m, err := ExtIDs(ctx, c.Host, c.Svc, kind, ids)
+		// A read first: allocation is a write transaction, needed only for
+		// ids never shown before.
+		res, err := c.Host.Aliases(ctx, c.Svc, sdk.AliasRequest{Namespace: aliasNS, Kind: kind, ToExt: ids})
+		if err != nil {
+			return FromHost(err, nil)
+		}
+		var missing []string
+		for _, id := range ids {
+			if v, ok := res.ToExt[id]; ok {
+				dst[id] = v
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		m, err := ExtIDs(ctx, c.Host, c.Svc, kind, missing)
 		if err != nil {
 			return err
 		}
