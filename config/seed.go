@@ -99,6 +99,12 @@ type Role struct {
 	Name string `yaml:"name"`
 	// Description is free text. Default: "".
 	Description string `yaml:"description"`
+	// Aliases are this role's ids in other systems, keyed by dialect
+	// namespace, e.g. {eoffice: "1"} (an e-office role_id): the connectors
+	// of that namespace show and accept them (core/alias). Unique per
+	// tenant, namespace and kind; a value already bound to another role
+	// stops the start-up. Default: none.
+	Aliases map[string]string `yaml:"aliases"`
 }
 
 // Department is a node of the department tree.

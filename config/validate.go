@@ -484,6 +484,9 @@ func (c *Config) validateTenants(v *collector) {
 		for i, d := range t.Departments {
 			validateAliases(v, fmt.Sprintf("%s.departments[%d]", tk, i), "department", d.Aliases, aliases)
 		}
+		for i, r := range t.Roles {
+			validateAliases(v, fmt.Sprintf("%s.roles[%d]", tk, i), "role", r.Aliases, aliases)
+		}
 		for i, f := range t.Forms {
 			validateAliases(v, fmt.Sprintf("%s.forms[%d]", tk, i), "form", f.Aliases, aliases)
 		}

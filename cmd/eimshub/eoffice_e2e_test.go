@@ -173,7 +173,7 @@ func TestEOfficeThroughTheHub(t *testing.T) {
 	// A non-admin's token: bob reads the directory (ids allocated by the app's service user).
 	bob := h.eoToken(t, "100001", secret, "bob")
 	_, m, raw = h.eoCall(t, "GET", "role?api_token="+bob, "", nil, nil)
-	if d := eoData(t, "bob's roles", m, raw).(map[string]any); d["total"] != float64(2) {
+	if d := eoData(t, "bob's roles", m, raw).(map[string]any); d["total"] != float64(2) || !strings.Contains(string(raw), `"role_id":1,"role_name":"Administrator"`) {
 		t.Fatalf("bob's role list: %s", raw)
 	}
 
@@ -194,6 +194,10 @@ func TestEOfficeThroughTheHub(t *testing.T) {
 			t.Fatalf("login-info: %s", raw)
 		}
 		rt = r1
+	}
+	if _, m, raw := h.eoCall(t, "GET", "no/such/route/?api_token="+tok, "", nil, nil); eoCode(m) != "404" ||
+		!strings.Contains(string(raw), `"404:`+h.base+eofficeAPI+`no/such/route"`) {
+		t.Fatalf("unknown route: %s", raw)
 	}
 	if status, m, _ := h.eoCall(t, "GET", "role", "", nil, nil); status != 401 || eoCode(m) != "0x003001" {
 		t.Fatalf("no token: %d %v", status, m)

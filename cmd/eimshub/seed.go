@@ -92,6 +92,9 @@ func (s *seeder) tenant(ctx context.Context, t *config.Tenant) error {
 		if _, err := s.put(ctx, "role", tid, d); err != nil {
 			return err
 		}
+		if err := s.setAliases(ctx, tid, "role", r.Code, d["id"].(string), r.Aliases); err != nil {
+			return err
+		}
 	}
 	depts := map[string]config.Department{}
 	for _, d := range t.Departments {

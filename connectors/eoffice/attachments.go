@@ -197,6 +197,9 @@ func attachList(ctx context.Context, c *Call) (any, error) {
 		}
 	}
 	if len(ext) == 0 {
+		if table := c.In.Str("entity_table"); table != "" {
+			return entityAttachments(ctx, c, table, c.In.Str("entity_id"))
+		}
 		return []any{}, nil
 	}
 	if len(ext) > 500 {
@@ -256,4 +259,74 @@ func attachDownload(ctx context.Context, c *Call) (any, error) {
 	h.Set("Content-Type", ct)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": str(f.Info, "fileName")}))
 	return &sdk.Response{Status: http.StatusOK, Headers: h, Body: f.Content}, nil
+}
+
+// entityAttachments lists the attachments of a record: entity_table is a
+// form-modeling table key (or "document"), entity_id its data id. An
+// unknown table or row lists nothing.
+func entityAttachments(ctx context.Context, c *Call, table, dataID string) (any, error) {
+	var m *FormMap
+	var err error
+	if table == "document" {
+		m, err = documentForm(ctx, c)
+	} else {
+		c.Params = map[string]string{"tableKey": table}
+		m, err = tableForm(ctx, c)
+	}
+	if err != nil || m == nil {
+		return []any{}, err
+	}
+	id, err := recordOf(ctx, c, dataID)
+	if err != nil || id == "" {
+		return []any{}, err
+	}
+	rec, err := c.Host.GetRecord(ctx, c.P, m.Form.Key, id)
+	if err != nil {
+		if sdk.CodeOf(err) == sdk.NotFound {
+			return []any{}, nil
+		}
+		return nil, FromHost(err, nil)
+	}
+	data, _ := rec["data"].(map[string]any)
+	var files []string
+	var collect func(fields []sdk.Field, row map[string]any)
+	collect = func(fields []sdk.Field, row map[string]any) {
+		for i := range fields {
+			f := &fields[i]
+			switch {
+			case isFile(f):
+				for _, v := range anyList(row[f.Field]) {
+					if mm, ok := v.(map[string]any); ok {
+						v = mm["id"]
+					}
+					if s := ToStr(v); s != "" {
+						files = append(files, s)
+					}
+				}
+			case f.Type == "tableform":
+				for _, r := range anyList(row[f.Field]) {
+					if rm, ok := r.(map[string]any); ok {
+						collect(f.Columns, rm)
+					}
+				}
+			}
+		}
+	}
+	collect(m.Form.Fields, data)
+	var docs []sdk.Doc
+	for _, fid := range files {
+		f, err := c.Host.ReadFile(ctx, c.P, fid)
+		if err != nil {
+			if sdk.CodeOf(err) == sdk.NotFound {
+				continue
+			}
+			return nil, FromHost(err, nil)
+		}
+		docs = append(docs, f.Info)
+	}
+	rows, err := attachRows(ctx, c, docs)
+	if err != nil || rows == nil {
+		return []any{}, err
+	}
+	return rows, nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/eimshub/eimshub/connectors/eoffice"
 	"github.com/eimshub/eimshub/plugins/sdk"
-	"github.com/eimshub/eimshub/plugins/sdk/sdktest"
 )
 
 // BenchmarkEOffice measures get-token and a 20-row user list (the SDK's
@@ -82,5 +81,4 @@ func BenchmarkEOffice(b *testing.B) {
 			_, _ = mem.FindRoles(ctx, dt.Principal, sdk.Query{Limit: -1}, false)
 		}
 	})
-	_ = sdktest.FixedNow
 }

@@ -273,7 +273,6 @@ var userColumns = Columns{
 
 // userList serves GET user, POST user/lists, POST user/users (§5.2).
 func userList(ctx context.Context, c *Call) (any, error) {
-	var statusSeen bool
 	virtual := func(key string, v any, op string) (sdk.Expr, bool, error) {
 		switch key {
 		case "user_id", "dept_id", "role_id":
@@ -305,7 +304,6 @@ func userList(ctx context.Context, c *Call) (any, error) {
 			}
 			return e, true, nil
 		case "user_status":
-			statusSeen = true
 			switch IntOf(firstOf(v)) {
 			case 1:
 				return sdk.Cmp{Path: sdk.Path{"status"}, Op: sdk.Eq, Value: int64(0)}, true, nil
@@ -315,6 +313,38 @@ func userList(ctx context.Context, c *Call) (any, error) {
 			return sdk.Const{Value: false}, true, nil
 		case "user_job_number":
 			return sdk.Str{Path: sdk.Path{"code"}, Fn: sdk.Contains, Value: ToStr(firstOf(v))}, true, nil
+		case "dept_name":
+			// always "contains", on the main department's name
+			pg, err := c.Host.FindDepartments(ctx, c.P, sdk.Query{Limit: 1000,
+				Filter: sdk.Str{Path: sdk.Path{"name"}, Fn: sdk.Contains, Value: ToStr(firstOf(v))}}, false)
+			if err != nil {
+				return nil, true, FromHost(err, nil)
+			}
+			ids := make([]sdk.Value, 0, len(pg.Items))
+			for _, d := range pg.Items {
+				ids = append(ids, str(d, "id"))
+			}
+			if len(ids) == 0 {
+				return sdk.Const{Value: false}, true, nil
+			}
+			return sdk.In{Path: sdk.Path{"departmentId"}, Values: ids}, true, nil
+		case "created_at":
+			// [{"startDate":…,"endDate":…}]: created between (operator ignored)
+			r, _ := firstOf(v).(map[string]any)
+			var parts []sdk.Expr
+			if t, ok := parseDate(ToStr(r["startDate"]), c.Cfg.loc); ok {
+				parts = append(parts, sdk.Cmp{Path: sdk.Path{"createTime"}, Op: sdk.Ge, Value: t.UnixMilli()})
+			}
+			if t, ok := parseDate(ToStr(r["endDate"]), c.Cfg.loc); ok {
+				if len(ToStr(r["endDate"])) <= len("2006-01-02") {
+					t = t.AddDate(0, 0, 1).Add(-time.Millisecond)
+				}
+				parts = append(parts, sdk.Cmp{Path: sdk.Path{"createTime"}, Op: sdk.Le, Value: t.UnixMilli()})
+			}
+			if r == nil || len(parts) == 0 {
+				return nil, true, FailField(CodeIllegalField, key)
+			}
+			return sdk.AndOf(parts...), true, nil
 		}
 		return nil, false, nil
 	}
@@ -322,7 +352,6 @@ func userList(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = statusSeen
 	if Empty(c.In["include_leave"]) {
 		l.Filter = sdk.AndOf(l.Filter, sdk.Cmp{Path: sdk.Path{"status"}, Op: sdk.Eq, Value: int64(0)})
 	}
@@ -378,11 +407,12 @@ func runList(ctx context.Context, c *Call, l *ListParams, find func(sdk.Query, b
 	if !l.WantList() {
 		q.Limit = 0
 	}
-	pg, err := find(q, l.WantTotal() || l.AutoFixPage)
+	pg, err := find(q, l.WantTotal())
 	if err != nil {
 		return nil, FromHost(err, nil)
 	}
-	if l.AutoFixPage && l.WantList() {
+	// autoFixPage needs the total: not with response=data (§4).
+	if l.AutoFixPage && l.WantList() && l.WantTotal() {
 		before := l.Page
 		l.FixPage(pg.Total)
 		if l.Page != before {
@@ -452,22 +482,58 @@ func roleList(ctx context.Context, c *Call) (any, error) {
 	}
 	l.Sort = append(l.Sort, sdk.Sort{Path: sdk.Path{"createTime"}})
 	return runList(ctx, c, l, func(q sdk.Query, count bool) (sdk.Page, error) { return c.Host.FindRoles(ctx, c.P, q, count) },
-		func(items []sdk.Doc) ([]any, error) {
-			ids := make([]string, len(items))
-			for i, r := range items {
-				ids[i] = str(r, "id")
+		func(items []sdk.Doc) ([]any, error) { return roleRows(ctx, c, items) }, false)
+}
+
+// roleRows renders roles with their active users (has_many_role,
+// user_total): one more directory call and one alias call for the page.
+func roleRows(ctx context.Context, c *Call, items []sdk.Doc) ([]any, error) {
+	ids := make([]string, len(items))
+	vals := make([]sdk.Value, len(items))
+	for i, r := range items {
+		ids[i], vals[i] = str(r, "id"), str(r, "id")
+	}
+	ext, err := ExtIDs(ctx, c.Host, c.Svc, kindRole, ids)
+	if err != nil {
+		return nil, err
+	}
+	byRole := map[string][]string{}
+	if len(items) > 0 {
+		users, err := c.Host.FindUsers(ctx, c.P, sdk.Query{Limit: -1, Filter: sdk.AndOf(
+			sdk.Cmp{Path: sdk.Path{"status"}, Op: sdk.Eq, Value: int64(0)},
+			sdk.AnyRow{Array: sdk.Path{"roles"}, Pred: sdk.In{Path: sdk.Path{"roleId"}, Values: vals}})}, false)
+		if err != nil {
+			return nil, FromHost(err, nil)
+		}
+		var uids []string
+		for _, u := range users.Items {
+			uids = append(uids, str(u, "id"))
+		}
+		uext, err := ExtIDs(ctx, c.Host, c.Svc, kindUser, uids)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users.Items {
+			for _, r := range anyList(u["roles"]) {
+				rm, _ := r.(map[string]any)
+				rid := ToStr(rm["roleId"])
+				byRole[rid] = append(byRole[rid], uext[str(u, "id")])
 			}
-			ext, err := ExtIDs(ctx, c.Host, c.Svc, kindRole, ids)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]any, len(items))
-			for i, r := range items {
-				out[i] = Obj{{"role_id", numeric(ext[str(r, "id")])}, {"role_name", str(r, "name")}, {"role_no", intOf(r["sortValue"])},
-					{"role_name_zm", ""}, {"role_name_py", ""}, {"has_children", 0}}
-			}
-			return out, nil
-		}, false)
+		}
+	}
+	out := make([]any, len(items))
+	for i, r := range items {
+		id := str(r, "id")
+		rid := numeric(ext[id])
+		members := []any{}
+		for _, u := range byRole[id] {
+			members = append(members, Obj{{"user_id", u}, {"role_id", rid}})
+		}
+		out[i] = Obj{{"role_id", rid}, {"role_name", str(r, "name")}, {"role_no", intOf(r["sortValue"])},
+			{"role_name_zm", ""}, {"role_name_py", ""}, {"has_many_role", members}, {"has_children", 0},
+			{"user_total", len(members)}}
+	}
+	return out, nil
 }
 
 // ---- departments ----
@@ -519,7 +585,36 @@ func deptDetail(ctx context.Context, c *Call) (any, error) {
 	row := d.deptRow(dept)
 	_, chain := d.arrParent(dept)
 	path := append(append([]string{}, chain...), d.deptExt[str(dept, "id")])
-	return append(row, KV{"director", []any{}}, KV{"directors", []any{}}, KV{"dept_path", path}), nil
+	director, directors, err := deptDirectors(ctx, c, dept, d.deptExt[str(dept, "id")])
+	if err != nil {
+		return nil, err
+	}
+	return append(row, KV{"director", director}, KV{"directors", directors}, KV{"dept_path", path}), nil
+}
+
+// deptDirectors returns a department's manager as e-office's director
+// (user ids, leavers excluded) and directors (rows).
+func deptDirectors(ctx context.Context, c *Call, dept sdk.Doc, deptExt string) ([]any, []any, error) {
+	director, directors := []any{}, []any{}
+	mgr := str(dept, "managerId")
+	if mgr == "" {
+		return director, directors, nil
+	}
+	pg, err := c.Host.FindUsers(ctx, c.P, sdk.Query{Limit: 1, Filter: sdk.AndOf(
+		sdk.Cmp{Path: sdk.Path{"id"}, Op: sdk.Eq, Value: mgr}, sdk.Cmp{Path: sdk.Path{"status"}, Op: sdk.Eq, Value: int64(0)})}, false)
+	if err != nil {
+		return nil, nil, FromHost(err, nil)
+	}
+	if len(pg.Items) == 0 {
+		return director, directors, nil
+	}
+	ext, err := ExtIDs(ctx, c.Host, c.Svc, kindUser, []string{mgr})
+	if err != nil {
+		return nil, nil, err
+	}
+	director = append(director, ext[mgr])
+	directors = append(directors, Obj{{"dept_id", numeric(deptExt)}, {"user_id", ext[mgr]}, {"user_name", str(pg.Items[0], "empName")}})
+	return director, directors, nil
 }
 
 // deptCreate serves POST system/department.
@@ -558,6 +653,9 @@ func deptCreate(ctx context.Context, c *Call) (any, error) {
 	body := sdk.Doc{"name": name, "sortIndex": IntOf(c.In["dept_sort"])}
 	if parentHub != "" {
 		body["parentId"] = parentHub
+	}
+	if err := setDirector(ctx, c, body); err != nil {
+		return nil, err
 	}
 	doc, err := c.Host.EntityCreate(ctx, c.P, "department", body)
 	if err != nil {

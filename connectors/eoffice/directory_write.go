@@ -246,6 +246,9 @@ func deptEdit(ctx context.Context, c *Call) (any, error) {
 	if c.In.Has("dept_sort") {
 		body["sortIndex"] = IntOf(c.In["dept_sort"])
 	}
+	if err := setDirector(ctx, c, body); err != nil {
+		return nil, err
+	}
 	if _, err := c.Host.EntityUpdate(ctx, c.P, "department", id, body, sdk.EntityOptions{}); err != nil {
 		return nil, FromHost(err, nil)
 	}
@@ -366,4 +369,33 @@ func roleEdit(ctx context.Context, c *Call) (any, error) {
 		return nil, FromHost(err, nil)
 	}
 	return NoData, nil
+}
+
+// setDirector maps a department body's director (user ids, an array or
+// a comma string) to the hub department's manager: the first of them (the
+// directory keeps one); an empty list clears it, an unknown id is
+// 0x000007.
+func setDirector(ctx context.Context, c *Call, body sdk.Doc) error {
+	if !c.In.Has("director") {
+		return nil
+	}
+	var ext []string
+	for _, v := range ListValues(c.In["director"]) {
+		if s := strings.TrimSpace(ToStr(v)); s != "" {
+			ext = append(ext, s)
+		}
+	}
+	if len(ext) == 0 {
+		body["managerId"] = nil
+		return nil
+	}
+	hub, err := c.HubIDs(ctx, kindUser, ext[:1])
+	if err != nil {
+		return err
+	}
+	if hub[ext[0]] == "" {
+		return FailField(CodeIllegalField, "director")
+	}
+	body["managerId"] = hub[ext[0]]
+	return nil
 }

@@ -57,6 +57,7 @@ func formFields() []sdk.Field {
 		{Field: "items", Type: "tableform", Title: "明细", Columns: []sdk.Field{{Field: "name", Type: "input", Title: "名称"}, {Field: "qty", Type: "number", Title: "件数"}}},
 		{Field: "due", Type: "timestamp", Title: "日期"},
 		{Field: "files", Type: "fileupload", Title: "附件"},
+		{Field: "level", Type: "select", Title: "级别", Props: sdk.FieldProps{Options: []sdk.Option{{Value: "hi", Label: "高"}, {Value: "lo", Label: "低"}}}},
 	}
 }
 

@@ -551,7 +551,7 @@ func formList(ctx context.Context, c *Call) (any, error) {
 	if l.Response != "" && l.Response != "data" {
 		return pg.Total, nil
 	}
-	rows, err := formRows(ctx, c, m, pg.Items)
+	rows, err := formRows(ctx, c, m, pg.Items, true)
 	if err != nil {
 		return nil, err
 	}
@@ -567,7 +567,7 @@ func isTimestamp(m *FormMap, code string) bool {
 }
 
 // formRows renders records as form-modeling rows (ids allocated).
-func formRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc) ([]any, error) {
+func formRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc, list bool) ([]any, error) {
 	ids, users := make([]string, len(recs)), []string{}
 	for i, r := range recs {
 		ids[i] = str(r, "id")
@@ -597,6 +597,11 @@ func formRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc) ([]any, 
 		vals := all[i]
 		for _, f := range m.Form.Fields {
 			code := m.ExtCode(f.Field)
+			if list && len(f.Props.Options) > 0 {
+				// list rows show the option's text; the stored value is raw_<code> (§5.7)
+				row = append(row, KV{code, optionText(&f, vals[code])}, KV{"raw_" + code, vals[code]})
+				continue
+			}
 			row = append(row, KV{code, vals[code]})
 		}
 		creator := ""
@@ -641,7 +646,7 @@ func formGet(ctx context.Context, c *Call) (any, error) {
 		}
 		return nil, FromHost(err, nil)
 	}
-	rows, err := formRows(ctx, c, m, []sdk.Doc{rec})
+	rows, err := formRows(ctx, c, m, []sdk.Doc{rec}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -806,4 +811,29 @@ func formFields(ctx context.Context, c *Call) (any, error) {
 			{"field_data_type", dt}, {"field_options", "{}"}, {"is_system", 0}})
 	}
 	return out, nil
+}
+
+// optionText renders a select-like value as its options' labels (a list
+// joined with ","); a value without an option shows as it is.
+func optionText(f *sdk.Field, v any) any {
+	label := func(x any) string {
+		s := ToStr(x)
+		for _, o := range f.Props.Options {
+			if o.Value == s {
+				return o.Label
+			}
+		}
+		return s
+	}
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = label(e)
+		}
+		return strings.Join(parts, ",")
+	}
+	return label(v)
 }

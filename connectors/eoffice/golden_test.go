@@ -120,7 +120,7 @@ var goldenScenarios = []scenario{
 	{name: "role_edit_method_override", method: "POST", target: "role/1", ct: ctForm, body: "api_token={{T2}}&_method=PUT&role_name=OA管理员&role_no=0"},
 	// §5.7 form modeling
 	{name: "tv08_form_create", method: "POST", target: "form-modeling/data/1001", headers: map[string]string{"Authorization": "Bearer {{T2}}"}, ct: ctJSON,
-		body: `{"field_1":"alpha","field_2":"5","field_3":[{"field_3_1":"螺丝","DATA_3_2":"4"}],"due":"2025-01-02"}`, capture: map[string]string{"D": "data"}},
+		body: `{"field_1":"alpha","field_2":"5","field_3":[{"field_3_1":"螺丝","DATA_3_2":"4"}],"due":"2025-01-02","level":"hi"}`, capture: map[string]string{"D": "data"}},
 	{name: "tv08_form_read", method: "GET", target: "form-modeling/data/1001/{{D}}?api_token={{T2}}"},
 	{name: "tv08_form_missing", method: "GET", target: "form-modeling/data/1001/999999?api_token={{T2}}"},
 	{name: "form_create_second", method: "POST", target: "form-modeling/data/1001", ct: ctForm, body: "api_token={{T2}}&field_1=beta&field_2=12"},
@@ -149,6 +149,12 @@ var goldenScenarios = []scenario{
 	{name: "dept_delete_children_guard", method: "DELETE", target: "system/department/59?api_token={{T2}}"},
 	{name: "tv18_dept_tree", method: "GET", target: "system/department/all-tree?api_token={{T2}}"},
 	{name: "dept_detail", method: "GET", target: "system/department/2?api_token={{T2}}"},
+	{name: "dept_edit_director", method: "POST", target: "system/department/2", ct: ctForm, body: "api_token={{T2}}&director%5B%5D=WV00000002&dept_sort=1"},
+	{name: "dept_detail_director", method: "GET", target: "system/department/2?api_token={{T2}}"},
+	{name: "dept_edit_unknown_director", method: "POST", target: "system/department/2", ct: ctForm, body: "api_token={{T2}}&director=WV09999999"},
+	{name: "user_list_dept_name_and_created_at", method: "GET", target: "user?api_token={{T2}}&fields=user_id&search=" +
+		q(`{"dept_name":["研发"],"created_at":[{"startDate":"2023-11-15","endDate":"2023-11-15"}]}`)},
+	{name: "user_list_created_at_bad", method: "GET", target: "user?api_token={{T2}}&search=" + q(`{"created_at":["yesterday"]}`)},
 	{name: "dept_detail_unknown", method: "GET", target: "system/department/777?api_token={{T2}}"},
 	{name: "dept_detail_zero", method: "GET", target: "system/department/0?api_token={{T2}}"},
 	{name: "dept_edit_under_own_child", method: "POST", target: "system/department/2", ct: ctForm, body: "api_token={{T2}}&parent_id={{K}}"},
@@ -179,6 +185,7 @@ var goldenScenarios = []scenario{
 	{name: "form_create_with_attachment", method: "POST", target: "form-modeling/data/1001", ct: ctForm,
 		body: "api_token={{T3}}&field_1=gamma&files%5B%5D={{A}}", capture: map[string]string{"D2": "data"}},
 	{name: "form_read_with_attachment", method: "GET", target: "form-modeling/data/1001/{{D2}}?api_token={{T3}}"},
+	{name: "attachment_list_by_entity", method: "POST", target: "attachment/list", ct: ctJSON, body: `{"api_token":"{{T3}}","entity_table":"1001","entity_id":"{{D2}}"}`},
 	{name: "form_create_unknown_attachment", method: "POST", target: "form-modeling/data/1001", ct: ctForm,
 		body: "api_token={{T3}}&field_1=delta&files%5B%5D=ffffffffffffffffffffffffffffffff"},
 	// §5.6 documents

@@ -432,10 +432,6 @@ func convert(col Column, v any) sdk.Value {
 		}
 		return ToStr(v)
 	}
-	switch v.(type) {
-	case []any, map[string]any, nil:
-		return ToStr(v)
-	}
 	return ToStr(v)
 }
 

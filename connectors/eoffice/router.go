@@ -128,10 +128,13 @@ func matchSegs(pattern, segs []string) (map[string]string, int, bool) {
 func apiPath(req *sdk.Request) (string, string) {
 	p := req.Path
 	rest := ""
-	if i := strings.Index(p, "/api/"); i >= 0 {
-		rest = p[i+len("/api/"):]
-	} else if strings.HasSuffix(p, "/api") {
-		rest = ""
+	// The matched route is "<prefix>/api/*" below the hub's mount: what
+	// follows its "/api" in the path is the e-office route.
+	base := strings.TrimSuffix(req.Route, "/*")
+	if i := strings.Index(p, base); base != "" && i >= 0 {
+		rest = p[i+len(base):]
+	} else if i := strings.Index(p, "/api/"); i >= 0 {
+		rest = p[i+len("/api"):]
 	}
 	rest = strings.Trim(rest, "/")
 	scheme := "http"

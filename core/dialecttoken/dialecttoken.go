@@ -2,7 +2,10 @@
 // pairs in a dialect's own format (e-office: 128 lower-case hex
 // characters), bound to a hub client and a user of its tenant, with the
 // dialect's lifetimes, in the hub's cache (Redis when configured, so every
-// hub instance sees them). Only SHA-256 digests of the tokens are keys.
+// hub instance sees them). Tokens are stored only as SHA-256 digests (the
+// keys); the refresh token an access token's holder may read back is kept
+// in the access token's entry sealed (AES-GCM) with a key derived from the
+// access token.
 //
 // Every resolve re-checks the client (disabled, deleted or a changed
 // secret revokes its tokens) and the user (inactive: the token is revoked)
@@ -14,6 +17,8 @@ package dialecttoken
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -112,10 +117,13 @@ type Token struct {
 }
 
 type accessEntry struct {
-	Tenant     string            `json:"t"`
-	Client     string            `json:"c"`
-	User       string            `json:"u"`
-	Refresh    string            `json:"r"`
+	Tenant string `json:"t"`
+	Client string `json:"c"`
+	User   string `json:"u"`
+	// Refresh is the pair's refresh token sealed with a key derived from
+	// the access token (sealRefresh): the store never holds it in clear,
+	// and only a holder of the access token can read it back.
+	Refresh    []byte            `json:"r"`
 	IssuedAt   int64             `json:"i"`
 	FP         string            `json:"f"`
 	Attrs      map[string]string `json:"a,omitempty"`
@@ -203,7 +211,11 @@ func (s *Service) issueAccess(ctx context.Context, spec Spec, p *principal.Princ
 	if err != nil {
 		return nil, err
 	}
-	e := accessEntry{Tenant: p.Tenant, Client: p.ClientID, User: p.UserID, Refresh: refresh, IssuedAt: now, FP: fp, Attrs: maps.Clone(attrs)}
+	sealed, err := s.sealRefresh(tok, refresh)
+	if err != nil {
+		return nil, err
+	}
+	e := accessEntry{Tenant: p.Tenant, Client: p.ClientID, User: p.UserID, Refresh: sealed, IssuedAt: now, FP: fp, Attrs: maps.Clone(attrs)}
 	if err := s.put(ctx, accessKey(spec.Namespace, tok), e, sec(spec.IdleTTL)); err != nil {
 		return nil, err
 	}
@@ -272,7 +284,7 @@ func (s *Service) Resolve(ctx context.Context, spec Spec, tok, limit string) (*T
 	if err != nil {
 		return nil, unauthorized(ReasonUnknown, "the token's client is revoked")
 	}
-	return &Token{Token: tok, RefreshToken: e.Refresh, IssuedAt: e.IssuedAt, ClientID: e.Client, Principal: p, Service: svc, Attrs: e.Attrs}, nil
+	return &Token{Token: tok, RefreshToken: openRefresh(tok, e.Refresh), IssuedAt: e.IssuedAt, ClientID: e.Client, Principal: p, Service: svc, Attrs: e.Attrs}, nil
 }
 
 // Refresh issues a new access token for (tok, refresh) (see the package
@@ -289,7 +301,7 @@ func (s *Service) Refresh(ctx context.Context, spec Spec, tok, refresh string) (
 	}
 	// A repeat within the grace period returns the same new token.
 	if b, err := s.c.Get(ctx, nextKey(spec.Namespace, tok)); err == nil {
-		return s.Resolve(ctx, spec, string(b), "")
+		return s.Resolve(ctx, spec, openRefresh(tok, b), "")
 	}
 	e, err := get[accessEntry](ctx, s.c, accessKey(spec.Namespace, tok))
 	if err != nil {
@@ -320,7 +332,11 @@ func (s *Service) Refresh(ctx context.Context, spec Spec, tok, refresh string) (
 	if err != nil {
 		return nil, err
 	}
-	won, err := s.c.SetNX(ctx, nextKey(spec.Namespace, tok), []byte(nt.Token), sec(max(spec.Grace, 1)))
+	sealedNext, err := s.sealRefresh(tok, nt.Token)
+	if err != nil {
+		return nil, err
+	}
+	won, err := s.c.SetNX(ctx, nextKey(spec.Namespace, tok), sealedNext, sec(max(spec.Grace, 1)))
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "store token")
 	}
@@ -331,7 +347,7 @@ func (s *Service) Refresh(ctx context.Context, spec Spec, tok, refresh string) (
 		if err != nil {
 			return nil, dead
 		}
-		return s.Resolve(ctx, spec, string(b), "")
+		return s.Resolve(ctx, spec, openRefresh(tok, b), "")
 	}
 	e.ReplacedAt = now
 	if spec.Grace > 0 {
@@ -368,7 +384,7 @@ func (s *Service) Touch(ctx context.Context, spec Spec, tok string, attrs map[st
 	if renew {
 		return s.Issue(ctx, spec, e.Tenant, e.Client, e.User, e.Attrs)
 	}
-	return &Token{Token: tok, RefreshToken: e.Refresh, IssuedAt: e.IssuedAt, ClientID: e.Client, Principal: p, Attrs: e.Attrs}, nil
+	return &Token{Token: tok, RefreshToken: openRefresh(tok, e.Refresh), IssuedAt: e.IssuedAt, ClientID: e.Client, Principal: p, Attrs: e.Attrs}, nil
 }
 
 // Revoke deletes an access token and its refresh record.
@@ -382,11 +398,53 @@ func (s *Service) Revoke(ctx context.Context, spec Spec, tok string) error {
 		return err
 	}
 	keys := []string{key}
-	if e != nil && e.Refresh != "" {
-		keys = append(keys, refreshKey(spec.Namespace, e.Refresh))
+	if e != nil {
+		if r := openRefresh(tok, e.Refresh); r != "" {
+			keys = append(keys, refreshKey(spec.Namespace, r))
+		}
 	}
 	if err := s.c.Del(ctx, keys...); err != nil {
 		return errs.Wrap(errs.Unavailable, err, fmt.Sprintf("revoke token (%d keys)", len(keys)))
 	}
 	return nil
+}
+
+// refreshAEAD is the AES-256-GCM of an access token's sealing key: the
+// SHA-256 of a label and the token (the store keys entries by another
+// digest of the token, so the key is not derivable from what is stored).
+func refreshAEAD(tok string) (cipher.AEAD, error) {
+	key := sha256.Sum256([]byte("eimshub-dialect-refresh\x00" + tok))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// sealRefresh encrypts a token (the pair's refresh token, or the token
+// that replaced tok) under tok's key, nonce first.
+func (s *Service) sealRefresh(tok, refresh string) ([]byte, error) {
+	aead, err := refreshAEAD(tok)
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "seal refresh token")
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := io.ReadFull(s.rand, nonce); err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "seal refresh token")
+	}
+	return aead.Seal(nonce, nonce, []byte(refresh), nil), nil
+}
+
+// openRefresh decrypts a sealed refresh token ("" when it does not open).
+func openRefresh(tok string, sealed []byte) string {
+	aead, err := refreshAEAD(tok)
+	if err != nil || len(sealed) < aead.NonceSize() {
+		return ""
+	}
+	n := aead.NonceSize()
+	plain, err := aead.Open(nil, sealed[:n], sealed[n:], nil)
+	if err != nil {
+		return ""
+	}
+	return string(plain)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -319,5 +320,37 @@ func TestDialectTokens(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestNoTokenInClear: what the token store holds in Redis names no token
+// in clear, neither in a key nor in a value.
+func TestNoTokenInClear(t *testing.T) {
+	rs := redistest.Start(t)
+	client, err := redisadapter.Open(context.Background(), rs.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	e := newEnv(t, redisadapter.NewCache(client))
+	tok := e.issue(t)
+	n, err := e.svc.Refresh(e.ctx, spec, tok.Token, tok.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := client.Keys(e.ctx, "dt:*").Result()
+	if err != nil || len(keys) < 3 {
+		t.Fatalf("keys %v %v", keys, err)
+	}
+	for _, k := range keys {
+		v, err := client.Get(e.ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{tok.Token, tok.RefreshToken, n.Token} {
+			if strings.Contains(k, secret) || strings.Contains(v, secret) {
+				t.Errorf("%s holds a token in clear", k)
+			}
+		}
 	}
 }
