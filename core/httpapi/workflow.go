@@ -148,7 +148,7 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 			ToNode:       b.str("toNode", "targetNodeId"),
 			Comment:      b.str("comment", "approvalComment"),
 			Actor:        b.str("approver"),
-			Guard:        g,
+			StepGuard:    g,
 			Host:         b.str("host"),
 			Participants: b.strs("participants"),
 		})
@@ -192,7 +192,7 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 			Actor:        b.str("approver"),
 			Variables:    b.obj("variables"),
 		}
-		if req.Guard, err = guardOf(b); err != nil {
+		if req.StepGuard, err = guardOf(b); err != nil {
 			return err
 		}
 		if req.Deadline, err = b.int("deadline"); err != nil {
@@ -348,9 +348,9 @@ func taskQuery(c *fiber.Ctx) (workflow.TaskQuery, error) {
 }
 
 // guardOf reads the stale-task and step checks of a hand-over or return.
-func guardOf(b actionBody) (workflow.Guard, error) {
+func guardOf(b actionBody) (workflow.StepGuard, error) {
 	step, err := b.int("step")
-	return workflow.Guard{StaleTaskID: b.str("staleTaskId"), Step: step}, err
+	return workflow.StepGuard{StaleTaskID: b.str("staleTaskId"), Step: step}, err
 }
 
 // splitList splits a comma list, dropping empty items.

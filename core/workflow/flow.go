@@ -53,8 +53,8 @@ const (
 	ReasonNotSentBack = "not_sent_back"
 )
 
-// Guard are the optional checks a hand-over or return makes before it acts.
-type Guard struct {
+// StepGuard are the optional checks a hand-over or return makes before it acts.
+type StepGuard struct {
 	// StaleTaskID is a task the caller last saw as theirs (e-office
 	// flow_run_process_id): refused with ReasonStaleTask when it is not a
 	// task of the instance or its assignee has a newer task in it. The
@@ -72,7 +72,7 @@ type HandoverRequest struct {
 	// TaskID selects the actor's pending task ("" = the actor's pending
 	// task on the current step).
 	TaskID string
-	Guard
+	StepGuard
 	// ToNode is the node to activate. "" with no users ends the instance
 	// (when the step may end it); "" with users goes to the next node
 	// (fixed flow: the one node of Inspect's Turn; free flow: the current
@@ -135,7 +135,7 @@ func (in *Instance) stale(id string) bool {
 // checkGuard applies g and the actor rules shared by Handover and Return:
 // the actor must hold a pending task (ti, returned) and be the step's
 // host when the step has one.
-func (s *stepCtx) checkGuard(g Guard, taskID, actor string) (int, error) {
+func (s *stepCtx) checkGuard(g StepGuard, taskID, actor string) (int, error) {
 	in := s.in
 	if !slices.ContainsFunc(in.Tasks, func(t Task) bool { return t.Status == TaskPending && t.AssigneeID == actor }) {
 		return -1, errs.Forbiddenf("user %s has no pending task on workflow instance %s", actor, in.ID).WithReason(ReasonNoOpenTask)
@@ -169,8 +169,8 @@ func (e *Engine) Handover(ctx context.Context, p *principal.Principal, req Hando
 		return nil, errs.Invalidf("too many users").WithTarget("participants")
 	}
 	var res *DecideResult
-	err = e.guarded(ctx, p, req.InstanceID, req.DataID, ActHandover, req.Guard, func(ctx context.Context, s *stepCtx) error {
-		ti, err := s.checkGuard(req.Guard, req.TaskID, actorID)
+	err = e.guarded(ctx, p, req.InstanceID, req.DataID, ActHandover, req.StepGuard, func(ctx context.Context, s *stepCtx) error {
+		ti, err := s.checkGuard(req.StepGuard, req.TaskID, actorID)
 		if err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func (e *Engine) Handover(ctx context.Context, p *principal.Principal, req Hando
 				created = append(created, t)
 			}
 		}
-		if err := e.copyTo(ctx, in, req.CC, actor, "", s.now); err != nil {
+		if err := e.copyUsers(ctx, in, req.CC, actor, "", s.now); err != nil {
 			return err
 		}
 		if err := s.commit(ctx, actor); err != nil {
@@ -322,7 +322,7 @@ func (e *Engine) sender(ctx context.Context, in *Instance, t Task, req HandoverR
 }
 
 // guarded is step with g's stale check first.
-func (e *Engine) guarded(ctx context.Context, p *principal.Principal, instanceID, dataID string, a Action, g Guard,
+func (e *Engine) guarded(ctx context.Context, p *principal.Principal, instanceID, dataID string, a Action, g StepGuard,
 	fn func(ctx context.Context, s *stepCtx) error) error {
 	if instanceID == "" && dataID == "" {
 		return errs.Invalidf("processInstanceId (or dataId) is required").WithTarget("processInstanceId")

@@ -67,9 +67,9 @@ func TestHandoverChecks(t *testing.T) {
 		{"unknown node", f.bob, workflow.HandoverRequest{ToNode: "nope", Host: "alice"}, errs.Invalid, workflow.ReasonInvalidTarget},
 		{"no next user", f.bob, workflow.HandoverRequest{ToNode: "n_mgr"}, errs.Invalid, workflow.ReasonNoNextUser},
 		{"may not end", f.bob, workflow.HandoverRequest{}, errs.Invalid, workflow.ReasonCannotEnd},
-		{"wrong step", f.bob, workflow.HandoverRequest{ToNode: "n_mgr", Host: "alice", Guard: workflow.Guard{Step: 2}}, errs.Conflict, workflow.ReasonStepMismatch},
+		{"wrong step", f.bob, workflow.HandoverRequest{ToNode: "n_mgr", Host: "alice", StepGuard: workflow.StepGuard{Step: 2}}, errs.Conflict, workflow.ReasonStepMismatch},
 		{"no open task", f.alice, workflow.HandoverRequest{ToNode: "n_mgr", Host: "alice"}, errs.Forbidden, workflow.ReasonNoOpenTask},
-		{"unknown stale id", f.bob, workflow.HandoverRequest{ToNode: "n_mgr", Host: "alice", Guard: workflow.Guard{StaleTaskID: "nope"}}, errs.Conflict, workflow.ReasonStaleTask},
+		{"unknown stale id", f.bob, workflow.HandoverRequest{ToNode: "n_mgr", Host: "alice", StepGuard: workflow.StepGuard{StaleTaskID: "nope"}}, errs.Conflict, workflow.ReasonStaleTask},
 		{"unknown user", f.bob, workflow.HandoverRequest{ToNode: "n_mgr", Host: "nobody"}, errs.Invalid, ""},
 		{"past deadline", f.bob, workflow.HandoverRequest{ToNode: "n_mgr", Host: "alice", Deadline: 1}, errs.Invalid, workflow.ReasonDeadlinePast},
 	}
@@ -85,7 +85,7 @@ func TestHandoverChecks(t *testing.T) {
 	}
 	// Hand over to alice as host, with a cc to dave.
 	h := must[*workflow.DecideResult](t)(f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, ToNode: "n_mgr",
-		Host: "alice", CC: []string{"dave"}, Guard: workflow.Guard{StaleTaskID: st.TaskID, Step: 1}}))
+		Host: "alice", CC: []string{"dave"}, StepGuard: workflow.StepGuard{StaleTaskID: st.TaskID, Step: 1}}))
 	if len(h.Tasks) != 1 || h.Tasks[0].AssigneeID != "u_alice" || h.InstanceStatus != workflow.StatusRunning {
 		t.Fatalf("hand-over = %+v", h)
 	}
@@ -99,7 +99,7 @@ func TestHandoverChecks(t *testing.T) {
 	// TV-11: the same submission again is not stale (bob has no newer
 	// task) but bob has no open task any more.
 	_, err := f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, ToNode: "n_mgr", Host: "alice",
-		Guard: workflow.Guard{StaleTaskID: st.TaskID, Step: 1}})
+		StepGuard: workflow.StepGuard{StaleTaskID: st.TaskID, Step: 1}})
 	wantReason(t, err, errs.Forbidden, workflow.ReasonNoOpenTask)
 	// TV-15: alice sends it back to bob; bob's old task is now stale.
 	insp = must[*workflow.Inspection](t)(f.eng.Inspect(f.ctx, f.alice, workflow.InspectRequest{InstanceID: id}))
@@ -109,18 +109,18 @@ func TestHandoverChecks(t *testing.T) {
 	_, err = f.eng.Return(f.ctx, f.alice, workflow.ReturnRequest{InstanceID: id, ToNode: "start", Host: "carol"})
 	wantReason(t, err, errs.Forbidden, workflow.ReasonOutsideScope)
 	must[*workflow.ActionResult](t)(f.eng.Return(f.ctx, f.alice, workflow.ReturnRequest{InstanceID: id, ToNode: "start",
-		Host: "bob", Guard: workflow.Guard{StaleTaskID: h.Tasks[0].TaskID, Step: 2}}))
+		Host: "bob", StepGuard: workflow.StepGuard{StaleTaskID: h.Tasks[0].TaskID, Step: 2}}))
 	in = f.inst(t, id)
 	back := in.Tasks[len(in.Tasks)-1]
 	if in.Round != 3 || back.AssigneeID != "u_bob" || !back.Host || !back.Back || back.FromNode != "n_mgr" || back.From != "u_alice" {
 		t.Fatalf("after return: round %d, task %+v", in.Round, back)
 	}
 	_, err = f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, ToNode: "n_mgr", Host: "alice",
-		Guard: workflow.Guard{StaleTaskID: st.TaskID}})
+		StepGuard: workflow.StepGuard{StaleTaskID: st.TaskID}})
 	wantReason(t, err, errs.Conflict, workflow.ReasonStaleTask)
 	// Through to the end: n_mgr → n_admin → end (admin may end: no later node).
 	h = must[*workflow.DecideResult](t)(f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, Host: "alice",
-		Guard: workflow.Guard{StaleTaskID: back.ID}}))
+		StepGuard: workflow.StepGuard{StaleTaskID: back.ID}}))
 	must[*workflow.DecideResult](t)(f.eng.Handover(f.ctx, f.alice, workflow.HandoverRequest{InstanceID: id, ToNode: "n_admin", Host: "admin"}))
 	insp = must[*workflow.Inspection](t)(f.eng.Inspect(f.ctx, f.admin, workflow.InspectRequest{InstanceID: id}))
 	if !insp.CanEnd || len(insp.Turn) != 0 {
@@ -311,7 +311,7 @@ func TestHandoverConcurrent(t *testing.T) {
 			defer wg.Done()
 			if i%2 == 0 {
 				_, errs[i] = f.eng.Handover(f.ctx, f.bob, workflow.HandoverRequest{InstanceID: id, ToNode: "n_mgr", Host: "alice",
-					Guard: workflow.Guard{StaleTaskID: st.TaskID, Step: 1}})
+					StepGuard: workflow.StepGuard{StaleTaskID: st.TaskID, Step: 1}})
 			} else {
 				_, errs[i] = f.eng.Describe(f.ctx, f.bob, workflow.DescribeRequest{InstanceID: id, Title: ptr("t")})
 			}

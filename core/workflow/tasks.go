@@ -33,7 +33,7 @@ type ReturnRequest struct {
 	// PermActAs).
 	Actor string
 	// Guard: the stale-task and step checks (flow.go).
-	Guard
+	StepGuard
 	// Host and Participants, when given, replace the target node's
 	// assignees (fixed flows: each must be a candidate of the node, the
 	// initiator at the start node); Host becomes the step's host. By
@@ -55,7 +55,7 @@ func (e *Engine) Return(ctx context.Context, p *principal.Principal, req ReturnR
 		return nil, err
 	}
 	var res *ActionResult
-	err = e.guarded(ctx, p, req.InstanceID, req.DataID, ActReturn, req.Guard, func(ctx context.Context, s *stepCtx) error {
+	err = e.guarded(ctx, p, req.InstanceID, req.DataID, ActReturn, req.StepGuard, func(ctx context.Context, s *stepCtx) error {
 		in := s.in
 		if req.Step != 0 && req.Step != in.Round {
 			return errs.Conflictf("workflow instance %s is at step %d, not %d", in.ID, in.Round, req.Step).
@@ -207,7 +207,7 @@ func (e *Engine) CC(ctx context.Context, p *principal.Principal, req CCRequest) 
 			}
 			sender = op
 		}
-		if err := e.copyTo(ctx, in, req.Users, sender, req.Comment, s.now); err != nil {
+		if err := e.copyUsers(ctx, in, req.Users, sender, req.Comment, s.now); err != nil {
 			return err
 		}
 		if err := s.saveInstance(ctx, sender); err != nil {
@@ -222,10 +222,10 @@ func (e *Engine) CC(ctx context.Context, p *principal.Principal, req CCRequest) 
 	return res, nil
 }
 
-// copyTo copies the instance to users (ids or login names): one wfcc
+// copyUsers copies the instance to users (ids or login names): one wfcc
 // document and one in-system message each, the user added to in.CC (the
 // caller saves the instance); users already copied are skipped.
-func (e *Engine) copyTo(ctx context.Context, in *Instance, users []string, sender Operator, comment string, now int64) error {
+func (e *Engine) copyUsers(ctx context.Context, in *Instance, users []string, sender Operator, comment string, now int64) error {
 	node, _ := in.CurrentNode()
 	for _, ref := range users {
 		ref = strings.TrimSpace(ref)

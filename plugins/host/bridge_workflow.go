@@ -146,7 +146,7 @@ func (b *bridge) WorkflowAct(ctx context.Context, p *sdk.Principal, a sdk.Workfl
 		return wfResult(r.ID, r.InstanceStatus, r.Tasks), nil
 	case sdk.ActHandover:
 		r, err := b.wf.Handover(ctx, cp, workflow.HandoverRequest{InstanceID: a.InstanceID, DataID: a.DataID, TaskID: a.TaskID,
-			Guard: workflow.Guard{StaleTaskID: a.StaleTaskID, Step: a.Step}, ToNode: a.ToNode, ToSender: a.ToSender, Host: a.Host,
+			StepGuard: workflow.StepGuard{StaleTaskID: a.StaleTaskID, Step: a.Step}, ToNode: a.ToNode, ToSender: a.ToSender, Host: a.Host,
 			Participants: a.Participants, CC: a.CC, Deadline: a.Deadline, Comment: a.Comment, Signature: a.Signature,
 			Actor: a.Actor, Variables: a.Variables})
 		if err != nil {
@@ -159,7 +159,7 @@ func (b *bridge) WorkflowAct(ctx context.Context, p *sdk.Principal, a sdk.Workfl
 	case sdk.ActReturn:
 		r, err = b.wf.Return(ctx, cp, workflow.ReturnRequest{InstanceID: a.InstanceID, DataID: a.DataID, TaskID: a.TaskID,
 			NodeID: a.NodeID, ToNode: a.ToNode, Comment: a.Comment, Actor: a.Actor,
-			Guard: workflow.Guard{StaleTaskID: a.StaleTaskID, Step: a.Step}, Host: a.Host, Participants: a.Participants})
+			StepGuard: workflow.StepGuard{StaleTaskID: a.StaleTaskID, Step: a.Step}, Host: a.Host, Participants: a.Participants})
 	case sdk.ActDescribe:
 		r, err = b.wf.Describe(ctx, cp, workflow.DescribeRequest{InstanceID: a.InstanceID, DataID: a.DataID,
 			Title: a.Title, Serial: a.Serial, Urgency: a.Urgency, Actor: a.Actor})
