@@ -159,8 +159,9 @@ func loadDefs(ctx context.Context, c *Call, keys []string) (map[string]*flowDef,
 // ensureFlowIDs gives every workflow definition of the tenant its flow_id
 // (definition keys in order; existing ids are kept).
 func ensureFlowIDs(ctx context.Context, c *Call) error {
-	pg, err := c.Host.EntityFind(ctx, c.Svc, "wfdefinition", sdk.Query{Filter: sdk.Or{Items: []sdk.Expr{
-		sdk.Null{Path: sdk.Path{"flowType"}, IsNull: true}, sdk.Cmp{Path: sdk.Path{"flowType"}, Op: sdk.Eq, Value: "workflow"}}},
+	// wfdefinition holds workflow definitions only (dataflows are
+	// dfdefinition): every key, in order.
+	pg, err := c.Host.EntityFind(ctx, c.Svc, "wfdefinition", sdk.Query{
 		Sort: []sdk.Sort{{Path: sdk.Path{"key"}}}, Limit: -1}, sdk.EntityOptions{})
 	if err != nil {
 		return FromHost(err, nil)
