@@ -24,6 +24,9 @@ type Workflow interface {
 	Return(ctx context.Context, p *principal.Principal, req workflow.ReturnRequest) (*workflow.ActionResult, error)
 	CC(ctx context.Context, p *principal.Principal, req workflow.CCRequest) (*workflow.ActionResult, error)
 	Tasks(ctx context.Context, p *principal.Principal, q workflow.TaskQuery) (*workflow.TaskList, error)
+	Handover(ctx context.Context, p *principal.Principal, req workflow.HandoverRequest) (*workflow.DecideResult, error)
+	Describe(ctx context.Context, p *principal.Principal, req workflow.DescribeRequest) (*workflow.ActionResult, error)
+	Inspect(ctx context.Context, p *principal.Principal, req workflow.InspectRequest) (*workflow.Inspection, error)
 }
 
 var _ Workflow = (*workflow.Engine)(nil)
@@ -47,8 +50,13 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 			BusinessKey:  b.str("businessKey", "dataId"),
 			Initiator:    b.str("initiator"),
 			Variables:    b.obj("variables"),
+			Title:        b.str("title"),
+			Serial:       b.str("serial"),
 		}
 		if req.Version, err = b.int("version"); err != nil {
+			return err
+		}
+		if req.Urgency, err = b.int("urgency"); err != nil {
 			return err
 		}
 		res, err := w.Start(c.UserContext(), p, req)
@@ -132,14 +140,21 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 		if err != nil {
 			return err
 		}
+		g, err := guardOf(b)
+		if err != nil {
+			return err
+		}
 		res, err := w.Return(c.UserContext(), p, workflow.ReturnRequest{
-			InstanceID: b.str("wfInstanceId", "processInstanceId"),
-			DataID:     b.str("dataId", "businessKey"),
-			NodeID:     b.str("wfNodeId", "nodeId"),
-			TaskID:     b.str("taskId"),
-			ToNode:     b.str("toNode", "targetNodeId"),
-			Comment:    b.str("comment", "approvalComment"),
-			Actor:      b.str("approver"),
+			InstanceID:   b.str("wfInstanceId", "processInstanceId"),
+			DataID:       b.str("dataId", "businessKey"),
+			NodeID:       b.str("wfNodeId", "nodeId"),
+			TaskID:       b.str("taskId"),
+			ToNode:       b.str("toNode", "targetNodeId"),
+			Comment:      b.str("comment", "approvalComment"),
+			Actor:        b.str("approver"),
+			StepGuard:    g,
+			Host:         b.str("host"),
+			Participants: b.strs("participants"),
 		})
 		if err != nil {
 			return err
@@ -161,6 +176,84 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 			return err
 		}
 		return c.JSON(res)
+	})
+	g.Post("/handover", func(c *fiber.Ctx) error {
+		p, b, err := actionCall(c, w != nil)
+		if err != nil {
+			return err
+		}
+		req := workflow.HandoverRequest{
+			InstanceID:   b.str("wfInstanceId", "processInstanceId"),
+			DataID:       b.str("dataId", "businessKey"),
+			TaskID:       b.str("taskId"),
+			ToNode:       b.str("toNode", "targetNodeId"),
+			ToSender:     b.str("toSender") == "true",
+			Host:         b.str("host"),
+			Participants: b.strs("participants"),
+			CC:           b.strs("cc"),
+			Comment:      b.str("comment", "approvalComment"),
+			Signature:    b.str("signature"),
+			Actor:        b.str("approver"),
+			Variables:    b.obj("variables"),
+		}
+		if req.StepGuard, err = guardOf(b); err != nil {
+			return err
+		}
+		if req.Deadline, err = b.int("deadline"); err != nil {
+			return err
+		}
+		res, err := w.Handover(c.UserContext(), p, req)
+		if err != nil {
+			return err
+		}
+		return c.JSON(res)
+	})
+	g.Post("/describe", func(c *fiber.Ctx) error {
+		p, b, err := actionCall(c, w != nil)
+		if err != nil {
+			return err
+		}
+		req := workflow.DescribeRequest{InstanceID: b.str("wfInstanceId", "processInstanceId"),
+			DataID: b.str("dataId", "businessKey"), Actor: b.str("approver")}
+		for key, dst := range map[string]**string{"title": &req.Title, "serial": &req.Serial} {
+			if b.has(key) {
+				v, ok := b[key].(string)
+				if !ok {
+					return errs.Invalidf("%s must be a string", key).WithTarget(key)
+				}
+				*dst = &v
+			}
+		}
+		if b.has("urgency") {
+			u, err := b.int("urgency")
+			if err != nil {
+				return err
+			}
+			req.Urgency = &u
+		}
+		res, err := w.Describe(c.UserContext(), p, req)
+		if err != nil {
+			return err
+		}
+		return c.JSON(res)
+	})
+	g.Get("/inspect", func(c *fiber.Ctx) error {
+		if w == nil {
+			return errs.Unavailablef("this service is not configured")
+		}
+		p, err := callerOf(c)
+		if err != nil {
+			return err
+		}
+		req := workflow.InspectRequest{InstanceID: firstQuery(c, "wfInstanceId", "processInstanceId"), DataID: c.Query("dataId")}
+		if cs := c.Query("candidates"); cs != "" {
+			req.Candidates = splitList(cs)
+		}
+		in, err := w.Inspect(c.UserContext(), p, req)
+		if err != nil {
+			return err
+		}
+		return c.JSON(inspectionJSON(in))
 	})
 	g.Get("/tasks/:box", func(c *fiber.Ctx) error {
 		if w == nil {
@@ -200,7 +293,8 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 // (lower-case; any other $-option is invalid_query_option, other plain
 // names are ignored as on the entity routes).
 var taskOptions = map[string]bool{"$top": true, "$skip": true, "$count": true,
-	"userid": true, "dataid": true, "wfinstanceid": true, "processinstanceid": true, "status": true}
+	"userid": true, "dataid": true, "wfinstanceid": true, "processinstanceid": true, "status": true,
+	"definitionid": true, "initiator": true, "title": true, "sortby": true, "asc": true, "withsteps": true}
 
 // taskQuery reads the box from the path and the filters and paging from
 // the query string ($top defaults to query.DefaultTop, at most
@@ -241,9 +335,98 @@ func taskQuery(c *fiber.Ctx) (workflow.TaskQuery, error) {
 	if inst == "" {
 		inst = opts["processinstanceid"]
 	}
-	return workflow.TaskQuery{Box: workflow.Box(strings.ToLower(param(c, "box"))), UserID: opts["userid"],
+	q := workflow.TaskQuery{Box: workflow.Box(strings.ToLower(param(c, "box"))), UserID: opts["userid"],
 		DataID: opts["dataid"], InstanceID: inst, Status: workflow.Status(opts["status"]),
-		Limit: limit, Offset: offset, Count: count}, nil
+		Limit: limit, Offset: offset, Count: count, Title: opts["title"], SortBy: opts["sortby"],
+		DefinitionIDs: splitList(opts["definitionid"]), Initiators: splitList(opts["initiator"])}
+	for key, dst := range map[string]*bool{"asc": &q.Asc, "withsteps": &q.WithSteps} {
+		switch strings.ToLower(opts[key]) {
+		case "", "false":
+		case "true":
+			*dst = true
+		default:
+			return workflow.TaskQuery{}, errs.Invalidf("%s must be true or false", key).WithReason("invalid_query_option").WithTarget(key)
+		}
+	}
+	return q, nil
+}
+
+// guardOf reads the stale-task and step checks of a hand-over or return.
+func guardOf(b actionBody) (workflow.StepGuard, error) {
+	step, err := b.int("step")
+	return workflow.StepGuard{StaleTaskID: b.str("staleTaskId"), Step: step}, err
+}
+
+// splitList splits a comma list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func firstQuery(c *fiber.Ctx, keys ...string) string {
+	for _, k := range keys {
+		if v := c.Query(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func operatorJSON(o workflow.Operator) map[string]any {
+	return map[string]any{"id": o.ID, "value": o.Code, "label": o.Name}
+}
+
+// inspectionJSON shows an instance with its steps, next nodes and candidates.
+func inspectionJSON(in *workflow.Inspection) map[string]any {
+	i := in.Instance
+	steps := make([]any, 0, len(i.Tasks))
+	for _, t := range i.Tasks {
+		steps = append(steps, taskInfoJSON(t))
+	}
+	cands := map[string]any{}
+	for node, users := range in.Candidates {
+		us := make([]any, 0, len(users))
+		for _, u := range users {
+			us = append(us, operatorJSON(u))
+		}
+		cands[node] = us
+	}
+	cur := map[string]any(nil)
+	if n, ok := i.CurrentNode(); ok && i.Status == workflow.StatusRunning {
+		cur = map[string]any{"id": n.ID, "name": n.Name}
+	}
+	return map[string]any{"wfInstanceId": i.ID, "dataId": i.DataID, "formId": i.FormID, "definitionId": i.DefinitionID,
+		"definitionKey": i.DefinitionKey, "definitionName": i.DefinitionName, "status": i.Status,
+		"initiator": operatorJSON(i.Initiator), "title": i.Title, "serial": i.Serial, "urgency": i.Urgency,
+		"step": i.Round, "currentNode": cur, "cc": nonNil(i.CC), "createTime": i.CreateTime, "updateTime": i.UpdateTime,
+		"steps": steps, "turn": in.Turn, "back": in.Back, "canEnd": in.CanEnd, "free": in.Free, "candidates": cands}
+}
+
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
+}
+
+func taskInfoJSON(t workflow.Task) map[string]any {
+	m := map[string]any{"taskId": t.ID, "nodeId": t.NodeID, "nodeName": t.NodeName, "assigneeId": t.AssigneeID,
+		"status": t.Status, "step": t.Round, "host": t.Host, "back": t.Back, "createTime": t.CreateTime}
+	if t.From != "" {
+		m["from"], m["fromNode"] = t.From, t.FromNode
+	}
+	if t.DecideTime != 0 {
+		m["decideTime"] = t.DecideTime
+	}
+	if t.Deadline != 0 {
+		m["deadline"] = t.Deadline
+	}
+	return m
 }
 
 // taskItemJSON is one task list entry as the native API shows it: the
@@ -258,6 +441,16 @@ func taskItemJSON(it workflow.TaskItem) map[string]any {
 	}
 	if it.NodeID != "" {
 		m["nodeId"], m["nodeName"] = it.NodeID, it.NodeName
+	}
+	if it.DefinitionID != "" {
+		m["definitionId"], m["definitionKey"] = it.DefinitionID, it.DefinitionKey
+		m["title"], m["serial"], m["urgency"], m["step"], m["startTime"] = it.Title, it.Serial, it.Urgency, it.Step, it.StartTime
+	}
+	if it.Task != nil {
+		m["task"] = it.Task
+	}
+	if it.Steps != nil {
+		m["steps"] = it.Steps
 	}
 	return m
 }

@@ -92,6 +92,13 @@ type Definition struct {
 	// NoWithdraw forbids the initiator's withdraw (§4.3 "if the definition
 	// allows"); the default allows it. Written as "allowWithdraw": false.
 	NoWithdraw bool `json:"-"`
+	// Free (content "free": true) makes a free flow (e-office flow_type
+	// 2): whoever hands a step over picks any later approval node (or the
+	// current one again) and any users as its host and participants, and
+	// may end the instance at any step; approval nodes need no assignees.
+	// In a fixed flow (the default) a hand-over goes to the next node
+	// whose condition holds, to users among its assignees (flow.go).
+	Free bool `json:"-"`
 }
 
 // Limits of a definition.
@@ -120,9 +127,16 @@ func ParseDefinition(content any) (*Definition, error) {
 		}
 		def.NoWithdraw = isBool && !b
 	}
+	if v, ok := m["free"]; ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			p.add("content/free", "invalid_type", "free must be a boolean")
+		}
+		def.Free = isBool && b
+	}
 	for k := range m {
 		switch k {
-		case "nodes", "allowWithdraw":
+		case "nodes", "allowWithdraw", "free":
 		default:
 			p.add("content/"+k, "unknown_property", "unknown property %q", k)
 		}
@@ -144,7 +158,7 @@ func ParseDefinition(content any) (*Definition, error) {
 			p.add(t, "invalid_type", "a node must be an object")
 			continue
 		}
-		n, ok := parseNode(obj, t, &p)
+		n, ok := parseNode(obj, t, def.Free, &p)
 		if !ok {
 			continue
 		}
@@ -160,7 +174,7 @@ func ParseDefinition(content any) (*Definition, error) {
 	return def, nil
 }
 
-func parseNode(obj map[string]any, t string, p *problems) (Node, bool) {
+func parseNode(obj map[string]any, t string, free bool, p *problems) (Node, bool) {
 	var n Node
 	str := func(k string) string {
 		v, present := obj[k]
@@ -182,7 +196,7 @@ func parseNode(obj map[string]any, t string, p *problems) (Node, bool) {
 	switch n.Type {
 	case NodeStart, NodeEnd:
 	case NodeApprove, NodeCC:
-		a, good := parseAssignees(obj["assignees"], t+"/assignees", p)
+		a, good := parseAssignees(obj["assignees"], t+"/assignees", free && n.Type == NodeApprove, p)
 		n.Assignees = a
 		ok = ok && good
 		if len(n.When) > MaxWhenLen {
@@ -219,8 +233,11 @@ func parseNode(obj map[string]any, t string, p *problems) (Node, bool) {
 	return n, ok
 }
 
-func parseAssignees(v any, t string, p *problems) (Assignees, bool) {
+func parseAssignees(v any, t string, free bool, p *problems) (Assignees, bool) {
 	var a Assignees
+	if free && v == nil {
+		return a, true // a free flow's handler picks the users
+	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		p.add(t, "required", "an approve node needs assignees {users, roles, roleIds, departments, departmentTrees, initiator, initiatorManager}")
@@ -273,7 +290,7 @@ func parseAssignees(v any, t string, p *problems) (Assignees, bool) {
 			good = false
 		}
 	}
-	if good && a.empty() {
+	if good && a.empty() && !free {
 		p.add(t, "required", "an approve node needs at least one assignee")
 		good = false
 	}
@@ -313,7 +330,7 @@ func (d *Definition) ToContent() map[string]any {
 		if n.When != "" {
 			m["when"] = n.When
 		}
-		if n.Type == NodeApprove || n.Type == NodeCC {
+		if (n.Type == NodeApprove || n.Type == NodeCC) && !(d.Free && n.Type == NodeApprove && n.Assignees.empty()) {
 			a := map[string]any{}
 			for k, v := range map[string][]string{"users": n.Assignees.Users, "roles": n.Assignees.Roles,
 				"roleIds": n.Assignees.RoleIDs, "departments": n.Assignees.Departments,
@@ -351,6 +368,9 @@ func (d *Definition) ToContent() map[string]any {
 	out := map[string]any{"nodes": nodes}
 	if d.NoWithdraw {
 		out["allowWithdraw"] = false
+	}
+	if d.Free {
+		out["free"] = true
 	}
 	return out
 }

@@ -77,6 +77,9 @@ type TaskRef struct {
 	NodeID     string `json:"nodeId"`
 	NodeName   string `json:"nodeName"`
 	AssigneeID string `json:"assigneeId"`
+	// Host marks the step's host (flow.go); Step is the task's step.
+	Host bool  `json:"host,omitempty"`
+	Step int64 `json:"step,omitempty"`
 }
 
 // StartRequest is §4.1's body.
@@ -99,7 +102,12 @@ type StartRequest struct {
 	// the initiator's, whose agree ("submit") activates the first approval
 	// node and whose reject ends the instance. H3Yun's IsSubmit=false on a
 	// workflow form (h3yun spec §6). Default: straight to the first node.
+	// The initiator is the host of that start step.
 	AtStart bool
+	// Title (default: the definition's name), Serial and Urgency (0
+	// normal, 1 important, 2 urgent) describe the instance in task lists.
+	Title, Serial string
+	Urgency       int64
 }
 
 // RecordInstanceKey is the record property naming the record's latest
@@ -200,6 +208,9 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 	if initiator != p.UserID && !e.can(p, PermStartAs) {
 		return nil, errs.Forbiddenf("starting a workflow for another user needs the %s permission", PermStartAs)
 	}
+	if err := checkDescription(req.Title, req.Serial, req.Urgency); err != nil {
+		return nil, err
+	}
 	var res *StartResult
 	err := e.st.Tx(ctx, func(ctx context.Context) error {
 		tenant := p.Tenant
@@ -253,11 +264,12 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 			DefinitionName: str(defDoc, "name"), Version: i64(defDoc, "version"), AppID: str(rec, "appId"),
 			FormID: form.ID, FormName: form.Name, DataID: req.BusinessKey, Status: next, Initiator: starter,
 			Variables: cloneMap(req.Variables), Def: def, NodeIndex: -1, CreateTime: now, UpdateTime: now,
+			Title: firstNonEmpty(req.Title, str(defDoc, "name")), Serial: req.Serial, Urgency: req.Urgency,
 		}
 		var created []Task
 		if req.AtStart {
 			in.Round++
-			t, err := e.issue(ctx, in, in.startNode(), starter, now)
+			t, err := e.issueWith(ctx, in, in.startNode(), starter, now, Task{Host: true})
 			if err != nil {
 				return err
 			}
@@ -306,6 +318,24 @@ func (e *Engine) Decide(ctx context.Context, p *principal.Principal, req DecideR
 		if err != nil {
 			return err
 		}
+		if in.stepHasHost() && !task.Host {
+			// A participant of a step with a host agrees for themselves;
+			// the host decides for the step.
+			if req.Result == ActReject {
+				return errs.Forbiddenf("only the host of the step may reject workflow instance %s", in.ID).WithReason(ReasonNotHost)
+			}
+			if err := s.closeTask(ctx, ti, TaskApproved); err != nil {
+				return err
+			}
+			if err := e.appendLog(ctx, in, node, actor, ResultApprove, req.Comment, req.Signature, s.now); err != nil {
+				return err
+			}
+			if err := s.commit(ctx, actor); err != nil {
+				return err
+			}
+			res = &DecideResult{ID: in.ID, TaskID: task.ID, Result: string(req.Result), InstanceStatus: in.Status, Tasks: []TaskRef{}}
+			return nil
+		}
 		// Close the node: the decided task and every other pending task of it.
 		result, status := ResultApprove, TaskApproved
 		if req.Result == ActReject {
@@ -343,6 +373,7 @@ func (e *Engine) Decide(ctx context.Context, p *principal.Principal, req DecideR
 			if created, err = e.advance(ctx, in, form, in.NodeIndex+1); err != nil {
 				return err
 			}
+			in.markFrom(created, actor.ID, node.ID)
 		}
 		if err := s.commit(ctx, actor); err != nil {
 			return err
@@ -406,7 +437,8 @@ func (e *Engine) Transfer(ctx context.Context, p *principal.Principal, req Trans
 			if slices.ContainsFunc(in.Pending(), func(x Task) bool { return x.AssigneeID == t.ID }) {
 				continue // already holds a task of this node
 			}
-			task, err := e.issue(ctx, in, node, t, s.now)
+			task, err := e.issueWith(ctx, in, node, t, s.now, Task{Host: in.Tasks[ti].Host, From: actorID,
+				FromNode: node.ID, Deadline: in.Tasks[ti].Deadline})
 			if err != nil {
 				return err
 			}
@@ -676,6 +708,7 @@ func (s *stepCtx) findTask(taskID, nodeID, user string) (int, error) {
 func (s *stepCtx) closeTask(ctx context.Context, i int, status string) error {
 	t := &s.in.Tasks[i]
 	t.Status = status
+	t.DecideTime = s.now
 	if err := s.e.st.Delete(ctx, CollTodo, s.in.Tenant, t.ID); err != nil {
 		return errs.Wrap(errs.CodeOf(err), err, "workflow: close task "+t.ID)
 	}
@@ -762,8 +795,15 @@ func (e *Engine) advance(ctx context.Context, in *Instance, form *schema.Form, f
 
 // issue creates a pending task for user at node n.
 func (e *Engine) issue(ctx context.Context, in *Instance, n Node, user Operator, now int64) (Task, error) {
-	t := Task{ID: store.NewID(), NodeID: n.ID, NodeName: nodeName(n), AssigneeID: user.ID, Status: TaskPending,
-		Round: in.Round, CreateTime: now}
+	return e.issueWith(ctx, in, n, user, now, Task{})
+}
+
+// issueWith creates a pending task for user at node n with tmpl's host,
+// origin, back and deadline marks.
+func (e *Engine) issueWith(ctx context.Context, in *Instance, n Node, user Operator, now int64, tmpl Task) (Task, error) {
+	t := tmpl
+	t.ID, t.NodeID, t.NodeName, t.AssigneeID, t.Status = store.NewID(), n.ID, nodeName(n), user.ID, TaskPending
+	t.Round, t.CreateTime, t.DecideTime = in.Round, now, 0
 	formName, brief, err := e.todoExtras(ctx, in)
 	if err != nil {
 		return Task{}, err
@@ -773,7 +813,11 @@ func (e *Engine) issue(ctx context.Context, in *Instance, n Node, user Operator,
 		"dataId": in.DataID, "starter": in.Initiator.doc(), "approveNodeStartTime": now,
 		"definitionName": in.DefinitionName, "formName": formName, "dataBrief": brief,
 		"createTime": now, "updateTime": now,
-		"createBy": in.Initiator.doc(), "updateBy": in.Initiator.doc()}
+		"createBy": in.Initiator.doc(), "updateBy": in.Initiator.doc(),
+		"round": t.Round, "host": t.Host, "back": t.Back}
+	if t.Deadline > 0 {
+		doc["expireTime"] = t.Deadline
+	}
 	if err := e.st.Insert(ctx, CollTodo, doc); err != nil {
 		return Task{}, err
 	}
@@ -1071,7 +1115,8 @@ func eq(path, v string) query.Expr {
 func refs(ts []Task) []TaskRef {
 	out := make([]TaskRef, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, TaskRef{TaskID: t.ID, NodeID: t.NodeID, NodeName: t.NodeName, AssigneeID: t.AssigneeID})
+		out = append(out, TaskRef{TaskID: t.ID, NodeID: t.NodeID, NodeName: t.NodeName, AssigneeID: t.AssigneeID,
+			Host: t.Host, Step: t.Round})
 	}
 	return out
 }

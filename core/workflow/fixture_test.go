@@ -35,6 +35,8 @@ type fixture struct {
 	alice *principal.Principal
 	carol *principal.Principal
 	dave  *principal.Principal
+	// clock is the engine's clock (epoch ms; every read advances it by 1).
+	clock *atomic.Int64
 }
 
 func openStore(t testing.TB) store.Store {
@@ -57,9 +59,9 @@ func newFixture(t testing.TB) *fixture { return newFixtureOn(t, openStore(t)) }
 func newFixtureOn(t testing.TB, st store.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	var clock atomic.Int64
+	clock := new(atomic.Int64)
 	clock.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
-	f := &fixture{ctx: ctx, st: st,
+	f := &fixture{ctx: ctx, st: st, clock: clock,
 		eng:   workflow.New(st, workflow.Options{Now: func() time.Time { return time.UnixMilli(clock.Add(1)) }}),
 		admin: pr("u_1001", "admin", "admin"), bob: pr("u_bob", "bob"), alice: pr("u_alice", "alice", "manager"),
 		carol: pr("u_carol", "carol"), dave: pr("u_dave", "dave", "manager")}

@@ -41,6 +41,20 @@ type Task struct {
 	Round      int64
 	// CreateTime is when the task was issued, epoch ms.
 	CreateTime int64
+	// Host marks the step's host (e-office 主办人): on a step with a host
+	// only the host decides for the step; the other assignees
+	// (participants, 经办人) agree for themselves (flow.go).
+	Host bool
+	// DecideTime is when the task was decided or closed (0 while pending).
+	DecideTime int64
+	// From is the user whose hand-over, return or decision issued the
+	// task ("" for the first step); FromNode that user's node.
+	From, FromNode string
+	// Back marks a task issued by a return (send back); FromNode is then
+	// the node it was sent back from.
+	Back bool
+	// Deadline is when the task is overdue, epoch ms (0 = none).
+	Deadline int64
 }
 
 // Instance is a workflow instance: one run of a definition for one record.
@@ -71,6 +85,14 @@ type Instance struct {
 	Tasks      []Task
 	CreateTime int64
 	UpdateTime int64
+	// Title, Serial and Urgency (0 normal, 1 important, 2 urgent) describe
+	// the instance for task lists (e-office run_name, run_seq,
+	// instancy_type); Title defaults to the definition's name.
+	Title   string
+	Serial  string
+	Urgency int64
+	// CC are the users the instance was copied to.
+	CC []string
 }
 
 // Pending returns the instance's pending tasks.
@@ -108,8 +130,24 @@ func (in *Instance) CurrentNode() (Node, bool) {
 func (in *Instance) doc() store.Doc {
 	tasks := make([]any, 0, len(in.Tasks))
 	for _, t := range in.Tasks {
-		tasks = append(tasks, map[string]any{"taskId": t.ID, "nodeId": t.NodeID, "nodeName": t.NodeName,
-			"assigneeId": t.AssigneeID, "status": t.Status, "round": t.Round, "createTime": t.CreateTime})
+		m := map[string]any{"taskId": t.ID, "nodeId": t.NodeID, "nodeName": t.NodeName,
+			"assigneeId": t.AssigneeID, "status": t.Status, "round": t.Round, "createTime": t.CreateTime,
+			"host": t.Host, "back": t.Back}
+		for k, v := range map[string]string{"from": t.From, "fromNode": t.FromNode} {
+			if v != "" {
+				m[k] = v
+			}
+		}
+		for k, v := range map[string]int64{"decideTime": t.DecideTime, "deadline": t.Deadline} {
+			if v != 0 {
+				m[k] = v
+			}
+		}
+		tasks = append(tasks, m)
+	}
+	cc := make([]any, 0, len(in.CC))
+	for _, u := range in.CC {
+		cc = append(cc, map[string]any{"id": u})
 	}
 	vars := in.Variables
 	if vars == nil {
@@ -127,6 +165,7 @@ func (in *Instance) doc() store.Doc {
 		"variables": vars, "definition": def, "nodeIndex": int64(in.NodeIndex), "round": in.Round,
 		"rev": in.Rev, "tasks": tasks, "createTime": in.CreateTime, "updateTime": in.UpdateTime,
 		"createBy": in.Initiator.doc(), "updateBy": in.Initiator.doc(),
+		"title": in.Title, "serial": in.Serial, "urgency": in.Urgency, "cc": cc,
 	}
 }
 
@@ -138,6 +177,14 @@ func instanceFromDoc(d store.Doc) (*Instance, error) {
 		FormName: str(d, "formName"), DataID: str(d, "dataId"), Status: Status(str(d, "status")),
 		Initiator: operatorOf(d["initiator"]), NodeIndex: int(i64(d, "nodeIndex")), Round: i64(d, "round"),
 		Rev: i64(d, "rev"), CreateTime: i64(d, "createTime"), UpdateTime: i64(d, "updateTime"),
+		Title: str(d, "title"), Serial: str(d, "serial"), Urgency: i64(d, "urgency"),
+	}
+	ccs, _ := d["cc"].([]any)
+	for _, c := range ccs {
+		m, _ := c.(map[string]any)
+		if id := str(m, "id"); id != "" {
+			in.CC = append(in.CC, id)
+		}
 	}
 	in.Variables, _ = d["variables"].(map[string]any)
 	if c, ok := d["definition"].(map[string]any); ok {
@@ -152,7 +199,9 @@ func instanceFromDoc(d store.Doc) (*Instance, error) {
 		m, _ := r.(map[string]any)
 		in.Tasks = append(in.Tasks, Task{ID: str(m, "taskId"), NodeID: str(m, "nodeId"), NodeName: str(m, "nodeName"),
 			AssigneeID: str(m, "assigneeId"), Status: str(m, "status"), Round: i64(m, "round"),
-			CreateTime: i64(m, "createTime")})
+			CreateTime: i64(m, "createTime"), Host: m["host"] == true, Back: m["back"] == true,
+			DecideTime: i64(m, "decideTime"), Deadline: i64(m, "deadline"), From: str(m, "from"),
+			FromNode: str(m, "fromNode")})
 	}
 	return in, nil
 }

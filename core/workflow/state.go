@@ -38,10 +38,17 @@ const (
 	ActReturn Action = "return"
 	// ActCC copies the instance to users for their information (tasks.go).
 	ActCC Action = "cc"
+	// ActHandover completes the step choosing the next node and its host
+	// and participants, or ends the instance (e-office flow-turning;
+	// flow.go). Ending follows with ActFinish.
+	ActHandover Action = "handover"
+	// ActDescribe changes the instance's title, serial or urgency (flow.go).
+	ActDescribe Action = "describe"
 )
 
 // Actions lists every action (for exhaustive tests).
-var Actions = []Action{ActStart, ActAgree, ActReject, ActTransfer, ActWithdraw, ActFinish, ActReturn, ActCC}
+var Actions = []Action{ActStart, ActAgree, ActReject, ActTransfer, ActWithdraw, ActFinish, ActReturn, ActCC,
+	ActHandover, ActDescribe}
 
 // rule is one cell of the transition table: the next state, or the error
 // code of the refusal.
@@ -68,7 +75,7 @@ var transitions = map[Status]map[Action]rule{
 	StatusNone: {
 		ActStart: to(StatusRunning), ActAgree: noInstance, ActReject: noInstance,
 		ActTransfer: noInstance, ActWithdraw: noInstance, ActFinish: noInstance,
-		ActReturn: noInstance, ActCC: noInstance,
+		ActReturn: noInstance, ActCC: noInstance, ActHandover: noInstance, ActDescribe: noInstance,
 	},
 	StatusRunning: {
 		ActStart:    refuse(errs.Conflict, "the record already has a running workflow instance"),
@@ -79,21 +86,23 @@ var transitions = map[Status]map[Action]rule{
 		ActFinish:   to(StatusApproved),
 		ActReturn:   to(StatusRunning),
 		ActCC:       to(StatusRunning),
+		ActHandover: to(StatusRunning),
+		ActDescribe: to(StatusRunning),
 	},
 	StatusApproved: {
 		ActStart: refuse(errs.Conflict, "the record is already approved"), ActAgree: finished,
 		ActReject: finished, ActTransfer: finished, ActWithdraw: finished, ActFinish: finished,
-		ActReturn: finished, ActCC: finished,
+		ActReturn: finished, ActCC: finished, ActHandover: finished, ActDescribe: finished,
 	},
 	StatusRejected: {
 		ActStart: to(StatusRunning), ActAgree: finished, ActReject: finished,
 		ActTransfer: finished, ActWithdraw: finished, ActFinish: finished,
-		ActReturn: finished, ActCC: finished,
+		ActReturn: finished, ActCC: finished, ActHandover: finished, ActDescribe: finished,
 	},
 	StatusCancelled: {
 		ActStart: to(StatusRunning), ActAgree: finished, ActReject: finished,
 		ActTransfer: finished, ActWithdraw: finished, ActFinish: finished,
-		ActReturn: finished, ActCC: finished,
+		ActReturn: finished, ActCC: finished, ActHandover: finished, ActDescribe: finished,
 	},
 }
 

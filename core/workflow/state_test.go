@@ -26,17 +26,18 @@ func TestTransitionTable(t *testing.T) {
 	N, C := no(errs.NotFound), no(errs.Conflict)
 	want := map[workflow.Status]map[workflow.Action]cell{
 		workflow.StatusNone: {workflow.ActStart: ok(workflow.StatusRunning), workflow.ActAgree: N, workflow.ActReject: N,
-			workflow.ActTransfer: N, workflow.ActWithdraw: N, workflow.ActFinish: N, workflow.ActReturn: N, workflow.ActCC: N},
+			workflow.ActTransfer: N, workflow.ActWithdraw: N, workflow.ActFinish: N, workflow.ActReturn: N, workflow.ActCC: N, workflow.ActHandover: N, workflow.ActDescribe: N},
 		workflow.StatusRunning: {workflow.ActStart: C, workflow.ActAgree: ok(workflow.StatusRunning),
 			workflow.ActReject: ok(workflow.StatusRejected), workflow.ActTransfer: ok(workflow.StatusRunning),
 			workflow.ActWithdraw: ok(workflow.StatusCancelled), workflow.ActFinish: ok(workflow.StatusApproved),
-			workflow.ActReturn: ok(workflow.StatusRunning), workflow.ActCC: ok(workflow.StatusRunning)},
+			workflow.ActReturn: ok(workflow.StatusRunning), workflow.ActCC: ok(workflow.StatusRunning),
+			workflow.ActHandover: ok(workflow.StatusRunning), workflow.ActDescribe: ok(workflow.StatusRunning)},
 		workflow.StatusApproved: {workflow.ActStart: C, workflow.ActAgree: C, workflow.ActReject: C,
-			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C, workflow.ActReturn: C, workflow.ActCC: C},
+			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C, workflow.ActReturn: C, workflow.ActCC: C, workflow.ActHandover: C, workflow.ActDescribe: C},
 		workflow.StatusRejected: {workflow.ActStart: ok(workflow.StatusRunning), workflow.ActAgree: C, workflow.ActReject: C,
-			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C, workflow.ActReturn: C, workflow.ActCC: C},
+			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C, workflow.ActReturn: C, workflow.ActCC: C, workflow.ActHandover: C, workflow.ActDescribe: C},
 		workflow.StatusCancelled: {workflow.ActStart: ok(workflow.StatusRunning), workflow.ActAgree: C, workflow.ActReject: C,
-			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C, workflow.ActReturn: C, workflow.ActCC: C},
+			workflow.ActTransfer: C, workflow.ActWithdraw: C, workflow.ActFinish: C, workflow.ActReturn: C, workflow.ActCC: C, workflow.ActHandover: C, workflow.ActDescribe: C},
 	}
 	for _, s := range workflow.Statuses {
 		for _, a := range workflow.Actions {

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/principal"
@@ -31,6 +32,15 @@ type ReturnRequest struct {
 	// Actor is the acting user id ("" = the caller; another user needs
 	// PermActAs).
 	Actor string
+	// Guard: the stale-task and step checks (flow.go).
+	StepGuard
+	// Host and Participants, when given, replace the target node's
+	// assignees (fixed flows: each must be a candidate of the node, the
+	// initiator at the start node); Host becomes the step's host. By
+	// default the node's assignees get the tasks, or the initiator (as
+	// host) at the start node.
+	Host         string
+	Participants []string
 }
 
 // Return closes the actor's pending task (and the node's other pending
@@ -45,16 +55,38 @@ func (e *Engine) Return(ctx context.Context, p *principal.Principal, req ReturnR
 		return nil, err
 	}
 	var res *ActionResult
-	err = e.step(ctx, p, req.InstanceID, req.DataID, ActReturn, func(ctx context.Context, s *stepCtx) error {
+	err = e.guarded(ctx, p, req.InstanceID, req.DataID, ActReturn, req.StepGuard, func(ctx context.Context, s *stepCtx) error {
+		in := s.in
+		if req.Step != 0 && req.Step != in.Round {
+			return errs.Conflictf("workflow instance %s is at step %d, not %d", in.ID, in.Round, req.Step).
+				WithReason(ReasonStepMismatch).WithTarget("step")
+		}
 		ti, err := s.findTask(req.TaskID, req.NodeID, actorID)
 		if err != nil {
 			return err
 		}
-		in := s.in
+		if in.stepHasHost() && !in.Tasks[ti].Host {
+			return errs.Forbiddenf("only the host of the step may send workflow instance %s back", in.ID).WithReason(ReasonNotHost)
+		}
 		cur, _ := in.CurrentNode()
 		target, err := returnTarget(in, req.ToNode)
 		if err != nil {
 			return err
+		}
+		users, host, err := e.chosen(ctx, in, req.Host, req.Participants)
+		if err != nil {
+			return err
+		}
+		var targetNode Node
+		if target < 0 {
+			targetNode = in.startNode()
+		} else {
+			targetNode = in.Def.Nodes[target]
+		}
+		if len(users) > 0 && !in.Def.Free {
+			if err := e.inScope(ctx, in, targetNode, users); err != nil {
+				return err
+			}
 		}
 		actor, err := e.operator(ctx, p, actorID)
 		if err != nil {
@@ -74,22 +106,20 @@ func (e *Engine) Return(ctx context.Context, p *principal.Principal, req ReturnR
 			return err
 		}
 		in.Round++
-		if target < 0 {
-			in.NodeIndex = -1
-			if _, err := e.issue(ctx, in, in.startNode(), in.Initiator, s.now); err != nil {
+		switch {
+		case len(users) > 0:
+		case target < 0:
+			users, host = []Operator{in.Initiator}, in.Initiator.ID
+		default:
+			if users, err = e.assignees(ctx, in, targetNode); err != nil {
 				return err
 			}
-		} else {
-			n := in.Def.Nodes[target]
-			users, err := e.assignees(ctx, in, n)
-			if err != nil {
+		}
+		in.NodeIndex = target
+		for _, u := range users {
+			if _, err := e.issueWith(ctx, in, targetNode, u, s.now, Task{Host: host != "" && u.ID == host,
+				From: actor.ID, FromNode: cur.ID, Back: true}); err != nil {
 				return err
-			}
-			in.NodeIndex = target
-			for _, u := range users {
-				if _, err := e.issue(ctx, in, n, u, s.now); err != nil {
-					return err
-				}
 			}
 		}
 		if err := s.commit(ctx, actor); err != nil {
@@ -177,36 +207,11 @@ func (e *Engine) CC(ctx context.Context, p *principal.Principal, req CCRequest) 
 			}
 			sender = op
 		}
-		node, _ := in.CurrentNode()
-		for _, ref := range req.Users {
-			u, err := e.findUser(ctx, in.Tenant, ref)
-			if errs.CodeOf(err) == errs.NotFound {
-				return errs.Invalidf("cc user %q is not a user of this tenant", ref).WithTarget("users")
-			} else if err != nil {
-				return err
-			}
-			to := userOperator(u)
-			n, err := e.st.Count(ctx, CollCC, in.Tenant, query.AndOf(eq("wfInstanceId", in.ID), eq("employeeId", to.ID)))
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				continue
-			}
-			if err := e.st.Insert(ctx, CollCC, store.Doc{"id": store.NewID(), "corpId": in.Tenant,
-				"wfInstanceId": in.ID, "dataId": in.DataID, "formId": in.FormID, "appId": in.AppID,
-				"definitionName": in.DefinitionName, "nodeId": node.ID, "nodeName": nodeName(node),
-				"employeeId": to.ID, "sender": sender.doc(), "comment": req.Comment, "isRead": false,
-				"createTime": s.now, "updateTime": s.now, "createBy": sender.doc(), "updateBy": sender.doc()}); err != nil {
-				return err
-			}
-			if err := e.st.Insert(ctx, CollMessage, store.Doc{"id": store.NewID(), "corpId": in.Tenant,
-				"title": "抄送：" + in.DefinitionName, "detail": in.FormName + " · " + in.Initiator.Name,
-				"url": "/api/v1/formdata/" + in.DataID, "receiverEmpId": to.ID, "receiverName": to.Name,
-				"isRead": false, "category": int64(0), "dataId": in.DataID, "wfInstanceId": in.ID,
-				"createTime": s.now, "updateTime": s.now, "createBy": sender.doc(), "updateBy": sender.doc()}); err != nil {
-				return err
-			}
+		if err := e.copyUsers(ctx, in, req.Users, sender, req.Comment, s.now); err != nil {
+			return err
+		}
+		if err := s.saveInstance(ctx, sender); err != nil {
+			return err
 		}
 		res = &ActionResult{ID: in.ID, InstanceStatus: in.Status, Tasks: refs(in.Pending())}
 		return nil
@@ -215,6 +220,52 @@ func (e *Engine) CC(ctx context.Context, p *principal.Principal, req CCRequest) 
 		return nil, err
 	}
 	return res, nil
+}
+
+// copyUsers copies the instance to users (ids or login names): one wfcc
+// document and one in-system message each, the user added to in.CC (the
+// caller saves the instance); users already copied are skipped.
+func (e *Engine) copyUsers(ctx context.Context, in *Instance, users []string, sender Operator, comment string, now int64) error {
+	node, _ := in.CurrentNode()
+	for _, ref := range users {
+		ref = strings.TrimSpace(ref)
+		if ref == "" {
+			continue
+		}
+		u, err := e.findUser(ctx, in.Tenant, ref)
+		if errs.CodeOf(err) == errs.NotFound {
+			return errs.Invalidf("cc user %q is not a user of this tenant", ref).WithTarget("users")
+		} else if err != nil {
+			return err
+		}
+		to := userOperator(u)
+		if slices.Contains(in.CC, to.ID) {
+			continue
+		}
+		n, err := e.st.Count(ctx, CollCC, in.Tenant, query.AndOf(eq("wfInstanceId", in.ID), eq("employeeId", to.ID)))
+		if err != nil {
+			return err
+		}
+		in.CC = append(in.CC, to.ID)
+		if n > 0 {
+			continue
+		}
+		if err := e.st.Insert(ctx, CollCC, store.Doc{"id": store.NewID(), "corpId": in.Tenant,
+			"wfInstanceId": in.ID, "dataId": in.DataID, "formId": in.FormID, "appId": in.AppID,
+			"definitionName": in.DefinitionName, "nodeId": node.ID, "nodeName": nodeName(node),
+			"employeeId": to.ID, "sender": sender.doc(), "comment": comment, "isRead": false,
+			"createTime": now, "updateTime": now, "createBy": sender.doc(), "updateBy": sender.doc()}); err != nil {
+			return err
+		}
+		if err := e.st.Insert(ctx, CollMessage, store.Doc{"id": store.NewID(), "corpId": in.Tenant,
+			"title": "抄送：" + in.DefinitionName, "detail": in.FormName + " · " + in.Initiator.Name,
+			"url": "/api/v1/formdata/" + in.DataID, "receiverEmpId": to.ID, "receiverName": to.Name,
+			"isRead": false, "category": int64(0), "dataId": in.DataID, "wfInstanceId": in.ID,
+			"createTime": now, "updateTime": now, "createBy": sender.doc(), "updateBy": sender.doc()}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Box names a task list.
@@ -226,6 +277,27 @@ const (
 	BoxDone    Box = "done"    // instances the user decided, transferred or returned a task of
 	BoxStarted Box = "started" // instances the user initiated
 	BoxCC      Box = "cc"      // instances copied to the user
+	// BoxHandled: running instances in which the user handled a task and
+	// holds no pending one (e-office already-do).
+	BoxHandled Box = "handled"
+	// BoxFinished: ended instances the user had a task in (e-office finished).
+	BoxFinished Box = "finished"
+	// BoxOvertime: the user's pending tasks past their deadline.
+	BoxOvertime Box = "overtime"
+	// BoxMonitor: running instances of the tenant, for holders of
+	// PermMonitor (empty for others).
+	BoxMonitor Box = "monitor"
+	// BoxSearch: every instance the user may see (Inspect's rule).
+	BoxSearch Box = "search"
+)
+
+// Boxes lists every task list.
+var Boxes = []Box{BoxTodo, BoxDone, BoxStarted, BoxCC, BoxHandled, BoxFinished, BoxOvertime, BoxMonitor, BoxSearch}
+
+// Sort keys of TaskQuery.SortBy.
+const (
+	SortCreateTime = "createTime" // when the task was issued / the instance started
+	SortUpdateTime = "updateTime" // the instance's last step
 )
 
 // TaskQuery selects one task list.
@@ -237,10 +309,46 @@ type TaskQuery struct {
 	// todo) optionally narrow the list.
 	DataID, InstanceID string
 	Status             Status
+	// InstanceIDs, DefinitionIDs (ids or keys), Initiators (user ids) and
+	// Title (contained in the instance's title) narrow the list further;
+	// with any of them, or SortBy, the todo and cc lists are read through
+	// the instances (one item per instance, ordered by the instance).
+	InstanceIDs, DefinitionIDs, Initiators []string
+	Title                                  string
+	// SortBy is SortCreateTime or SortUpdateTime (default: the box's
+	// order), newest first unless Asc.
+	SortBy string
+	Asc    bool
+	// WithSteps adds every task of the instance to each item (Steps).
+	WithSteps bool
 	// Limit (≤ 0 = query.MaxTop, capped there) and Offset page the list;
 	// Count asks for the total.
 	Limit, Offset int
 	Count         bool
+}
+
+// TaskInfo is one task of an instance as the lists show it.
+type TaskInfo struct {
+	TaskID     string `json:"taskId"`
+	NodeID     string `json:"nodeId"`
+	NodeName   string `json:"nodeName"`
+	AssigneeID string `json:"assigneeId"`
+	Status     string `json:"status"`
+	// Step is the task's step number (1 = the first activation).
+	Step       int64  `json:"step"`
+	Host       bool   `json:"host"`
+	Back       bool   `json:"back"`
+	From       string `json:"from,omitempty"`
+	FromNode   string `json:"fromNode,omitempty"`
+	CreateTime int64  `json:"createTime"`
+	DecideTime int64  `json:"decideTime,omitempty"`
+	Deadline   int64  `json:"deadline,omitempty"`
+}
+
+func taskInfo(t Task) TaskInfo {
+	return TaskInfo{TaskID: t.ID, NodeID: t.NodeID, NodeName: t.NodeName, AssigneeID: t.AssigneeID, Status: t.Status,
+		Step: t.Round, Host: t.Host, Back: t.Back, From: t.From, FromNode: t.FromNode, CreateTime: t.CreateTime,
+		DecideTime: t.DecideTime, Deadline: t.Deadline}
 }
 
 // TaskItem is one entry of a task list: the instance and, in todo, the
@@ -261,6 +369,20 @@ type TaskItem struct {
 	// instance started (done, started); UpdateTime the instance's last step.
 	CreateTime int64 `json:"createTime"`
 	UpdateTime int64 `json:"updateTime"`
+	// The instance: its definition, description and current step number.
+	DefinitionID  string `json:"definitionId,omitempty"`
+	DefinitionKey string `json:"definitionKey,omitempty"`
+	Title         string `json:"title,omitempty"`
+	Serial        string `json:"serial,omitempty"`
+	Urgency       int64  `json:"urgency"`
+	Step          int64  `json:"step"`
+	StartTime     int64  `json:"startTime"`
+	// Task is the list user's task the item is about: the pending one
+	// (todo, overtime), else the user's latest task in the instance (nil
+	// when the user has none).
+	Task *TaskInfo `json:"task,omitempty"`
+	// Steps are every task of the instance (TaskQuery.WithSteps).
+	Steps []TaskInfo `json:"steps,omitempty"`
 }
 
 // TaskList is one page of a task list; Total is -1 unless counted.
@@ -271,6 +393,18 @@ type TaskList struct {
 
 // decidedStatuses are the task states that count as "done" by their assignee.
 var decidedStatuses = []any{TaskApproved, TaskRejected, TaskTransferred, TaskReturned}
+
+func strsAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func taskOf(user string, pred query.Expr) query.Expr {
+	return query.AnyRow{Array: query.Path{"tasks"}, Pred: query.AndOf(eq("assigneeId", user), pred)}
+}
 
 // Tasks lists one of the user's task lists, newest first (todo: oldest
 // first, as Pending).
@@ -291,26 +425,77 @@ func (e *Engine) Tasks(ctx context.Context, p *principal.Principal, q TaskQuery)
 	if q.Offset < 0 {
 		return nil, errs.Invalidf("offset must not be negative").WithTarget("offset")
 	}
+	if len(q.InstanceIDs)+len(q.DefinitionIDs)+len(q.Initiators) > query.MaxTop {
+		return nil, errs.Invalidf("at most %d ids per list query", query.MaxTop).WithTarget("instanceIds")
+	}
 	limit := q.Limit
 	if limit <= 0 || limit > query.MaxTop {
 		limit = query.MaxTop
 	}
+	rich := len(q.InstanceIDs)+len(q.DefinitionIDs)+len(q.Initiators) > 0 || q.Title != "" || q.SortBy != ""
 	var coll string
 	var f []query.Expr
-	sort := []query.Sort{{Path: query.Path{"createTime"}, Desc: true}}
+	sortPath := "createTime"
+	desc := true
+	pending := query.Expr(eq("status", TaskPending))
 	switch q.Box {
 	case BoxTodo:
-		coll, f = CollTodo, []query.Expr{eq("employeeId", user)}
-		sort = []query.Sort{{Path: query.Path{"createTime"}}}
+		if rich {
+			coll, f = CollInstance, []query.Expr{taskOf(user, pending)}
+		} else {
+			coll, f, desc = CollTodo, []query.Expr{eq("employeeId", user)}, false
+		}
+	case BoxOvertime:
+		coll, f, desc = CollTodo, []query.Expr{eq("employeeId", user),
+			query.Cmp{Path: query.Path{"expireTime"}, Op: query.Lt, Value: float64(e.now().UnixMilli())}}, false
+		if rich {
+			return nil, errs.Invalidf("the overtime list takes no instance filters").WithTarget("box")
+		}
 	case BoxCC:
-		coll, f = CollCC, []query.Expr{eq("employeeId", user)}
+		if rich {
+			coll, f = CollInstance, []query.Expr{query.AnyRow{Array: query.Path{"cc"}, Pred: eq("id", user)}}
+		} else {
+			coll, f = CollCC, []query.Expr{eq("employeeId", user)}
+		}
 	case BoxStarted:
 		coll, f = CollInstance, []query.Expr{query.Cmp{Path: query.Path{"initiator", "id"}, Op: query.Eq, Value: user}}
 	case BoxDone:
-		coll, f = CollInstance, []query.Expr{query.AnyRow{Array: query.Path{"tasks"}, Pred: query.AndOf(
-			eq("assigneeId", user), query.In{Path: query.Path{"status"}, Values: decidedStatuses})}}
+		coll, f = CollInstance, []query.Expr{taskOf(user, query.In{Path: query.Path{"status"}, Values: decidedStatuses})}
+	case BoxHandled:
+		coll, f = CollInstance, []query.Expr{eq("status", string(StatusRunning)),
+			taskOf(user, query.In{Path: query.Path{"status"}, Values: decidedStatuses}),
+			query.Not{X: taskOf(user, pending)}}
+		sortPath = "updateTime"
+	case BoxFinished:
+		coll, f = CollInstance, []query.Expr{query.Not{X: eq("status", string(StatusRunning))}, taskOf(user, nil)}
+		sortPath = "updateTime"
+	case BoxMonitor:
+		if !e.can(p, PermMonitor) {
+			f = []query.Expr{query.Const{Value: false}}
+		}
+		coll, f = CollInstance, append(f, eq("status", string(StatusRunning)))
+		sortPath = "updateTime"
+	case BoxSearch:
+		coll = CollInstance
+		if !e.can(p, PermMonitor) || user != p.UserID {
+			f = []query.Expr{query.Or{Items: []query.Expr{
+				query.Cmp{Path: query.Path{"initiator", "id"}, Op: query.Eq, Value: user},
+				taskOf(user, nil),
+				query.AnyRow{Array: query.Path{"cc"}, Pred: eq("id", user)}}}}
+		}
+		sortPath = "updateTime"
 	default:
-		return nil, errs.Invalidf("unknown task list %q (todo, done, started, cc)", q.Box).WithTarget("box")
+		return nil, errs.Invalidf("unknown task list %q (todo, done, started, cc, handled, finished, overtime, monitor, search)", q.Box).WithTarget("box")
+	}
+	switch q.SortBy {
+	case "":
+	case SortCreateTime, SortUpdateTime:
+		sortPath, desc = q.SortBy, !q.Asc
+	default:
+		return nil, errs.Invalidf("sortBy must be %s or %s", SortCreateTime, SortUpdateTime).WithTarget("sortBy")
+	}
+	if coll == CollTodo && q.SortBy != "" {
+		sortPath = "createTime" // a task's own time
 	}
 	if q.DataID != "" {
 		f = append(f, eq("dataId", q.DataID))
@@ -322,8 +507,23 @@ func (e *Engine) Tasks(ctx context.Context, p *principal.Principal, q TaskQuery)
 			f = append(f, eq("wfInstanceId", q.InstanceID))
 		}
 	}
-	if q.Status != "" && coll == CollInstance {
-		f = append(f, eq("status", string(q.Status)))
+	if coll == CollInstance {
+		if q.Status != "" {
+			f = append(f, eq("status", string(q.Status)))
+		}
+		if len(q.InstanceIDs) > 0 {
+			f = append(f, query.In{Path: query.Path{"id"}, Values: strsAny(q.InstanceIDs)})
+		}
+		if len(q.DefinitionIDs) > 0 {
+			f = append(f, query.Or{Items: []query.Expr{query.In{Path: query.Path{"definitionId"}, Values: strsAny(q.DefinitionIDs)},
+				query.In{Path: query.Path{"definitionKey"}, Values: strsAny(q.DefinitionIDs)}}})
+		}
+		if len(q.Initiators) > 0 {
+			f = append(f, query.In{Path: query.Path{"initiator", "id"}, Values: strsAny(q.Initiators)})
+		}
+		if q.Title != "" {
+			f = append(f, query.Str{Path: query.Path{"title"}, Fn: query.Contains, Value: q.Title})
+		}
 	}
 	filter := query.AndOf(f...)
 	out := &TaskList{Items: []TaskItem{}, Total: -1}
@@ -334,6 +534,7 @@ func (e *Engine) Tasks(ctx context.Context, p *principal.Principal, q TaskQuery)
 		}
 		out.Total = n
 	}
+	sort := []query.Sort{{Path: query.Path{sortPath}, Desc: desc}}
 	docs, err := e.st.Find(ctx, coll, p.Tenant, query.Query{Filter: filter, Sort: sort, Limit: limit, Offset: q.Offset})
 	if err != nil {
 		return nil, err
@@ -371,10 +572,24 @@ func (e *Engine) Tasks(ctx context.Context, p *principal.Principal, q TaskQuery)
 			it.Status = Status(str(inst, "status"))
 			it.Initiator = operatorOf(inst["initiator"])
 			it.UpdateTime = i64(inst, "updateTime")
-			if coll != CollTodo {
-				if in, err := instanceFromDoc(inst); err == nil {
+			it.StartTime = i64(inst, "createTime")
+			it.DefinitionID, it.DefinitionKey = str(inst, "definitionId"), str(inst, "definitionKey")
+			it.Title, it.Serial, it.Urgency, it.Step = str(inst, "title"), str(inst, "serial"), i64(inst, "urgency"), i64(inst, "round")
+			if in, err := instanceFromDoc(inst); err == nil {
+				if coll != CollTodo {
 					if n, ok := in.CurrentNode(); ok && in.Status == StatusRunning {
 						it.NodeID, it.NodeName = n.ID, nodeName(n)
+					}
+				}
+				it.Task = userTask(in, user, it.TaskID, q.Box == BoxTodo)
+				if q.Box == BoxTodo && it.Task != nil && coll == CollInstance {
+					it.TaskID, it.NodeID, it.NodeName = it.Task.TaskID, it.Task.NodeID, it.Task.NodeName
+					it.CreateTime = it.Task.CreateTime
+				}
+				if q.WithSteps {
+					it.Steps = make([]TaskInfo, len(in.Tasks))
+					for i, t := range in.Tasks {
+						it.Steps[i] = taskInfo(t)
 					}
 				}
 			}
@@ -382,4 +597,23 @@ func (e *Engine) Tasks(ctx context.Context, p *principal.Principal, q TaskQuery)
 		out.Items = append(out.Items, it)
 	}
 	return out, nil
+}
+
+// userTask is the user's task an item is about: taskID when given, the
+// pending one (pendingOnly), else the user's latest task.
+func userTask(in *Instance, user, taskID string, pendingOnly bool) *TaskInfo {
+	for i := len(in.Tasks) - 1; i >= 0; i-- {
+		t := in.Tasks[i]
+		switch {
+		case taskID != "":
+			if t.ID != taskID {
+				continue
+			}
+		case t.AssigneeID != user, pendingOnly && t.Status != TaskPending:
+			continue
+		}
+		ti := taskInfo(t)
+		return &ti
+	}
+	return nil
 }

@@ -111,7 +111,35 @@ func TestHostAPIPermissionParity(t *testing.T) {
 			return err
 		}},
 	}
-	for _, box := range []workflow.Box{workflow.BoxTodo, workflow.BoxDone, workflow.BoxStarted, workflow.BoxCC} {
+	title := "x"
+	cases = append(cases, []struct {
+		name   string
+		native func() error
+		hostv2 func() error
+	}{
+		{"hand alice's task over", func() error {
+			_, err := wf.Handover(ctx, nbob, workflow.HandoverRequest{DataID: leaveID})
+			return err
+		}, func() error {
+			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActHandover, DataID: leaveID})
+			return err
+		}},
+		{"retitle alice's instance", func() error {
+			_, err := wf.Describe(ctx, nbob, workflow.DescribeRequest{DataID: leaveID, Title: &title})
+			return err
+		}, func() error {
+			_, err := rc.host.WorkflowAct(ctx, &bob, sdk.WorkflowAction{Action: sdk.ActDescribe, DataID: leaveID, Title: &title})
+			return err
+		}},
+		{"inspect alice's instance", func() error {
+			_, err := wf.Inspect(ctx, nbob, workflow.InspectRequest{DataID: leaveID})
+			return err
+		}, func() error {
+			_, err := rc.host.(sdk.WorkflowInspector).WorkflowInspect(ctx, &bob, sdk.InspectQuery{DataID: leaveID})
+			return err
+		}},
+	}...)
+	for _, box := range workflow.Boxes {
 		cases = append(cases, struct {
 			name   string
 			native func() error

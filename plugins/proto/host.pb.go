@@ -2248,6 +2248,112 @@ func (x *WorkflowActionResponse) GetError() *Error {
 	return nil
 }
 
+// WorkflowInspect (v2 addition): an instance with its steps, next nodes
+// and candidate users (sdk.WorkflowInspector).
+type WorkflowInspectRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Query         []byte                 `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"` // JSON of sdk.InspectQuery
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowInspectRequest) Reset() {
+	*x = WorkflowInspectRequest{}
+	mi := &file_host_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowInspectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowInspectRequest) ProtoMessage() {}
+
+func (x *WorkflowInspectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowInspectRequest.ProtoReflect.Descriptor instead.
+func (*WorkflowInspectRequest) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *WorkflowInspectRequest) GetPrincipal() *Principal {
+	if x != nil {
+		return x.Principal
+	}
+	return nil
+}
+
+func (x *WorkflowInspectRequest) GetQuery() []byte {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+type WorkflowInspectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Result        []byte                 `protobuf:"bytes,1,opt,name=result,proto3" json:"result,omitempty"` // JSON of sdk.Inspection
+	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkflowInspectResponse) Reset() {
+	*x = WorkflowInspectResponse{}
+	mi := &file_host_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkflowInspectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkflowInspectResponse) ProtoMessage() {}
+
+func (x *WorkflowInspectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_host_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkflowInspectResponse.ProtoReflect.Descriptor instead.
+func (*WorkflowInspectResponse) Descriptor() ([]byte, []int) {
+	return file_host_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *WorkflowInspectResponse) GetResult() []byte {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *WorkflowInspectResponse) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 type AliasRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
@@ -2264,7 +2370,7 @@ type AliasRequest struct {
 
 func (x *AliasRequest) Reset() {
 	*x = AliasRequest{}
-	mi := &file_host_proto_msgTypes[36]
+	mi := &file_host_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2382,7 @@ func (x *AliasRequest) String() string {
 func (*AliasRequest) ProtoMessage() {}
 
 func (x *AliasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[36]
+	mi := &file_host_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2395,7 @@ func (x *AliasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasRequest.ProtoReflect.Descriptor instead.
 func (*AliasRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{36}
+	return file_host_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AliasRequest) GetPrincipal() *Principal {
@@ -2359,7 +2465,7 @@ type AliasResponse struct {
 
 func (x *AliasResponse) Reset() {
 	*x = AliasResponse{}
-	mi := &file_host_proto_msgTypes[37]
+	mi := &file_host_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2371,7 +2477,7 @@ func (x *AliasResponse) String() string {
 func (*AliasResponse) ProtoMessage() {}
 
 func (x *AliasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[37]
+	mi := &file_host_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2384,7 +2490,7 @@ func (x *AliasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AliasResponse.ProtoReflect.Descriptor instead.
 func (*AliasResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{37}
+	return file_host_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AliasResponse) GetToHub() map[string]string {
@@ -2419,7 +2525,7 @@ type DialectTokenRequest struct {
 
 func (x *DialectTokenRequest) Reset() {
 	*x = DialectTokenRequest{}
-	mi := &file_host_proto_msgTypes[38]
+	mi := &file_host_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2431,7 +2537,7 @@ func (x *DialectTokenRequest) String() string {
 func (*DialectTokenRequest) ProtoMessage() {}
 
 func (x *DialectTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[38]
+	mi := &file_host_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2444,7 +2550,7 @@ func (x *DialectTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DialectTokenRequest.ProtoReflect.Descriptor instead.
 func (*DialectTokenRequest) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{38}
+	return file_host_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DialectTokenRequest) GetOp() string {
@@ -2471,7 +2577,7 @@ type DialectTokenResponse struct {
 
 func (x *DialectTokenResponse) Reset() {
 	*x = DialectTokenResponse{}
-	mi := &file_host_proto_msgTypes[39]
+	mi := &file_host_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2483,7 +2589,7 @@ func (x *DialectTokenResponse) String() string {
 func (*DialectTokenResponse) ProtoMessage() {}
 
 func (x *DialectTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_host_proto_msgTypes[39]
+	mi := &file_host_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2496,7 +2602,7 @@ func (x *DialectTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DialectTokenResponse.ProtoReflect.Descriptor instead.
 func (*DialectTokenResponse) Descriptor() ([]byte, []int) {
-	return file_host_proto_rawDescGZIP(), []int{39}
+	return file_host_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *DialectTokenResponse) GetToken() []byte {
@@ -2681,6 +2787,12 @@ const file_host_proto_rawDesc = "" +
 	"\x06action\x18\x02 \x01(\fR\x06action\"`\n" +
 	"\x16WorkflowActionResponse\x12\x16\n" +
 	"\x06result\x18\x01 \x01(\fR\x06result\x12.\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"j\n" +
+	"\x16WorkflowInspectRequest\x12:\n" +
+	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\fR\x05query\"a\n" +
+	"\x17WorkflowInspectResponse\x12\x16\n" +
+	"\x06result\x18\x01 \x01(\fR\x06result\x12.\n" +
 	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\xf4\x01\n" +
 	"\fAliasRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x1c\n" +
@@ -2708,7 +2820,7 @@ const file_host_proto_rawDesc = "" +
 	"\apayload\x18\x02 \x01(\fR\apayload\"\\\n" +
 	"\x14DialectTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\fR\x05token\x12.\n" +
-	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error2\x8c\x15\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error2\xf6\x15\n" +
 	"\x04Host\x12R\n" +
 	"\tListForms\x12#.eimshub.plugin.v1.ListFormsRequest\x1a .eimshub.plugin.v1.FormsResponse\x12M\n" +
 	"\aGetForm\x12!.eimshub.plugin.v1.GetFormRequest\x1a\x1f.eimshub.plugin.v1.FormResponse\x12M\n" +
@@ -2744,7 +2856,8 @@ const file_host_proto_rawDesc = "" +
 	"\rWorkflowTasks\x12'.eimshub.plugin.v1.WorkflowTasksRequest\x1a(.eimshub.plugin.v1.WorkflowTasksResponse\x12b\n" +
 	"\vWorkflowAct\x12(.eimshub.plugin.v1.WorkflowActionRequest\x1a).eimshub.plugin.v1.WorkflowActionResponse\x12L\n" +
 	"\aAliases\x12\x1f.eimshub.plugin.v1.AliasRequest\x1a .eimshub.plugin.v1.AliasResponse\x12_\n" +
-	"\fDialectToken\x12&.eimshub.plugin.v1.DialectTokenRequest\x1a'.eimshub.plugin.v1.DialectTokenResponseB-Z+github.com/eimshub/eimshub/plugins/proto;pbb\x06proto3"
+	"\fDialectToken\x12&.eimshub.plugin.v1.DialectTokenRequest\x1a'.eimshub.plugin.v1.DialectTokenResponse\x12h\n" +
+	"\x0fWorkflowInspect\x12).eimshub.plugin.v1.WorkflowInspectRequest\x1a*.eimshub.plugin.v1.WorkflowInspectResponseB-Z+github.com/eimshub/eimshub/plugins/proto;pbb\x06proto3"
 
 var (
 	file_host_proto_rawDescOnce sync.Once
@@ -2758,170 +2871,176 @@ func file_host_proto_rawDescGZIP() []byte {
 	return file_host_proto_rawDescData
 }
 
-var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_host_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_host_proto_goTypes = []any{
-	(*Form)(nil),                   // 0: eimshub.plugin.v1.Form
-	(*ListFormsRequest)(nil),       // 1: eimshub.plugin.v1.ListFormsRequest
-	(*FormsResponse)(nil),          // 2: eimshub.plugin.v1.FormsResponse
-	(*GetFormRequest)(nil),         // 3: eimshub.plugin.v1.GetFormRequest
-	(*FormResponse)(nil),           // 4: eimshub.plugin.v1.FormResponse
-	(*RecordRequest)(nil),          // 5: eimshub.plugin.v1.RecordRequest
-	(*WriteRecordRequest)(nil),     // 6: eimshub.plugin.v1.WriteRecordRequest
-	(*FindRecordsRequest)(nil),     // 7: eimshub.plugin.v1.FindRecordsRequest
-	(*BatchCreateRequest)(nil),     // 8: eimshub.plugin.v1.BatchCreateRequest
-	(*BatchGetRequest)(nil),        // 9: eimshub.plugin.v1.BatchGetRequest
-	(*AliasMap)(nil),               // 10: eimshub.plugin.v1.AliasMap
-	(*DocResponse)(nil),            // 11: eimshub.plugin.v1.DocResponse
-	(*DocsResponse)(nil),           // 12: eimshub.plugin.v1.DocsResponse
-	(*ErrorResponse)(nil),          // 13: eimshub.plugin.v1.ErrorResponse
-	(*VerifyClientRequest)(nil),    // 14: eimshub.plugin.v1.VerifyClientRequest
-	(*PrincipalResponse)(nil),      // 15: eimshub.plugin.v1.PrincipalResponse
-	(*IssueTokenRequest)(nil),      // 16: eimshub.plugin.v1.IssueTokenRequest
-	(*RefreshTokenRequest)(nil),    // 17: eimshub.plugin.v1.RefreshTokenRequest
-	(*Token)(nil),                  // 18: eimshub.plugin.v1.Token
-	(*TokenResponse)(nil),          // 19: eimshub.plugin.v1.TokenResponse
-	(*RevokeTokenRequest)(nil),     // 20: eimshub.plugin.v1.RevokeTokenRequest
-	(*ResolveTokenRequest)(nil),    // 21: eimshub.plugin.v1.ResolveTokenRequest
-	(*DirectoryRequest)(nil),       // 22: eimshub.plugin.v1.DirectoryRequest
-	(*CreateRecordsRequest)(nil),   // 23: eimshub.plugin.v1.CreateRecordsRequest
-	(*CreatedRecord)(nil),          // 24: eimshub.plugin.v1.CreatedRecord
-	(*CreateRecordsResponse)(nil),  // 25: eimshub.plugin.v1.CreateRecordsResponse
-	(*UploadFileRequest)(nil),      // 26: eimshub.plugin.v1.UploadFileRequest
-	(*FileRequest)(nil),            // 27: eimshub.plugin.v1.FileRequest
-	(*FileResponse)(nil),           // 28: eimshub.plugin.v1.FileResponse
-	(*RunDataflowRequest)(nil),     // 29: eimshub.plugin.v1.RunDataflowRequest
-	(*RunDataflowResponse)(nil),    // 30: eimshub.plugin.v1.RunDataflowResponse
-	(*EntityRequest)(nil),          // 31: eimshub.plugin.v1.EntityRequest
-	(*WorkflowTasksRequest)(nil),   // 32: eimshub.plugin.v1.WorkflowTasksRequest
-	(*WorkflowTasksResponse)(nil),  // 33: eimshub.plugin.v1.WorkflowTasksResponse
-	(*WorkflowActionRequest)(nil),  // 34: eimshub.plugin.v1.WorkflowActionRequest
-	(*WorkflowActionResponse)(nil), // 35: eimshub.plugin.v1.WorkflowActionResponse
-	(*AliasRequest)(nil),           // 36: eimshub.plugin.v1.AliasRequest
-	(*AliasResponse)(nil),          // 37: eimshub.plugin.v1.AliasResponse
-	(*DialectTokenRequest)(nil),    // 38: eimshub.plugin.v1.DialectTokenRequest
-	(*DialectTokenResponse)(nil),   // 39: eimshub.plugin.v1.DialectTokenResponse
-	nil,                            // 40: eimshub.plugin.v1.AliasMap.ToExtEntry
-	nil,                            // 41: eimshub.plugin.v1.DocsResponse.AliasesEntry
-	nil,                            // 42: eimshub.plugin.v1.AliasResponse.ToHubEntry
-	nil,                            // 43: eimshub.plugin.v1.AliasResponse.ToExtEntry
-	(*Principal)(nil),              // 44: eimshub.plugin.v1.Principal
-	(*Error)(nil),                  // 45: eimshub.plugin.v1.Error
-	(*Query)(nil),                  // 46: eimshub.plugin.v1.Query
+	(*Form)(nil),                    // 0: eimshub.plugin.v1.Form
+	(*ListFormsRequest)(nil),        // 1: eimshub.plugin.v1.ListFormsRequest
+	(*FormsResponse)(nil),           // 2: eimshub.plugin.v1.FormsResponse
+	(*GetFormRequest)(nil),          // 3: eimshub.plugin.v1.GetFormRequest
+	(*FormResponse)(nil),            // 4: eimshub.plugin.v1.FormResponse
+	(*RecordRequest)(nil),           // 5: eimshub.plugin.v1.RecordRequest
+	(*WriteRecordRequest)(nil),      // 6: eimshub.plugin.v1.WriteRecordRequest
+	(*FindRecordsRequest)(nil),      // 7: eimshub.plugin.v1.FindRecordsRequest
+	(*BatchCreateRequest)(nil),      // 8: eimshub.plugin.v1.BatchCreateRequest
+	(*BatchGetRequest)(nil),         // 9: eimshub.plugin.v1.BatchGetRequest
+	(*AliasMap)(nil),                // 10: eimshub.plugin.v1.AliasMap
+	(*DocResponse)(nil),             // 11: eimshub.plugin.v1.DocResponse
+	(*DocsResponse)(nil),            // 12: eimshub.plugin.v1.DocsResponse
+	(*ErrorResponse)(nil),           // 13: eimshub.plugin.v1.ErrorResponse
+	(*VerifyClientRequest)(nil),     // 14: eimshub.plugin.v1.VerifyClientRequest
+	(*PrincipalResponse)(nil),       // 15: eimshub.plugin.v1.PrincipalResponse
+	(*IssueTokenRequest)(nil),       // 16: eimshub.plugin.v1.IssueTokenRequest
+	(*RefreshTokenRequest)(nil),     // 17: eimshub.plugin.v1.RefreshTokenRequest
+	(*Token)(nil),                   // 18: eimshub.plugin.v1.Token
+	(*TokenResponse)(nil),           // 19: eimshub.plugin.v1.TokenResponse
+	(*RevokeTokenRequest)(nil),      // 20: eimshub.plugin.v1.RevokeTokenRequest
+	(*ResolveTokenRequest)(nil),     // 21: eimshub.plugin.v1.ResolveTokenRequest
+	(*DirectoryRequest)(nil),        // 22: eimshub.plugin.v1.DirectoryRequest
+	(*CreateRecordsRequest)(nil),    // 23: eimshub.plugin.v1.CreateRecordsRequest
+	(*CreatedRecord)(nil),           // 24: eimshub.plugin.v1.CreatedRecord
+	(*CreateRecordsResponse)(nil),   // 25: eimshub.plugin.v1.CreateRecordsResponse
+	(*UploadFileRequest)(nil),       // 26: eimshub.plugin.v1.UploadFileRequest
+	(*FileRequest)(nil),             // 27: eimshub.plugin.v1.FileRequest
+	(*FileResponse)(nil),            // 28: eimshub.plugin.v1.FileResponse
+	(*RunDataflowRequest)(nil),      // 29: eimshub.plugin.v1.RunDataflowRequest
+	(*RunDataflowResponse)(nil),     // 30: eimshub.plugin.v1.RunDataflowResponse
+	(*EntityRequest)(nil),           // 31: eimshub.plugin.v1.EntityRequest
+	(*WorkflowTasksRequest)(nil),    // 32: eimshub.plugin.v1.WorkflowTasksRequest
+	(*WorkflowTasksResponse)(nil),   // 33: eimshub.plugin.v1.WorkflowTasksResponse
+	(*WorkflowActionRequest)(nil),   // 34: eimshub.plugin.v1.WorkflowActionRequest
+	(*WorkflowActionResponse)(nil),  // 35: eimshub.plugin.v1.WorkflowActionResponse
+	(*WorkflowInspectRequest)(nil),  // 36: eimshub.plugin.v1.WorkflowInspectRequest
+	(*WorkflowInspectResponse)(nil), // 37: eimshub.plugin.v1.WorkflowInspectResponse
+	(*AliasRequest)(nil),            // 38: eimshub.plugin.v1.AliasRequest
+	(*AliasResponse)(nil),           // 39: eimshub.plugin.v1.AliasResponse
+	(*DialectTokenRequest)(nil),     // 40: eimshub.plugin.v1.DialectTokenRequest
+	(*DialectTokenResponse)(nil),    // 41: eimshub.plugin.v1.DialectTokenResponse
+	nil,                             // 42: eimshub.plugin.v1.AliasMap.ToExtEntry
+	nil,                             // 43: eimshub.plugin.v1.DocsResponse.AliasesEntry
+	nil,                             // 44: eimshub.plugin.v1.AliasResponse.ToHubEntry
+	nil,                             // 45: eimshub.plugin.v1.AliasResponse.ToExtEntry
+	(*Principal)(nil),               // 46: eimshub.plugin.v1.Principal
+	(*Error)(nil),                   // 47: eimshub.plugin.v1.Error
+	(*Query)(nil),                   // 48: eimshub.plugin.v1.Query
 }
 var file_host_proto_depIdxs = []int32{
-	44, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 0: eimshub.plugin.v1.ListFormsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 1: eimshub.plugin.v1.FormsResponse.forms:type_name -> eimshub.plugin.v1.Form
-	45, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 2: eimshub.plugin.v1.FormsResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 3: eimshub.plugin.v1.GetFormRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	0,  // 4: eimshub.plugin.v1.FormResponse.form:type_name -> eimshub.plugin.v1.Form
-	45, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	46, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
-	44, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	40, // 12: eimshub.plugin.v1.AliasMap.to_ext:type_name -> eimshub.plugin.v1.AliasMap.ToExtEntry
-	45, // 13: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
-	45, // 14: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
+	47, // 5: eimshub.plugin.v1.FormResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 6: eimshub.plugin.v1.RecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 7: eimshub.plugin.v1.WriteRecordRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 8: eimshub.plugin.v1.FindRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	48, // 9: eimshub.plugin.v1.FindRecordsRequest.query:type_name -> eimshub.plugin.v1.Query
+	46, // 10: eimshub.plugin.v1.BatchCreateRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 11: eimshub.plugin.v1.BatchGetRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	42, // 12: eimshub.plugin.v1.AliasMap.to_ext:type_name -> eimshub.plugin.v1.AliasMap.ToExtEntry
+	47, // 13: eimshub.plugin.v1.DocResponse.error:type_name -> eimshub.plugin.v1.Error
+	47, // 14: eimshub.plugin.v1.DocsResponse.error:type_name -> eimshub.plugin.v1.Error
 	0,  // 15: eimshub.plugin.v1.DocsResponse.form:type_name -> eimshub.plugin.v1.Form
-	41, // 16: eimshub.plugin.v1.DocsResponse.aliases:type_name -> eimshub.plugin.v1.DocsResponse.AliasesEntry
-	45, // 17: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 18: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 19: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 20: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	43, // 16: eimshub.plugin.v1.DocsResponse.aliases:type_name -> eimshub.plugin.v1.DocsResponse.AliasesEntry
+	47, // 17: eimshub.plugin.v1.ErrorResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 18: eimshub.plugin.v1.PrincipalResponse.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 19: eimshub.plugin.v1.PrincipalResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 20: eimshub.plugin.v1.IssueTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	18, // 21: eimshub.plugin.v1.TokenResponse.token:type_name -> eimshub.plugin.v1.Token
-	45, // 22: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 23: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 24: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	46, // 25: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
-	44, // 26: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 22: eimshub.plugin.v1.TokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 23: eimshub.plugin.v1.RevokeTokenRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 24: eimshub.plugin.v1.DirectoryRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	48, // 25: eimshub.plugin.v1.DirectoryRequest.query:type_name -> eimshub.plugin.v1.Query
+	46, // 26: eimshub.plugin.v1.CreateRecordsRequest.principal:type_name -> eimshub.plugin.v1.Principal
 	24, // 27: eimshub.plugin.v1.CreateRecordsResponse.records:type_name -> eimshub.plugin.v1.CreatedRecord
-	45, // 28: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 29: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	44, // 30: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 31: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 32: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 33: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 34: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	46, // 35: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
-	44, // 36: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 37: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 38: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	45, // 39: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
-	44, // 40: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
-	42, // 41: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
-	43, // 42: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
-	45, // 43: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
-	45, // 44: eimshub.plugin.v1.DialectTokenResponse.error:type_name -> eimshub.plugin.v1.Error
-	10, // 45: eimshub.plugin.v1.DocsResponse.AliasesEntry.value:type_name -> eimshub.plugin.v1.AliasMap
-	1,  // 46: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
-	3,  // 47: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
-	5,  // 48: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	7,  // 49: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
-	6,  // 50: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	6,  // 51: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
-	5,  // 52: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
-	8,  // 53: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
-	9,  // 54: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
-	23, // 55: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
-	26, // 56: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
-	27, // 57: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
-	27, // 58: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
-	29, // 59: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
-	14, // 60: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
-	16, // 61: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
-	17, // 62: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
-	20, // 63: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
-	21, // 64: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
-	22, // 65: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
-	22, // 66: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
-	22, // 67: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
-	31, // 68: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 69: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 70: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 71: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
-	31, // 72: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
-	32, // 73: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
-	34, // 74: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
-	36, // 75: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
-	38, // 76: eimshub.plugin.v1.Host.DialectToken:input_type -> eimshub.plugin.v1.DialectTokenRequest
-	2,  // 77: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
-	4,  // 78: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
-	11, // 79: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
-	12, // 80: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 81: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 82: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
-	13, // 83: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
-	12, // 84: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 85: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
-	25, // 86: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
-	11, // 87: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
-	28, // 88: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
-	13, // 89: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
-	30, // 90: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
-	15, // 91: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
-	19, // 92: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
-	19, // 93: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
-	13, // 94: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
-	15, // 95: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
-	12, // 96: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 97: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 98: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
-	12, // 99: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
-	11, // 100: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 101: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
-	11, // 102: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
-	13, // 103: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
-	33, // 104: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
-	35, // 105: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
-	37, // 106: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
-	39, // 107: eimshub.plugin.v1.Host.DialectToken:output_type -> eimshub.plugin.v1.DialectTokenResponse
-	77, // [77:108] is the sub-list for method output_type
-	46, // [46:77] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	47, // 28: eimshub.plugin.v1.CreateRecordsResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 29: eimshub.plugin.v1.UploadFileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	46, // 30: eimshub.plugin.v1.FileRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 31: eimshub.plugin.v1.FileResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 32: eimshub.plugin.v1.RunDataflowRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 33: eimshub.plugin.v1.RunDataflowResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 34: eimshub.plugin.v1.EntityRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	48, // 35: eimshub.plugin.v1.EntityRequest.query:type_name -> eimshub.plugin.v1.Query
+	46, // 36: eimshub.plugin.v1.WorkflowTasksRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 37: eimshub.plugin.v1.WorkflowTasksResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 38: eimshub.plugin.v1.WorkflowActionRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 39: eimshub.plugin.v1.WorkflowActionResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 40: eimshub.plugin.v1.WorkflowInspectRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	47, // 41: eimshub.plugin.v1.WorkflowInspectResponse.error:type_name -> eimshub.plugin.v1.Error
+	46, // 42: eimshub.plugin.v1.AliasRequest.principal:type_name -> eimshub.plugin.v1.Principal
+	44, // 43: eimshub.plugin.v1.AliasResponse.to_hub:type_name -> eimshub.plugin.v1.AliasResponse.ToHubEntry
+	45, // 44: eimshub.plugin.v1.AliasResponse.to_ext:type_name -> eimshub.plugin.v1.AliasResponse.ToExtEntry
+	47, // 45: eimshub.plugin.v1.AliasResponse.error:type_name -> eimshub.plugin.v1.Error
+	47, // 46: eimshub.plugin.v1.DialectTokenResponse.error:type_name -> eimshub.plugin.v1.Error
+	10, // 47: eimshub.plugin.v1.DocsResponse.AliasesEntry.value:type_name -> eimshub.plugin.v1.AliasMap
+	1,  // 48: eimshub.plugin.v1.Host.ListForms:input_type -> eimshub.plugin.v1.ListFormsRequest
+	3,  // 49: eimshub.plugin.v1.Host.GetForm:input_type -> eimshub.plugin.v1.GetFormRequest
+	5,  // 50: eimshub.plugin.v1.Host.GetRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	7,  // 51: eimshub.plugin.v1.Host.FindRecords:input_type -> eimshub.plugin.v1.FindRecordsRequest
+	6,  // 52: eimshub.plugin.v1.Host.CreateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	6,  // 53: eimshub.plugin.v1.Host.UpdateRecord:input_type -> eimshub.plugin.v1.WriteRecordRequest
+	5,  // 54: eimshub.plugin.v1.Host.DeleteRecord:input_type -> eimshub.plugin.v1.RecordRequest
+	8,  // 55: eimshub.plugin.v1.Host.BatchCreateRecords:input_type -> eimshub.plugin.v1.BatchCreateRequest
+	9,  // 56: eimshub.plugin.v1.Host.BatchGetRecords:input_type -> eimshub.plugin.v1.BatchGetRequest
+	23, // 57: eimshub.plugin.v1.Host.CreateRecords:input_type -> eimshub.plugin.v1.CreateRecordsRequest
+	26, // 58: eimshub.plugin.v1.Host.UploadFile:input_type -> eimshub.plugin.v1.UploadFileRequest
+	27, // 59: eimshub.plugin.v1.Host.ReadFile:input_type -> eimshub.plugin.v1.FileRequest
+	27, // 60: eimshub.plugin.v1.Host.DeleteFile:input_type -> eimshub.plugin.v1.FileRequest
+	29, // 61: eimshub.plugin.v1.Host.RunDataflow:input_type -> eimshub.plugin.v1.RunDataflowRequest
+	14, // 62: eimshub.plugin.v1.Host.VerifyClient:input_type -> eimshub.plugin.v1.VerifyClientRequest
+	16, // 63: eimshub.plugin.v1.Host.IssueToken:input_type -> eimshub.plugin.v1.IssueTokenRequest
+	17, // 64: eimshub.plugin.v1.Host.RefreshToken:input_type -> eimshub.plugin.v1.RefreshTokenRequest
+	20, // 65: eimshub.plugin.v1.Host.RevokeToken:input_type -> eimshub.plugin.v1.RevokeTokenRequest
+	21, // 66: eimshub.plugin.v1.Host.ResolveToken:input_type -> eimshub.plugin.v1.ResolveTokenRequest
+	22, // 67: eimshub.plugin.v1.Host.FindUsers:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 68: eimshub.plugin.v1.Host.FindDepartments:input_type -> eimshub.plugin.v1.DirectoryRequest
+	22, // 69: eimshub.plugin.v1.Host.FindRoles:input_type -> eimshub.plugin.v1.DirectoryRequest
+	31, // 70: eimshub.plugin.v1.Host.EntityFind:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 71: eimshub.plugin.v1.Host.EntityGet:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 72: eimshub.plugin.v1.Host.EntityCreate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 73: eimshub.plugin.v1.Host.EntityUpdate:input_type -> eimshub.plugin.v1.EntityRequest
+	31, // 74: eimshub.plugin.v1.Host.EntityDelete:input_type -> eimshub.plugin.v1.EntityRequest
+	32, // 75: eimshub.plugin.v1.Host.WorkflowTasks:input_type -> eimshub.plugin.v1.WorkflowTasksRequest
+	34, // 76: eimshub.plugin.v1.Host.WorkflowAct:input_type -> eimshub.plugin.v1.WorkflowActionRequest
+	38, // 77: eimshub.plugin.v1.Host.Aliases:input_type -> eimshub.plugin.v1.AliasRequest
+	40, // 78: eimshub.plugin.v1.Host.DialectToken:input_type -> eimshub.plugin.v1.DialectTokenRequest
+	36, // 79: eimshub.plugin.v1.Host.WorkflowInspect:input_type -> eimshub.plugin.v1.WorkflowInspectRequest
+	2,  // 80: eimshub.plugin.v1.Host.ListForms:output_type -> eimshub.plugin.v1.FormsResponse
+	4,  // 81: eimshub.plugin.v1.Host.GetForm:output_type -> eimshub.plugin.v1.FormResponse
+	11, // 82: eimshub.plugin.v1.Host.GetRecord:output_type -> eimshub.plugin.v1.DocResponse
+	12, // 83: eimshub.plugin.v1.Host.FindRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 84: eimshub.plugin.v1.Host.CreateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 85: eimshub.plugin.v1.Host.UpdateRecord:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 86: eimshub.plugin.v1.Host.DeleteRecord:output_type -> eimshub.plugin.v1.ErrorResponse
+	12, // 87: eimshub.plugin.v1.Host.BatchCreateRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 88: eimshub.plugin.v1.Host.BatchGetRecords:output_type -> eimshub.plugin.v1.DocsResponse
+	25, // 89: eimshub.plugin.v1.Host.CreateRecords:output_type -> eimshub.plugin.v1.CreateRecordsResponse
+	11, // 90: eimshub.plugin.v1.Host.UploadFile:output_type -> eimshub.plugin.v1.DocResponse
+	28, // 91: eimshub.plugin.v1.Host.ReadFile:output_type -> eimshub.plugin.v1.FileResponse
+	13, // 92: eimshub.plugin.v1.Host.DeleteFile:output_type -> eimshub.plugin.v1.ErrorResponse
+	30, // 93: eimshub.plugin.v1.Host.RunDataflow:output_type -> eimshub.plugin.v1.RunDataflowResponse
+	15, // 94: eimshub.plugin.v1.Host.VerifyClient:output_type -> eimshub.plugin.v1.PrincipalResponse
+	19, // 95: eimshub.plugin.v1.Host.IssueToken:output_type -> eimshub.plugin.v1.TokenResponse
+	19, // 96: eimshub.plugin.v1.Host.RefreshToken:output_type -> eimshub.plugin.v1.TokenResponse
+	13, // 97: eimshub.plugin.v1.Host.RevokeToken:output_type -> eimshub.plugin.v1.ErrorResponse
+	15, // 98: eimshub.plugin.v1.Host.ResolveToken:output_type -> eimshub.plugin.v1.PrincipalResponse
+	12, // 99: eimshub.plugin.v1.Host.FindUsers:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 100: eimshub.plugin.v1.Host.FindDepartments:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 101: eimshub.plugin.v1.Host.FindRoles:output_type -> eimshub.plugin.v1.DocsResponse
+	12, // 102: eimshub.plugin.v1.Host.EntityFind:output_type -> eimshub.plugin.v1.DocsResponse
+	11, // 103: eimshub.plugin.v1.Host.EntityGet:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 104: eimshub.plugin.v1.Host.EntityCreate:output_type -> eimshub.plugin.v1.DocResponse
+	11, // 105: eimshub.plugin.v1.Host.EntityUpdate:output_type -> eimshub.plugin.v1.DocResponse
+	13, // 106: eimshub.plugin.v1.Host.EntityDelete:output_type -> eimshub.plugin.v1.ErrorResponse
+	33, // 107: eimshub.plugin.v1.Host.WorkflowTasks:output_type -> eimshub.plugin.v1.WorkflowTasksResponse
+	35, // 108: eimshub.plugin.v1.Host.WorkflowAct:output_type -> eimshub.plugin.v1.WorkflowActionResponse
+	39, // 109: eimshub.plugin.v1.Host.Aliases:output_type -> eimshub.plugin.v1.AliasResponse
+	41, // 110: eimshub.plugin.v1.Host.DialectToken:output_type -> eimshub.plugin.v1.DialectTokenResponse
+	37, // 111: eimshub.plugin.v1.Host.WorkflowInspect:output_type -> eimshub.plugin.v1.WorkflowInspectResponse
+	80, // [80:112] is the sub-list for method output_type
+	48, // [48:80] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_host_proto_init() }
@@ -2936,7 +3055,7 @@ func file_host_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_host_proto_rawDesc), len(file_host_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   44,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -54,6 +54,7 @@ const (
 	Host_WorkflowAct_FullMethodName        = "/eimshub.plugin.v1.Host/WorkflowAct"
 	Host_Aliases_FullMethodName            = "/eimshub.plugin.v1.Host/Aliases"
 	Host_DialectToken_FullMethodName       = "/eimshub.plugin.v1.Host/DialectToken"
+	Host_WorkflowInspect_FullMethodName    = "/eimshub.plugin.v1.Host/WorkflowInspect"
 )
 
 // HostClient is the client API for Host service.
@@ -92,6 +93,7 @@ type HostClient interface {
 	WorkflowAct(ctx context.Context, in *WorkflowActionRequest, opts ...grpc.CallOption) (*WorkflowActionResponse, error)
 	Aliases(ctx context.Context, in *AliasRequest, opts ...grpc.CallOption) (*AliasResponse, error)
 	DialectToken(ctx context.Context, in *DialectTokenRequest, opts ...grpc.CallOption) (*DialectTokenResponse, error)
+	WorkflowInspect(ctx context.Context, in *WorkflowInspectRequest, opts ...grpc.CallOption) (*WorkflowInspectResponse, error)
 }
 
 type hostClient struct {
@@ -381,6 +383,15 @@ func (c *hostClient) DialectToken(ctx context.Context, in *DialectTokenRequest, 
 	return out, nil
 }
 
+func (c *hostClient) WorkflowInspect(ctx context.Context, in *WorkflowInspectRequest, opts ...grpc.CallOption) (*WorkflowInspectResponse, error) {
+	out := new(WorkflowInspectResponse)
+	err := c.cc.Invoke(ctx, Host_WorkflowInspect_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility
@@ -417,6 +428,7 @@ type HostServer interface {
 	WorkflowAct(context.Context, *WorkflowActionRequest) (*WorkflowActionResponse, error)
 	Aliases(context.Context, *AliasRequest) (*AliasResponse, error)
 	DialectToken(context.Context, *DialectTokenRequest) (*DialectTokenResponse, error)
+	WorkflowInspect(context.Context, *WorkflowInspectRequest) (*WorkflowInspectResponse, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -516,6 +528,9 @@ func (UnimplementedHostServer) Aliases(context.Context, *AliasRequest) (*AliasRe
 }
 func (UnimplementedHostServer) DialectToken(context.Context, *DialectTokenRequest) (*DialectTokenResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DialectToken not implemented")
+}
+func (UnimplementedHostServer) WorkflowInspect(context.Context, *WorkflowInspectRequest) (*WorkflowInspectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WorkflowInspect not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 
@@ -1088,6 +1103,24 @@ func _Host_DialectToken_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_WorkflowInspect_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WorkflowInspectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).WorkflowInspect(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_WorkflowInspect_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).WorkflowInspect(ctx, req.(*WorkflowInspectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1218,6 +1251,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DialectToken",
 			Handler:    _Host_DialectToken_Handler,
+		},
+		{
+			MethodName: "WorkflowInspect",
+			Handler:    _Host_WorkflowInspect_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -124,6 +124,16 @@ const (
 	ActTransfer = "transfer" // hand the task to other users
 	ActWithdraw = "withdraw" // the initiator revokes the instance
 	ActCC       = "cc"       // copy the instance to users
+	// ActHandover completes the actor's step choosing the next node
+	// (ToNode) and its Host and Participants, or ends the instance (no
+	// node, no users); Guard fields StaleTaskID and Step, CC and Deadline
+	// apply. Refusals carry the Reason* of core/workflow (stale_task,
+	// step_mismatch, no_open_task, not_host, outside_scope,
+	// invalid_target, cannot_end, no_next_user, deadline_past).
+	ActHandover = "handover"
+	// ActDescribe changes the instance's Title, Serial or Urgency (a user
+	// with a pending task in it).
+	ActDescribe = "describe"
 )
 
 // WorkflowAction is one workflow action acting as the principal (native
@@ -154,6 +164,29 @@ type WorkflowAction struct {
 	DefinitionID string `json:"definitionId,omitempty"`
 	// AtStart (start): wait at the start node for the initiator's submit.
 	AtStart bool `json:"atStart,omitempty"`
+
+	// StaleTaskID (handover, return): a task the caller last saw as
+	// theirs; refused (Conflict, reason stale_task) when its assignee has
+	// a newer task in the instance or it is unknown. Step (handover,
+	// return): the step the caller believes current (0 = no check).
+	StaleTaskID string `json:"staleTaskId,omitempty"`
+	Step        int64  `json:"step,omitempty"`
+	// Host and Participants (handover, return): the next step's host and
+	// further assignees (ids or login names); CC (handover) users copied.
+	Host         string   `json:"host,omitempty"`
+	Participants []string `json:"participants,omitempty"`
+	CC           []string `json:"cc,omitempty"`
+	// ToSender (handover): resubmit a step that was sent back to the
+	// node that sent it, with that step's previous host and participants
+	// (e-office send_back_submit); no ToNode, Host or Participants.
+	ToSender bool `json:"toSender,omitempty"`
+	// Deadline (handover): the new tasks are overdue after it (epoch ms).
+	Deadline int64 `json:"deadline,omitempty"`
+	// Title, Serial, Urgency (start, describe): the instance's
+	// description; for describe nil keeps a value.
+	Title   *string `json:"title,omitempty"`
+	Serial  *string `json:"serial,omitempty"`
+	Urgency *int64  `json:"urgency,omitempty"`
 }
 
 // TaskRef is a pending task.
@@ -162,6 +195,9 @@ type TaskRef struct {
 	NodeID     string `json:"nodeId"`
 	NodeName   string `json:"nodeName"`
 	AssigneeID string `json:"assigneeId"`
+	// Host marks the step's host; Step is the task's step number.
+	Host bool  `json:"host,omitempty"`
+	Step int64 `json:"step,omitempty"`
 }
 
 // WorkflowResult is the instance after an action.
@@ -176,10 +212,15 @@ type WorkflowResult struct {
 
 // Task lists (TaskQuery.Box).
 const (
-	BoxTodo    = "todo"    // the user's pending tasks
-	BoxDone    = "done"    // instances the user decided, transferred or returned a task of
-	BoxStarted = "started" // instances the user initiated
-	BoxCC      = "cc"      // instances copied to the user
+	BoxTodo     = "todo"     // the user's pending tasks
+	BoxDone     = "done"     // instances the user decided, transferred or returned a task of
+	BoxStarted  = "started"  // instances the user initiated
+	BoxCC       = "cc"       // instances copied to the user
+	BoxHandled  = "handled"  // running instances the user handled a task of and holds no pending one in
+	BoxFinished = "finished" // ended instances the user had a task in
+	BoxOvertime = "overtime" // the user's pending tasks past their deadline
+	BoxMonitor  = "monitor"  // running instances (workflow.monitor holders; empty for others)
+	BoxSearch   = "search"   // every instance the user may see
 )
 
 // TaskQuery selects a task list.
@@ -196,6 +237,37 @@ type TaskQuery struct {
 	Limit  int  `json:"limit,omitempty"`
 	Offset int  `json:"offset,omitempty"`
 	Count  bool `json:"count,omitempty"`
+	// InstanceIDs, DefinitionIDs (ids or keys), Initiators (user ids) and
+	// Title (contained) narrow the list; SortBy is "createTime" or
+	// "updateTime" (newest first unless Asc); WithSteps adds every task
+	// of the instance to each item.
+	InstanceIDs   []string `json:"instanceIds,omitempty"`
+	DefinitionIDs []string `json:"definitionIds,omitempty"`
+	Initiators    []string `json:"initiators,omitempty"`
+	Title         string   `json:"title,omitempty"`
+	SortBy        string   `json:"sortBy,omitempty"`
+	Asc           bool     `json:"asc,omitempty"`
+	WithSteps     bool     `json:"withSteps,omitempty"`
+}
+
+// TaskInfo is one task of an instance with its step and marks.
+type TaskInfo struct {
+	TaskID     string `json:"taskId"`
+	NodeID     string `json:"nodeId"`
+	NodeName   string `json:"nodeName"`
+	AssigneeID string `json:"assigneeId"`
+	// Status is pending, approved, rejected, transferred, closed,
+	// withdrawn or returned.
+	Status string `json:"status"`
+	Step   int64  `json:"step"`
+	Host   bool   `json:"host,omitempty"`
+	// Back: issued by a return, from FromNode by From.
+	Back       bool   `json:"back,omitempty"`
+	From       string `json:"from,omitempty"`
+	FromNode   string `json:"fromNode,omitempty"`
+	CreateTime int64  `json:"createTime"`
+	DecideTime int64  `json:"decideTime,omitempty"`
+	Deadline   int64  `json:"deadline,omitempty"`
 }
 
 // TaskItem is one entry of a task list.
@@ -215,6 +287,20 @@ type TaskItem struct {
 	Initiator  map[string]any `json:"initiator"`
 	CreateTime int64          `json:"createTime"`
 	UpdateTime int64          `json:"updateTime"`
+	// The instance's definition, description, current step number and
+	// start time.
+	DefinitionID  string `json:"definitionId,omitempty"`
+	DefinitionKey string `json:"definitionKey,omitempty"`
+	Title         string `json:"title,omitempty"`
+	Serial        string `json:"serial,omitempty"`
+	Urgency       int64  `json:"urgency,omitempty"`
+	Step          int64  `json:"step,omitempty"`
+	StartTime     int64  `json:"startTime,omitempty"`
+	// Task is the user's task the item is about (todo, overtime: the
+	// pending one; else the user's latest; nil when none).
+	Task *TaskInfo `json:"task,omitempty"`
+	// Steps (TaskQuery.WithSteps) are every task of the instance.
+	Steps []TaskInfo `json:"steps,omitempty"`
 }
 
 // TaskPage is one page of a task list; Total is -1 unless counted.

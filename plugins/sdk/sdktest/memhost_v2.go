@@ -364,7 +364,7 @@ func (m *MemHost) WorkflowAct(_ context.Context, p *sdk.Principal, a sdk.Workflo
 	defer m.mu.Unlock()
 	w := m.wf(t)
 	switch a.Action {
-	case sdk.ActApprove, sdk.ActReject, sdk.ActReturn, sdk.ActTransfer, sdk.ActCC, sdk.ActWithdraw:
+	case sdk.ActApprove, sdk.ActReject, sdk.ActReturn, sdk.ActTransfer, sdk.ActCC, sdk.ActWithdraw, sdk.ActHandover, sdk.ActDescribe:
 	default:
 		return nil, errs.Invalidf("unknown workflow action %q", a.Action).WithTarget("action")
 	}
@@ -378,6 +378,25 @@ func (m *MemHost) WorkflowAct(_ context.Context, p *sdk.Principal, a sdk.Workflo
 	it := w.todo[actor][idx]
 	res := &sdk.WorkflowResult{InstanceID: it.InstanceID, Status: "running", Tasks: []sdk.TaskRef{}}
 	switch a.Action {
+	case sdk.ActDescribe:
+		if a.Title != nil && *a.Title != "" {
+			w.todo[actor][idx].Title = *a.Title
+		}
+		return res, nil
+	case sdk.ActHandover:
+		// The host and participants get a task of the same instance.
+		for i, u := range append([]string{a.Host}, a.Participants...) {
+			if u == "" || (i > 0 && u == a.Host) {
+				continue
+			}
+			next := it
+			next.TaskID, next.NodeID = m.nextID("task"), a.ToNode
+			w.todo[u] = append(w.todo[u], next)
+			res.Tasks = append(res.Tasks, sdk.TaskRef{TaskID: next.TaskID, NodeID: next.NodeID, AssigneeID: u, Host: i == 0})
+		}
+		if len(res.Tasks) == 0 {
+			res.Status = "approved"
+		}
 	case sdk.ActCC:
 		for _, u := range a.Users {
 			w.cc[u] = append(w.cc[u], it)
