@@ -308,6 +308,11 @@ func (s *Service) Refresh(ctx context.Context, spec Spec, tok, refresh string) (
 		return nil, err
 	}
 	if e == nil || e.ReplacedAt != 0 {
+		// A concurrent refresh may have replaced the token between the
+		// grace lookup above and this read: answer its token as well.
+		if b, err := s.c.Get(ctx, nextKey(spec.Namespace, tok)); err == nil {
+			return s.Resolve(ctx, spec, openRefresh(tok, b), "")
+		}
 		return nil, dead
 	}
 	r, err := get[refreshEntry](ctx, s.c, refreshKey(spec.Namespace, refresh))
