@@ -422,12 +422,29 @@ func (k *call) loadChildRow(ctx context.Context, schemaErr error) (*sdk.Response
 	return nil, schemaErr
 }
 
-// loadMany serves LoadBizObjects (§4.2).
+// loadMany serves LoadBizObjects (§4.2). With SchemaCode's form in the
+// form cache it is one Host call: the query is compiled with the cached
+// form and FindRecords returns the current form with the page; when that
+// is another version (or anything fails on the cached form) the cached
+// form is dropped and the request runs again as on a cold cache — GetForm,
+// then FindRecords — so a changed form never shapes a query, and errors
+// are exactly those of the cold path.
 func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
+	if f := k.forms.get(k.p.Tenant, k.in.SchemaCode); f != nil && k.in.SchemaCode != "" {
+		cv := &converter{form: f, loc: k.cfg.loc, log: k.log, cached: true}
+		if resp, err := k.loadManyWith(ctx, cv); err == nil {
+			return resp, nil
+		}
+		k.forms.drop(k.p.Tenant, k.in.SchemaCode)
+	}
 	cv, err := k.form(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return k.loadManyWith(ctx, cv)
+}
+
+func (k *call) loadManyWith(ctx context.Context, cv *converter) (*sdk.Response, error) {
 	f, err := decodeFilter(k.in.Filter)
 	if err != nil {
 		return nil, err
@@ -440,6 +457,9 @@ func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
 		return nil, err
 	}
 	opts := []sdk.ReadOption{sdk.WithAliases(aliasNS)}
+	if cv.cached {
+		opts = append(opts, sdk.WithForm())
+	}
 	ownerDept := wantsOwnerDept(f.returnItems)
 	if ownerDept {
 		opts = append(opts, sdk.Expand(sdk.OwnerExpand))
@@ -447,6 +467,13 @@ func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
 	page, err := k.host.FindRecords(ctx, k.p, cv.form.Key, q, f.requireCount, opts...)
 	if err != nil {
 		return nil, fromHost(err, nil)
+	}
+	if cv.cached {
+		if page.Form == nil || page.Form.Version != cv.form.Version {
+			return nil, errStaleForm
+		}
+		k.forms.put(k.p.Tenant, k.in.SchemaCode, page.Form)
+		cv.form = page.Form
 	}
 	cv.aliases = page.Aliases
 	var dir *directory
