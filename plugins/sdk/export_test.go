@@ -5,4 +5,4 @@ import pb "github.com/eimshub/eimshub/plugins/proto"
 // The Host API's two wire ends, for tests that put their own gRPC
 // connection (and interceptors) between them.
 func NewHostServerForTest(h Host) pb.HostServer { return &hostServer{h: h} }
-func NewHostClientForTest(c pb.HostClient) Host  { return &hostClient{c: c} }
+func NewHostClientForTest(c pb.HostClient) Host { return &hostClient{c: c} }
