@@ -77,7 +77,7 @@ FUZZPARALLEL ?= 1
 FUZZTARGETS := core/query:FuzzParseFilter core/query:FuzzParseDynamic core/query:FuzzParseExpand \
 	core/workflow:FuzzParseDefinition core/ids:FuzzFromGUID connectors/h3yun:FuzzDecodeBizObject \
 	connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia adapters/compilefuzz:FuzzCompilers \
-	plugins/sdk:FuzzAppendJSON
+	plugins/sdk:FuzzAppendJSON plugins/sdk:FuzzDecodeDoc
 fuzz:
 	@set -e; out=$$(mktemp); sum=$$(mktemp); trap 'rm -f "$$out" "$$sum"' EXIT; \
 	for t in $(FUZZTARGETS); do \

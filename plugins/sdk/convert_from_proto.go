@@ -292,6 +292,14 @@ func (ConvertFromProto) Doc(b []byte) (Doc, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
+	if m, ok := decodeDocFast(b); ok {
+		return m, nil
+	}
+	return decodeDocStd(b)
+}
+
+// decodeDocStd is Doc with encoding/json (everything decodeDocFast leaves).
+func decodeDocStd(b []byte) (Doc, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any

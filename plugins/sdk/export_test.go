@@ -6,3 +6,7 @@ import pb "github.com/eimshub/eimshub/plugins/proto"
 // connection (and interceptors) between them.
 func NewHostServerForTest(h Host) pb.HostServer { return &hostServer{h: h} }
 func NewHostClientForTest(c pb.HostClient) Host { return &hostClient{c: c} }
+
+// The two decoders of ConvertFromProto.Doc.
+func DecodeDocFast(b []byte) (map[string]any, bool) { return decodeDocFast(b) }
+func DecodeDocStd(b []byte) (Doc, error)            { return decodeDocStd(b) }
