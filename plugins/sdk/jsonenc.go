@@ -24,6 +24,14 @@ func AppendJSON(dst []byte, v any) ([]byte, error) {
 	return appendJSON(dst, v, 0)
 }
 
+// JSONAppender is a value that encodes itself for AppendJSON (which calls
+// it instead of encoding/json). Its encoding must be the one json.Marshal
+// gives it, so it should also implement json.Marshaler with the same bytes
+// (compact, keys in json.Marshal's order, values encoded by AppendJSON).
+type JSONAppender interface {
+	AppendJSON(dst []byte) ([]byte, error)
+}
+
 // maxFastDepth hands deeper values to encoding/json, which detects cycles.
 const maxFastDepth = 200
 
@@ -106,6 +114,8 @@ func appendJSON(dst []byte, v any, depth int) ([]byte, error) {
 			dst = appendJSONString(dst, x[k])
 		}
 		return append(dst, '}'), nil
+	case JSONAppender:
+		return x.AppendJSON(dst)
 	}
 	return appendStd(dst, v)
 }
