@@ -235,7 +235,7 @@ func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host)
 		return nil, err
 	}
 	k := &call{host: host, p: p, cfg: c.cfg.Load(), forms: c.forms,
-		log: slog.Default().With("connector", ID, "request_id", req.RequestID, "client", p.ClientID)}
+		log: requestLogger(req.RequestID, p.ClientID)}
 	if err := decodeJSON(req.Body, &k.in); err != nil {
 		return nil, fail(reasonFormat, "请求内容不是合法的 JSON 对象")
 	}
