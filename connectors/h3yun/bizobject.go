@@ -2,6 +2,7 @@ package h3yun
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/eimshub/eimshub/plugins/sdk"
 )
@@ -23,6 +24,59 @@ type bizLayout struct {
 	keys  []string
 	heads [][]byte
 	pos   map[string]int
+	// fields are the form's field (or the table's column) names it was
+	// built from, in form order: a cached layout is used only for a form
+	// with exactly these fields.
+	fields []string
+}
+
+// layouts caches the layouts of forms (and their child tables) across
+// requests, by form id and version; an entry is used only when its field
+// names match the form's, so a form edited without a version change still
+// gets a layout of its own. Bounded: cleared when full.
+var layouts = struct {
+	sync.RWMutex
+	m map[layoutKey]*bizLayout
+}{m: map[layoutKey]*bizLayout{}}
+
+type layoutKey struct {
+	form, table string
+	version     int64
+}
+
+const layoutsMax = 1024
+
+func fieldNames(fs []sdk.Field) []string {
+	out := make([]string, len(fs))
+	for i := range fs {
+		out[i] = fs[i].Field
+	}
+	return out
+}
+
+// cachedLayout returns the layout of fields under k, building it from
+// system keys and the field names when none matches.
+func cachedLayout(k layoutKey, system []string, fs []sdk.Field) *bizLayout {
+	if k.form != "" && k.version != 0 {
+		layouts.RLock()
+		l := layouts.m[k]
+		layouts.RUnlock()
+		if l != nil && len(l.fields) == len(fs) && slices.EqualFunc(l.fields, fs, func(n string, f sdk.Field) bool { return n == f.Field }) {
+			return l
+		}
+	}
+	names := fieldNames(fs)
+	l := newLayout(append(slices.Clone(system), names...))
+	l.fields = names
+	if k.form != "" && k.version != 0 {
+		layouts.Lock()
+		if len(layouts.m) >= layoutsMax {
+			clear(layouts.m)
+		}
+		layouts.m[k] = l
+		layouts.Unlock()
+	}
+	return l
 }
 
 func newLayout(keys []string) *bizLayout {
@@ -113,11 +167,7 @@ var (
 // a map the fields are written last).
 func (c *converter) layout() *bizLayout {
 	if c.bizLayout == nil {
-		keys := slices.Clone(bizSystemKeys)
-		for i := range c.form.Fields {
-			keys = append(keys, c.form.Fields[i].Field)
-		}
-		c.bizLayout = newLayout(keys)
+		c.bizLayout = cachedLayout(layoutKey{form: c.form.ID, version: c.form.Version}, bizSystemKeys, c.form.Fields)
 	}
 	return c.bizLayout
 }
@@ -127,11 +177,7 @@ func (c *converter) rowLayout(f *sdk.Field) *bizLayout {
 	if l, ok := c.rowLayouts[f.Field]; ok {
 		return l
 	}
-	keys := slices.Clone(rowSystemKeys)
-	for i := range f.Columns {
-		keys = append(keys, f.Columns[i].Field)
-	}
-	l := newLayout(keys)
+	l := cachedLayout(layoutKey{form: c.form.ID, table: f.Field, version: c.form.Version}, rowSystemKeys, f.Columns)
 	if c.rowLayouts == nil {
 		c.rowLayouts = map[string]*bizLayout{}
 	}

@@ -62,3 +62,33 @@ func TestBizObjectIsItsMap(t *testing.T) {
 		t.Errorf("fields named like system keys: Name %v, Status %v", m["Name"], m["Status"])
 	}
 }
+
+// TestLayoutCache: a form's layout is built once per id and version and
+// reused by later requests (new converters); a form with the same id and
+// version but other fields gets a layout of its own, so its BizObjects
+// still carry exactly its fields.
+func TestLayoutCache(t *testing.T) {
+	form := func(fields ...string) *sdk.Form {
+		f := &sdk.Form{ID: "layout-test", Key: "k", Version: 42}
+		for _, n := range fields {
+			f.Fields = append(f.Fields, sdk.Field{Field: n, Type: "input"})
+		}
+		return f
+	}
+	conv := func(f *sdk.Form) *converter { c := testConverter(false); c.form = f; return c }
+	a, b := conv(form("F1", "F2")).layout(), conv(form("F1", "F2")).layout()
+	if a != b {
+		t.Error("the same form's layout was built twice")
+	}
+	other := conv(form("F1", "F3"))
+	if l := other.layout(); l == a || l.fields[1] != "F3" {
+		t.Fatalf("a form with other fields got layout %v", l.keys)
+	}
+	m := other.toBizObject(sdk.Doc{"id": "r", "data": map[string]any{"F3": "x"}}, nil).Map()
+	if _, has := m["F2"]; has || m["F3"] != "x" {
+		t.Errorf("BizObject %v: want F3 and no F2", m)
+	}
+	if unversioned := conv(&sdk.Form{ID: "layout-test", Fields: form("F9").Fields}); unversioned.layout().fields[0] != "F9" {
+		t.Error("a form without a version")
+	}
+}
