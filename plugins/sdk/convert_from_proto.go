@@ -313,7 +313,14 @@ func decodeDocStd(b []byte) (Doc, error) {
 // Docs decodes JSON documents.
 func (f ConvertFromProto) Docs(bs [][]byte) ([]Doc, error) {
 	out := make([]Doc, len(bs))
+	keys := map[string]string{} // the page's documents share their keys
 	for i, b := range bs {
+		if len(b) > 0 {
+			if m, ok := decodeDocFastKeys(b, keys); ok {
+				out[i] = m
+				continue
+			}
+		}
 		d, err := f.Doc(b)
 		if err != nil {
 			return nil, err

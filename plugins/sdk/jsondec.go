@@ -15,7 +15,14 @@ import (
 // then decodes b with encoding/json, which decides (FuzzDecodeDoc checks
 // the two agree wherever the fast path answers).
 func decodeDocFast(b []byte) (m map[string]any, ok bool) {
-	d := docDecoder{b: b}
+	return decodeDocFastKeys(b, nil)
+}
+
+// decodeDocFastKeys is decodeDocFast sharing the strings of object keys
+// through keys (nil: none): the documents of a page repeat the same keys,
+// and each would be an allocation.
+func decodeDocFastKeys(b []byte, keys map[string]string) (m map[string]any, ok bool) {
+	d := docDecoder{b: b, keys: keys}
 	d.ws()
 	if d.i >= len(d.b) || d.b[d.i] != '{' {
 		return nil, false
@@ -32,8 +39,43 @@ func decodeDocFast(b []byte) (m map[string]any, ok bool) {
 }
 
 type docDecoder struct {
-	b []byte
-	i int
+	b    []byte
+	i    int
+	keys map[string]string // interned object keys
+}
+
+// maxInternedKeys bounds the key table of one call.
+const maxInternedKeys = 4096
+
+// key decodes an object key at d.i (which is '"'), interned when it has
+// no escapes.
+func (d *docDecoder) key() (string, bool) {
+	start := d.i + 1
+	for j := start; j < len(d.b); j++ {
+		c := d.b[j]
+		if c == '"' {
+			raw := d.b[start:j]
+			if s, ok := d.keys[string(raw)]; ok {
+				d.i = j + 1
+				return s, true
+			}
+			break
+		}
+		// A raw key without escapes that equals an interned one (a valid
+		// string) is that string; control characters are never valid raw.
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	v, ok := d.str()
+	if !ok {
+		return "", false
+	}
+	s := v.(string)
+	if d.keys != nil && len(d.keys) < maxInternedKeys {
+		d.keys[s] = s
+	}
+	return s, true
 }
 
 func (d *docDecoder) ws() {
@@ -97,7 +139,7 @@ func (d *docDecoder) object(depth int) (map[string]any, bool) {
 		if d.i >= len(d.b) || d.b[d.i] != '"' {
 			return nil, false
 		}
-		k, ok := d.str()
+		k, ok := d.key()
 		if !ok {
 			return nil, false
 		}
@@ -110,7 +152,7 @@ func (d *docDecoder) object(depth int) (map[string]any, bool) {
 		if !ok {
 			return nil, false
 		}
-		m[k.(string)] = v
+		m[k] = v
 		d.ws()
 		if d.i >= len(d.b) {
 			return nil, false

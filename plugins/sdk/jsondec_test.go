@@ -66,6 +66,34 @@ func TestDecodeDocFast(t *testing.T) {
 	}
 }
 
+// TestDocsShareKeys: a page's documents decoded together (one key table
+// for the page) are each what encoding/json makes of them, whatever the
+// order: keys with escapes, non-ASCII keys, a raw control character
+// after the same key arrived escaped.
+func TestDocsShareKeys(t *testing.T) {
+	page := []string{`{"id":"r1","数据":{"a\u0062":1,"ab":2}}`, `{"ab":3,"数据":null,"\u0001":4}`, "{\"\x01\":5}", `{"id":"r2","ab":[{"ab":6}]}`}
+	for _, order := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 2, 0, 3}, {0, 1, 3}, {3, 1, 0}} {
+		var bs [][]byte
+		for _, i := range order {
+			bs = append(bs, []byte(page[i]))
+		}
+		got, gerr := sdk.FromProto().Docs(bs)
+		var want []sdk.Doc
+		var werr error
+		for _, b := range bs {
+			d, err := sdk.DecodeDocStd(b)
+			if err != nil {
+				werr = err
+				break
+			}
+			want = append(want, d)
+		}
+		if (gerr != nil) != (werr != nil) || gerr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("order %v: Docs %#v %v, encoding/json %#v %v", order, got, gerr, want, werr)
+		}
+	}
+}
+
 // FuzzDecodeDoc: wherever the fast decoder answers, it answers as
 // encoding/json does.
 func FuzzDecodeDoc(f *testing.F) {
@@ -106,6 +134,15 @@ func BenchmarkDocCodec(b *testing.B) {
 	b.Run("decode/fast", func(b *testing.B) {
 		for b.Loop() {
 			_, _ = sdk.DecodeDocFast(enc)
+		}
+	})
+	page := make([][]byte, 50)
+	for i := range page {
+		page[i] = enc
+	}
+	b.Run("decode-page50/fast", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = sdk.FromProto().Docs(page)
 		}
 	})
 	b.Run("decode/std", func(b *testing.B) {
