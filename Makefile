@@ -77,7 +77,8 @@ FUZZPARALLEL ?= 1
 FUZZTARGETS := core/query:FuzzParseFilter core/query:FuzzParseDynamic core/query:FuzzParseExpand core/query:FuzzSplitOptions \
 	core/workflow:FuzzParseDefinition core/ids:FuzzFromGUID connectors/h3yun:FuzzDecodeBizObject \
 	connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia adapters/compilefuzz:FuzzCompilers \
-	connectors/eoffice:FuzzParseQuery connectors/eoffice:FuzzCompileSearch connectors/eoffice:FuzzOrderBy
+	connectors/eoffice:FuzzParseQuery connectors/eoffice:FuzzCompileSearch connectors/eoffice:FuzzOrderBy \
+	plugins/sdk:FuzzAppendJSON plugins/sdk:FuzzDecodeDoc
 fuzz:
 	@set -e; out=$$(mktemp); sum=$$(mktemp); trap 'rm -f "$$out" "$$sum"' EXIT; \
 	for t in $(FUZZTARGETS); do \

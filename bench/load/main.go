@@ -182,6 +182,7 @@ type row struct {
 	sc  scenario
 	res result
 	err error
+	cpu time.Duration // server CPU over the measured window (cpu.go)
 }
 
 func run(ctx context.Context, o options, out io.Writer) (err error) {
@@ -291,7 +292,15 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 					profDone <- h.profile(profPath, secs)
 				}(cur)
 			}
+			serverPID := 0
+			if bareProc != nil {
+				serverPID = bareProc.cmd.Process.Pid
+			} else if cur != nil {
+				serverPID = cur.cmd.Process.Pid
+			}
+			cpuDone := measureCPU(serverPID, o.warmup, o.dur)
 			r.res, r.err = closedLoop(ctx, t, o.conns, o.warmup, o.dur)
+			r.cpu = <-cpuDone
 			if profDone != nil {
 				if perr := <-profDone; perr != nil {
 					fmt.Fprintln(os.Stderr, "loadbench: profile", sc.id+":", perr)
@@ -323,8 +332,8 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 	if nbare > 0 {
 		bare /= float64(nbare)
 	}
-	fmt.Fprintln(out, "| route | req/s | p50 | p99 | of bare | target | p99 ≤ 10×p50 | failed |")
-	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---|---|---:|")
+	fmt.Fprintln(out, "| route | req/s | p50 | p99 | of bare | target | p99 ≤ 10×p50 | failed | server CPU/req |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|---|---|---:|---:|")
 	for _, r := range rows {
 		printRow(out, r, bare)
 	}
@@ -346,7 +355,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 
 func printRow(out io.Writer, r row, bare float64) {
 	if r.err != nil {
-		fmt.Fprintf(out, "| %s | — | — | — | — | — | — | error: %v |\n", r.sc.label, r.err)
+		fmt.Fprintf(out, "| %s | — | — | — | — | — | — | error: %v | — |\n", r.sc.label, r.err)
 		return
 	}
 	rps := r.res.rps()
@@ -364,8 +373,12 @@ func printRow(out io.Writer, r row, bare float64) {
 	if r.res.failures > 0 {
 		failed += " (" + r.res.firstErr + ")"
 	}
-	fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %s | %s | %s |\n",
-		r.sc.label, rps, fmtDur(p50), fmtDur(p99), ratio, target, tail, failed)
+	cpu := "—"
+	if r.cpu > 0 && r.res.requests > 0 {
+		cpu = fmt.Sprintf("%.0f µs", float64(r.cpu.Microseconds())/float64(r.res.requests))
+	}
+	fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n",
+		r.sc.label, rps, fmtDur(p50), fmtDur(p99), ratio, target, tail, failed, cpu)
 }
 
 func passFail(ok bool) string {

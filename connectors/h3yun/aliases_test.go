@@ -76,7 +76,7 @@ func TestAliasesShownAndAccepted(t *testing.T) {
 	}
 	// A list shows the aliases too, in its one call.
 	out, calls = invoke(`{"ActionName":"LoadBizObjects","SchemaCode":"D000024demo","Filter":"{\"FromRowNum\":0,\"ToRowNum\":10,\"RequireCount\":false,\"ReturnItems\":[],\"SortByCollection\":[],\"Matcher\":{\"Type\":\"And\",\"Matchers\":[]}}"}`)
-	if len(calls) != 2 { // GetForm + FindRecords
+	if len(calls) != 1 || calls[0] != "FindRecords" { // the loads above cached the form
 		t.Fatalf("list: calls %v", calls)
 	}
 	found := false

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"mime"
 	"mime/multipart"
@@ -38,7 +37,7 @@ func (c *Connector) upload(ctx context.Context, req *sdk.Request, host sdk.Host)
 	cfg := c.cfg.Load()
 	q := req.Query
 	k := &call{host: host, p: p, cfg: cfg, forms: c.forms,
-		log: slog.Default().With("connector", ID, "request_id", req.RequestID, "client", p.ClientID),
+		log: requestLogger(req.RequestID, p.ClientID),
 		in:  invokeRequest{SchemaCode: strings.TrimSpace(q.Get("SchemaCode")), BizObjectId: hubID(q.Get("BizObjectId"))}}
 	prop := strings.TrimSpace(q.Get("FilePropertyName"))
 	child := strings.TrimSpace(q.Get("ChildSchemaCode"))

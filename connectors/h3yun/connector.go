@@ -200,12 +200,20 @@ type envelope struct {
 	DataType     int     `json:"DataType"`
 }
 
+// successHead and successTail frame ReturnData in a successful envelope,
+// as json.Marshal encodes envelope (TestSuccessIsTheEnvelope).
+const (
+	successHead = `{"Successful":true,"ErrorMessage":null,"Logined":false,"ReturnData":`
+	successTail = `,"DataType":0}`
+)
+
 func success(data any) (*sdk.Response, error) {
-	resp, err := sdk.JSON(http.StatusOK, envelope{Successful: true, ReturnData: data})
-	if err == nil {
-		resp.Headers.Set("Content-Type", "application/json; charset=utf-8")
+	b, err := sdk.AppendJSON(append(make([]byte, 0, 512), successHead...), data)
+	if err != nil {
+		return sdk.JSON(http.StatusOK, envelope{Successful: true, ReturnData: data}) // its error
 	}
-	return resp, err
+	return &sdk.Response{Status: http.StatusOK, Headers: http.Header{"Content-Type": {"application/json; charset=utf-8"}},
+		Body: append(b, successTail...)}, nil
 }
 
 // call is one Invoke request in progress.
@@ -227,7 +235,7 @@ func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host)
 		return nil, err
 	}
 	k := &call{host: host, p: p, cfg: c.cfg.Load(), forms: c.forms,
-		log: slog.Default().With("connector", ID, "request_id", req.RequestID, "client", p.ClientID)}
+		log: requestLogger(req.RequestID, p.ClientID)}
 	if err := decodeJSON(req.Body, &k.in); err != nil {
 		return nil, fail(reasonFormat, "请求内容不是合法的 JSON 对象")
 	}
@@ -422,12 +430,29 @@ func (k *call) loadChildRow(ctx context.Context, schemaErr error) (*sdk.Response
 	return nil, schemaErr
 }
 
-// loadMany serves LoadBizObjects (§4.2).
+// loadMany serves LoadBizObjects (§4.2). With SchemaCode's form in the
+// form cache it is one Host call: the query is compiled with the cached
+// form and FindRecords returns the current form with the page; when that
+// is another version (or anything fails on the cached form) the cached
+// form is dropped and the request runs again as on a cold cache — GetForm,
+// then FindRecords — so a changed form never shapes a query, and errors
+// are exactly those of the cold path.
 func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
+	if f := k.forms.get(k.p.Tenant, k.in.SchemaCode); f != nil && k.in.SchemaCode != "" {
+		cv := &converter{form: f, loc: k.cfg.loc, log: k.log, cached: true}
+		if resp, err := k.loadManyWith(ctx, cv); err == nil {
+			return resp, nil
+		}
+		k.forms.drop(k.p.Tenant, k.in.SchemaCode)
+	}
 	cv, err := k.form(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return k.loadManyWith(ctx, cv)
+}
+
+func (k *call) loadManyWith(ctx context.Context, cv *converter) (*sdk.Response, error) {
 	f, err := decodeFilter(k.in.Filter)
 	if err != nil {
 		return nil, err
@@ -440,6 +465,9 @@ func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
 		return nil, err
 	}
 	opts := []sdk.ReadOption{sdk.WithAliases(aliasNS)}
+	if cv.cached {
+		opts = append(opts, sdk.WithForm())
+	}
 	ownerDept := wantsOwnerDept(f.returnItems)
 	if ownerDept {
 		opts = append(opts, sdk.Expand(sdk.OwnerExpand))
@@ -447,6 +475,13 @@ func (k *call) loadMany(ctx context.Context) (*sdk.Response, error) {
 	page, err := k.host.FindRecords(ctx, k.p, cv.form.Key, q, f.requireCount, opts...)
 	if err != nil {
 		return nil, fromHost(err, nil)
+	}
+	if cv.cached {
+		if page.Form == nil || page.Form.Version != cv.form.Version {
+			return nil, errStaleForm
+		}
+		k.forms.put(k.p.Tenant, k.in.SchemaCode, page.Form)
+		cv.form = page.Form
 	}
 	cv.aliases = page.Aliases
 	var dir *directory

@@ -237,6 +237,7 @@ type pluginConnector struct {
 	sw     *switchHost
 	mu     sync.Mutex // one request at a time: the switch holds one host
 	config []byte
+	pid    int // the plugin process
 }
 
 // Reset reconfigures the plugin, which drops its form cache (golden files
@@ -292,7 +293,11 @@ func startPlugin(t testing.TB, config []byte) *pluginConnector {
 	if err := rc.Configure(context.Background(), config); err != nil {
 		t.Fatalf("configure: %v", err)
 	}
-	return &pluginConnector{rc: rc, sw: sw, config: config}
+	pid := 0
+	if rcfg := client.ReattachConfig(); rcfg != nil {
+		pid = rcfg.Pid
+	}
+	return &pluginConnector{rc: rc, sw: sw, config: config, pid: pid}
 }
 
 // ---- HTTP, as an H3Yun client sees it ----

@@ -163,3 +163,76 @@ func TestWarmFormCacheBadValueStaysAnError(t *testing.T) {
 		t.Fatalf("calls %v, want one reload and no write", got)
 	}
 }
+
+// TestWarmFormCacheReads: LoadBizObjects is one Host call once the form is
+// cached (FindRecords brings the current form with the page); a form
+// changed since is noticed by its version, dropped and the list runs as
+// on a cold cache, rendered with the new form; a filter the cached form
+// cannot compile (a field added since) reloads the form; a bad filter is
+// the cold path's error — in process and through a real plugin process.
+func TestWarmFormCacheReads(t *testing.T) {
+	for _, mode := range []string{"inproc", "plugin"} {
+		t.Run(mode, func(t *testing.T) {
+			var c sdk.Connector = configured(t)
+			if mode == "plugin" {
+				c = startPlugin(t, goldenConfig)
+			}
+			mem := newHost()
+			svc := service
+			svc.ClientID = engineCode
+			rec, err := mem.CreateRecord(context.Background(), &svc, demoForm, map[string]any{"F0000006": "hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			list := func(matcher string) string {
+				return `{"ActionName":"LoadBizObjects","SchemaCode":"D000024demo","Filter":` +
+					q(`{"FromRowNum":0,"ToRowNum":10,"Matcher":`+matcher+`}`) + `}`
+			}
+			label := func(env map[string]any) any {
+				for _, r := range env["ReturnData"].(map[string]any)["BizObjectArray"].([]any) {
+					if row := r.(map[string]any); row["ObjectId"] == rec["id"] {
+						return row["F0000006"]
+					}
+				}
+				t.Fatalf("%v not listed: %v", rec["id"], env)
+				return nil
+			}
+			all := `{"Type":"And","Matchers":[]}`
+
+			env, calls := invokeAs(t, c, mem, svc, list(all))
+			wantCalls(t, "cold list", env, calls, "GetForm", "FindRecords")
+			env, calls = invokeAs(t, c, mem, svc, list(all))
+			wantCalls(t, "warm list", env, calls, "FindRecords")
+			var args struct{ WithForm bool }
+			if err := json.Unmarshal(calls[0].Args, &args); err != nil || !args.WithForm || label(env) != "高" {
+				t.Fatalf("warm list: args %s (%v), F0000006 %v", calls[0].Args, err, label(env))
+			}
+
+			fields := demoFields()
+			fields[4].Props.Options = []sdk.Option{{Value: "hi", Label: "很高"}, {Value: "lo", Label: "低"}}
+			if _, err := mem.UpdateForm(tenant, sdk.Form{ID: "form-demo", Key: demoForm, Name: "演示", AppID: "app1", Fields: fields}); err != nil {
+				t.Fatal(err)
+			}
+			env, calls = invokeAs(t, c, mem, svc, list(all))
+			wantCalls(t, "list after a form change", env, calls, "FindRecords", "GetForm", "FindRecords")
+			if got := label(env); got != "很高" {
+				t.Fatalf("F0000006 = %v, want the new form's label", got)
+			}
+			env, calls = invokeAs(t, c, mem, svc, list(all))
+			wantCalls(t, "list with the reloaded form", env, calls, "FindRecords")
+
+			fields = append(slices.Clone(fields), sdk.Field{Field: "F0000009", Type: "input", Title: "新"})
+			if _, err := mem.UpdateForm(tenant, sdk.Form{ID: "form-demo", Key: demoForm, Name: "演示", AppID: "app1", Fields: fields}); err != nil {
+				t.Fatal(err)
+			}
+			env, calls = invokeAs(t, c, mem, svc, list(`{"Type":"Item","Name":"F0000009","Operator":2,"Value":"x"}`))
+			wantCalls(t, "filter on a field added since", env, calls, "GetForm", "FindRecords")
+
+			cold, _ := invokeAs(t, configured(t), mem, svc, `{"ActionName":"LoadBizObjects","SchemaCode":"D000024demo","Filter":"{"}`)
+			env, calls = invokeAs(t, c, mem, svc, `{"ActionName":"LoadBizObjects","SchemaCode":"D000024demo","Filter":"{"}`)
+			if env["Successful"] != false || env["ErrorMessage"] != cold["ErrorMessage"] || !slices.Equal(methods(calls), []string{"GetForm"}) {
+				t.Fatalf("bad filter, warm: %v %v; cold: %v", env, methods(calls), cold)
+			}
+		})
+	}
+}

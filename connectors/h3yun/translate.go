@@ -260,6 +260,10 @@ type converter struct {
 	// cached: form came from the connector's form cache; first: this is
 	// the write's first attempt (see call.withWriteForm).
 	cached, first bool
+	// bizLayout and rowLayouts are the output layouts (bizobject.go),
+	// built on first use.
+	bizLayout  *bizLayout
+	rowLayouts map[string]*bizLayout
 }
 
 func (c *converter) field(key string) (*sdk.Field, bool) {
@@ -654,12 +658,12 @@ func companion(id, name string) any {
 	if id == "" {
 		return nil
 	}
-	return map[string]any{"ObjectId": id, "Name": name}
+	return &bizObject{l: companionLayout, vals: []any{name, id}} // keys sorted: Name, ObjectId
 }
 
 // toBizObject renders a record in BizObject format (§5.1–5.3). dir may be
 // nil when OwnerDeptId is not wanted.
-func (c *converter) toBizObject(rec sdk.Doc, dir *directory) map[string]any {
+func (c *converter) toBizObject(rec sdk.Doc, dir *directory) *bizObject {
 	id, _ := rec["id"].(string)
 	title, _ := rec["dataTitle"].(string)
 	createdBy, createdName := operator(rec["createBy"])
@@ -668,27 +672,26 @@ func (c *converter) toBizObject(rec sdk.Doc, dir *directory) map[string]any {
 	// The workflow engine names the record's latest instance (as wftodo does).
 	wfID, _ := rec["wfInstanceId"].(string)
 	createdExt, modifiedExt := c.ext(sdk.AliasKindUser, createdBy), c.ext(sdk.AliasKindUser, modifiedBy)
-	out := map[string]any{
-		fObjectID:           c.ext(sdk.AliasKindRecord, id),
-		fName:               title,
-		fSeqNo:              "",
-		fCreatedBy:          createdExt,
-		fOwnerID:            createdExt,
-		fOwnerDeptID:        "",
-		fCreatedTime:        c.date(rec["createTime"]),
-		fModifiedBy:         modifiedExt,
-		fModifiedTime:       c.date(rec["updateTime"]),
-		fWorkflowInstID:     extID(wfID),
-		fStatus:             statusOf(flow, c.form.UsingWorkflow),
-		"CreatedByObject":   companion(createdExt, createdName),
-		"OwnerIdObject":     companion(createdExt, createdName),
-		"OwnerDeptIdObject": nil,
-		"ModifiedByObject":  companion(modifiedExt, modifiedName),
-	}
+	out := c.layout().object()
+	out.set(fObjectID, c.ext(sdk.AliasKindRecord, id))
+	out.set(fName, title)
+	out.set(fSeqNo, "")
+	out.set(fCreatedBy, createdExt)
+	out.set(fOwnerID, createdExt)
+	out.set(fOwnerDeptID, "")
+	out.set(fCreatedTime, c.date(rec["createTime"]))
+	out.set(fModifiedBy, modifiedExt)
+	out.set(fModifiedTime, c.date(rec["updateTime"]))
+	out.set(fWorkflowInstID, extID(wfID))
+	out.set(fStatus, statusOf(flow, c.form.UsingWorkflow))
+	out.set("CreatedByObject", companion(createdExt, createdName))
+	out.set("OwnerIdObject", companion(createdExt, createdName))
+	out.set("OwnerDeptIdObject", nil)
+	out.set("ModifiedByObject", companion(modifiedExt, modifiedName))
 	if dir != nil {
 		if dept := dir.userDept[createdBy]; dept != "" {
-			out[fOwnerDeptID] = c.ext(sdk.AliasKindDepartment, dept)
-			out["OwnerDeptIdObject"] = companion(c.ext(sdk.AliasKindDepartment, dept), dir.deptName[dept])
+			out.set(fOwnerDeptID, c.ext(sdk.AliasKindDepartment, dept))
+			out.set("OwnerDeptIdObject", companion(c.ext(sdk.AliasKindDepartment, dept), dir.deptName[dept]))
 		}
 	}
 	data, _ := rec["data"].(map[string]any)
@@ -697,18 +700,21 @@ func (c *converter) toBizObject(rec sdk.Doc, dir *directory) map[string]any {
 }
 
 // fieldsOut writes every field of the form (null when unset) into out.
-func (c *converter) fieldsOut(out, data map[string]any, parentID string) {
+func (c *converter) fieldsOut(out *bizObject, data map[string]any, parentID string) {
 	for i := range c.form.Fields {
 		f := &c.form.Fields[i]
-		out[f.Field] = c.toH3(f, data[f.Field], parentID)
+		out.set(f.Field, c.toH3(f, data[f.Field], parentID))
 	}
 }
 
 // rowOut renders one child-table row (§5.3).
-func (c *converter) rowOut(f *sdk.Field, row map[string]any, parentID string) map[string]any {
+func (c *converter) rowOut(f *sdk.Field, row map[string]any, parentID string) *bizObject {
 	rid, _ := row["id"].(string)
-	out := map[string]any{fObjectID: extID(rid), fName: nil, fParentObjectID: extID(parentID)}
-	child := &converter{form: &sdk.Form{Key: f.Field, Fields: f.Columns}, loc: c.loc, log: c.log}
+	out := c.rowLayout(f).object()
+	out.set(fObjectID, extID(rid))
+	out.set(fName, nil)
+	out.set(fParentObjectID, extID(parentID))
+	child := &converter{form: &sdk.Form{Key: f.Field, Fields: f.Columns}, loc: c.loc, log: c.log, rowLayouts: c.rowLayouts}
 	child.fieldsOut(out, row, parentID)
 	return out
 }
@@ -785,13 +791,14 @@ func joinList(v any, item func(any) (string, bool)) any {
 }
 
 // project keeps the ReturnItems of a rendered BizObject (plus ObjectId).
-func project(obj map[string]any, items []string) map[string]any {
+func project(obj *bizObject, items []string) any {
 	if len(items) == 0 {
 		return obj
 	}
-	out := map[string]any{fObjectID: obj[fObjectID]}
+	id, _ := obj.get(fObjectID)
+	out := map[string]any{fObjectID: id}
 	for _, k := range items {
-		if v, ok := obj[k]; ok {
+		if v, ok := obj.get(k); ok {
 			out[k] = v
 		}
 	}

@@ -220,7 +220,7 @@ func TestBizObjectRoundTrip(t *testing.T) {
 	// As the store hands it back: the hub's stored shapes.
 	rec := sdk.Doc{"id": "r1", "flowStatus": int64(0), "createTime": int64(1735777800000), "updateTime": int64(1735777800000),
 		"createBy": map[string]any{"id": "u1", "label": "张三"}, "data": data}
-	out := cv.toBizObject(rec, nil)
+	out := cv.toBizObject(rec, nil).Map()
 	for k, w := range map[string]any{"F0000001": "12", "F0000002": 3.5, "F0000003": "2025/01/02 08:30:00", "F0000006": "低",
 		"F0000007": "u1;u2", "F0000008": "u3", "F0000009": "甲;乙", "Status": int64(1), "OwnerId": "u1", "CreatedTime": "2025/01/02 08:30:00"} {
 		if !reflect.DeepEqual(out[k], w) {
@@ -418,7 +418,7 @@ func TestGUIDIds(t *testing.T) {
 			"F0000005":      []any{map[string]any{"id": file, "fileName": "a.txt"}},
 			"D000024Fitems": []any{map[string]any{"id": row, "F0000004": "a"}}}}
 	dir := &directory{userDept: map[string]string{user: dept}, deptName: map[string]string{dept: "总部"}}
-	out := cv.toBizObject(doc, dir)
+	out := cv.toBizObject(doc, dir).Map()
 	for k, w := range map[string]any{"ObjectId": g(rec), "OwnerId": g(user), "CreatedBy": g(user), "ModifiedBy": g(user),
 		"OwnerDeptId": g(dept), "WorkflowInstanceId": g(inst), "F0000007": g(user), "F0000008": g(user), "F0000005": []string{g(file)}} {
 		if !reflect.DeepEqual(out[k], w) {

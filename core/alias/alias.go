@@ -47,11 +47,15 @@ var (
 	prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{0,16}$`)
 )
 
-// Service reads and writes aliases over a store.
-type Service struct{ st store.Store }
+// Service reads and writes aliases over a store. Lookups are cached
+// (cache.go).
+type Service struct {
+	st    store.Store
+	cache *lookupCache
+}
 
 // New returns a Service over st.
-func New(st store.Store) *Service { return &Service{st: st} }
+func New(st store.Store) *Service { return &Service{st: st, cache: newLookupCache()} }
 
 // Sequence shapes allocated external ids: Prefix then Width zero-padded
 // digits (Width 0 = no padding).
@@ -107,6 +111,8 @@ func (s *Service) ToExt(ctx context.Context, tenant, ns, kind string, ids []stri
 	return s.lookup(ctx, tenant, ns, kind, dirHub, ids)
 }
 
+// lookup answers from the cache and reads the rest from the store (one
+// Find), keeping what it read.
 func (s *Service) lookup(ctx context.Context, tenant, ns, kind, dir string, vals []string) (map[string]string, error) {
 	if err := check(tenant, ns, kind); err != nil {
 		return nil, err
@@ -118,6 +124,36 @@ func (s *Service) lookup(ctx context.Context, tenant, ns, kind, dir string, vals
 	if err := checkValues(vals, target); err != nil {
 		return nil, err
 	}
+	out := map[string]string{}
+	base := cacheKey{tenant: tenant, ns: ns, kind: kind, dir: dir}
+	var missing []string
+	for _, v := range vals {
+		k := base
+		k.value = v
+		if other, ok := s.cache.get(k); !ok {
+			missing = append(missing, v)
+		} else if other != "" {
+			out[v] = other
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	gen := s.cache.generation()
+	found, err := s.find(ctx, tenant, ns, kind, dir, missing)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(base, missing, found, gen)
+	for v, other := range found {
+		out[v] = other
+	}
+	return out, nil
+}
+
+// find reads the aliases of vals (one direction) from the store, without
+// the cache (inside a transaction, uncommitted aliases are visible).
+func (s *Service) find(ctx context.Context, tenant, ns, kind, dir string, vals []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(vals) == 0 {
 		return out, nil
@@ -154,13 +190,17 @@ func (s *Service) Set(ctx context.Context, tenant, ns, kind, ext, id string) err
 	if err := checkValues([]string{id}, "id"); err != nil {
 		return err
 	}
-	return s.st.Tx(ctx, func(ctx context.Context) error {
+	err := s.st.Tx(ctx, func(ctx context.Context) error {
 		ok, err := s.pairFree(ctx, tenant, ns, kind, ext, id)
 		if err != nil || !ok {
 			return err
 		}
 		return s.insertPair(ctx, tenant, ns, kind, ext, id)
 	})
+	if err == nil {
+		s.cache.wrote(tenant, ns, kind, map[string]string{id: ext})
+	}
+	return err
 }
 
 // pairFree reports whether ext ↔ id can be inserted: false (no error)
@@ -241,11 +281,12 @@ func (s *Service) Allocate(ctx context.Context, tenant, ns, kind string, ids []s
 	if err != nil {
 		return nil, err
 	}
+	s.cache.wrote(tenant, ns, kind, out)
 	return out, nil
 }
 
 func (s *Service) allocate(ctx context.Context, tenant, ns, kind string, ids []string, seq Sequence) (map[string]string, error) {
-	out, err := s.ToExt(ctx, tenant, ns, kind, ids)
+	out, err := s.find(ctx, tenant, ns, kind, dirHub, ids)
 	if err != nil {
 		return nil, err
 	}

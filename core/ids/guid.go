@@ -28,9 +28,27 @@ func GUID(id string) string {
 	if !isHex(id, hubLen) {
 		return id
 	}
-	d := id + checksum(id)
-	return d[0:8] + "-" + d[8:12] + "-" + d[12:16] + "-" + d[16:20] + "-" + d[20:32]
+	// One allocation (the result): dialect pages spell several ids per row.
+	var in [len(guidSalt) + hubLen]byte
+	copy(in[copy(in[:], guidSalt):], id)
+	sum := sha256.Sum256(in[:])
+	var d [hubLen + sumLen]byte
+	copy(d[:], id)
+	hex.Encode(d[hubLen:], sum[:sumLen/2])
+	var g [guidLen]byte
+	copy(g[0:8], d[0:8])
+	g[8] = '-'
+	copy(g[9:13], d[8:12])
+	g[13] = '-'
+	copy(g[14:18], d[12:16])
+	g[18] = '-'
+	copy(g[19:23], d[16:20])
+	g[23] = '-'
+	copy(g[24:36], d[20:32])
+	return string(g[:])
 }
+
+const guidSalt = "eimshub-guid:"
 
 // FromGUID returns the hub id a GUID spelling stands for (upper case and
 // braces accepted, as .NET prints GUIDs); anything else — a hub id, a
@@ -69,7 +87,7 @@ func IsGUID(s string) bool {
 }
 
 func checksum(id string) string {
-	sum := sha256.Sum256([]byte("eimshub-guid:" + id))
+	sum := sha256.Sum256([]byte(guidSalt + id))
 	return hex.EncodeToString(sum[:sumLen/2])
 }
 

@@ -1,6 +1,8 @@
 package ids_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -56,4 +58,32 @@ func FuzzFromGUID(f *testing.F) {
 			t.Fatalf("FromGUID(%q) = %q, whose GUID is %q", s, id, ids.GUID(id))
 		}
 	})
+}
+
+// TestGUIDSpellingIsStable: spellings are shown to clients and stored by
+// them; they never change (the checksum is the first 4 bytes of
+// SHA-256("eimshub-guid:" + id)).
+func TestGUIDSpellingIsStable(t *testing.T) {
+	for id, want := range map[string]string{
+		"65a1f0c2e4b0a1b2c3d4e5f6": "65a1f0c2-e4b0-a1b2-c3d4-e5f6cc1c4880",
+		"000000000000000000000000": guidOf("000000000000000000000000"),
+		"ffffffffffffffffffffffff": guidOf("ffffffffffffffffffffffff"),
+	} {
+		if got := ids.GUID(id); got != want {
+			t.Errorf("GUID(%s) = %s, want %s", id, got, want)
+		}
+	}
+	for range 200 {
+		id := store.NewID()
+		if got, want := ids.GUID(id), guidOf(id); got != want {
+			t.Fatalf("GUID(%s) = %s, want %s", id, got, want)
+		}
+	}
+}
+
+// guidOf is the spelling's definition, written out.
+func guidOf(id string) string {
+	sum := sha256.Sum256([]byte("eimshub-guid:" + id))
+	d := id + hex.EncodeToString(sum[:4])
+	return d[0:8] + "-" + d[8:12] + "-" + d[12:16] + "-" + d[16:20] + "-" + d[20:32]
 }

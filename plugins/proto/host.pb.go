@@ -462,16 +462,25 @@ func (x *WriteRecordRequest) GetFormVersion() int64 {
 }
 
 type FindRecordsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Principal     *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
-	Form          string                 `protobuf:"bytes,2,opt,name=form,proto3" json:"form,omitempty"`
-	Query         *Query                 `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
-	Count         bool                   `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
-	Expand        string                 `protobuf:"bytes,5,opt,name=expand,proto3" json:"expand,omitempty"`                      // v2: native $expand over the records' navigations
-	WithForm      bool                   `protobuf:"varint,6,opt,name=with_form,json=withForm,proto3" json:"with_form,omitempty"` // v2: return the form (fields included) with the page
-	Aliases       string                 `protobuf:"bytes,7,opt,name=aliases,proto3" json:"aliases,omitempty"`                    // v2: a dialect namespace: the page carries the aliases of its records, owners, departments
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Principal *Principal             `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
+	Form      string                 `protobuf:"bytes,2,opt,name=form,proto3" json:"form,omitempty"`
+	Query     *Query                 `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
+	Count     bool                   `protobuf:"varint,4,opt,name=count,proto3" json:"count,omitempty"`
+	Expand    string                 `protobuf:"bytes,5,opt,name=expand,proto3" json:"expand,omitempty"`                      // v2: native $expand over the records' navigations
+	WithForm  bool                   `protobuf:"varint,6,opt,name=with_form,json=withForm,proto3" json:"with_form,omitempty"` // v2: return the form (fields included) with the page
+	Aliases   string                 `protobuf:"bytes,7,opt,name=aliases,proto3" json:"aliases,omitempty"`                    // v2: a dialect namespace: the page carries the aliases of its records, owners, departments
+	// v2 (issue 11, later): with with_form, the form the plugin already has
+	// (its id and version). When the host's form is that one, the page's
+	// form comes without fields_json and DocsResponse.form_unchanged is set:
+	// the plugin reuses the fields it has. A host that predates these fields
+	// ignores them (full form, form_unchanged false); a plugin that does not
+	// send them always gets the full form. Numbered apart from the v2 fields
+	// so that concurrent additions do not collide.
+	KnownFormId      string `protobuf:"bytes,20,opt,name=known_form_id,json=knownFormId,proto3" json:"known_form_id,omitempty"`
+	KnownFormVersion int64  `protobuf:"varint,21,opt,name=known_form_version,json=knownFormVersion,proto3" json:"known_form_version,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *FindRecordsRequest) Reset() {
@@ -551,6 +560,20 @@ func (x *FindRecordsRequest) GetAliases() string {
 		return x.Aliases
 	}
 	return ""
+}
+
+func (x *FindRecordsRequest) GetKnownFormId() string {
+	if x != nil {
+		return x.KnownFormId
+	}
+	return ""
+}
+
+func (x *FindRecordsRequest) GetKnownFormVersion() int64 {
+	if x != nil {
+		return x.KnownFormVersion
+	}
+	return 0
 }
 
 type BatchCreateRequest struct {
@@ -777,6 +800,7 @@ type DocsResponse struct {
 	Error         *Error                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
 	Form          *Form                  `protobuf:"bytes,4,opt,name=form,proto3" json:"form,omitempty"`                                                                                 // v2: FindRecords with with_form
 	Aliases       map[string]*AliasMap   `protobuf:"bytes,5,rep,name=aliases,proto3" json:"aliases,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // v2: FindRecords with aliases: kind → hub id → external id
+	FormUnchanged bool                   `protobuf:"varint,20,opt,name=form_unchanged,json=formUnchanged,proto3" json:"form_unchanged,omitempty"`                                        // FindRecords: form is known_form_id at known_form_version, sent without fields_json
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -844,6 +868,13 @@ func (x *DocsResponse) GetAliases() map[string]*AliasMap {
 		return x.Aliases
 	}
 	return nil
+}
+
+func (x *DocsResponse) GetFormUnchanged() bool {
+	if x != nil {
+		return x.FormUnchanged
+	}
+	return false
 }
 
 type ErrorResponse struct {
@@ -2655,7 +2686,7 @@ const file_host_proto_rawDesc = "" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x0e\n" +
 	"\x02id\x18\x03 \x01(\tR\x02id\x12\x12\n" +
 	"\x04data\x18\x04 \x01(\fR\x04data\x12!\n" +
-	"\fform_version\x18\x05 \x01(\x03R\vformVersion\"\xf9\x01\n" +
+	"\fform_version\x18\x05 \x01(\x03R\vformVersion\"\xcb\x02\n" +
 	"\x12FindRecordsRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12.\n" +
@@ -2663,7 +2694,9 @@ const file_host_proto_rawDesc = "" +
 	"\x05count\x18\x04 \x01(\bR\x05count\x12\x16\n" +
 	"\x06expand\x18\x05 \x01(\tR\x06expand\x12\x1b\n" +
 	"\twith_form\x18\x06 \x01(\bR\bwithForm\x12\x18\n" +
-	"\aaliases\x18\a \x01(\tR\aaliases\"x\n" +
+	"\aaliases\x18\a \x01(\tR\aaliases\x12\"\n" +
+	"\rknown_form_id\x18\x14 \x01(\tR\vknownFormId\x12,\n" +
+	"\x12known_form_version\x18\x15 \x01(\x03R\x10knownFormVersion\"x\n" +
 	"\x12BatchCreateRequest\x12:\n" +
 	"\tprincipal\x18\x01 \x01(\v2\x1c.eimshub.plugin.v1.PrincipalR\tprincipal\x12\x12\n" +
 	"\x04form\x18\x02 \x01(\tR\x04form\x12\x12\n" +
@@ -2680,13 +2713,14 @@ const file_host_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
 	"\vDocResponse\x12\x10\n" +
 	"\x03doc\x18\x01 \x01(\fR\x03doc\x12.\n" +
-	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\xb6\x02\n" +
+	"\x05error\x18\x02 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\"\xdd\x02\n" +
 	"\fDocsResponse\x12\x12\n" +
 	"\x04docs\x18\x01 \x03(\fR\x04docs\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x03R\x05total\x12.\n" +
 	"\x05error\x18\x03 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\x12+\n" +
 	"\x04form\x18\x04 \x01(\v2\x17.eimshub.plugin.v1.FormR\x04form\x12F\n" +
-	"\aaliases\x18\x05 \x03(\v2,.eimshub.plugin.v1.DocsResponse.AliasesEntryR\aaliases\x1aW\n" +
+	"\aaliases\x18\x05 \x03(\v2,.eimshub.plugin.v1.DocsResponse.AliasesEntryR\aaliases\x12%\n" +
+	"\x0eform_unchanged\x18\x14 \x01(\bR\rformUnchanged\x1aW\n" +
 	"\fAliasesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x121\n" +
 	"\x05value\x18\x02 \x01(\v2\x1b.eimshub.plugin.v1.AliasMapR\x05value:\x028\x01\"?\n" +

@@ -292,6 +292,14 @@ func (ConvertFromProto) Doc(b []byte) (Doc, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
+	if m, ok := decodeDocFast(b); ok {
+		return m, nil
+	}
+	return decodeDocStd(b)
+}
+
+// decodeDocStd is Doc with encoding/json (everything decodeDocFast leaves).
+func decodeDocStd(b []byte) (Doc, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any
@@ -305,7 +313,14 @@ func (ConvertFromProto) Doc(b []byte) (Doc, error) {
 // Docs decodes JSON documents.
 func (f ConvertFromProto) Docs(bs [][]byte) ([]Doc, error) {
 	out := make([]Doc, len(bs))
+	keys := map[string]string{} // the page's documents share their keys
 	for i, b := range bs {
+		if len(b) > 0 {
+			if m, ok := decodeDocFastKeys(b, keys); ok {
+				out[i] = m
+				continue
+			}
+		}
 		d, err := f.Doc(b)
 		if err != nil {
 			return nil, err

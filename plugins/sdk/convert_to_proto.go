@@ -278,7 +278,7 @@ func (ConvertToProto) Token(tk *Token) *pb.Token {
 
 // Doc encodes a document (or record data) as JSON.
 func (ConvertToProto) Doc(d map[string]any) ([]byte, error) {
-	b, err := json.Marshal(d)
+	b, err := AppendJSON(nil, d)
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, err, "document is not JSON-encodable")
 	}
@@ -300,7 +300,7 @@ func (t ConvertToProto) Docs(ds []Doc) ([][]byte, error) {
 
 // JSONValue encodes any JSON-shaped value (a dataflow output) as JSON.
 func (ConvertToProto) JSONValue(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
+	b, err := AppendJSON(nil, v)
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, err, "value is not JSON-encodable")
 	}

@@ -127,7 +127,7 @@ func (r *ErrorRenderer) Render(err error, requestID string) (status int, content
 
 // JSON returns a response with status and v encoded as JSON.
 func JSON(status int, v any) (*Response, error) {
-	b, err := json.Marshal(v)
+	b, err := AppendJSON(nil, v)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "encode response")
 	}

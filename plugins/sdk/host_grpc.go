@@ -17,7 +17,10 @@ var (
 
 // ---- plugin side ----
 
-type hostClient struct{ c pb.HostClient }
+type hostClient struct {
+	c     pb.HostClient
+	forms formMemory
+}
 
 func (h *hostClient) ListForms(ctx context.Context, p *Principal) ([]Form, error) {
 	res, err := h.c.ListForms(ctx, &pb.ListFormsRequest{Principal: to.Principal(p)})
@@ -46,7 +49,11 @@ func (h *hostClient) GetForm(ctx context.Context, p *Principal, keyOrID string) 
 	if res.Error != nil {
 		return nil, from.Error(res.Error)
 	}
-	return from.Form(res.Form)
+	f, err := from.Form(res.Form)
+	if err == nil {
+		h.forms.put(p, keyOrID, f)
+	}
+	return f, err
 }
 
 func docResult(res *pb.DocResponse, err error) (Doc, error) {
@@ -116,8 +123,15 @@ func (h *hostClient) FindRecords(ctx context.Context, p *Principal, form string,
 		return Page{}, err
 	}
 	o := ReadOpts(opts...)
-	res, err := h.c.FindRecords(ctx, &pb.FindRecordsRequest{Principal: to.Principal(p), Form: form, Query: pq, Count: count,
-		Expand: o.Expand, WithForm: o.Form, Aliases: o.Aliases})
+	req := &pb.FindRecordsRequest{Principal: to.Principal(p), Form: form, Query: pq, Count: count,
+		Expand: o.Expand, WithForm: o.Form, Aliases: o.Aliases}
+	var known *Form
+	if o.Form {
+		if known = h.forms.get(p, form); known != nil {
+			req.KnownFormId, req.KnownFormVersion = known.ID, known.Version
+		}
+	}
+	res, err := h.c.FindRecords(ctx, req)
 	pg, err := pageResult(res, err)
 	if err != nil {
 		return pg, err
@@ -131,7 +145,7 @@ func (h *hostClient) FindRecords(ctx context.Context, p *Principal, form string,
 	if res.Form == nil {
 		return pg, nil
 	}
-	if pg.Form, err = from.Form(res.Form); err != nil {
+	if pg.Form, err = h.forms.pageForm(p, form, res, known); err != nil {
 		return Page{}, err
 	}
 	return pg, nil
@@ -328,7 +342,9 @@ func (s *hostServer) FindRecords(ctx context.Context, r *pb.FindRecordsRequest) 
 			res.Aliases[kind] = &pb.AliasMap{ToExt: m}
 		}
 	}
-	if err == nil && pg.Form != nil {
+	if pf := unchangedForm(pg.Form, r); err == nil && pf != nil {
+		res.Form, res.FormUnchanged = pf, true
+	} else if err == nil && pg.Form != nil {
 		pf, ferr := to.Form(pg.Form)
 		if ferr != nil {
 			return &pb.DocsResponse{Error: hostErr(ferr)}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -210,7 +211,7 @@ func (r *RemoteConnector) Configure(ctx context.Context, raw []byte) error {
 	r.once.Do(func() {
 		r.hostID = r.broker.NextId()
 		go r.broker.AcceptAndServe(r.hostID, func(opts []grpc.ServerOption) *grpc.Server {
-			opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize))
+			opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize), grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))))
 			s := grpc.NewServer(opts...)
 			pb.RegisterHostServer(s, &hostServer{h: r.host})
 			return s

@@ -235,6 +235,8 @@ type Page struct {
 	// the caller did not ask for a count.
 	Total int64
 	// Form is the records' form when FindRecords was called WithForm.
+	// Read-only: out of process its Fields may be shared with the forms of
+	// earlier pages (the plugin remembers them, see formmemory.go).
 	Form *Form `json:",omitempty"`
 	// Aliases (FindRecords WithAliases) maps kind → hub id → external id
 	// for the ids of the page that have an alias in the namespace asked.
