@@ -455,16 +455,55 @@ func (s *Store) Get(ctx context.Context, coll, tenant, id string) (store.Doc, er
 	if err != nil {
 		return nil, err
 	}
-	var body []byte
-	err = r.queryRow(ctx, `SELECT json(doc) FROM `+t+` WHERE id = ? AND corp_id = ? AND deleted = 0`,
-		[]any{id, tenant}, &body)
-	if errors.Is(err, sql.ErrNoRows) {
+	var (
+		doc   store.Doc
+		found bool
+		slow  []byte // a document decodeJSONB does not read
+	)
+	err = r.query(ctx, `SELECT doc FROM `+t+` WHERE id = ? AND corp_id = ? AND deleted = 0`,
+		[]any{id, tenant}, func(rows *sql.Rows) error {
+			if found {
+				return nil
+			}
+			found = true
+			var err error
+			doc, slow, err = scanDoc(rows)
+			return err
+		})
+	if err == nil && !found {
 		return nil, errs.NotFoundf("%s %s not found", coll, id)
+	}
+	if err == nil && slow != nil {
+		doc, err = r.decodeSlow(ctx, slow)
 	}
 	if err != nil {
 		return nil, mapErr(err, "sqlite: get from "+coll)
 	}
-	return decodeDoc(body)
+	return doc, nil
+}
+
+// scanDoc reads the doc column of the current row and decodes it straight
+// from JSONB (jsonb.go). A document that decoder does not read comes back
+// as a copy of its bytes, for decodeSlow once the statement is done.
+func scanDoc(rows *sql.Rows) (store.Doc, []byte, error) {
+	var raw sql.RawBytes // the driver's buffer: valid until Next
+	if err := rows.Scan(&raw); err != nil {
+		return nil, nil, err
+	}
+	if d, ok := decodeJSONB(raw); ok {
+		return d, nil, nil
+	}
+	return nil, append([]byte{}, raw...), nil
+}
+
+// decodeSlow decodes a stored document through SQLite's json() (which reads
+// every JSONB form, and JSON text) and decodeDoc.
+func (r runner) decodeSlow(ctx context.Context, raw []byte) (store.Doc, error) {
+	var text []byte
+	if err := r.queryRow(ctx, `SELECT json(?)`, []any{raw}, &text); err != nil {
+		return nil, err
+	}
+	return decodeDoc(text)
 }
 
 // findSQL compiles a Find.
@@ -485,7 +524,7 @@ func findSQL(table, tenant string, q query.Query) (string, []any, error) {
 	if offset < 0 {
 		offset = 0
 	}
-	sqlText := "SELECT json(doc) FROM " + table + " WHERE " + where + " ORDER BY " + order +
+	sqlText := "SELECT doc FROM " + table + " WHERE " + where + " ORDER BY " + order +
 		" LIMIT " + c.bind(limit) + " OFFSET " + c.bind(offset)
 	return sqlText, c.args, nil
 }
@@ -514,18 +553,30 @@ func (s *Store) Find(ctx context.Context, coll, tenant string, q query.Query) ([
 	if q.Limit == 0 {
 		return out, nil
 	}
+	if q.Limit > 0 {
+		out = make([]store.Doc, 0, min(q.Limit, 256))
+	}
+	var slow map[int][]byte // row → a document decodeJSONB does not read
 	err = r.query(ctx, sqlText, args, func(rows *sql.Rows) error {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
-			return err
-		}
-		d, err := decodeDoc(body)
+		d, raw, err := scanDoc(rows)
 		if err != nil {
 			return err
+		}
+		if raw != nil {
+			if slow == nil {
+				slow = map[int][]byte{}
+			}
+			slow[len(out)] = raw
 		}
 		out = append(out, d)
 		return nil
 	})
+	for i, raw := range slow {
+		if err != nil {
+			break
+		}
+		out[i], err = r.decodeSlow(ctx, raw)
+	}
 	if err != nil {
 		return nil, mapErr(err, "sqlite: find in "+coll)
 	}
