@@ -3,6 +3,8 @@ package sqlite
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/eimshub/eimshub/core/store"
@@ -152,7 +154,7 @@ func jbObjectOf(p []byte) (map[string]any, bool) {
 		var key string
 		switch typ {
 		case jbText, jbTextRaw:
-			key = textOf(p[start : start+size])
+			key = keyOf(p[start : start+size])
 		case jbTextJ:
 			k, ok := textJOf(p[start : start+size])
 			if !ok {
@@ -215,4 +217,54 @@ func numberOf(s string) any {
 		return i
 	}
 	return fixNumbers(json.Number(s))
+}
+
+// Member names repeat in every document of a collection (id, corpId, data,
+// createBy, a form's field names …): keyOf hands out one shared string per
+// distinct short name instead of allocating it for every member of every
+// document read. The set is copied on write and read without a lock; it
+// stops growing at maxKeys names (later names are allocated as before), so
+// documents with ever-new member names cannot grow it without bound.
+const (
+	maxKeys   = 2048
+	maxKeyLen = 40
+)
+
+var (
+	keysMu sync.Mutex
+	keys   atomic.Pointer[map[string]string]
+)
+
+func keyOf(p []byte) string {
+	if len(p) > maxKeyLen {
+		return textOf(p)
+	}
+	if m := keys.Load(); m != nil {
+		if k, ok := (*m)[string(p)]; ok {
+			return k
+		}
+	}
+	k := textOf(p)
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	old := keys.Load()
+	n := 0
+	if old != nil {
+		if s, ok := (*old)[k]; ok {
+			return s
+		}
+		n = len(*old)
+	}
+	if n >= maxKeys {
+		return k
+	}
+	m := make(map[string]string, n+1)
+	if old != nil {
+		for s := range *old {
+			m[s] = s
+		}
+	}
+	m[k] = k
+	keys.Store(&m)
+	return k
 }

@@ -2,8 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/eimshub/eimshub/core/query"
 	"github.com/eimshub/eimshub/core/store"
@@ -149,3 +152,24 @@ func FuzzDecodeJSONB(f *testing.F) {
 }
 
 func queryAll() query.Query { return query.Query{Limit: -1} }
+
+// Member names are shared strings, and the shared set stays bounded
+// whatever names documents bring.
+func TestKeyOfBounded(t *testing.T) {
+	a, b := keyOf([]byte("corpId")), keyOf([]byte("corpId"))
+	if a != "corpId" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Errorf("keyOf does not share %q", a)
+	}
+	for i := range maxKeys + 100 {
+		if k := keyOf([]byte(fmt.Sprintf("k%05d", i))); k != fmt.Sprintf("k%05d", i) {
+			t.Fatalf("keyOf = %q", k)
+		}
+	}
+	if n := len(*keys.Load()); n > maxKeys {
+		t.Errorf("%d shared names, want at most %d", n, maxKeys)
+	}
+	long := strings.Repeat("x", maxKeyLen+1)
+	if keyOf([]byte(long)) != long || keyOf([]byte("bad\xff")) != "bad\uFFFD" {
+		t.Error("keyOf changed a long or invalid name")
+	}
+}

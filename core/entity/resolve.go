@@ -238,7 +238,10 @@ func exclude(doc map[string]any, tree selTree) {
 var secretKeys = []string{"deleteFlag", "passwordHash", "secretHash", "password"}
 
 // clean returns a copy of doc for output: secrets removed, nulls omitted
-// (recursively, §1.2).
+// (recursively, §1.2). The copy is shallow where nothing needs cleaning: a
+// nested map or slice without nulls (at any depth) is shared with doc, not
+// copied (doc is the caller's own copy, fresh from the store or just
+// written, and the answer is only read or changed at its top level).
 func clean(doc map[string]any) map[string]any {
 	out := make(map[string]any, len(doc))
 	for k, v := range doc {
@@ -254,6 +257,9 @@ func clean(doc map[string]any) map[string]any {
 }
 
 func cleanValue(v any) any {
+	if !needsClean(v) {
+		return v
+	}
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
@@ -273,4 +279,30 @@ func cleanValue(v any) any {
 		return out
 	}
 	return v
+}
+
+// needsClean reports whether cleanValue would change v: a null member or
+// element at any depth, or a nil map or slice (which cleans to an empty one).
+func needsClean(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return true
+		}
+		for _, e := range x {
+			if e == nil || needsClean(e) {
+				return true
+			}
+		}
+	case []any:
+		if x == nil {
+			return true
+		}
+		for _, e := range x {
+			if e == nil || needsClean(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
