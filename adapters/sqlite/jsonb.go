@@ -81,52 +81,75 @@ func decodeJSONB(b []byte) (store.Doc, bool) {
 	if !ok || typ != jbObject || start+size != len(b) {
 		return nil, false
 	}
-	v, ok := jbObjectOf(b[start : start+size])
-	if !ok {
-		return nil, false
-	}
-	return v, true
+	// One string holds the document's bytes; the string values of the
+	// document are slices of it (one allocation, not one per value).
+	d := jbDecoder{b: b, s: string(b)}
+	return d.object(start, start+size)
 }
 
-// jbValue decodes the element whose header was read.
-func jbValue(typ byte, p []byte) (any, bool) {
+// jbDecoder reads the elements of b; s is b as a string.
+type jbDecoder struct {
+	b []byte
+	s string
+}
+
+// value decodes the element whose header was read (payload b[lo:hi]).
+func (d *jbDecoder) value(typ byte, lo, hi int) (any, bool) {
 	switch typ {
 	case jbNull:
-		return nil, len(p) == 0
+		return nil, lo == hi
 	case jbTrue:
-		return true, len(p) == 0
+		return true, lo == hi
 	case jbFalse:
-		return false, len(p) == 0
+		return false, lo == hi
 	case jbInt, jbFloat:
-		if len(p) == 0 {
+		if lo == hi {
 			return nil, false
 		}
-		return numberOf(string(p)), true
+		return numberOf(d.s[lo:hi]), true
 	case jbText, jbTextRaw:
-		return textOf(p), true
+		return d.text(lo, hi), true
 	case jbTextJ:
-		return textJOf(p)
+		return textJOf(d.b[lo:hi])
 	case jbArray:
-		return jbArrayOf(p)
+		return d.array(lo, hi)
 	case jbObject:
-		return jbObjectOf(p)
+		return d.object(lo, hi)
 	}
 	return nil, false // JSON5 forms and reserved types
 }
 
-func jbArrayOf(p []byte) (any, bool) {
+// text is a string payload without escapes.
+func (d *jbDecoder) text(lo, hi int) string {
+	if utf8.ValidString(d.s[lo:hi]) {
+		return d.s[lo:hi]
+	}
+	return textOf(d.b[lo:hi])
+}
+
+// count returns how many elements b[lo:hi] holds; ok is false when one
+// runs past hi.
+func (d *jbDecoder) count(lo, hi int) (int, bool) {
 	n := 0
-	for i := 0; i < len(p); n++ {
-		_, start, size, ok := jbHeader(p, i)
+	for i := lo; i < hi; n++ {
+		_, start, size, ok := jbHeader(d.b[:hi], i)
 		if !ok {
-			return nil, false
+			return 0, false
 		}
 		i = start + size
 	}
+	return n, true
+}
+
+func (d *jbDecoder) array(lo, hi int) (any, bool) {
+	n, ok := d.count(lo, hi)
+	if !ok {
+		return nil, false
+	}
 	out := make([]any, 0, n)
-	for i := 0; i < len(p); {
-		typ, start, size, _ := jbHeader(p, i)
-		v, ok := jbValue(typ, p[start:start+size])
+	for i := lo; i < hi; {
+		typ, start, size, _ := jbHeader(d.b[:hi], i)
+		v, ok := d.value(typ, start, start+size)
 		if !ok {
 			return nil, false
 		}
@@ -136,27 +159,20 @@ func jbArrayOf(p []byte) (any, bool) {
 	return out, true
 }
 
-func jbObjectOf(p []byte) (map[string]any, bool) {
-	n := 0
-	for i := 0; i < len(p); n++ {
-		_, start, size, ok := jbHeader(p, i)
-		if !ok {
-			return nil, false
-		}
-		i = start + size
-	}
-	if n%2 != 0 {
+func (d *jbDecoder) object(lo, hi int) (map[string]any, bool) {
+	n, ok := d.count(lo, hi)
+	if !ok || n%2 != 0 {
 		return nil, false
 	}
 	out := make(map[string]any, n/2)
-	for i := 0; i < len(p); {
-		typ, start, size, _ := jbHeader(p, i)
+	for i := lo; i < hi; {
+		typ, start, size, _ := jbHeader(d.b[:hi], i)
 		var key string
 		switch typ {
 		case jbText, jbTextRaw:
-			key = keyOf(p[start : start+size])
+			key = keyOf(d.b[start : start+size])
 		case jbTextJ:
-			k, ok := textJOf(p[start : start+size])
+			k, ok := textJOf(d.b[start : start+size])
 			if !ok {
 				return nil, false
 			}
@@ -165,8 +181,8 @@ func jbObjectOf(p []byte) (map[string]any, bool) {
 			return nil, false
 		}
 		i = start + size
-		typ, start, size, _ = jbHeader(p, i)
-		v, ok := jbValue(typ, p[start:start+size])
+		typ, start, size, _ = jbHeader(d.b[:hi], i)
+		v, ok := d.value(typ, start, start+size)
 		if !ok {
 			return nil, false
 		}

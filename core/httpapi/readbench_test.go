@@ -14,6 +14,7 @@ import (
 	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/record"
 	"github.com/eimshub/eimshub/core/store"
 )
 
@@ -42,7 +43,13 @@ func BenchmarkEntityRead(b *testing.B) {
 	if err := st.Insert(ctx, "form", form); err != nil {
 		b.Fatal(err)
 	}
-	svc := entity.New(st, entity.Options{})
+	rec := record.New(st, record.Options{})
+	f, err := rec.FormByKey(ctx, "t1", "contract")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec.FormSaved(ctx, "t1", f) // its indexes, as the seeder and the form routes declare them
+	svc := entity.New(st, entity.Options{Records: rec})
 	admin := &principal.Principal{Tenant: "t1", UserID: "u_1", UserCode: "admin", DisplayName: "Admin", Roles: []string{"admin"}}
 	var first string
 	for i := 0; i <= 60; i++ {
