@@ -30,11 +30,17 @@ const maxDepth = 200
 func Marshal(v any) ([]byte, error) {
 	e := encoderPool.Get().(*encoder)
 	defer e.release()
-	b, err := e.value(make([]byte, 0, 512), v, 0)
+	b, err := e.value(e.buf[:0], v, 0)
 	if err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	out := make([]byte, len(b)+1)
+	copy(out, b)
+	out[len(b)] = '\n'
+	if cap(b) <= maxScratch {
+		e.buf = b
+	}
+	return out, nil
 }
 
 // Append appends v as JSON (no newline) to dst.
@@ -48,7 +54,13 @@ func Append(dst []byte, v any) ([]byte, error) {
 // nesting depth, reused across maps.
 type encoder struct {
 	keys [][]string
+	// buf is the scratch buffer Marshal encodes into before it copies the
+	// result out (one allocation of the right size per answer).
+	buf []byte
 }
+
+// maxScratch bounds the scratch buffer an encoder keeps between uses.
+const maxScratch = 1 << 20
 
 var encoderPool = sync.Pool{New: func() any { return &encoder{} }}
 
