@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/eimshub/eimshub/core/store"
 )
@@ -84,6 +85,17 @@ func decodeJSONB(b []byte) (store.Doc, bool) {
 	// One string holds the document's bytes; the string values of the
 	// document are slices of it (one allocation, not one per value).
 	d := jbDecoder{b: b, s: string(b)}
+	return d.object(start, start+size)
+}
+
+// decodeJSONBShared is decodeJSONB for bytes that are never modified again
+// (the document cache's): the string values are slices of b itself.
+func decodeJSONBShared(b []byte) (store.Doc, bool) {
+	typ, start, size, ok := jbHeader(b, 0)
+	if !ok || typ != jbObject || start+size != len(b) {
+		return nil, false
+	}
+	d := jbDecoder{b: b, s: unsafe.String(unsafe.SliceData(b), len(b))}
 	return d.object(start, start+size)
 }
 

@@ -21,6 +21,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -56,6 +57,13 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements by SQL text
+
+	// docs caches the documents Get reads (doccache.go); nil when off. wal
+	// reads the committed state's version, pin holds one connection open
+	// for the store's life so the WAL index it maps stays in place.
+	docs *docCache
+	wal  *walVersion
+	pin  *sql.Conn
 }
 
 type options struct {
@@ -63,6 +71,7 @@ type options struct {
 	maxConns    int
 	beginTries  int
 	partitions  map[string]query.Path
+	docCache    int
 }
 
 // Option configures Open.
@@ -85,6 +94,14 @@ func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyT
 // on SQLite's write lock (BEGIN IMMEDIATE, busy timeout).
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
+// WithDocCache sets the byte budget of the document cache (doccache.go),
+// which serves Get from memory while nothing has been committed since the
+// document was read; 0 turns it off. Default: 16 MiB.
+func WithDocCache(bytes int) Option { return func(o *options) { o.docCache = bytes } }
+
+// DefaultDocCache is the default budget of the document cache.
+const DefaultDocCache = 16 << 20
+
 // WithPartition declares that queries on coll are (almost) always filtered
 // by key equality, so every index EnsureIndex builds on coll leads with it
 // after the tenant. Default: "formdata" is partitioned by "formId".
@@ -100,6 +117,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		maxConns:    64,
 		beginTries:  4,
 		partitions:  map[string]query.Path{"formdata": {"formId"}},
+		docCache:    DefaultDocCache,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -116,6 +134,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	if err := createPrivate(abs); err != nil {
 		return nil, err
+	}
+	// SQLite names the WAL index after the path it is given; give it the
+	// real one, so the document cache maps the same "-shm" file.
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
 	}
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
@@ -136,7 +159,32 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	if o.docCache > 0 {
+		s.openDocCache(ctx, abs, o.docCache)
+	}
 	return s, nil
+}
+
+// openDocCache pins a connection that has read the database (so the WAL
+// index exists and stays mapped) and maps the index's header; when that
+// fails the store runs without the cache.
+func (s *Store) openDocCache(ctx context.Context, path string, budget int) {
+	pin, err := s.db.Conn(ctx)
+	if err != nil {
+		return
+	}
+	var n int
+	if err := pin.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
+		_ = pin.Close()
+		return
+	}
+	w := openWALVersion(path)
+	if _, ok := w.current(); !ok {
+		w.close()
+		_ = pin.Close()
+		return
+	}
+	s.pin, s.wal, s.docs = pin, w, newDocCache(budget)
 }
 
 // Ping checks that the database answers.
@@ -158,6 +206,10 @@ func (s *Store) Close() error {
 	}
 	s.stmts = map[string]*sql.Stmt{}
 	s.stmtMu.Unlock()
+	if s.pin != nil {
+		_ = s.pin.Close()
+		s.wal.close()
+	}
 	if err := s.db.Close(); err != nil {
 		return mapErr(err, "sqlite: close")
 	}
@@ -448,12 +500,29 @@ func (s *Store) Insert(ctx context.Context, coll string, doc store.Doc) error {
 	return mapErr(err, "sqlite: insert into "+coll)
 }
 
-// Get returns the tenant's live document id.
+// Get returns the tenant's live document id. Outside a transaction it is
+// served from the document cache while nothing has been committed since
+// the document was read (doccache.go).
 func (s *Store) Get(ctx context.Context, coll, tenant, id string) (store.Doc, error) {
 	r := s.run(ctx)
 	t, err := s.table(ctx, r, coll)
 	if err != nil {
 		return nil, err
+	}
+	var (
+		key   docKey
+		ver   walHdr
+		cache bool
+	)
+	if r.st == nil && s.docs != nil {
+		key = docKey{coll, tenant, id}
+		if ver, cache = s.wal.current(); cache {
+			if blob, ok := s.docs.get(key, ver); ok {
+				if d, ok := decodeJSONBShared(blob); ok {
+					return d, nil
+				}
+			}
+		}
 	}
 	var (
 		doc   store.Doc
@@ -466,9 +535,23 @@ func (s *Store) Get(ctx context.Context, coll, tenant, id string) (store.Doc, er
 				return nil
 			}
 			found = true
-			var err error
-			doc, slow, err = scanDoc(rows)
-			return err
+			if !cache {
+				var err error
+				doc, slow, err = scanDoc(rows)
+				return err
+			}
+			var raw sql.RawBytes
+			if err := rows.Scan(&raw); err != nil {
+				return err
+			}
+			blob := bytes.Clone(raw)
+			var ok bool
+			if doc, ok = decodeJSONBShared(blob); ok {
+				s.docs.put(key, ver, blob)
+			} else {
+				slow = blob
+			}
+			return nil
 		})
 	if err == nil && !found {
 		return nil, errs.NotFoundf("%s %s not found", coll, id)
