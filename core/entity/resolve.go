@@ -256,6 +256,23 @@ func clean(doc map[string]any) map[string]any {
 	return out
 }
 
+// cleanOwned is clean for a document the caller owns and no longer needs
+// as it was (render's, fresh from the store): it cleans doc in place and
+// returns it, saving the copy of every row of a listing.
+func cleanOwned(doc map[string]any) map[string]any {
+	for k, v := range doc {
+		if v == nil {
+			delete(doc, k)
+		} else if needsClean(v) {
+			doc[k] = cleanValue(v)
+		}
+	}
+	for _, k := range secretKeys {
+		delete(doc, k)
+	}
+	return doc
+}
+
 func cleanValue(v any) any {
 	if !needsClean(v) {
 		return v

@@ -16,6 +16,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -53,7 +54,8 @@ func Append(dst []byte, v any) ([]byte, error) {
 // encoder holds the scratch space of one encoding: key slices, one per
 // nesting depth, reused across maps.
 type encoder struct {
-	keys [][]string
+	keys    [][]string
+	members [][]member
 	// buf is the scratch buffer Marshal encodes into before it copies the
 	// result out (one allocation of the right size per answer).
 	buf []byte
@@ -64,12 +66,29 @@ const maxScratch = 1 << 20
 
 var encoderPool = sync.Pool{New: func() any { return &encoder{} }}
 
+// member is one member of a map being encoded.
+type member struct {
+	k string
+	v any
+}
+
 func (e *encoder) release() {
 	for i := range e.keys {
 		clear(e.keys[i])
 		e.keys[i] = e.keys[i][:0]
 	}
+	for i := range e.members {
+		clear(e.members[i])
+		e.members[i] = e.members[i][:0]
+	}
 	encoderPool.Put(e)
+}
+
+func (e *encoder) memberSlice(depth int, n int) []member {
+	for len(e.members) <= depth {
+		e.members = append(e.members, nil)
+	}
+	return slices.Grow(e.members[depth][:0], n)
 }
 
 func (e *encoder) keySlice(depth int, n int) []string {
@@ -108,21 +127,22 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 		if x == nil {
 			return append(b, "null"...), nil
 		}
-		keys := e.keySlice(depth, len(x))
-		for k := range x {
-			keys = append(keys, k)
+		// Members gathered once (key and value: no lookup per key), sorted.
+		ms := e.memberSlice(depth, len(x))
+		for k, v := range x {
+			ms = append(ms, member{k, v})
 		}
-		slices.Sort(keys)
-		e.keys[depth] = keys
+		slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.k, b.k) })
+		e.members[depth] = ms
 		b = append(b, '{')
-		for i, k := range keys {
+		for i := range ms {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = appendString(b, ms[i].k)
 			b = append(b, ':')
 			var err error
-			if b, err = e.value(b, x[k], depth+1); err != nil {
+			if b, err = e.value(b, ms[i].v, depth+1); err != nil {
 				return nil, err
 			}
 		}
