@@ -29,6 +29,9 @@ func TestClean(t *testing.T) {
 		if !reflect.DeepEqual(in, tc.in) {
 			t.Errorf("%s: clean changed its input: %#v", tc.name, in)
 		}
+		if owned := cleanOwned(deepCopy(tc.in).(map[string]any)); !reflect.DeepEqual(owned, tc.want) {
+			t.Errorf("%s: cleanOwned = %#v, want %#v", tc.name, owned, tc.want)
+		}
 		// The answer's top level is its own: adding or removing members
 		// (redaction, $expand) leaves the document alone.
 		got["added"] = 1
