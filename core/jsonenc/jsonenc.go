@@ -56,6 +56,8 @@ func Append(dst []byte, v any) ([]byte, error) {
 type encoder struct {
 	keys    [][]string
 	members [][]member
+	orders  []*keyOrder // remembered map shapes (sorted)
+	next    int         // the shape replaced next when orders is full
 	// buf is the scratch buffer Marshal encodes into before it copies the
 	// result out (one allocation of the right size per answer).
 	buf []byte
@@ -82,6 +84,61 @@ func (e *encoder) release() {
 		e.members[i] = e.members[i][:0]
 	}
 	encoderPool.Put(e)
+}
+
+// keyOrder is the sorted key set of a map shape met before, with each
+// key already encoded as `"key":`.
+type keyOrder struct {
+	keys   []string
+	quoted [][]byte
+}
+
+// maxOrders is how many map shapes an encoder remembers: a listing's rows
+// and their nested objects (data, createBy, …) share a few.
+const maxOrders = 8
+
+// sorted returns x's members in key order. When x has the key set of a
+// remembered shape (as many keys, all present), the order is that shape's
+// and ord is returned (its quoted keys); otherwise the members are
+// gathered and sorted, and the shape is remembered.
+func (e *encoder) sorted(x map[string]any, depth int) (ms []member, ord *keyOrder) {
+	ms = e.memberSlice(depth, len(x))
+	defer func() { e.members[depth] = ms }()
+	for _, o := range e.orders {
+		if len(o.keys) != len(x) {
+			continue
+		}
+		ms = ms[:0]
+		for _, k := range o.keys {
+			v, ok := x[k]
+			if !ok {
+				break
+			}
+			ms = append(ms, member{k, v})
+		}
+		if len(ms) == len(x) {
+			return ms, o
+		}
+	}
+	ms = ms[:0]
+	for k, v := range x {
+		ms = append(ms, member{k, v})
+	}
+	slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.k, b.k) })
+	if len(ms) > 1 && len(ms) <= 64 {
+		o := &keyOrder{keys: make([]string, len(ms)), quoted: make([][]byte, len(ms))}
+		for i := range ms {
+			o.keys[i] = strings.Clone(ms[i].k)
+			o.quoted[i] = append(appendString(nil, ms[i].k), ':')
+		}
+		if len(e.orders) < maxOrders {
+			e.orders = append(e.orders, o)
+		} else {
+			e.orders[e.next] = o
+			e.next = (e.next + 1) % maxOrders
+		}
+	}
+	return ms, nil
 }
 
 func (e *encoder) memberSlice(depth int, n int) []member {
@@ -127,20 +184,18 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 		if x == nil {
 			return append(b, "null"...), nil
 		}
-		// Members gathered once (key and value: no lookup per key), sorted.
-		ms := e.memberSlice(depth, len(x))
-		for k, v := range x {
-			ms = append(ms, member{k, v})
-		}
-		slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.k, b.k) })
-		e.members[depth] = ms
+		ms, ord := e.sorted(x, depth)
 		b = append(b, '{')
 		for i := range ms {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, ms[i].k)
-			b = append(b, ':')
+			if ord != nil {
+				b = append(b, ord.quoted[i]...)
+			} else {
+				b = appendString(b, ms[i].k)
+				b = append(b, ':')
+			}
 			var err error
 			if b, err = e.value(b, ms[i].v, depth+1); err != nil {
 				return nil, err

@@ -156,3 +156,29 @@ func BenchmarkMarshal(b *testing.B) {
 		}
 	})
 }
+
+// Maps of remembered shapes: same sizes with other keys, more shapes than
+// an encoder remembers, nested, across calls.
+func TestShapesMatchEncodingJSON(t *testing.T) {
+	var rows []any
+	for i := range 40 {
+		m := map[string]any{"id": i, "a": "x", "b": []any{map[string]any{"k": i}}}
+		switch i % 5 {
+		case 1:
+			delete(m, "a")
+			m["c"] = true // same size, another key
+		case 2:
+			m[string(rune('d'+i))] = i // a new shape each time
+		case 3:
+			m = map[string]any{"x": m, "y": nil}
+		}
+		rows = append(rows, m)
+	}
+	for range 3 {
+		want, _ := reference(rows)
+		got, err := Marshal(rows)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("got %s (%v)\nwant %s", got, err, want)
+		}
+	}
+}
