@@ -9,7 +9,9 @@
 // without re-parsing); id, tenant and the soft-delete flag are also columns
 // so every statement can be scoped by an index. Filters and sorts compile to
 // json_extract over doc (compile.go), and EnsureIndex builds expression
-// indexes on exactly those expressions.
+// indexes on exactly those expressions. Documents are read as stored and
+// decoded from JSONB in Go (jsonb.go), and Get is served from a document
+// cache while nothing has been committed since the read (doccache.go).
 //
 // Transactions (spec §8, MongoTransactionScope row) travel in the context:
 // the outermost Tx begins an IMMEDIATE transaction (retried while the
