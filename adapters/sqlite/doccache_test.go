@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/eimshub/eimshub/core/errs"
+	"github.com/eimshub/eimshub/core/query"
 	"github.com/eimshub/eimshub/core/store"
 )
 
@@ -180,19 +181,133 @@ func TestDocCacheBudget(t *testing.T) {
 	var ver walHdr
 	blob := make([]byte, 1000)
 	for i := range 1000 {
-		c.put(docKey{"c", "t", fmt.Sprint(i)}, ver, blob)
+		c.put(docKey{"c", "t", fmt.Sprint(i)}.String(), docEntry{ver: ver, blobs: [][]byte{blob}})
 		if c.bytes > c.max {
 			t.Fatalf("%d bytes cached, budget %d", c.bytes, c.max)
 		}
 	}
-	if _, ok := c.get(docKey{"c", "t", "999"}, ver); !ok {
+	if _, ok := c.get(docKey{"c", "t", "999"}.String(), ver); !ok {
 		t.Error("the newest entry was evicted")
 	}
-	if _, ok := c.get(docKey{"c", "t", "999"}, walHdr{1}); ok {
+	if _, ok := c.get(docKey{"c", "t", "999"}.String(), walHdr{1}); ok {
 		t.Error("an entry served another version")
 	}
-	c.put(docKey{"c", "t", "big"}, ver, make([]byte, c.max))
-	if _, ok := c.get(docKey{"c", "t", "big"}, ver); ok {
-		t.Error("a document larger than an eighth of the budget was cached")
+	c.put("big", docEntry{ver: ver, blobs: [][]byte{make([]byte, c.max)}})
+	if _, ok := c.get("big", ver); ok {
+		t.Error("an entry larger than an eighth of the budget was cached")
+	}
+}
+
+// Find and Count results are served from the cache while nothing has been
+// committed, by this store or another one on the same file; each tenant
+// and each query (values included) has its own entry; callers own the
+// documents they get.
+func TestQueryCache(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := Open(ctx, path, WithDocCache(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for i := range 5 {
+		for _, tenant := range []string{"t1", "t2"} {
+			doc := store.Doc{"id": fmt.Sprintf("%s-%d", tenant, i), "corpId": tenant, "n": int64(i), "data": map[string]any{"k": "v"}}
+			if err := s.Insert(ctx, "things", doc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	q := func(min int64) query.Query {
+		return query.Query{Filter: query.Cmp{Path: query.Path{"n"}, Op: query.Ge, Value: min},
+			Sort: []query.Sort{{Path: query.Path{"n"}, Desc: true}}, Limit: 10}
+	}
+	find := func(st *Store, tenant string, min int64) ([]store.Doc, bool) {
+		t.Helper()
+		before := s.docs.hits.Load()
+		docs, err := st.Find(ctx, "things", tenant, q(min))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return docs, s.docs.hits.Load() > before
+	}
+	ids := func(docs []store.Doc) []string {
+		var out []string
+		for _, d := range docs {
+			out = append(out, d["id"].(string))
+		}
+		return out
+	}
+	count := func(tenant string) (int64, bool) {
+		t.Helper()
+		before := s.docs.hits.Load()
+		n, err := s.Count(ctx, "things", tenant, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, s.docs.hits.Load() > before
+	}
+	first, hit := find(s, "t1", 2)
+	if hit || !reflect.DeepEqual(ids(first), []string{"t1-4", "t1-3", "t1-2"}) {
+		t.Fatalf("first Find: %v (hit %v)", ids(first), hit)
+	}
+	first[0]["n"] = int64(100)
+	first[0]["data"].(map[string]any)["k"] = "changed"
+	again, hit := find(s, "t1", 2)
+	if !hit || again[0]["n"] != int64(4) || again[0]["data"].(map[string]any)["k"] != "v" {
+		t.Fatalf("second Find: %v (hit %v)", again[0], hit)
+	}
+	if docs, hit := find(s, "t2", 2); hit || !reflect.DeepEqual(ids(docs), []string{"t2-4", "t2-3", "t2-2"}) {
+		t.Fatalf("other tenant: %v (hit %v)", ids(docs), hit)
+	}
+	if docs, hit := find(s, "t1", 3); hit || len(docs) != 2 {
+		t.Fatalf("other value: %v (hit %v)", ids(docs), hit)
+	}
+	if n, hit := count("t1"); hit || n != 5 {
+		t.Fatalf("Count = %d (hit %v)", n, hit)
+	}
+	if n, hit := count("t1"); !hit || n != 5 {
+		t.Fatalf("Count again = %d (hit %v)", n, hit)
+	}
+	// A commit by another store on the file: both read again.
+	if err := other.Insert(ctx, "things", store.Doc{"id": "t1-9", "corpId": "t1", "n": int64(9)}); err != nil {
+		t.Fatal(err)
+	}
+	if docs, hit := find(s, "t1", 2); hit || ids(docs)[0] != "t1-9" {
+		t.Fatalf("after another store's insert: %v (hit %v)", ids(docs), hit)
+	}
+	if n, hit := count("t1"); hit || n != 6 {
+		t.Fatalf("Count after insert = %d (hit %v)", n, hit)
+	}
+	if err := other.Delete(ctx, "things", "t1", "t1-9"); err != nil {
+		t.Fatal(err)
+	}
+	if docs, hit := find(s, "t1", 2); hit || ids(docs)[0] != "t1-4" {
+		t.Fatalf("after another store's delete: %v (hit %v)", ids(docs), hit)
+	}
+	// Inside a transaction: the transaction's own writes, no cache.
+	err = s.Tx(ctx, func(ctx context.Context) error {
+		if err := s.Insert(ctx, "things", store.Doc{"id": "t1-8", "corpId": "t1", "n": int64(8)}); err != nil {
+			return err
+		}
+		docs, err := s.Find(ctx, "things", "t1", q(2))
+		if err != nil || docs[0]["id"] != "t1-8" {
+			return fmt.Errorf("Find in the transaction: %v, %v", docs, err)
+		}
+		if docs, hit := find(s, "t1", 2); !hit || ids(docs)[0] != "t1-4" {
+			return fmt.Errorf("Find outside the transaction: %v (hit %v)", ids(docs), hit)
+		}
+		return errors.New("roll back")
+	})
+	if err == nil || err.Error() != "roll back" {
+		t.Fatal(err)
+	}
+	if docs, hit := find(s, "t1", 2); !hit || ids(docs)[0] != "t1-4" {
+		t.Fatalf("after the rollback: %v (hit %v)", ids(docs), hit)
 	}
 }

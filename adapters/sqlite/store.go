@@ -512,15 +512,15 @@ func (s *Store) Get(ctx context.Context, coll, tenant, id string) (store.Doc, er
 		return nil, err
 	}
 	var (
-		key   docKey
+		key   string
 		ver   walHdr
 		cache bool
 	)
 	if r.st == nil && s.docs != nil {
-		key = docKey{coll, tenant, id}
+		key = docKey{coll, tenant, id}.String()
 		if ver, cache = s.wal.current(); cache {
-			if blob, ok := s.docs.get(key, ver); ok {
-				if d, ok := decodeJSONBShared(blob); ok {
+			if e, ok := s.docs.get(key, ver); ok {
+				if d, ok := decodeJSONBShared(e.blobs[0]); ok {
 					return d, nil
 				}
 			}
@@ -549,7 +549,7 @@ func (s *Store) Get(ctx context.Context, coll, tenant, id string) (store.Doc, er
 			blob := bytes.Clone(raw)
 			var ok bool
 			if doc, ok = decodeJSONBShared(blob); ok {
-				s.docs.put(key, ver, blob)
+				s.docs.put(key, docEntry{ver: ver, blobs: [][]byte{blob}})
 			} else {
 				slow = blob
 			}
@@ -638,22 +638,58 @@ func (s *Store) Find(ctx context.Context, coll, tenant string, q query.Query) ([
 	if q.Limit == 0 {
 		return out, nil
 	}
+	var (
+		key   string
+		ver   walHdr
+		cache bool
+	)
+	if r.st == nil && s.docs != nil {
+		if key, cache = queryKey("f", sqlText, args); cache {
+			if ver, cache = s.wal.current(); cache {
+				if e, ok := s.docs.get(key, ver); ok {
+					if docs, ok := decodeAll(e.blobs); ok {
+						return docs, nil
+					}
+				}
+			}
+		}
+	}
 	if q.Limit > 0 {
 		out = make([]store.Doc, 0, min(q.Limit, 256))
 	}
-	var slow map[int][]byte // row → a document decodeJSONB does not read
+	var (
+		slow  map[int][]byte // row → a document decodeJSONB does not read
+		blobs [][]byte       // the rows' bytes, for the cache
+	)
 	err = r.query(ctx, sqlText, args, func(rows *sql.Rows) error {
-		d, raw, err := scanDoc(rows)
-		if err != nil {
+		if !cache {
+			d, raw, err := scanDoc(rows)
+			if err != nil {
+				return err
+			}
+			if raw != nil {
+				if slow == nil {
+					slow = map[int][]byte{}
+				}
+				slow[len(out)] = raw
+			}
+			out = append(out, d)
+			return nil
+		}
+		var raw sql.RawBytes
+		if err := rows.Scan(&raw); err != nil {
 			return err
 		}
-		if raw != nil {
+		blob := bytes.Clone(raw)
+		d, ok := decodeJSONBShared(blob)
+		if !ok {
 			if slow == nil {
 				slow = map[int][]byte{}
 			}
-			slow[len(out)] = raw
+			slow[len(out)] = blob
 		}
 		out = append(out, d)
+		blobs = append(blobs, blob)
 		return nil
 	})
 	for i, raw := range slow {
@@ -665,7 +701,24 @@ func (s *Store) Find(ctx context.Context, coll, tenant string, q query.Query) ([
 	if err != nil {
 		return nil, mapErr(err, "sqlite: find in "+coll)
 	}
+	if cache && slow == nil && len(blobs) <= maxCachedRows {
+		s.docs.put(key, docEntry{ver: ver, blobs: blobs})
+	}
 	return out, nil
+}
+
+// decodeAll decodes cached rows (decodeJSONBShared read each of them when
+// they were cached).
+func decodeAll(blobs [][]byte) ([]store.Doc, bool) {
+	out := make([]store.Doc, len(blobs))
+	for i, b := range blobs {
+		d, ok := decodeJSONBShared(b)
+		if !ok {
+			return nil, false
+		}
+		out[i] = d
+	}
+	return out, true
 }
 
 // Count returns how many of the tenant's live documents match filter.
@@ -680,9 +733,27 @@ func (s *Store) Count(ctx context.Context, coll, tenant string, filter query.Exp
 	if err != nil {
 		return 0, err
 	}
+	text := "SELECT count(*) FROM " + t + " WHERE " + where
+	var (
+		key   string
+		ver   walHdr
+		cache bool
+	)
+	if r.st == nil && s.docs != nil {
+		if key, cache = queryKey("c", text, c.args); cache {
+			if ver, cache = s.wal.current(); cache {
+				if e, ok := s.docs.get(key, ver); ok {
+					return e.n, nil
+				}
+			}
+		}
+	}
 	var n int64
-	if err := r.queryRow(ctx, "SELECT count(*) FROM "+t+" WHERE "+where, c.args, &n); err != nil {
+	if err := r.queryRow(ctx, text, c.args, &n); err != nil {
 		return 0, mapErr(err, "sqlite: count in "+coll)
+	}
+	if cache {
+		s.docs.put(key, docEntry{ver: ver, n: n})
 	}
 	return n, nil
 }
