@@ -76,7 +76,8 @@ FUZZTIME ?= 15s
 FUZZPARALLEL ?= 1
 FUZZTARGETS := core/query:FuzzParseFilter core/query:FuzzParseDynamic core/query:FuzzParseExpand \
 	core/workflow:FuzzParseDefinition core/ids:FuzzFromGUID connectors/h3yun:FuzzDecodeBizObject \
-	connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia adapters/compilefuzz:FuzzCompilers
+	connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia adapters/compilefuzz:FuzzCompilers \
+	adapters/sqlite:FuzzDecodeJSONB core/jsonenc:FuzzMarshal
 fuzz:
 	@set -e; out=$$(mktemp); sum=$$(mktemp); trap 'rm -f "$$out" "$$sum"' EXIT; \
 	for t in $(FUZZTARGETS); do \
