@@ -261,16 +261,31 @@ func clean(doc map[string]any) map[string]any {
 // returns it, saving the copy of every row of a listing.
 func cleanOwned(doc map[string]any) map[string]any {
 	for k, v := range doc {
-		if v == nil {
+		switch v.(type) {
+		case nil:
 			delete(doc, k)
-		} else if needsClean(v) {
-			doc[k] = cleanValue(v)
+			continue
+		case map[string]any, []any:
+			if needsClean(v) {
+				doc[k] = cleanValue(v)
+			}
+		}
+		if isSecretKey(k) {
+			delete(doc, k)
 		}
 	}
-	for _, k := range secretKeys {
-		delete(doc, k)
-	}
 	return doc
+}
+
+// isSecretKey reports whether k is one of secretKeys (compared in the
+// loop over a document's members: no lookup per secret name).
+func isSecretKey(k string) bool {
+	for _, s := range secretKeys {
+		if k == s {
+			return true
+		}
+	}
+	return false
 }
 
 func cleanValue(v any) any {
