@@ -94,4 +94,7 @@ fuzz:
 	      printf "%-22s %12d execs in %6ds %10.0f execs/s\n", t, $$2, s, (s > 0 ? $$2 / s : 0) }' >>"$$sum"; \
 	done; echo "== execs per target"; cat "$$sum"
 
+# the embedded store's JSONB decoder and the HTTP answers' JSON encoder (issue 11 read path)
+FUZZTARGETS += adapters/sqlite:FuzzDecodeJSONB core/jsonenc:FuzzMarshal
+
 .PHONY: help build footprint run test bench bench-http chaos lint fuzz proto config-check docs-check audit

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ulule/limiter/v3"
 	limiterredis "github.com/ulule/limiter/v3/drivers/store/redis"
@@ -44,6 +45,8 @@ type limiterStore struct {
 
 	mu    sync.Mutex
 	inner atomic.Pointer[limiter.Store] // nil until the scripts are loaded
+
+	comb combiner
 }
 
 var _ limiter.Store = (*limiterStore)(nil)
@@ -85,8 +88,20 @@ func (s *limiterStore) run(ctx context.Context, op string, fn func(st limiter.St
 }
 
 // Get implements limiter.Store: it counts one request and returns the state.
+// Concurrent checks of one counter share one round trip (combine.go); the
+// counter, its script and the state returned are the driver's.
 func (s *limiterStore) Get(ctx context.Context, key string, rate limiter.Rate) (limiter.Context, error) {
-	return s.run(ctx, "limit", func(st limiter.Store) (limiter.Context, error) { return st.Get(ctx, key, rate) })
+	full := s.prefix + ":" + key
+	return s.comb.count(ctx, key, rate, func(ctx context.Context, n int64, rate limiter.Rate) (int64, time.Time, error) {
+		ok, probe := s.br.allow()
+		if !ok {
+			return 0, time.Time{}, errOpen("limit")
+		}
+		count, exp, err := incr(ctx, s.client, full, n, rate)
+		err = mapErr("limit", err)
+		record(ctx, s.br, probe, err)
+		return count, exp, err
+	})
 }
 
 // Peek implements limiter.Store.

@@ -9,7 +9,9 @@
 // without re-parsing); id, tenant and the soft-delete flag are also columns
 // so every statement can be scoped by an index. Filters and sorts compile to
 // json_extract over doc (compile.go), and EnsureIndex builds expression
-// indexes on exactly those expressions.
+// indexes on exactly those expressions. Documents are read as stored and
+// decoded from JSONB in Go (jsonb.go), and Get is served from a document
+// cache while nothing has been committed since the read (doccache.go).
 //
 // Transactions (spec §8, MongoTransactionScope row) travel in the context:
 // the outermost Tx begins an IMMEDIATE transaction (retried while the
@@ -21,6 +23,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -56,6 +59,13 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements by SQL text
+
+	// docs caches the documents Get reads (doccache.go); nil when off. wal
+	// reads the committed state's version, pin holds one connection open
+	// for the store's life so the WAL index it maps stays in place.
+	docs *docCache
+	wal  *walVersion
+	pin  *sql.Conn
 }
 
 type options struct {
@@ -63,6 +73,7 @@ type options struct {
 	maxConns    int
 	beginTries  int
 	partitions  map[string]query.Path
+	docCache    int
 }
 
 // Option configures Open.
@@ -85,6 +96,14 @@ func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyT
 // on SQLite's write lock (BEGIN IMMEDIATE, busy timeout).
 func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 
+// WithDocCache sets the byte budget of the document cache (doccache.go),
+// which serves Get from memory while nothing has been committed since the
+// document was read; 0 turns it off. Default: 16 MiB.
+func WithDocCache(bytes int) Option { return func(o *options) { o.docCache = bytes } }
+
+// DefaultDocCache is the default budget of the document cache.
+const DefaultDocCache = 16 << 20
+
 // WithPartition declares that queries on coll are (almost) always filtered
 // by key equality, so every index EnsureIndex builds on coll leads with it
 // after the tenant. Default: "formdata" is partitioned by "formId".
@@ -100,6 +119,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		maxConns:    64,
 		beginTries:  4,
 		partitions:  map[string]query.Path{"formdata": {"formId"}},
+		docCache:    DefaultDocCache,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -116,6 +136,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	if err := createPrivate(abs); err != nil {
 		return nil, err
+	}
+	// SQLite names the WAL index after the path it is given; give it the
+	// real one, so the document cache maps the same "-shm" file.
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
 	}
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
@@ -136,7 +161,32 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	if o.docCache > 0 {
+		s.openDocCache(ctx, abs, o.docCache)
+	}
 	return s, nil
+}
+
+// openDocCache pins a connection that has read the database (so the WAL
+// index exists and stays mapped) and maps the index's header; when that
+// fails the store runs without the cache.
+func (s *Store) openDocCache(ctx context.Context, path string, budget int) {
+	pin, err := s.db.Conn(ctx)
+	if err != nil {
+		return
+	}
+	var n int
+	if err := pin.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
+		_ = pin.Close()
+		return
+	}
+	w := openWALVersion(path)
+	if _, ok := w.current(); !ok {
+		w.close()
+		_ = pin.Close()
+		return
+	}
+	s.pin, s.wal, s.docs = pin, w, newDocCache(budget)
 }
 
 // Ping checks that the database answers.
@@ -158,6 +208,10 @@ func (s *Store) Close() error {
 	}
 	s.stmts = map[string]*sql.Stmt{}
 	s.stmtMu.Unlock()
+	if s.pin != nil {
+		_ = s.pin.Close()
+		s.wal.close()
+	}
 	if err := s.db.Close(); err != nil {
 		return mapErr(err, "sqlite: close")
 	}
@@ -448,23 +502,93 @@ func (s *Store) Insert(ctx context.Context, coll string, doc store.Doc) error {
 	return mapErr(err, "sqlite: insert into "+coll)
 }
 
-// Get returns the tenant's live document id.
+// Get returns the tenant's live document id. Outside a transaction it is
+// served from the document cache while nothing has been committed since
+// the document was read (doccache.go).
 func (s *Store) Get(ctx context.Context, coll, tenant, id string) (store.Doc, error) {
 	r := s.run(ctx)
 	t, err := s.table(ctx, r, coll)
 	if err != nil {
 		return nil, err
 	}
-	var body []byte
-	err = r.queryRow(ctx, `SELECT json(doc) FROM `+t+` WHERE id = ? AND corp_id = ? AND deleted = 0`,
-		[]any{id, tenant}, &body)
-	if errors.Is(err, sql.ErrNoRows) {
+	var (
+		key   string
+		ver   walHdr
+		cache bool
+	)
+	if r.st == nil && s.docs != nil {
+		key = docKey{coll, tenant, id}.String()
+		if ver, cache = s.wal.current(); cache {
+			if e, ok := s.docs.get(key, ver); ok {
+				if d, ok := decodeJSONBShared(e.blobs[0]); ok {
+					return d, nil
+				}
+			}
+		}
+	}
+	var (
+		doc   store.Doc
+		found bool
+		slow  []byte // a document decodeJSONB does not read
+	)
+	err = r.query(ctx, `SELECT doc FROM `+t+` WHERE id = ? AND corp_id = ? AND deleted = 0`,
+		[]any{id, tenant}, func(rows *sql.Rows) error {
+			if found {
+				return nil
+			}
+			found = true
+			if !cache {
+				var err error
+				doc, slow, err = scanDoc(rows)
+				return err
+			}
+			var raw sql.RawBytes
+			if err := rows.Scan(&raw); err != nil {
+				return err
+			}
+			blob := bytes.Clone(raw)
+			var ok bool
+			if doc, ok = decodeJSONBShared(blob); ok {
+				s.docs.put(key, docEntry{ver: ver, blobs: [][]byte{blob}})
+			} else {
+				slow = blob
+			}
+			return nil
+		})
+	if err == nil && !found {
 		return nil, errs.NotFoundf("%s %s not found", coll, id)
+	}
+	if err == nil && slow != nil {
+		doc, err = r.decodeSlow(ctx, slow)
 	}
 	if err != nil {
 		return nil, mapErr(err, "sqlite: get from "+coll)
 	}
-	return decodeDoc(body)
+	return doc, nil
+}
+
+// scanDoc reads the doc column of the current row and decodes it straight
+// from JSONB (jsonb.go). A document that decoder does not read comes back
+// as a copy of its bytes, for decodeSlow once the statement is done.
+func scanDoc(rows *sql.Rows) (store.Doc, []byte, error) {
+	var raw sql.RawBytes // the driver's buffer: valid until Next
+	if err := rows.Scan(&raw); err != nil {
+		return nil, nil, err
+	}
+	if d, ok := decodeJSONB(raw); ok {
+		return d, nil, nil
+	}
+	return nil, append([]byte{}, raw...), nil
+}
+
+// decodeSlow decodes a stored document through SQLite's json() (which reads
+// every JSONB form, and JSON text) and decodeDoc.
+func (r runner) decodeSlow(ctx context.Context, raw []byte) (store.Doc, error) {
+	var text []byte
+	if err := r.queryRow(ctx, `SELECT json(?)`, []any{raw}, &text); err != nil {
+		return nil, err
+	}
+	return decodeDoc(text)
 }
 
 // findSQL compiles a Find.
@@ -485,7 +609,7 @@ func findSQL(table, tenant string, q query.Query) (string, []any, error) {
 	if offset < 0 {
 		offset = 0
 	}
-	sqlText := "SELECT json(doc) FROM " + table + " WHERE " + where + " ORDER BY " + order +
+	sqlText := "SELECT doc FROM " + table + " WHERE " + where + " ORDER BY " + order +
 		" LIMIT " + c.bind(limit) + " OFFSET " + c.bind(offset)
 	return sqlText, c.args, nil
 }
@@ -514,22 +638,87 @@ func (s *Store) Find(ctx context.Context, coll, tenant string, q query.Query) ([
 	if q.Limit == 0 {
 		return out, nil
 	}
+	var (
+		key   string
+		ver   walHdr
+		cache bool
+	)
+	if r.st == nil && s.docs != nil {
+		if key, cache = queryKey("f", sqlText, args); cache {
+			if ver, cache = s.wal.current(); cache {
+				if e, ok := s.docs.get(key, ver); ok {
+					if docs, ok := decodeAll(e.blobs); ok {
+						return docs, nil
+					}
+				}
+			}
+		}
+	}
+	if q.Limit > 0 {
+		out = make([]store.Doc, 0, min(q.Limit, 256))
+	}
+	var (
+		slow  map[int][]byte // row → a document decodeJSONB does not read
+		blobs [][]byte       // the rows' bytes, for the cache
+	)
 	err = r.query(ctx, sqlText, args, func(rows *sql.Rows) error {
-		var body []byte
-		if err := rows.Scan(&body); err != nil {
+		if !cache {
+			d, raw, err := scanDoc(rows)
+			if err != nil {
+				return err
+			}
+			if raw != nil {
+				if slow == nil {
+					slow = map[int][]byte{}
+				}
+				slow[len(out)] = raw
+			}
+			out = append(out, d)
+			return nil
+		}
+		var raw sql.RawBytes
+		if err := rows.Scan(&raw); err != nil {
 			return err
 		}
-		d, err := decodeDoc(body)
-		if err != nil {
-			return err
+		blob := bytes.Clone(raw)
+		d, ok := decodeJSONBShared(blob)
+		if !ok {
+			if slow == nil {
+				slow = map[int][]byte{}
+			}
+			slow[len(out)] = blob
 		}
 		out = append(out, d)
+		blobs = append(blobs, blob)
 		return nil
 	})
+	for i, raw := range slow {
+		if err != nil {
+			break
+		}
+		out[i], err = r.decodeSlow(ctx, raw)
+	}
 	if err != nil {
 		return nil, mapErr(err, "sqlite: find in "+coll)
 	}
+	if cache && slow == nil && len(blobs) <= maxCachedRows {
+		s.docs.put(key, docEntry{ver: ver, blobs: blobs})
+	}
 	return out, nil
+}
+
+// decodeAll decodes cached rows (decodeJSONBShared read each of them when
+// they were cached).
+func decodeAll(blobs [][]byte) ([]store.Doc, bool) {
+	out := make([]store.Doc, len(blobs))
+	for i, b := range blobs {
+		d, ok := decodeJSONBShared(b)
+		if !ok {
+			return nil, false
+		}
+		out[i] = d
+	}
+	return out, true
 }
 
 // Count returns how many of the tenant's live documents match filter.
@@ -544,9 +733,27 @@ func (s *Store) Count(ctx context.Context, coll, tenant string, filter query.Exp
 	if err != nil {
 		return 0, err
 	}
+	text := "SELECT count(*) FROM " + t + " WHERE " + where
+	var (
+		key   string
+		ver   walHdr
+		cache bool
+	)
+	if r.st == nil && s.docs != nil {
+		if key, cache = queryKey("c", text, c.args); cache {
+			if ver, cache = s.wal.current(); cache {
+				if e, ok := s.docs.get(key, ver); ok {
+					return e.n, nil
+				}
+			}
+		}
+	}
 	var n int64
-	if err := r.queryRow(ctx, "SELECT count(*) FROM "+t+" WHERE "+where, c.args, &n); err != nil {
+	if err := r.queryRow(ctx, text, c.args, &n); err != nil {
 		return 0, mapErr(err, "sqlite: count in "+coll)
+	}
+	if cache {
+		s.docs.put(key, docEntry{ver: ver, n: n})
 	}
 	return n, nil
 }

@@ -16,11 +16,14 @@ const expandBatch = 1000
 // render turns stored documents into output objects: projected by sel,
 // cleaned (secrets and nulls dropped) and with the expanded navigations
 // attached (§7.4, §7.5). Each navigation costs one batched Find per level,
-// whatever the number of rows.
+// whatever the number of rows. docs must be fresh from the store: render
+// cleans them in place (cleanOwned), the answers may be the docs themselves.
 func (s *Service) render(ctx context.Context, tenant string, k *Kind, docs []store.Doc, sel selTree, exp []query.ExpandItem) ([]map[string]any, error) {
 	out := make([]map[string]any, len(docs))
 	for i, d := range docs {
-		out[i] = clean(project(d, sel))
+		// docs are the store's answer, owned here: clean in place (render
+		// reads d's id and navigation keys below, which cleaning keeps).
+		out[i] = cleanOwned(project(d, sel))
 		redact(ctx, k, d, out[i])
 	}
 	for _, it := range exp {

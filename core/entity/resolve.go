@@ -238,7 +238,10 @@ func exclude(doc map[string]any, tree selTree) {
 var secretKeys = []string{"deleteFlag", "passwordHash", "secretHash", "password"}
 
 // clean returns a copy of doc for output: secrets removed, nulls omitted
-// (recursively, §1.2).
+// (recursively, §1.2). The copy is shallow where nothing needs cleaning: a
+// nested map or slice without nulls (at any depth) is shared with doc, not
+// copied (doc is the caller's own copy, fresh from the store or just
+// written, and the answer is only read or changed at its top level).
 func clean(doc map[string]any) map[string]any {
 	out := make(map[string]any, len(doc))
 	for k, v := range doc {
@@ -253,7 +256,42 @@ func clean(doc map[string]any) map[string]any {
 	return out
 }
 
+// cleanOwned is clean for a document the caller owns and no longer needs
+// as it was (render's, fresh from the store): it cleans doc in place and
+// returns it, saving the copy of every row of a listing.
+func cleanOwned(doc map[string]any) map[string]any {
+	for k, v := range doc {
+		switch v.(type) {
+		case nil:
+			delete(doc, k)
+			continue
+		case map[string]any, []any:
+			if needsClean(v) {
+				doc[k] = cleanValue(v)
+			}
+		}
+		if isSecretKey(k) {
+			delete(doc, k)
+		}
+	}
+	return doc
+}
+
+// isSecretKey reports whether k is one of secretKeys (compared in the
+// loop over a document's members: no lookup per secret name).
+func isSecretKey(k string) bool {
+	for _, s := range secretKeys {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
 func cleanValue(v any) any {
+	if !needsClean(v) {
+		return v
+	}
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
@@ -273,4 +311,30 @@ func cleanValue(v any) any {
 		return out
 	}
 	return v
+}
+
+// needsClean reports whether cleanValue would change v: a null member or
+// element at any depth, or a nil map or slice (which cleans to an empty one).
+func needsClean(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return true
+		}
+		for _, e := range x {
+			if e == nil || needsClean(e) {
+				return true
+			}
+		}
+	case []any:
+		if x == nil {
+			return true
+		}
+		for _, e := range x {
+			if e == nil || needsClean(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
+
+	"github.com/eimshub/eimshub/core/jsonenc"
 )
 
 // Defaults for Options (spec eims-native.md §1.6).
@@ -122,16 +122,10 @@ func normalizePrefix(p string) string {
 // marshalJSON is the app's JSON encoder: like json.Marshal, but HTML
 // characters are not escaped (non-ASCII never is, the "relaxed encoder" of
 // the native API) and the document ends in a newline, so a JSON answer
-// printed by curl leaves the shell prompt on its own line.
-func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+// printed by curl leaves the shell prompt on its own line. core/jsonenc
+// writes it (the same bytes as encoding/json, without reflection for the
+// maps and slices of entity answers).
+func marshalJSON(v any) ([]byte, error) { return jsonenc.Marshal(v) }
 
 // Serve listens on listen and serves app until ctx ends, then drains
 // in-flight requests for at most timeout (DefaultShutdownTimeout when ≤ 0).
