@@ -271,6 +271,8 @@ func TestExampleFile(t *testing.T) {
 		{ID: "demo-client", Secret: "demo-secret", Name: "Demo client", Grants: allGrants, Scopes: scopes, ServiceUser: "admin"},
 		{ID: "demo-limited", Secret: "demo-limited-secret", Name: "Demo client (5 requests/s)", Grants: allGrants, Scopes: scopes, ServiceUser: "admin", RateLimit: "5-S"},
 		{ID: "demo-engine", Secret: "demo-engine-secret", Name: "H3Yun engine", Grants: []string{"client_credentials"}, Scopes: []string{"api.readwrite"}, ServiceUser: "admin", RateLimit: "20-S"},
+		// The EIMSNext web client's built-in id: public, password grant, 8 h (spec §12.2).
+		{ID: "EIMSD160507G0401S171201B1014Next", Public: true, Name: "EIMSNext.Web", Grants: []string{"password"}, Scopes: scopes, AccessTokenTTL: Duration(8 * time.Hour)},
 	}
 	if !reflect.DeepEqual(demo.Clients, wantClients) {
 		t.Errorf("demo clients =\n%+v\nwant\n%+v", demo.Clients, wantClients)
