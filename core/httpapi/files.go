@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -294,7 +295,10 @@ func serveFile(c *fiber.Ctx, f *files.File) error {
 		c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	}
 	disp := "inline"
-	if files.IsActive(f.ContentType) || isTrue(c.Query("download")) {
+	// Active content by type, or by the name's extension (an SVG sniffed as
+	// plain text is still an SVG to whoever saves it), is an attachment
+	// (D-12.2); nosniff above keeps browsers from second-guessing the type.
+	if files.IsActive(f.ContentType) || files.IsActive(mime.TypeByExtension(path.Ext(f.Name))) || isTrue(c.Query("download")) {
 		disp = "attachment"
 	}
 	c.Set(fiber.HeaderContentDisposition, contentDisposition(disp, f.Name))

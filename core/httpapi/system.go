@@ -36,7 +36,7 @@ const (
 // before the entity routes ("system" is a reserved entity name, §12.7).
 func bindSystemRoutes(r fiber.Router, d *Deps) {
 	r.Get("/system/currentuser", currentUserHandler(d))
-	r.Get("/system/appmenuperms", appMenuPermsHandler(d))
+	r.Get("/system/AppMenuPerms", appMenuPermsHandler(d))
 }
 
 // currentUserHandler serves GET /api/v1/system/currentuser (§12.4.1): the
