@@ -103,7 +103,7 @@ func newWebHub(t *testing.T, o webHubOpts) *webHub {
 		{"user", store.Doc{"id": "u_admin", "corpId": wTenant, "userName": "admin", "workEmail": "admin@eimsnext.com",
 			"workPhone": "13800000000", "code": "E001", "empName": "管理员", "departmentId": "d_1", "status": int64(0),
 			"passwordHash": hash(wAdminPass),
-			"roles": []any{map[string]any{"roleId": "r_admin", "roleName": "管理员", "roleCode": "admin"}}}},
+			"roles":        []any{map[string]any{"roleId": "r_admin", "roleName": "管理员", "roleCode": "admin"}}}},
 		{"user", store.Doc{"id": "u_bob", "corpId": wTenant, "userName": "bob", "workEmail": "bob@eimsnext.com",
 			"code": "E002", "empName": "张三", "departmentId": "d_1", "status": int64(0), "passwordHash": hash(wBobPass)}},
 		{"form", store.Doc{"id": wForm, "corpId": wTenant, "appId": "a_1", "name": "采购申请", "key": "purchase",
@@ -145,7 +145,7 @@ func newWebHub(t *testing.T, o webHubOpts) *webHub {
 	}
 	d := Deps{Logger: logger, Identity: ident, Files: files.New(st, disk, files.Options{Logger: logger}),
 		Entities: entity.New(st, entity.Options{Logger: logger}),
-		Options: Options{PathPrefixes: []string{wPrefixAPI, wPrefixFile}, CORS: o.cors, DisableCapabilityURLs: o.noCaps}}
+		Options:  Options{PathPrefixes: []string{wPrefixAPI, wPrefixFile}, CORS: o.cors, DisableCapabilityURLs: o.noCaps}}
 	if o.limits != nil {
 		l, err := limits.New(memory.NewStore(), *o.limits, logger)
 		if err != nil {
