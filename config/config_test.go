@@ -638,3 +638,30 @@ func TestConnectTimeouts(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// native.cors and native.files (spec eims-native.md §12.3, §12.12): the
+// defaults reflect any origin and serve capability URLs; an explicit empty
+// list turns CORS off instead of falling back to the default.
+func TestNativeWebClientKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		origins    []string
+		creds      bool
+		caps       bool
+	}{
+		{"defaults", "", []string{"*"}, false, true},
+		{"empty list: off", "native:\n  cors:\n    allowedOrigins: []\n", []string{}, false, true},
+		{"listed, credentials", "native:\n  cors:\n    allowedOrigins: [\"https://admin.example.com\", \"http://localhost:5173/\"]\n    allowCredentials: true\n",
+			[]string{"https://admin.example.com", "http://localhost:5173/"}, true, true},
+		{"capability URLs off", "native:\n  files:\n    capabilityURLs: false\n", []string{"*"}, false, false},
+	} {
+		cfg, err := Parse("x.yaml", []byte(tc.yaml), env(nil))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		c := cfg.Native
+		if !reflect.DeepEqual(c.CORS.AllowedOrigins, tc.origins) || c.CORS.AllowCredentials != tc.creds || c.Files.CapabilityURLs != tc.caps {
+			t.Errorf("%s: native = %+v", tc.name, c)
+		}
+	}
+}
