@@ -4,8 +4,10 @@ import (
 	"context"
 	"sort"
 
+	"github.com/eimshub/eimshub/core/access"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/query"
+	"github.com/eimshub/eimshub/core/store"
 )
 
 // The EIMSNext web client (spec eims-native.md §12).
@@ -16,6 +18,19 @@ func init() {
 	// harmless).
 	reservedNames = append(reservedNames, "system", "corporate", "authgroup", "printtemplate", "customprint",
 		"aggregate", "formdef", "wftodo", "wfapprovallog", "systemmessage", "employee")
+	// A file's savePath (and thumbPath, the same path) is its tokenless
+	// capability URL (§12.12, D-12.2): only the uploader and administrators
+	// see it or filter by it (privacy.go); record readers get the URL from
+	// the record's file reference, as the client stores it.
+	if k, ok := Builtin("file"); ok {
+		k.Private = append(k.Private, "savePath", "thumbPath")
+	}
+}
+
+// seesFilePaths reports whether p may see the capability paths of file
+// document doc: its uploader may.
+func seesFilePaths(p *principal.Principal, k *Kind, doc store.Doc) bool {
+	return k.Coll == collFile && access.IsOwner(p, doc)
 }
 
 // appScope is the app listing of a user who is not a tenant administrator

@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -648,6 +649,32 @@ func TestWebClientUploadWTV12(t *testing.T) {
 		{name: "an image is inline", method: "GET", path: "/" + png, status: 200,
 			headers: map[string]string{"Content-Type": "image/png", "Content-Disposition": "~inline"}},
 	})
+	// The capability paths are the uploader's (and admins') to see: other
+	// users listing files get neither savePath nor thumbPath, nor filter by them.
+	r := h.do("GET", "/api/v1/file?$top=100", nil, bearer(h.tb)...)
+	if r.status != 200 {
+		t.Fatalf("bob lists files: %d %s", r.status, r.body)
+	}
+	seen := map[bool]int{}
+	for _, v := range r.json(t).(map[string]any)["value"].([]any) {
+		m := v.(map[string]any)
+		own := m["createBy"].(map[string]any)["id"] == "u_bob"
+		_, has := m["savePath"]
+		_, hasThumb := m["thumbPath"]
+		if has != own || hasThumb != own {
+			t.Errorf("bob's listing: own=%v savePath %v thumbPath %v", own, m["savePath"], m["thumbPath"])
+		}
+		seen[own]++
+	}
+	if seen[true] != 3 || seen[false] != 2 {
+		t.Errorf("bob's listing: %v", seen)
+	}
+	if r := h.do("GET", "/api/v1/file?$filter="+url.QueryEscape("startswith(savePath,'upload')"), nil, bearer(h.tb)...); r.status != 400 {
+		t.Errorf("bob filters by savePath: %d %s", r.status, r.body)
+	}
+	if r := h.do("GET", "/api/v1/file/"+f["id"].(string), nil, bearer(h.ta)...); r.json(t).(map[string]any)["savePath"] != sp {
+		t.Errorf("the admin's own file: %s", r.body)
+	}
 	// Deleting the file removes the URL.
 	if r := h.do("DELETE", "/api/v1/file/"+f["id"].(string), nil, bearer(h.ta)...); r.status != 204 {
 		t.Fatalf("delete: %d %s", r.status, r.body)
