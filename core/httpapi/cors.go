@@ -101,6 +101,9 @@ func cors(p *corsPolicy) fiber.Handler {
 		if p == nil {
 			return c.Next()
 		}
+		// Answers differ by Origin whenever CORS is on: a shared cache must
+		// not hand a response without the grant to a cross-origin caller.
+		addVary(c, fiber.HeaderOrigin)
 		allowed := p.apply(c)
 		if c.Method() != fiber.MethodOptions || c.Get(fiber.HeaderAccessControlRequestMethod) == "" {
 			return c.Next()
