@@ -34,3 +34,20 @@ func TestIsPublicClient(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIsPublicClient is the lookup the API limiter adds to every
+// request of a rate-limited hub: a directory-cache hit (one generation read
+// from the cache port, no store read).
+func BenchmarkIsPublicClient(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	if _, err := f.svc.IsPublicClient(ctx, identitytest.WebClient); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, err := f.svc.IsPublicClient(ctx, identitytest.WebClient); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}
