@@ -74,7 +74,7 @@ lint:
 ## fuzz: run every fuzzer for FUZZTIME (default 15s each, FUZZPARALLEL workers, default 1) and report execs/s per target
 FUZZTIME ?= 15s
 FUZZPARALLEL ?= 1
-FUZZTARGETS := core/query:FuzzParseFilter core/query:FuzzParseDynamic core/query:FuzzParseExpand \
+FUZZTARGETS := core/query:FuzzParseFilter core/query:FuzzParseDynamic core/query:FuzzParseExpand core/query:FuzzSplitOptions \
 	core/workflow:FuzzParseDefinition core/ids:FuzzFromGUID connectors/h3yun:FuzzDecodeBizObject \
 	connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia adapters/compilefuzz:FuzzCompilers
 fuzz:

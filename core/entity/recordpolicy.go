@@ -22,6 +22,9 @@ func (s *Service) readScope(ctx context.Context, p *principal.Principal, k *Kind
 	if k.IsRecord() {
 		return s.acc.RecordScope(ctx, p)
 	}
+	if own := ownScope(ctx, p, k); own != nil {
+		return own, nil
+	}
 	if k.Coll == collApp {
 		return s.appScope(ctx, p, k) // webclient.go
 	}

@@ -298,11 +298,14 @@ func TestWriteSemantics(t *testing.T) {
 	wantErr(t, err, errs.Invalid, "validation_failed")
 	_, err = f.svc.Update(f.ctx, f.admin, "formdata", id, map[string]any{"data": map[string]any{"customer": nil}}, "")
 	wantErr(t, err, errs.Invalid, "validation_failed")
-	// flowStatus/appId are server-set.
-	got := must[map[string]any](t)(f.svc.Update(f.ctx, f.admin, "formdata", r1["id"].(string), map[string]any{"flowStatus": 3, "appId": "zz"}, ""))
+	// flowStatus is server-set; appId is a request property that must be
+	// the form's app (§12.8.2).
+	got := must[map[string]any](t)(f.svc.Update(f.ctx, f.admin, "formdata", r1["id"].(string), map[string]any{"flowStatus": 3, "appId": "a_1"}, ""))
 	if num(got["flowStatus"]) != 1 || got["appId"] != "a_1" {
 		t.Errorf("server-set fields changed: %v", got)
 	}
+	_, err = f.svc.Update(f.ctx, f.admin, "formdata", r1["id"].(string), map[string]any{"appId": "zz"}, "")
+	wantErr(t, err, errs.Invalid, "validation_failed")
 	// Unknown properties on non-record entities → 400.
 	_, err = f.svc.Update(f.ctx, f.admin, "app", app["id"].(string), map[string]any{"colour": "red"}, "")
 	e := wantErr(t, err, errs.Invalid, "validation_failed")

@@ -325,6 +325,9 @@ func (s *Service) List(ctx context.Context, p *principal.Principal, entity strin
 	if err := checkRead(p, pr.t.kind); err != nil {
 		return nil, err
 	}
+	if isCorporate(pr.t.kind) {
+		return s.listCorporate(ctx, tenant, pr)
+	}
 	scope, err := s.readScope(ctx, p, pr.t.kind, pr.filter)
 	if err != nil {
 		return nil, err
@@ -365,6 +368,9 @@ func (s *Service) Count(ctx context.Context, p *principal.Principal, entity stri
 	if err := checkRead(p, pr.t.kind); err != nil {
 		return 0, err
 	}
+	if isCorporate(pr.t.kind) {
+		return s.st.Count(ctx, collTenant, "", query.AndOf(pr.filter, corporateFilter(tenant)))
+	}
 	scope, err := s.readScope(ctx, p, pr.t.kind, pr.filter)
 	if err != nil {
 		return 0, err
@@ -401,12 +407,15 @@ func (s *Service) Get(ctx context.Context, p *principal.Principal, entity, id, s
 	if err := checkRead(p, t.kind); err != nil {
 		return nil, err
 	}
+	if isCorporate(t.kind) {
+		return s.getCorporate(ctx, tenant, id)
+	}
 	ctx = withViewer(ctx, p)
 	doc, err := s.getDoc(ctx, tenant, t, id)
 	if err != nil {
 		return nil, err
 	}
-	if !ownedBy(p, t.kind, doc, false) {
+	if !ownedBy(p, t.kind, doc, false) || !ownsRow(ctx, p, t.kind, doc) {
 		return nil, errs.NotFoundf("%s %q not found", t.kind.Name, id)
 	}
 	if err := s.inRecordScope(ctx, p, tenant, t.kind, id); err != nil {

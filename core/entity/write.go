@@ -113,12 +113,19 @@ func (s *Service) createIn(ctx context.Context, p *principal.Principal, tenant s
 	if t.kind.NoCreate {
 		return nil, errs.Newf(errs.MethodNotAllowed, "%s documents are written by the system; only updates are allowed", t.kind.Name)
 	}
+	var rr recordRequest
+	if t.kind.IsRecord() {
+		var err error
+		if body, rr, err = takeRecordRequest(body); err != nil {
+			return nil, err
+		}
+	}
 	in, err := decodeInput(t.kind, body, t.kind.IsRecord())
 	if err != nil {
 		return nil, err
 	}
 	if t.kind.IsRecord() {
-		return s.createRecord(ctx, p, tenant, t, in)
+		return s.createRecord(ctx, p, tenant, t, in, rr)
 	}
 	now := s.now().UnixMilli()
 	doc := store.Doc{"id": store.NewID(), "corpId": tenant,
@@ -164,6 +171,13 @@ func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant s
 	if err := checkWrite(p, t.kind, false); err != nil {
 		return nil, err
 	}
+	var rr recordRequest
+	if t.kind.IsRecord() {
+		var err error
+		if body, rr, err = takeRecordRequest(body); err != nil {
+			return nil, err
+		}
+	}
 	in, err := decodeInput(t.kind, body, t.kind.IsRecord())
 	if err != nil {
 		return nil, err
@@ -177,7 +191,7 @@ func (s *Service) updateIn(ctx context.Context, p *principal.Principal, tenant s
 		return nil, err
 	}
 	if t.kind.IsRecord() {
-		return s.updateRecord(ctx, p, tenant, t, id, in, want, cond)
+		return s.updateRecord(ctx, p, tenant, t, id, in, want, cond, rr)
 	}
 	var doc store.Doc
 	var after func(ctx context.Context)
@@ -372,7 +386,7 @@ func (s *Service) unique(ctx context.Context, tenant, coll, prop string, doc sto
 // createRecord creates a record (§6.3) through the record core: the form
 // is the entity's (a form-key entity) or the body's formId; data is the
 // body's data object plus, for a flat body, its unknown top-level keys.
-func (s *Service) createRecord(ctx context.Context, p *principal.Principal, tenant string, t *target, in *input) (map[string]any, error) {
+func (s *Service) createRecord(ctx context.Context, p *principal.Principal, tenant string, t *target, in *input, rr recordRequest) (map[string]any, error) {
 	form := t.form
 	given, _ := in.vals["formId"].(string)
 	switch {
@@ -391,7 +405,22 @@ func (s *Service) createRecord(ctx context.Context, p *principal.Principal, tena
 		return nil, validation("the body failed validation",
 			detail("invalid_value", "formId", "formId %q is not the form of this entity", given))
 	}
-	doc, err := s.rec.Create(ctx, p, form, recordData(in), record.CreateOptions{})
+	if err := rr.checkApp(form.AppID); err != nil {
+		return nil, err
+	}
+	var doc store.Doc
+	// Create and submit (action 2) are one transaction: a failing start
+	// stores nothing.
+	err := s.st.Tx(ctx, func(ctx context.Context) error {
+		var err error
+		if doc, err = s.rec.Create(ctx, p, form, recordData(in), record.CreateOptions{}); err != nil {
+			return err
+		}
+		if rr.action == actionSubmit {
+			doc, err = s.submit(ctx, p, form, doc)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +429,7 @@ func (s *Service) createRecord(ctx context.Context, p *principal.Principal, tena
 
 // updateRecord merges a change into record id through the record core
 // (access rules, If-Match, data merged key by key, compare-and-set).
-func (s *Service) updateRecord(ctx context.Context, p *principal.Principal, tenant string, t *target, id string, in *input, want int64, cond bool) (map[string]any, error) {
+func (s *Service) updateRecord(ctx context.Context, p *principal.Principal, tenant string, t *target, id string, in *input, want int64, cond bool, rr recordRequest) (map[string]any, error) {
 	given, _ := in.vals["formId"].(string)
 	var doc store.Doc
 	err := s.st.Tx(ctx, func(ctx context.Context) error {
@@ -408,8 +437,21 @@ func (s *Service) updateRecord(ctx context.Context, p *principal.Principal, tena
 		if err != nil {
 			return err
 		}
+		appID, _ := old["appId"].(string)
+		if err := rr.checkApp(appID); err != nil {
+			return err
+		}
 		doc, err = s.rec.Update(ctx, p, record.Change{Old: old, Form: t.form, FormID: given,
 			Data: recordData(in), IfMatch: want, HasIfMatch: cond})
+		if err != nil || rr.action != actionSubmit {
+			return err
+		}
+		fid, _ := doc["formId"].(string)
+		f, err := s.formByID(ctx, tenant, fid)
+		if err != nil {
+			return err
+		}
+		doc, err = s.submit(ctx, p, f, doc)
 		return err
 	})
 	if err != nil {

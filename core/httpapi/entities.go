@@ -4,7 +4,6 @@ import (
 	"context"
 	"mime"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/ids"
 	"github.com/eimshub/eimshub/core/principal"
+	"github.com/eimshub/eimshub/core/query"
 )
 
 // Entities is what the entity routes need (implemented by *entity.Service).
@@ -38,9 +38,6 @@ type Entities interface {
 
 var _ Entities = (*entity.Service)(nil)
 
-// The server mounts BindODataRoutes under /odata/v1 through odataBinder.
-func init() { odataBinder = BindODataRoutes }
-
 // bindEntityRoutes binds /api/v1/{entity}... under r (already behind
 // bearerAuth). Bind it after the other /api/v1 families: its /:entity
 // patterns would otherwise shadow them (names of other families are passed
@@ -51,34 +48,15 @@ func bindEntityRoutes(r fiber.Router, d *Deps) {
 	r.Post("/:entity/$query", entityQueryHandler(d))
 	r.Get("/:entity", entityListHandler(d))
 	r.Post("/:entity", entityCreateHandler(d))
+	// The web client's aliases and batch delete (§12.8), before /:entity/:id.
+	r.Post("/:entity/dynamic/$count", entityCountQueryHandler(d))
+	r.Post("/:entity/dynamic/$query", entityQueryHandler(d))
+	r.Delete("/:entity/batch", entityBatchDeleteHandler(d))
 	r.Get("/:entity/:id", entityGetHandler(d))
 	r.Put("/:entity/:id", entityUpdateHandler(d))
 	r.Patch("/:entity/:id", entityUpdateHandler(d))
 	r.Delete("/:entity/:id", entityDeleteHandler(d))
 }
-
-// BindODataRoutes binds the OData aliases of §1.1 under r (mounted at
-// /odata/v1 behind bearerAuth): GET /{EntitySet} and GET /{EntitySet}('{id}'),
-// with the same query options and JSON as the entity routes.
-func BindODataRoutes(r fiber.Router, d *Deps) {
-	list, get := entityListHandler(d), entityGetHandler(d)
-	r.Get("/:set", func(c *fiber.Ctx) error {
-		set, err := url.PathUnescape(strings.Clone(c.Params("set")))
-		if err != nil {
-			return errs.NotFoundf("unknown entity set")
-		}
-		if m := odataKey.FindStringSubmatch(set); m != nil {
-			return serveWith(c, get, map[string]string{"entity": m[1], "id": strings.ReplaceAll(m[2], "''", "'")})
-		}
-		return serveWith(c, list, map[string]string{"entity": set})
-	})
-	r.Get("/:set/$count", func(c *fiber.Ctx) error {
-		return serveWith(c, entityCountHandler(d), map[string]string{"entity": strings.Clone(c.Params("set"))})
-	})
-}
-
-// odataKey matches EntitySet('id') (and EntitySet(id)).
-var odataKey = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\('?((?:[^']|'')*?)'?\)$`)
 
 type paramsKey struct{}
 
@@ -162,33 +140,49 @@ func begin(c *fiber.Ctx, d *Deps) (*entityCall, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
+	opts, err := queryOptions(c, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	return &entityCall{svc: svc, p: p, name: name, opts: opts}, false, nil
+}
+
+// queryOptions reads the URL's query parameters and then extra (a
+// text/plain $query body, §12.5.3) into one map by lower-case name: an
+// unknown $-option, or a $-option given twice (also once in each), is
+// invalid_query_option; other parameters keep their first value.
+func queryOptions(c *fiber.Ctx, extra []query.Option) (map[string]string, error) {
 	opts := map[string]string{}
 	var bad error
-	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
-		key := strings.ToLower(string(k))
+	add := func(k, v string) {
+		key := strings.ToLower(k)
 		if bad != nil {
 			return
 		}
 		if strings.HasPrefix(key, "$") {
 			if !knownOptions[key] {
-				bad = errs.Invalidf("unknown query option %s", string(k)).
-					WithReason("invalid_query_option").WithTarget(string(k))
+				bad = errs.Invalidf("unknown query option %s", k).
+					WithReason("invalid_query_option").WithTarget(k)
 				return
 			}
 			if _, dup := opts[key]; dup {
-				bad = errs.Invalidf("query option %s given twice", string(k)).
-					WithReason("invalid_query_option").WithTarget(string(k))
+				bad = errs.Invalidf("query option %s given twice", k).
+					WithReason("invalid_query_option").WithTarget(k)
 				return
 			}
 		}
 		if _, dup := opts[key]; !dup {
-			opts[key] = string(v)
+			opts[key] = v
 		}
-	})
-	if bad != nil {
-		return nil, false, bad
 	}
-	return &entityCall{svc: svc, p: p, name: name, opts: opts}, false, nil
+	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) { add(string(k), string(v)) })
+	for _, o := range extra {
+		add(o.Name, o.Value)
+	}
+	if bad != nil {
+		return nil, bad
+	}
+	return opts, nil
 }
 
 func (e *entityCall) listOptions() entity.ListOptions {

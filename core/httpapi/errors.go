@@ -85,6 +85,10 @@ var zhMessages = map[string]string{
 	"unsupported_media_type": "不支持的内容类型",
 	"rate_limited":           "请求过于频繁",
 	"unavailable":            "服务暂不可用",
+	// The original's approval errors (§12.9.2, workflow.go).
+	reasonApprovalNoData:        "审批流程失败：数据不存在",
+	reasonApprovalNoPermission:  "审批流程失败：没有审批权限",
+	reasonApprovalNotApprovable: "审批流程失败：指定数据/流程节点不可审批",
 }
 
 // queryOptionOf names the query option a query-language Reason is about

@@ -41,6 +41,7 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 		if err != nil {
 			return err
 		}
+		// {dataId} alone starts the record form's current definition (§12.9.2).
 		req := workflow.StartRequest{
 			DefinitionID: b.str("flowDefinitionId", "wfDefinitionId"),
 			BusinessKey:  b.str("businessKey", "dataId"),
@@ -80,6 +81,9 @@ func bindWorkflowRoutes(r fiber.Router, w Workflow) {
 			}
 			res, err := w.Decide(c.UserContext(), p, req)
 			if err != nil {
+				if req.InstanceID == "" && req.TaskID == "" {
+					return webApprovalError(err)
+				}
 				return err
 			}
 			return c.JSON(res)
@@ -384,4 +388,35 @@ func (b actionBody) obj(key string) map[string]any {
 func (b actionBody) has(key string) bool {
 	_, ok := b[strings.ToLower(key)]
 	return ok
+}
+
+// The EIMSNext web client's approval errors (spec §12.9.2): the client
+// identifies the record alone ({dataId, action, comment}) and shows the
+// envelope's message, which for these reasons is the original's text.
+const (
+	reasonApprovalNoData        = "approval_no_data"
+	reasonApprovalNoPermission  = "approval_no_permission"
+	reasonApprovalNotApprovable = "approval_not_approvable"
+)
+
+// webApprovalError gives a decision by record id the reason (and so the
+// message) the original answers with: record or instance unknown (404),
+// the caller has no pending task while others do (403), nothing pending
+// or the instance finished (409). The English cause stays error.message.
+func webApprovalError(err error) error {
+	e := errs.As(err)
+	var reason string
+	switch e.Code {
+	case errs.NotFound:
+		reason = reasonApprovalNoData
+	case errs.Forbidden:
+		reason = reasonApprovalNoPermission
+	case errs.Conflict:
+		reason = reasonApprovalNotApprovable
+	default:
+		return err
+	}
+	out := *e
+	out.Reason = reason
+	return &out
 }

@@ -595,12 +595,33 @@ func (p *filterParser) coerce(m operand, lit operand) (Value, error) {
 			if n, ok := m.field.Enum[strings.ToLower(t.text)]; ok {
 				return n, nil
 			}
+			// A string holding the number ('1'), as the EIMSNext web
+			// client writes enums on OData (spec §12.13).
+			if n, ok := enumDigits(t.text); ok {
+				return n, nil
+			}
 			return nil, p.memberErr(m, t.pos, "'%s' has no value named '%s'", m.text, t.text)
 		}
 	default:
 		return nil, p.memberErr(m, m.tok.pos, "member '%s' cannot be used in a filter", m.text)
 	}
 	return nil, mismatch()
+}
+
+// enumDigits reads an enum code written as a string: an optional '-' and
+// ASCII digits only (no blanks, signs or exponents), within int64.
+func enumDigits(s string) (int64, bool) {
+	d := strings.TrimPrefix(s, "-")
+	if d == "" || len(d) > 18 {
+		return 0, false
+	}
+	for i := 0; i < len(d); i++ {
+		if !isDigit(d[i]) {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
 }
 
 // integer parses a numberLit that must denote an int64 (1.7e12 does).

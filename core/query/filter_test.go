@@ -93,6 +93,8 @@ func TestParseFilter(t *testing.T) {
 		{"bool ne true", `isCompany ne true`, `cmp(isCompany ne true)`},
 		{"enum by name", `flowStatus eq 'Approving'`, `cmp(flowStatus eq 2)`},
 		{"enum in mixed", `flowStatus in ('draft', 3)`, `in(flowStatus [1, 3])`},
+		{"enum as a numeric string (§12.13)", `flowStatus eq '0' and status ne '1'`, `and(cmp(flowStatus eq 0), cmp(status ne 1))`},
+		{"enum in numeric strings", `flowStatus in ('2', 'draft', 3)`, `in(flowStatus [2, 1, 3])`},
 
 		// Null.
 		{"ne null", `data/amount ne null`, `notnull(data.amount)`},
@@ -282,6 +284,9 @@ func TestParseFilterErrors(t *testing.T) {
 		{"non-integer epoch", `createTime gt 1.5`, "createTime", 14, "not an integer"},
 		{"bad ISO string", `createTime gt 'yesterday'`, "createTime", 14, "not an ISO 8601"},
 		{"unknown enum name", `flowStatus eq 'lost'`, "flowStatus", 14, "no value named 'lost'"},
+		{"enum string with blanks", `flowStatus eq ' 1'`, "flowStatus", 14, "no value named ' 1'"},
+		{"enum string with a plus sign", `flowStatus eq '+1'`, "flowStatus", 14, "no value named '+1'"},
+		{"enum string not an integer", `flowStatus eq '1.5'`, "flowStatus", 14, "no value named '1.5'"},
 		{"non-integer enum", `status eq 1.5`, "status", 10, "not an integer"},
 		{"number out of range", `data/amount gt 1e999`, "data/amount", 15, "out of range"},
 		{"enum in list", `flowStatus in (1, 'lost')`, "flowStatus", 18, "no value named"},

@@ -29,8 +29,8 @@ import (
 //   - checkbox, select2: an array of the above [array of {value, label}].
 //   - employee1, department1: a bare string id or {id[, value, label]}
 //     [{id[, value, label]}]; employee2, department2: an array of them.
-//   - imageupload, fileupload: an array of file ids or {id[, fileName, url]}
-//     [array of {id[, fileName, url]}].
+//   - imageupload, fileupload: an array of file ids or {id[, fileName|name, url]}
+//     [array of {id[, fileName, name, url]}; fileName and name are synonyms].
 //   - tableform: an array of row objects, each normalised against the columns
 //     (required columns enforced); a row without "id" gets store.NewID().
 //
@@ -292,7 +292,9 @@ func (n *normalizer) ref(d *FieldDef, v any, t string) any {
 	return n.bad(t, CodeInvalidType, "%s must be an id (string) or {id, value, label}", d.Field)
 }
 
-// file normalises a file reference to {id[, fileName, url]}.
+// file normalises a file reference to {id[, fileName, name, url]}: name
+// (what the EIMSNext web client writes, §12.8.3) and fileName are
+// synonyms, and a reference with either carries both.
 func (n *normalizer) file(d *FieldDef, v any, t string) any {
 	switch x := v.(type) {
 	case nil:
@@ -303,7 +305,18 @@ func (n *normalizer) file(d *FieldDef, v any, t string) any {
 		}
 		return map[string]any{"id": x}
 	case map[string]any:
-		return n.object3(x, t, "id", "fileName", "url")
+		out := n.object3(x, t, "id", "fileName", "name", "url")
+		if m, ok := out.(map[string]any); ok {
+			fn, hasFN := m["fileName"].(string)
+			nm, hasName := m["name"].(string)
+			switch {
+			case hasFN && fn != "" && (!hasName || nm == ""):
+				m["name"] = fn
+			case hasName && nm != "" && (!hasFN || fn == ""):
+				m["fileName"] = nm
+			}
+		}
+		return out
 	}
 	return n.bad(t, CodeInvalidType, "a file reference must be an id (string) or {id, fileName, url}")
 }

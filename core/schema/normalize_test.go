@@ -90,7 +90,12 @@ func TestNormalizeValues(t *testing.T) {
 		{"department2", "depts", []any{map[string]any{"id": "d_1", "value": "RD", "label": "研发部"}}, []any{map[string]any{"id": "d_1", "value": "RD", "label": "研发部"}}},
 		{"imageupload ids", "photos", []any{"f1", "f2"}, []any{map[string]any{"id": "f1"}, map[string]any{"id": "f2"}}},
 		{"fileupload refs, key case-insensitive", "files", []any{map[string]any{"id": "f1", "fileName": "合同.pdf", "url": "/api/v1/files/f1", "size": 3.0}},
-			[]any{map[string]any{"id": "f1", "fileName": "合同.pdf", "url": "/api/v1/files/f1"}}},
+			[]any{map[string]any{"id": "f1", "fileName": "合同.pdf", "name": "合同.pdf", "url": "/api/v1/files/f1"}}},
+		{"fileupload refs as the web client writes them (name, §12.8.3)", "files",
+			[]any{map[string]any{"id": "f1", "name": "报价单.pdf", "url": "https://hub/upload/t1/x.pdf", "uid": 17.0}},
+			[]any{map[string]any{"id": "f1", "fileName": "报价单.pdf", "name": "报价单.pdf", "url": "https://hub/upload/t1/x.pdf"}}},
+		{"fileupload refs with both names keep both", "files", []any{map[string]any{"id": "f1", "name": "a", "fileName": "b"}},
+			[]any{map[string]any{"id": "f1", "fileName": "b", "name": "a"}}},
 		{"table with given row id", "lines", []any{map[string]any{"id": "r1", "sku": "A", "QTY": "2", "color": "red", "who": "u_1"}},
 			[]any{map[string]any{"id": "r1", "sku": "A", "qty": 2.0, "color": map[string]any{"value": "red", "label": "red"}, "who": map[string]any{"id": "u_1"}}}},
 	}
@@ -162,6 +167,7 @@ func TestNormalizeErrors(t *testing.T) {
 		{"employee2 not array", map[string]any{"name": "n", "team": "u_1"}, false, []string{"data/team invalid_type"}},
 		{"department2 bad element", map[string]any{"name": "n", "depts": []any{true}}, false, []string{"data/depts/0 invalid_type"}},
 		{"file bad element", map[string]any{"name": "n", "photos": []any{map[string]any{"fileName": "a.png"}}}, false, []string{"data/photos/0/id required"}},
+		{"file name not a string", map[string]any{"name": "n", "photos": []any{map[string]any{"id": "f1", "name": 5}}}, false, []string{"data/photos/0/name invalid_type"}},
 		{"table not array", map[string]any{"name": "n", "lines": map[string]any{}}, false, []string{"data/lines invalid_type"}},
 		{"table rows", map[string]any{"name": "n", "lines": []any{
 			"row",

@@ -178,11 +178,17 @@ func (e *Engine) Start(ctx context.Context, p *principal.Principal, req StartReq
 	if p == nil || p.Tenant == "" {
 		return nil, errs.Unauthorizedf("no caller")
 	}
-	if req.DefinitionID == "" && req.Form == "" {
-		return nil, errs.Invalidf("flowDefinitionId is required").WithTarget("flowDefinitionId")
-	}
 	if req.BusinessKey == "" {
 		return nil, errs.Invalidf("businessKey is required").WithTarget("businessKey")
+	}
+	if req.DefinitionID == "" && req.Form == "" {
+		// The record alone (the web client's {dataId}, §12.9.2): its
+		// form's current definition.
+		f, err := e.recordForm(ctx, p.Tenant, req.BusinessKey)
+		if err != nil {
+			return nil, err
+		}
+		req.Form = f
 	}
 	initiator := req.Initiator
 	if initiator == "" {
@@ -750,10 +756,15 @@ func (e *Engine) advance(ctx context.Context, in *Instance, form *schema.Form, f
 func (e *Engine) issue(ctx context.Context, in *Instance, n Node, user Operator, now int64) (Task, error) {
 	t := Task{ID: store.NewID(), NodeID: n.ID, NodeName: nodeName(n), AssigneeID: user.ID, Status: TaskPending,
 		Round: in.Round, CreateTime: now}
+	formName, brief, err := e.todoExtras(ctx, in)
+	if err != nil {
+		return Task{}, err
+	}
 	doc := store.Doc{"id": t.ID, "corpId": in.Tenant, "wfInstanceId": in.ID, "approveNodeId": t.NodeID,
 		"approveNodeName": t.NodeName, "employeeId": user.ID, "appId": in.AppID, "formId": in.FormID,
 		"dataId": in.DataID, "starter": in.Initiator.doc(), "approveNodeStartTime": now,
-		"definitionName": in.DefinitionName, "createTime": now, "updateTime": now,
+		"definitionName": in.DefinitionName, "formName": formName, "dataBrief": brief,
+		"createTime": now, "updateTime": now,
 		"createBy": in.Initiator.doc(), "updateBy": in.Initiator.doc()}
 	if err := e.st.Insert(ctx, CollTodo, doc); err != nil {
 		return Task{}, err
