@@ -183,7 +183,7 @@ func (s *seeder) tenant(ctx context.Context, t *config.Tenant) error {
 	}
 	for i, a := range t.Apps {
 		doc := store.Doc{"id": seedID("app", tid, a.Key), "key": a.Key, "name": or(a.Name, a.Key),
-			"description": a.Description, "sortIndex": int64(i)}
+			"description": a.Description, "sortIndex": int64(i), "appMenus": []any{}}
 		if _, err := s.put(ctx, "app", tid, doc); err != nil {
 			return err
 		}
@@ -253,15 +253,23 @@ func (s *seeder) form(ctx context.Context, tid string, f config.Form) error {
 	for _, fd := range f.Fields {
 		items = append(items, fieldDoc(fd))
 	}
-	content := map[string]any{"items": items}
-	if _, err := schema.ParseContent(content); err != nil {
+	// The web client renders and designs forms from a designer layout
+	// (spec §12.10): synthesise one from the fields, once.
+	content, _, err := schema.NormalizeContent(map[string]any{"items": items})
+	if err != nil {
 		return fmt.Errorf("form %s: %w", f.Key, err)
 	}
 	doc := store.Doc{"id": seedID("form", tid, f.Key), "key": f.Key, "name": or(f.Name, f.Key),
 		"appId": seedID("app", tid, f.App), "usingWorkflow": f.UsingWorkflow, "isLedger": false,
 		"content": content}
-	if _, err := s.put(ctx, record.CollForm, tid, doc); err != nil {
+	inserted, err := s.put(ctx, record.CollForm, tid, doc)
+	if err != nil {
 		return err
+	}
+	if inserted {
+		if err := s.menu(ctx, tid, doc); err != nil {
+			return fmt.Errorf("form %s: %w", f.Key, err)
+		}
 	}
 	if err := s.setAliases(ctx, tid, "form", f.Key, doc["id"].(string), f.Aliases); err != nil {
 		return err
@@ -272,6 +280,34 @@ func (s *seeder) form(ctx context.Context, tid string, f config.Form) error {
 	}
 	s.forms = append(s.forms, form)
 	return nil
+}
+
+// menu appends a newly seeded form to its app's menus (appMenus, spec
+// §12.6.1: {menuId, title, icon, iconColor, menuType 0, sortIndex max+100}),
+// as a form created through the API is, so the web client's side bar
+// shows it. An entry already there is kept.
+func (s *seeder) menu(ctx context.Context, tid string, form store.Doc) error {
+	appID, _ := form["appId"].(string)
+	app, err := s.st.Get(ctx, "app", tid, appID)
+	if errs.CodeOf(err) == errs.NotFound {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	menus, _ := app["appMenus"].([]any)
+	top := int64(0)
+	for _, e := range menus {
+		m, _ := e.(map[string]any)
+		if m["menuId"] == form["id"] {
+			return nil
+		}
+		if v, ok := m["sortIndex"].(int64); ok && v > top {
+			top = v
+		}
+	}
+	app["appMenus"] = append(slices.Clone(menus), map[string]any{"menuId": form["id"], "title": form["name"],
+		"icon": "", "iconColor": "", "menuType": int64(0), "sortIndex": top + 100})
+	return s.st.Update(ctx, "app", tid, appID, app, nil)
 }
 
 // fieldDoc renders a config field as a FieldDef object (content.items[]).

@@ -201,6 +201,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	if err != nil {
 		return nil, err
 	}
+	migrateWebClient(ctx, h.log, h.records, ents)
 	df := dataflow.New(h.store, dataflow.Options{Logger: h.log, Records: h.records})
 	fs := files.New(h.store, blobs, files.Options{MaxUpload: int64(cfg.Files.MaxUpload), Logger: h.log})
 	deps := httpapi.Deps{

@@ -9,13 +9,16 @@
 //     narrowed by the data scope hook (Policy.Scope) when one is set — the
 //     role data scopes of apicenter §1.6 plug in there.
 //   - Update: the record's owner (createBy.id) or a tenant administrator
-//     (role "admin"); never while the record is approving (2), approved (3),
-//     suspended (5) or discarded (6): only the workflow engine changes such a
-//     record (409, reason record_locked) — administrators included.
+//     (role "admin"); never while the record is approving (2), approved by a
+//     workflow (3 with a wfInstanceId), suspended (5) or discarded (6): only
+//     the workflow engine changes such a record (409, reason record_locked) —
+//     administrators included. A record of a form without workflow is
+//     effective (3) from its creation (spec §12.17 D-12.1) and stays
+//     editable: it was approved by no workflow.
 //   - Delete: the owner or an administrator. A record in approval (2, 5) may
 //     be deleted; its running instance is cancelled in the same transaction.
-//     An approved (3) or discarded (6) record is deleted by an administrator
-//     only (409 for its owner).
+//     A record approved by a workflow (3) or discarded (6) is deleted by an
+//     administrator only (409 for its owner).
 //     A record whose running instance still waits at its start node (nothing
 //     submitted yet, H3Yun IsSubmit=false) stays editable (CheckRecordAtStart).
 //   - Start a workflow: the owner or an administrator (or a holder of
@@ -130,6 +133,15 @@ func FlowStatus(doc map[string]any) int64 {
 	return FlowNone
 }
 
+// ApprovedByWorkflow reports whether doc's approved status (3) comes from a
+// workflow: the record names a workflow instance (wfInstanceId). Records of
+// forms without workflow are created approved ("effective", spec §12.17
+// D-12.1) and name none.
+func ApprovedByWorkflow(doc map[string]any) bool {
+	id, _ := doc["wfInstanceId"].(string)
+	return FlowStatus(doc) == FlowApproved && id != ""
+}
+
 var statusNames = map[int64]string{FlowApproving: "in approval", FlowApproved: "approved",
 	FlowSuspended: "suspended", FlowDiscarded: "discarded"}
 
@@ -171,6 +183,9 @@ func check(p *principal.Principal, doc map[string]any, op Op, atStart, owner boo
 		msg := fmt.Sprintf("record %s is %s: %s", id, statusNames[st], why)
 		return errs.New(errs.Conflict, msg).WithTarget("flowStatus").
 			WithDetails(errs.Detail{Code: CodeLocked, Message: msg, Target: "flowStatus"})
+	}
+	if st == FlowApproved && !ApprovedByWorkflow(doc) {
+		st = FlowNone // effective without a workflow (D-12.1): not locked
 	}
 	switch op {
 	case Update:

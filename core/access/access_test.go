@@ -13,7 +13,7 @@ func TestCheckRecord(t *testing.T) {
 	admin := &principal.Principal{Tenant: "t1", UserID: "u_admin", Roles: []string{"admin"}}
 	client := &principal.Principal{Tenant: "t1"} // a client acting without a user
 	rec := func(st int64) map[string]any {
-		return map[string]any{"id": "r1", "flowStatus": st, "createBy": map[string]any{"id": "u_bob"}}
+		return map[string]any{"id": "r1", "flowStatus": st, "createBy": map[string]any{"id": "u_bob"}, "wfInstanceId": "wi1"}
 	}
 	const ok, forbidden, locked = "ok", "forbidden", "locked"
 	cases := []struct {
@@ -56,6 +56,20 @@ func TestCheckRecord(t *testing.T) {
 				t.Fatalf("got %s (%v), want %s", got, err, tc.want)
 			}
 		})
+	}
+	// A record of a form without workflow is effective (3) from creation
+	// (D-12.1): it names no instance and is not locked.
+	effective := map[string]any{"id": "r2", "flowStatus": access.FlowApproved, "createBy": map[string]any{"id": "u_bob"}}
+	for _, op := range []access.Op{access.Update, access.Delete} {
+		if err := access.CheckRecord(owner, effective, op); err != nil {
+			t.Errorf("owner %v of an effective record: %v", op, err)
+		}
+		if err := access.CheckRecord(other, effective, op); !access.IsNotOwner(err) {
+			t.Errorf("other %v of an effective record: %v", op, err)
+		}
+	}
+	if access.ApprovedByWorkflow(effective) || !access.ApprovedByWorkflow(rec(access.FlowApproved)) {
+		t.Error("ApprovedByWorkflow")
 	}
 	// Waiting at the start node: editable like a draft.
 	if err := access.CheckRecordAtStart(owner, rec(access.FlowApproving), access.Update); err != nil {

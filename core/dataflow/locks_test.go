@@ -22,7 +22,7 @@ func TestRunObeysRecordLocks(t *testing.T) {
 	put := func(id string, status int64, owner string) {
 		if err := f.st.Insert(f.ctx, "formdata", store.Doc{"id": id, "corpId": tenant, "appId": "a_1", "formId": "f_1",
 			"flowStatus": status, "createBy": map[string]any{"id": owner}, "data": map[string]any{"customer": "c", "amount": int64(1)},
-			"createTime": now, "updateTime": now}); err != nil {
+			"wfInstanceId": "wi_" + id, "createTime": now, "updateTime": now}); err != nil {
 			t.Fatal(err)
 		}
 	}

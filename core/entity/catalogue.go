@@ -24,6 +24,7 @@ const (
 	TArray                        // free-form array
 	TStrings                      // array of strings
 	TObjects                      // array of objects with known Sub properties (e.g. user.roles)
+	TJSON                         // a JSON object, or a string holding one, stored as given (wfdefinition content)
 )
 
 // Prop is one property of an entity kind.
@@ -157,7 +158,7 @@ var kinds = buildKinds([]*Kind{
 			in("key", TString)}},
 	{Name: collForm, Aliases: []string{"formdef"}, Coll: collForm, Writable: true, Deletable: true, AdminOnly: true,
 		Props: []Prop{in("appId", TString), in("name", TString), in("key", TString), in("usingWorkflow", TBool),
-			in("isLedger", TBool), in("content", TObject)},
+			in("isLedger", TBool), in("content", TObject), in("templateId", TString), in("formSettings", TObject)},
 		Navs: []Nav{{Name: "app", Target: collApp, Key: query.Path{"appId"}}}},
 	{Name: collFormData, Aliases: []string{"record"}, Coll: collFormData, Writable: true, Deletable: true,
 		Props: []Prop{in("formId", TString), out("appId", TString), enumOut("flowStatus", enumFlowStatus),
@@ -184,7 +185,7 @@ var kinds = buildKinds([]*Kind{
 			in("roleGroupId", TString), in("sortValue", TInt)}},
 	// Workflow and dataflow definitions (§5.2; content validated in flows.go).
 	{Name: collWfDefinition, Aliases: []string{"workflowdefinition"}, Coll: collWfDefinition, Writable: true, Deletable: true, AdminOnly: true,
-		Props: definitionProps},
+		Props: wfDefinitionProps}, // wfdefinition.go
 	{Name: collDfDefinition, Aliases: []string{"dataflowdefinition"}, Coll: collDfDefinition, Writable: true, Deletable: true, AdminOnly: true,
 		Props: definitionProps},
 	// Read-only listings (their writers come later).

@@ -250,6 +250,18 @@ func coerce(p *Prop, v any) (any, *errs.Detail) {
 			}
 		}
 		return bad("an object")
+	case TJSON:
+		switch x := v.(type) {
+		case map[string]any:
+			return x, nil
+		case string:
+			if m, err := DecodeJSON([]byte(x)); err == nil && m != nil {
+				return x, nil
+			}
+			d := detail("invalid_value", p.Name, "%s must be a JSON object or a string holding one (the string is not valid JSON)", p.Name)
+			return nil, &d
+		}
+		return bad("a JSON object or a string holding one")
 	case TArray, TObjects:
 		if a, ok := v.([]any); ok {
 			return a, nil

@@ -13,7 +13,7 @@ func TestDefinitionEntities(t *testing.T) {
 	f := newFixture(t)
 	wf := f.create(f.admin, "WfDefinition", map[string]any{"name": "订单审批", "key": "wd_orders", "sourceId": "f_1",
 		"content": `{"nodes":[{"id":"n","type":"approve","assignees":{"users":["admin"]}}]}`})
-	if wf["flowType"] != "workflow" || wf["version"] != int64(1) {
+	if wf["flowType"] != int64(0) || wf["version"] != int64(1) || wf["externalId"] != "f_1" || wf["isCurrent"] != false {
 		t.Fatalf("wfdefinition = %v", wf)
 	}
 	_, err := f.svc.Create(f.ctx, f.admin, "wfdefinition", map[string]any{"name": "x",

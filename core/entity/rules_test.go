@@ -222,9 +222,10 @@ func TestFormRules(t *testing.T) {
 	if _, ok := form["content"].(map[string]any); !ok {
 		t.Fatalf("content stored as %T", form["content"])
 	}
-	// The key is an entity name now (case-insensitively), flowStatus 0 without workflow.
+	// The key is an entity name now (case-insensitively), flowStatus 3
+	// (effective) without workflow (D-12.1).
 	rec := f.create(f.user, "Contract", map[string]any{"title": "C-1", "TOTAL": "12.5"})
-	if rec["formId"] != form["id"] || num(rec["flowStatus"]) != 0 || rec["dataTitle"] != "C-1" ||
+	if rec["formId"] != form["id"] || num(rec["flowStatus"]) != 3 || rec["dataTitle"] != "C-1" ||
 		num(rec["data"].(map[string]any)["total"]) != 12.5 {
 		t.Errorf("record = %v", rec)
 	}

@@ -297,6 +297,10 @@ func (s *Service) deleteIn(ctx context.Context, p *principal.Principal, tenant s
 			after, err = s.userWritten(ctx, tenant, old, nil)
 		case collRole:
 			after, err = s.roleWritten(ctx, tenant, old, nil)
+		case collForm:
+			err = s.formDeleted(ctx, p, tenant, old)
+		case collWfDefinition:
+			err = wfDefinitionDeletable(old)
 		}
 		if err != nil {
 			return err
@@ -337,8 +341,13 @@ func (s *Service) complete(ctx context.Context, tenant string, t *target, in *in
 		}
 		return s.roleWritten(ctx, tenant, old, doc)
 	case collApp:
+		if doc["appMenus"] == nil {
+			doc["appMenus"] = []any{} // the web client reads the list (§12.6.1)
+		}
 		return nil, required(doc, "name")
-	case collWfDefinition, collDfDefinition:
+	case collWfDefinition:
+		return nil, s.completeWfDefinition(ctx, tenant, doc, old)
+	case collDfDefinition:
 		return nil, completeDefinition(t.kind, doc)
 	case collMessage:
 		s.completeMessage(doc, old)
@@ -487,10 +496,8 @@ func (s *Service) completeForm(ctx context.Context, tenant string, doc, old stor
 			return nil, err
 		}
 	}
-	if c, ok := doc["content"]; ok {
-		if _, err := schema.ParseContent(c); err != nil {
-			return nil, err
-		}
+	if err := designForm(doc); err != nil {
+		return nil, err
 	}
 	if key, _ := doc["key"].(string); key != "" {
 		if !validKey(key) {
@@ -507,6 +514,9 @@ func (s *Service) completeForm(ctx context.Context, tenant string, doc, old stor
 	}
 	f, err := schema.FormFromDoc(doc)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.formMenus(ctx, tenant, doc, old); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) { s.rec.FormSaved(ctx, tenant, f) }, nil

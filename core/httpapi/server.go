@@ -113,6 +113,7 @@ func bindAPI(r fiber.Router, d *Deps, prefix string, m *httpMetrics) {
 	bindDataflowRoutes(api, d.Dataflow)
 	bindFileRoutes(api, d.Files)
 	bindSystemRoutes(api, d) // /system/currentuser, /system/AppMenuPerms (§12.4)
+	bindWfDefinitionRoutes(api, d)
 	bindEntityRoutes(api, d) // last: /:entity would catch the families above
 	if odataBinder != nil {
 		m.groups[prefix+"/odata/v1"] = true

@@ -11,7 +11,9 @@ import (
 // Build returns a new record of form f in tenant from data (normalised by
 // the form's schema: errs.Invalid with "data/<field>" details when it does
 // not fit), created by `by` at now (epoch ms). Its flowStatus is draft (1)
-// when the form uses a workflow or draft is set, else none (0).
+// when the form uses a workflow or draft is set, else approved (3,
+// "effective": a form without workflow, as the original EIMSNext writes it,
+// spec §12.17 D-12.1).
 func Build(f *schema.Form, tenant string, data map[string]any, by map[string]any, now int64, draft bool) (store.Doc, error) {
 	if data == nil {
 		data = map[string]any{}
@@ -20,7 +22,7 @@ func Build(f *schema.Form, tenant string, data map[string]any, by map[string]any
 	if err != nil {
 		return nil, err
 	}
-	flow := access.FlowNone
+	flow := access.FlowApproved
 	if f.UsingWorkflow || draft {
 		flow = access.FlowDraft
 	}

@@ -122,7 +122,8 @@ func (f *fixture) create(t *testing.T, p *principal.Principal, form string, data
 // setStatus forces a stored record's flowStatus (as the workflow would).
 func (f *fixture) setStatus(t *testing.T, doc store.Doc, st int64) store.Doc {
 	t.Helper()
-	d, err := f.svc.SetFlowStatus(f.ctx, doc, st, nil, record.Operator(f.admin), f.clk.now().UnixMilli())
+	// As the workflow engine writes it: the record names its instance.
+	d, err := f.svc.SetFlowStatus(f.ctx, doc, st, map[string]any{record.InstanceKey: "wf_test"}, record.Operator(f.admin), f.clk.now().UnixMilli())
 	if err != nil {
 		t.Fatalf("SetFlowStatus: %v", err)
 	}
@@ -209,7 +210,7 @@ func TestBuild(t *testing.T) {
 		wantFlow   int64
 		wantApp    string
 	}{
-		{"plain form", "Plain", false, access.FlowNone, "a1"},
+		{"plain form (effective, D-12.1)", "Plain", false, access.FlowApproved, "a1"},
 		{"plain form as draft", "Plain", true, access.FlowDraft, "a1"},
 		{"workflow form", "Flow", false, access.FlowDraft, ""},
 	} {
@@ -359,6 +360,10 @@ func TestWriteAccessAndLocks(t *testing.T) {
 		{"owner deletes approved", access.FlowApproved, nil, access.Delete, locked},
 		{"admin deletes approved", access.FlowApproved, f.admin, access.Delete, ok},
 		{"owner deletes in approval", access.FlowApproving, nil, access.Delete, ok},
+		// Records of a form without workflow are effective (3) from creation
+		// (D-12.1), approved by no workflow: not locked.
+		{"owner updates effective", access.FlowNone, nil, access.Update, ok},
+		{"owner deletes effective", access.FlowNone, nil, access.Delete, ok},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := f.create(t, f.owner, "Plain", map[string]any{"title": "A"}, record.CreateOptions{})

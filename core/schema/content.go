@@ -52,8 +52,10 @@ func (p problems) err(msg string) error {
 // (unknown type, duplicate or malformed key, child table without columns,
 // nested child tables), each with a Target such as "content/items/2/field".
 //
-// `items` is required and may be empty. Keys FieldDef does not know (layout
-// hints the designer stores) are ignored. Option lists apply to radio,
+// `items` is required and may be empty, unless the content is in the form
+// designer's shape (§12.10: a "layout" holding a JSON array of rules): then the fields are
+// derived from the layout (DeriveItems) and any items are ignored. Keys
+// FieldDef does not know (layout hints the designer stores) are ignored. Option lists apply to radio,
 // select, checkbox and select2 and are dropped on other types; an option may
 // be a plain string (value = label) and a missing label defaults to the value.
 func ParseContent(content any) ([]FieldDef, error) {
@@ -61,6 +63,14 @@ func ParseContent(content any) ([]FieldDef, error) {
 	m, ok := contentMap(content, &p)
 	if !ok {
 		return nil, p.err("form content is invalid")
+	}
+	if designerLayout(m["layout"]) {
+		layout, ok := jsonText(m["layout"], '[')
+		if !ok {
+			p.add("content/layout", CodeInvalidType, "layout must be a string holding a JSON array of designer rules")
+			return nil, p.err("form content is invalid")
+		}
+		return DeriveItems(layout)
 	}
 	raw, present := m["items"]
 	if !present || raw == nil {
@@ -72,7 +82,7 @@ func ParseContent(content any) ([]FieldDef, error) {
 		p.add("content/items", CodeInvalidType, "items must be an array")
 		return nil, p.err("form content is invalid")
 	}
-	fields := parseFields(items, "content/items", false, &p)
+	fields := parseFields(items, "content/items", false, false, &p)
 	if err := p.err("form content is invalid"); err != nil {
 		return nil, err
 	}
@@ -111,8 +121,10 @@ func contentMap(content any, p *problems) (map[string]any, bool) {
 }
 
 // parseFields parses a list of FieldDefs at target; inTable marks child-table
-// columns (no nested tables, "id" reserved for the row id).
-func parseFields(items []any, target string, inTable bool, p *problems) []FieldDef {
+// columns (no nested tables, "id" reserved for the row id); emptyCols
+// accepts child tables without columns (items derived from a designer
+// layout, §12.10).
+func parseFields(items []any, target string, inTable, emptyCols bool, p *problems) []FieldDef {
 	fields := make([]FieldDef, 0, len(items))
 	seen := make(map[string]bool, len(items))
 	for i, it := range items {
@@ -122,7 +134,7 @@ func parseFields(items []any, target string, inTable bool, p *problems) []FieldD
 			p.add(t, CodeInvalidType, "a field definition must be an object")
 			continue
 		}
-		d, ok := parseField(obj, t, inTable, p)
+		d, ok := parseField(obj, t, inTable, emptyCols, p)
 		if !ok {
 			continue
 		}
@@ -138,7 +150,7 @@ func parseFields(items []any, target string, inTable bool, p *problems) []FieldD
 }
 
 // parseField parses one FieldDef; ok is false when the key or type is unusable.
-func parseField(obj map[string]any, t string, inTable bool, p *problems) (d FieldDef, ok bool) {
+func parseField(obj map[string]any, t string, inTable, emptyCols bool, p *problems) (d FieldDef, ok bool) {
 	ok = true
 	switch v := obj["field"].(type) {
 	case nil:
@@ -185,6 +197,8 @@ func parseField(obj map[string]any, t string, inTable bool, p *problems) (d Fiel
 	case d.Type == TableForm:
 		arr, isArr := cols.([]any)
 		switch {
+		case emptyCols && (!hasCols || cols == nil || isArr && len(arr) == 0):
+			d.Columns = []FieldDef{}
 		case !hasCols || cols == nil:
 			p.add(t+"/columns", CodeRequired, "a tableform field needs columns")
 		case !isArr:
@@ -192,7 +206,7 @@ func parseField(obj map[string]any, t string, inTable bool, p *problems) (d Fiel
 		case len(arr) == 0:
 			p.add(t+"/columns", CodeRequired, "a tableform field needs at least one column")
 		default:
-			d.Columns = parseFields(arr, t+"/columns", true, p)
+			d.Columns = parseFields(arr, t+"/columns", true, emptyCols, p)
 		}
 	case hasCols && cols != nil:
 		if arr, isArr := cols.([]any); !isArr || len(arr) > 0 {

@@ -203,7 +203,7 @@ func FormFromDoc(doc map[string]any) (*Form, error) {
 		if s, isStr := c.(string); isStr && s == "" {
 			return f, nil
 		}
-		fields, err := ParseContent(c)
+		fields, err := storedFields(c)
 		if err != nil {
 			e := errs.As(err)
 			e.Msg = "form " + f.ID + " has an invalid content: " + e.Msg

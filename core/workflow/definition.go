@@ -23,6 +23,18 @@ const (
 	NodeStart   = "start"
 	NodeApprove = "approve"
 	NodeEnd     = "end"
+	// NodeCC is a copy-to node (the web client's designer, §12.11): when
+	// the flow reaches it, its assignees get an in-system message; it
+	// creates no task and the flow moves on.
+	NodeCC = "cc"
+)
+
+// Approval modes of an approve node (Node.Mode).
+const (
+	// ModeAny: the first decision closes the node (the default).
+	ModeAny = "any"
+	// ModeAll: every assignee must agree; one rejection rejects.
+	ModeAll = "all"
 )
 
 // Assignees names who gets a task at an approval node (§5.2).
@@ -34,10 +46,21 @@ type Assignees struct {
 	// InitiatorManager adds the manager of the initiator's department
 	// (department.managerId).
 	InitiatorManager bool `json:"initiatorManager,omitempty"`
+	// RoleIDs are role ids (user.roles[].roleId), as the web client's
+	// designer names roles.
+	RoleIDs []string `json:"roleIds,omitempty"`
+	// Departments are department ids: their users (departmentId).
+	Departments []string `json:"departments,omitempty"`
+	// DepartmentTrees are department ids: the users of the department and
+	// of all its sub-departments.
+	DepartmentTrees []string `json:"departmentTrees,omitempty"`
+	// Initiator adds the instance's initiator.
+	Initiator bool `json:"initiator,omitempty"`
 }
 
 func (a Assignees) empty() bool {
-	return len(a.Users) == 0 && len(a.Roles) == 0 && !a.InitiatorManager
+	return len(a.Users) == 0 && len(a.Roles) == 0 && !a.InitiatorManager && len(a.RoleIDs) == 0 &&
+		len(a.Departments) == 0 && len(a.DepartmentTrees) == 0 && !a.Initiator
 }
 
 // Node is one node of a definition.
@@ -48,6 +71,19 @@ type Node struct {
 	Assignees Assignees `json:"assignees,omitempty"`
 	// When is a $filter over the record; a false condition skips the node.
 	When string `json:"when,omitempty"`
+	// Guards are further conditions (all must hold, like When) in the
+	// DynamicFilter form of §7.8, compiled onto the same query AST: the
+	// branch conditions of the web client's designer (designer.go).
+	Guards []Guard `json:"guards,omitempty"`
+	// Mode is ModeAny ("" = any) or ModeAll (approve nodes).
+	Mode string `json:"mode,omitempty"`
+}
+
+// Guard is one condition of Node.Guards: a DynamicFilter (§7.8) over the
+// record, negated when Not is set.
+type Guard struct {
+	Filter json.RawMessage `json:"filter"`
+	Not    bool            `json:"not,omitempty"`
 }
 
 // Definition is a parsed workflow definition content (§5.2).
@@ -71,6 +107,9 @@ func ParseDefinition(content any) (*Definition, error) {
 	m, err := contentObject(content)
 	if err != nil {
 		return nil, err
+	}
+	if IsDesignerFlow(m) {
+		return CompileDesigner(m)
 	}
 	var p problems
 	def := &Definition{}
@@ -134,7 +173,7 @@ func parseNode(obj map[string]any, t string, p *problems) (Node, bool) {
 		}
 		return s
 	}
-	n.ID, n.Type, n.Name, n.When = str("id"), str("type"), str("name"), str("when")
+	n.ID, n.Type, n.Name, n.When, n.Mode = str("id"), str("type"), str("name"), str("when"), str("mode")
 	ok := true
 	if strings.TrimSpace(n.ID) == "" {
 		p.add(t+"/id", "required", "a node needs an id")
@@ -142,7 +181,7 @@ func parseNode(obj map[string]any, t string, p *problems) (Node, bool) {
 	}
 	switch n.Type {
 	case NodeStart, NodeEnd:
-	case NodeApprove:
+	case NodeApprove, NodeCC:
 		a, good := parseAssignees(obj["assignees"], t+"/assignees", p)
 		n.Assignees = a
 		ok = ok && good
@@ -150,13 +189,28 @@ func parseNode(obj map[string]any, t string, p *problems) (Node, bool) {
 			p.add(t+"/when", "too_long", "when is longer than %d characters", MaxWhenLen)
 			ok = false
 		}
+		g, good := parseGuards(obj["guards"], t+"/guards", p)
+		n.Guards = g
+		ok = ok && good
+		switch n.Mode {
+		case "", ModeAny:
+			n.Mode = ""
+		case ModeAll:
+			if n.Type != NodeApprove {
+				p.add(t+"/mode", "invalid_value", "only approve nodes have a mode")
+				ok = false
+			}
+		default:
+			p.add(t+"/mode", "invalid_value", "mode must be %q or %q", ModeAny, ModeAll)
+			ok = false
+		}
 	default:
-		p.add(t+"/type", "unknown_node_type", "unknown node type %q (start, approve, end)", n.Type)
+		p.add(t+"/type", "unknown_node_type", "unknown node type %q (start, approve, cc, end)", n.Type)
 		ok = false
 	}
 	for k := range obj {
 		switch k {
-		case "id", "type", "name", "assignees", "when":
+		case "id", "type", "name", "assignees", "when", "guards", "mode":
 		default:
 			p.add(t+"/"+k, "unknown_property", "unknown node property %q", k)
 			ok = false
@@ -169,7 +223,7 @@ func parseAssignees(v any, t string, p *problems) (Assignees, bool) {
 	var a Assignees
 	m, ok := v.(map[string]any)
 	if !ok {
-		p.add(t, "required", "an approve node needs assignees {users, roles, initiatorManager}")
+		p.add(t, "required", "an approve node needs assignees {users, roles, roleIds, departments, departmentTrees, initiator, initiatorManager}")
 		return a, false
 	}
 	good := true
@@ -197,17 +251,23 @@ func parseAssignees(v any, t string, p *problems) (Assignees, bool) {
 		return out
 	}
 	a.Users, a.Roles = list("users"), list("roles")
-	if v, present := m["initiatorManager"]; present && v != nil {
+	a.RoleIDs, a.Departments, a.DepartmentTrees = list("roleIds"), list("departments"), list("departmentTrees")
+	flag := func(k string) bool {
+		v, present := m[k]
+		if !present || v == nil {
+			return false
+		}
 		b, ok := v.(bool)
 		if !ok {
-			p.add(t+"/initiatorManager", "invalid_type", "initiatorManager must be a boolean")
+			p.add(t+"/"+k, "invalid_type", "%s must be a boolean", k)
 			good = false
 		}
-		a.InitiatorManager = b
+		return b
 	}
+	a.InitiatorManager, a.Initiator = flag("initiatorManager"), flag("initiator")
 	for k := range m {
 		switch k {
-		case "users", "roles", "initiatorManager":
+		case "users", "roles", "initiatorManager", "roleIds", "departments", "departmentTrees", "initiator":
 		default:
 			p.add(t+"/"+k, "unknown_property", "unknown assignee kind %q", k)
 			good = false
@@ -253,18 +313,38 @@ func (d *Definition) ToContent() map[string]any {
 		if n.When != "" {
 			m["when"] = n.When
 		}
-		if n.Type == NodeApprove {
+		if n.Type == NodeApprove || n.Type == NodeCC {
 			a := map[string]any{}
-			if len(n.Assignees.Users) > 0 {
-				a["users"] = toAny(n.Assignees.Users)
-			}
-			if len(n.Assignees.Roles) > 0 {
-				a["roles"] = toAny(n.Assignees.Roles)
+			for k, v := range map[string][]string{"users": n.Assignees.Users, "roles": n.Assignees.Roles,
+				"roleIds": n.Assignees.RoleIDs, "departments": n.Assignees.Departments,
+				"departmentTrees": n.Assignees.DepartmentTrees} {
+				if len(v) > 0 {
+					a[k] = toAny(v)
+				}
 			}
 			if n.Assignees.InitiatorManager {
 				a["initiatorManager"] = true
 			}
+			if n.Assignees.Initiator {
+				a["initiator"] = true
+			}
 			m["assignees"] = a
+			if n.Mode != "" {
+				m["mode"] = n.Mode
+			}
+			if len(n.Guards) > 0 {
+				gs := make([]any, 0, len(n.Guards))
+				for _, g := range n.Guards {
+					var f any
+					_ = json.Unmarshal(g.Filter, &f)
+					gm := map[string]any{"filter": f}
+					if g.Not {
+						gm["not"] = true
+					}
+					gs = append(gs, gm)
+				}
+				m["guards"] = gs
+			}
 		}
 		nodes = append(nodes, m)
 	}

@@ -84,9 +84,9 @@ type StartRequest struct {
 	// DefinitionID is the definition id or key.
 	DefinitionID string
 	// Form (a form id or key), when DefinitionID is empty, selects the
-	// form's current definition: the highest version of the most recently
-	// changed workflow definition whose sourceId is the form (newest
-	// version first among equals).
+	// form's current definition (spec §12.11): the version marked current
+	// (isCurrent, set by activation), else the highest version (the most
+	// recently changed among equals).
 	Form string
 	// Version selects a version of a keyed definition (0 = current).
 	Version int64
@@ -314,8 +314,10 @@ func (e *Engine) Decide(ctx context.Context, p *principal.Principal, req DecideR
 		if err := s.closeTask(ctx, ti, status); err != nil {
 			return err
 		}
+		// Mode all (designer.go): an agreement waits for the node's other assignees.
+		waitOthers := req.Result == ActAgree && waitsForOthers(in, node)
 		for i := range in.Tasks {
-			if in.Tasks[i].Status == TaskPending {
+			if in.Tasks[i].Status == TaskPending && !waitOthers {
 				if err := s.closeTask(ctx, i, TaskClosed); err != nil {
 					return err
 				}
@@ -333,7 +335,7 @@ func (e *Engine) Decide(ctx context.Context, p *principal.Principal, req DecideR
 		var created []Task
 		if req.Result == ActReject {
 			in.Status = StatusRejected
-		} else {
+		} else if !waitOthers {
 			form, err := e.formByID(ctx, in.Tenant, in.FormID)
 			if err != nil {
 				return err
@@ -715,10 +717,16 @@ func (e *Engine) advance(ctx context.Context, in *Instance, form *schema.Form, f
 	now := e.now().UnixMilli()
 	for i := from; i < len(in.Def.Nodes); i++ {
 		n := in.Def.Nodes[i]
+		if n.Type == NodeCC {
+			if err := e.copyTo(ctx, in, form, n, now); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if n.Type != NodeApprove {
 			continue
 		}
-		if n.When != "" {
+		if n.When != "" || len(n.Guards) > 0 {
 			ok, err := e.holds(ctx, in.Tenant, form, in.DataID, n)
 			if err != nil {
 				return nil, err
@@ -816,12 +824,20 @@ func nodeName(n Node) string {
 // (id eq record AND cond) in the current transaction — one semantics with
 // $filter, no second evaluator.
 func (e *Engine) holds(ctx context.Context, tenant string, form *schema.Form, recordID string, n Node) (bool, error) {
-	cond, err := query.ParseFilter(n.When, form.Resolver(recordProps))
-	if err != nil {
-		ee := errs.As(err)
-		return false, errs.Wrap(errs.Invalid, err, "node "+n.ID+": invalid when condition: "+ee.Msg).
-			WithReason("validation_failed").WithTarget("content/nodes/" + n.ID + "/when")
+	var cond query.Expr
+	if n.When != "" {
+		var err error
+		if cond, err = query.ParseFilter(n.When, form.Resolver(recordProps)); err != nil {
+			ee := errs.As(err)
+			return false, errs.Wrap(errs.Invalid, err, "node "+n.ID+": invalid when condition: "+ee.Msg).
+				WithReason("validation_failed").WithTarget("content/nodes/" + n.ID + "/when")
+		}
 	}
+	guards, err := guardsExpr(n, form)
+	if err != nil {
+		return false, err
+	}
+	cond = query.AndOf(cond, guards)
 	c, err := e.st.Count(ctx, collRecord, tenant, query.AndOf(eq("id", recordID), cond))
 	if err != nil {
 		return false, err
@@ -884,6 +900,9 @@ func (e *Engine) assignees(ctx context.Context, in *Instance, n Node) ([]Operato
 			add(u)
 		}
 	}
+	if err := e.moreAssignees(ctx, in, n, add); err != nil {
+		return nil, err
+	}
 	if n.Assignees.InitiatorManager {
 		mgr, err := e.managerOf(ctx, in.Tenant, in.Initiator.ID)
 		if err != nil {
@@ -894,7 +913,8 @@ func (e *Engine) assignees(ctx context.Context, in *Instance, n Node) ([]Operato
 		}
 	}
 	if len(out) == 0 {
-		return nil, errs.Invalidf("approval node %s has no assignee (no matching active user)", n.ID).
+		// 409 (spec §12.11): the definition is fine, the directory has nobody for it now.
+		return nil, errs.Conflictf("approval node %s has no assignee (no matching active user)", n.ID).
 			WithReason("no_assignee").WithTarget("content/nodes/" + n.ID + "/assignees")
 	}
 	if len(out) > MaxAssignees {
@@ -1004,19 +1024,14 @@ func (e *Engine) definitionOfForm(ctx context.Context, tenant, formRef string) (
 	if err != nil {
 		return "", err
 	}
-	found, err := e.st.Find(ctx, CollDefinition, tenant, query.Query{
-		Filter: query.AndOf(eq("sourceId", form.ID), query.Or{Items: []query.Expr{
-			query.Null{Path: query.Path{"flowType"}, IsNull: true}, eq("flowType", "workflow")}}),
-		Sort: []query.Sort{{Path: query.Path{"updateTime"}, Desc: true}, {Path: query.Path{"version"}, Desc: true},
-			{Path: query.Path{"id"}, Desc: true}},
-		Limit: 1})
+	found, err := e.currentDefinition(ctx, tenant, form.ID)
 	if err != nil {
 		return "", err
 	}
-	if len(found) == 0 {
+	if found == nil {
 		return "", errs.NotFoundf("form %s has no workflow definition", form.Key).WithTarget("flowDefinitionId")
 	}
-	return str(found[0], "id"), nil
+	return str(found, "id"), nil
 }
 
 // form loads a form by id or key (the record core's one rule).

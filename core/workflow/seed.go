@@ -53,7 +53,10 @@ func SeedDefinition(ctx context.Context, st store.Store, tenant string, def Defi
 		sys := map[string]any{"id": "", "value": "system", "label": "system"}
 		return st.Insert(ctx, CollDefinition, store.Doc{"id": store.NewID(), "corpId": tenant, "key": def.Key,
 			"name": firstNonEmpty(def.Name, def.Key), "appId": app, "sourceId": source, "version": version,
-			"flowType": "workflow", "content": parsed.ToContent(), "createTime": now, "updateTime": now,
+			// §12.11 shape: a configured workflow is its form's current, released version.
+			"flowType": int64(0), "externalId": source, "eventSource": int64(0), "disabled": false,
+			"isCurrent": true, "released": true,
+			"content": parsed.ToContent(), "createTime": now, "updateTime": now,
 			"createBy": sys, "updateBy": sys})
 	})
 }

@@ -25,7 +25,7 @@ func TestBridgeCreateRecords(t *testing.T) {
 	}
 	// Plain create is effective.
 	out, err = h.CreateRecords(ctx, &alice, "notes", []map[string]any{{"text": "now"}}, sdk.CreateOptions{})
-	if err != nil || out[0].Record["flowStatus"] != int64(0) {
+	if err != nil || out[0].Record["flowStatus"] != int64(3) { // effective (D-12.1)
 		t.Fatalf("plain = %+v, %v", out, err)
 	}
 

@@ -366,7 +366,7 @@ func TestBridgeRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := rec["data"].(map[string]any)
-	if rec["formId"] != "f-orders" || rec["appId"] != "app" || rec["dataTitle"] != "third" || rec["flowStatus"] != int64(0) ||
+	if rec["formId"] != "f-orders" || rec["appId"] != "app" || rec["dataTitle"] != "third" || rec["flowStatus"] != int64(3) ||
 		data["amount"] != 3.0 || data["status"].(map[string]any)["label"] != "Open" {
 		t.Errorf("created = %v", rec)
 	}

@@ -33,7 +33,8 @@ type Host interface {
 	// that needs the schema and the owners is one call.
 	FindRecords(ctx context.Context, p *Principal, form string, q Query, count bool, opts ...ReadOption) (Page, error)
 	// CreateRecord validates data against the form, stores a new record
-	// (flowStatus 0, Operator and times filled from p) and returns it.
+	// (flowStatus 3 "effective" on a form without workflow, 1 on a workflow
+	// form; Operator and times filled from p) and returns it.
 	CreateRecord(ctx context.Context, p *Principal, form string, data map[string]any) (Doc, error)
 	// UpdateRecord merges data into the record's data (a partial update: keys
 	// absent from data are kept, null clears) and returns the updated record.
