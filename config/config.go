@@ -97,6 +97,40 @@ type Native struct {
 	// Swagger serves the OpenAPI document at /swagger/v1/swagger.json and
 	// its UI at /swagger. Default: true.
 	Swagger bool `yaml:"swagger"`
+	// CORS lets browser apps on other origins call the hub, such as the
+	// EIMSNext web client (spec eims-native.md §12.3).
+	CORS CORS `yaml:"cors"`
+	// Files configures how uploads are served to browser clients.
+	Files NativeFiles `yaml:"files"`
+}
+
+// CORS configures cross-origin requests. The headers are set before
+// authentication and rate limiting, on every answer to an allowed origin
+// (errors included); a preflight (OPTIONS) on any path answers 204 without
+// a token.
+type CORS struct {
+	// AllowedOrigins are the origins allowed to call the hub, each
+	// "scheme://host[:port]" (e.g. "https://admin.example.com"), or "*" for
+	// any origin (reflected, as the original EIMSNext server does). List
+	// your web client's origins in production; an empty list ([]) turns
+	// CORS off. Default: ["*"].
+	AllowedOrigins []string `yaml:"allowedOrigins"`
+	// AllowCredentials sends Access-Control-Allow-Credentials: true (for
+	// cookies or HTTP authentication sent by the browser) to the origins
+	// listed explicitly, never to one admitted by "*". The EIMSNext web
+	// client does not need it. Default: false.
+	AllowCredentials bool `yaml:"allowCredentials"`
+}
+
+// NativeFiles configures how uploads are served to browser clients.
+type NativeFiles struct {
+	// CapabilityURLs serves every upload without a token at
+	// /upload/{tenant}/{random name} (its savePath, also under each path
+	// prefix): the EIMSNext web client loads images and attachments from
+	// there. The names carry 128 random bits; HTML, SVG and scripts are
+	// served as attachments with nosniff. false: every file needs a token
+	// (GET /api/v1/files/{id}) or isPublic. Default: true.
+	CapabilityURLs bool `yaml:"capabilityURLs"`
 }
 
 // Storage picks the document store by URL (STYLE.md practice 3).
@@ -368,7 +402,8 @@ func Default() Config {
 			ShutdownTimeout: Duration(10 * time.Second),
 			TimeZone:        "Asia/Shanghai",
 		},
-		Native:  Native{Swagger: true},
+		Native: Native{Swagger: true, CORS: CORS{AllowedOrigins: []string{"*"}},
+			Files: NativeFiles{CapabilityURLs: true}},
 		DataDir: "./data",
 		Storage: Storage{Mongo: Mongo{Database: "EIMS", ConnectTimeout: Duration(5 * time.Second)}},
 		Cache:   Cache{Redis: Redis{ConnectTimeout: Duration(5 * time.Second)}},

@@ -272,6 +272,8 @@ func TestExampleFile(t *testing.T) {
 		{ID: "demo-limited", Secret: "demo-limited-secret", Name: "Demo client (5 requests/s)", Grants: allGrants, Scopes: scopes, ServiceUser: "admin", RateLimit: "5-S"},
 		{ID: "demo-engine", Secret: "demo-engine-secret", Name: "H3Yun engine", Grants: []string{"client_credentials"}, Scopes: []string{"api.readwrite"}, ServiceUser: "admin", RateLimit: "20-S"},
 		{ID: "demo-eoffice", Secret: "Yq1a9bXc2Vd3Ue4Tf5Sg6Rh7Qi8Pj9Ok", Name: "e-office app", Grants: []string{"client_credentials"}, Scopes: []string{"api.readwrite"}, ServiceUser: "admin", RateLimit: "20-S"},
+		// The EIMSNext web client's built-in id: public, password grant, 8 h (spec §12.2).
+		{ID: "EIMSD160507G0401S171201B1014Next", Public: true, Name: "EIMSNext.Web", Grants: []string{"password"}, Scopes: scopes, AccessTokenTTL: Duration(8 * time.Hour)},
 	}
 	if !reflect.DeepEqual(demo.Clients, wantClients) {
 		t.Errorf("demo clients =\n%+v\nwant\n%+v", demo.Clients, wantClients)
@@ -319,6 +321,9 @@ func TestExampleFile(t *testing.T) {
 	var seeded []string
 	for _, tn := range cfg.Tenants {
 		for _, c := range tn.Clients {
+			if c.Public { // no secret (the EIMSNext web client's client)
+				continue
+			}
 			seeded = append(seeded, tn.ID+"/client "+c.ID)
 		}
 		for _, u := range tn.Users {
@@ -633,5 +638,32 @@ func TestConnectTimeouts(t *testing.T) {
 	_, err = Parse("hub.yaml", []byte("storage:\n  mongo:\n    connectTimeout: 0s\n"), env(nil))
 	if err == nil || !strings.Contains(err.Error(), "hub.yaml:3: storage.mongo.connectTimeout: must be positive") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// native.cors and native.files (spec eims-native.md §12.3, §12.12): the
+// defaults reflect any origin and serve capability URLs; an explicit empty
+// list turns CORS off instead of falling back to the default.
+func TestNativeWebClientKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		origins    []string
+		creds      bool
+		caps       bool
+	}{
+		{"defaults", "", []string{"*"}, false, true},
+		{"empty list: off", "native:\n  cors:\n    allowedOrigins: []\n", []string{}, false, true},
+		{"listed, credentials", "native:\n  cors:\n    allowedOrigins: [\"https://admin.example.com\", \"http://localhost:5173/\"]\n    allowCredentials: true\n",
+			[]string{"https://admin.example.com", "http://localhost:5173/"}, true, true},
+		{"capability URLs off", "native:\n  files:\n    capabilityURLs: false\n", []string{"*"}, false, false},
+	} {
+		cfg, err := Parse("x.yaml", []byte(tc.yaml), env(nil))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		c := cfg.Native
+		if !reflect.DeepEqual(c.CORS.AllowedOrigins, tc.origins) || c.CORS.AllowCredentials != tc.creds || c.Files.CapabilityURLs != tc.caps {
+			t.Errorf("%s: native = %+v", tc.name, c)
+		}
 	}
 }

@@ -32,7 +32,7 @@ var builtinEntities = []string{
 }
 
 // reservedPrefixes are first path segments the native API itself uses.
-var reservedPrefixes = []string{"api", "connect", "auth", "odata", "swagger", "health", ".well-known", "admin", "metrics"}
+var reservedPrefixes = []string{"api", "connect", "auth", "odata", "swagger", "health", ".well-known", "admin", "metrics", "upload"}
 
 var (
 	idRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -112,6 +112,19 @@ func (c *Config) validateServer(v *collector) {
 			v.add(key, "duplicate path prefix %q", p)
 		}
 		seen[strings.ToLower(p)] = true
+	}
+	explicit := false
+	for i, o := range c.Native.CORS.AllowedOrigins {
+		if o == "*" {
+			continue
+		}
+		explicit = true
+		if msg := checkOrigin(o); msg != "" {
+			v.add(fmt.Sprintf("native.cors.allowedOrigins[%d]", i), "%s", msg)
+		}
+	}
+	if c.Native.CORS.AllowCredentials && !explicit {
+		v.add("native.cors.allowCredentials", "needs at least one origin listed explicitly in native.cors.allowedOrigins (credentials are never allowed for \"*\")")
 	}
 	if c.DataDir == "" {
 		v.add("dataDir", "must not be empty")
@@ -631,6 +644,16 @@ func checkListen(addr string) string {
 	}
 	if strings.ContainsAny(host, " /") {
 		return fmt.Sprintf("invalid host %q in %q", host, addr)
+	}
+	return ""
+}
+
+// checkOrigin validates a CORS origin: scheme://host[:port], nothing else.
+func checkOrigin(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Host, "*") {
+		return fmt.Sprintf("invalid origin %q (want \"*\" or scheme://host[:port], e.g. https://admin.example.com)", s)
 	}
 	return ""
 }

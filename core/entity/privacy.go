@@ -50,7 +50,7 @@ func seesPrivate(ctx context.Context, k *Kind, doc store.Doc) bool {
 		return true
 	}
 	id, _ := doc["id"].(string)
-	return k.Coll == collUser && id != "" && id == p.UserID
+	return k.Coll == collUser && id != "" && id == p.UserID || seesFilePaths(p, k, doc)
 }
 
 // redact drops k's private properties from out (rendered from doc) unless

@@ -25,6 +25,9 @@ func (s *Service) readScope(ctx context.Context, p *principal.Principal, k *Kind
 	if own := ownScope(ctx, p, k); own != nil {
 		return own, nil
 	}
+	if k.Coll == collApp {
+		return s.appScope(ctx, p, k) // webclient.go
+	}
 	return readScope(p, k, filter), nil
 }
 

@@ -29,6 +29,11 @@ const (
 	// CollPublic is a system-scope index id → tenant of public files, so
 	// GET /files/{id}/{name} can find them without a token.
 	CollPublic = "filepublic"
+	// CollCapability is a system-scope index random name → tenant and file
+	// id of every upload, so GET /upload/<tenant dir>/<name> (the
+	// capability URL the EIMSNext web client builds from savePath, spec
+	// §12.12) can find the file without a token.
+	CollCapability = "filecap"
 )
 
 // DefaultMaxUpload is the default per-file limit (§1.6: 100 MiB).
@@ -126,8 +131,8 @@ func (s *Service) Upload(ctx context.Context, p *principal.Principal, req Upload
 		}
 	}
 	type stored struct {
-		id, key, ext, name string
-		meta               putMeta
+		id, key, ext, name, capName string
+		meta                        putMeta
 	}
 	var done []stored
 	cleanup := func() {
@@ -165,13 +170,18 @@ func (s *Service) Upload(ctx context.Context, p *principal.Principal, req Upload
 		}
 		id := store.NewID()
 		ext := extOf(f.FileName)
-		key := "upload/" + tenantDir(p.Tenant) + "/" + id + ext
+		capName, err := randomName()
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		key := "upload/" + tenantDir(p.Tenant) + "/" + capName + ext
 		meta, err := s.put(ctx, key, f)
 		if err != nil {
 			cleanup()
 			return nil, err
 		}
-		done = append(done, stored{id: id, key: key, ext: ext, name: f.FileName, meta: meta})
+		done = append(done, stored{id: id, key: key, ext: ext, name: f.FileName, capName: capName, meta: meta})
 	}
 	if len(done) == 0 {
 		return nil, errs.Invalidf("no file in the upload").WithTarget("file")
@@ -182,12 +192,15 @@ func (s *Service) Upload(ctx context.Context, p *principal.Principal, req Upload
 		return nil, err
 	}
 	var docs []map[string]any
+	capNames := map[string]string{} // file id → random name
 	now := s.now().UnixMilli()
 	by := map[string]any{"id": p.UserID, "value": p.UserCode, "label": p.DisplayName}
 	for _, d := range done {
 		// fileSize is the original's floor(bytes / 1000) "KB" (spec §3.1,
 		// DEVIATIONS 18): 0 for a file under 1000 bytes; size is exact.
-		doc := map[string]any{"id": d.id, "corpId": p.Tenant, "fileName": d.name, "savePath": d.key,
+		// thumbPath is savePath: the hub makes no thumbnails (§12.12).
+		capNames[d.id] = d.capName
+		doc := map[string]any{"id": d.id, "corpId": p.Tenant, "fileName": d.name, "savePath": d.key, "thumbPath": d.key,
 			"fileExt": d.ext, "fileSize": d.meta.size / 1000, "size": d.meta.size, "contentType": contentType(d.meta.sniffed, d.ext),
 			"hash": d.meta.hash, "folder": folder, "isPublic": req.IsPublic, "url": "/api/v1/files/" + d.id,
 			"createBy": by, "updateBy": by, "createTime": now, "updateTime": now}
@@ -199,6 +212,11 @@ func (s *Service) Upload(ctx context.Context, p *principal.Principal, req Upload
 	err = s.st.Tx(ctx, func(ctx context.Context) error {
 		for _, d := range docs {
 			if err := s.st.Insert(ctx, CollFile, d); err != nil {
+				return err
+			}
+			id, _ := d["id"].(string)
+			if err := s.st.Insert(ctx, CollCapability, store.Doc{"id": capNames[id], "corpId": "",
+				"tenant": p.Tenant, "file": id, "createTime": now}); err != nil {
 				return err
 			}
 			if req.IsPublic {
@@ -346,7 +364,10 @@ type File struct {
 	ETag    string
 	ModTime time.Time
 	Public  bool
-	Content Object
+	// Capability reports a file opened by its capability URL
+	// (OpenCapability): served without a token, cacheable privately.
+	Capability bool
+	Content    Object
 }
 
 // Open opens a file of the caller's tenant that the caller may read
@@ -442,6 +463,11 @@ func (s *Service) Delete(ctx context.Context, p *principal.Principal, id string)
 		}
 		if pub, _ := d["isPublic"].(bool); pub {
 			if err := s.st.Delete(ctx, CollPublic, "", id); err != nil && errs.CodeOf(err) != errs.NotFound {
+				return err
+			}
+		}
+		if name, ok := capabilityName(key); ok {
+			if err := s.st.Delete(ctx, CollCapability, "", name); err != nil && errs.CodeOf(err) != errs.NotFound {
 				return err
 			}
 		}

@@ -60,11 +60,15 @@ func identityOf(d *Deps) (Identity, error) {
 	return d.Identity, nil
 }
 
-// oauthError writes an RFC 6749 §5.2 error body.
+// oauthError writes an RFC 6749 §5.2 error body, plus a "message" member
+// holding the description (the code when there is none): the EIMSNext web
+// client shows message (or msg) of a failed call and otherwise only a
+// generic text (§12.2); RFC 6749 clients ignore the extra member.
 func oauthError(c *fiber.Ctx, status int, code, desc string) error {
-	body := fiber.Map{"error": code}
+	body := fiber.Map{"error": code, "message": code}
 	if desc != "" {
 		body["error_description"] = desc
+		body["message"] = desc
 	}
 	return c.Status(status).JSON(body)
 }

@@ -183,7 +183,8 @@ func TestTokenTV2(t *testing.T) {
 		t.Fatalf("status %d", r.status)
 	}
 	m := r.json(t)
-	if len(m) != 2 || m["error"] != "invalid_grant" || m["error_description"] != "用户不存在或密码错误" {
+	// error and error_description (TV-2), plus message for the EIMSNext web client (§12.2, WTV-1).
+	if len(m) != 3 || m["error"] != "invalid_grant" || m["error_description"] != "用户不存在或密码错误" || m["message"] != "用户不存在或密码错误" {
 		t.Fatalf("body = %s", r.body)
 	}
 	r = a.do(t, "POST", "/connect/token", "application/json", `{"grant_type":"password","username":"admin","password":"123456","client_id":"web"}`)

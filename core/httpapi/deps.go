@@ -49,6 +49,13 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Version is the hub's version, reported by /healthz. Empty: "dev".
 	Version string
+	// CORS configures cross-origin requests (§12.3). nil: DefaultCORS
+	// (reflect any origin); an empty AllowedOrigins turns CORS off.
+	CORS *CORS
+	// DisableCapabilityURLs stops serving uploads without a token at
+	// GET /upload/<tenant dir>/<random name> (§12.12, D-12.2); then every
+	// file needs a token (§3.2). Default: false (served).
+	DisableCapabilityURLs bool
 }
 
 // Deps is everything the native API needs; cmd/eimshub wires it.

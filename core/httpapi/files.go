@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,9 @@ type Files interface {
 	Upload(ctx context.Context, p *principal.Principal, req files.UploadRequest) ([]map[string]any, error)
 	Open(ctx context.Context, p *principal.Principal, id string) (*files.File, error)
 	OpenPublic(ctx context.Context, id, name string) (*files.File, error)
+	// OpenCapability opens an upload by its savePath upload/<dir>/<name>,
+	// without a caller (§12.12).
+	OpenCapability(ctx context.Context, dir, name string) (*files.File, error)
 	Delete(ctx context.Context, p *principal.Principal, id string) error
 	MaxUpload() int64
 }
@@ -77,6 +81,24 @@ func bindPublicFileRoutes(r fiber.Router, f Files) {
 			return errs.Unavailablef("file storage is not configured")
 		}
 		file, err := f.OpenPublic(c.UserContext(), fileParam(c, "id"), fileParam(c, "name"))
+		if err != nil {
+			return err
+		}
+		return serveFile(c, file)
+	})
+}
+
+// bindCapabilityRoutes binds GET (and HEAD) /upload/<tenant dir>/<name>
+// under r WITHOUT authentication: the capability URL {uploadUrl}/{savePath}
+// the EIMSNext web client loads uploaded images and attachments from
+// (§12.12, D-12.2). Mount it outside the bearer group; the CORS middleware
+// gives it its headers like every other route.
+func bindCapabilityRoutes(r fiber.Router, f Files) {
+	r.Get("/upload/:dir/:name", func(c *fiber.Ctx) error {
+		if f == nil {
+			return errs.Unavailablef("file storage is not configured")
+		}
+		file, err := f.OpenCapability(c.UserContext(), fileParam(c, "dir"), fileParam(c, "name"))
 		if err != nil {
 			return err
 		}
@@ -262,13 +284,21 @@ func serveFile(c *fiber.Ctx, f *files.File) error {
 	if !f.ModTime.IsZero() {
 		c.Set(fiber.HeaderLastModified, f.ModTime.Format(http.TimeFormat))
 	}
-	if f.Public {
+	switch {
+	case f.Public:
 		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
-	} else {
+	case f.Capability:
+		// The content under a random name never changes; only the holder
+		// of the URL's browser keeps a copy.
+		c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
+	default:
 		c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	}
 	disp := "inline"
-	if files.IsActive(f.ContentType) || isTrue(c.Query("download")) {
+	// Active content by type, or by the name's extension (an SVG sniffed as
+	// plain text is still an SVG to whoever saves it), is an attachment
+	// (D-12.2); nosniff above keeps browsers from second-guessing the type.
+	if files.IsActive(f.ContentType) || files.IsActive(mime.TypeByExtension(path.Ext(f.Name))) || isTrue(c.Query("download")) {
 		disp = "attachment"
 	}
 	c.Set(fiber.HeaderContentDisposition, contentDisposition(disp, f.Name))

@@ -87,19 +87,44 @@ func tooManyRequests(c *fiber.Ctx, dec limits.Decision) error {
 		Msg: "too many requests; retry after " + strconv.Itoa(secs) + " s", RetryAfter: secs}
 }
 
-// RateLimitByPrincipal limits authenticated API requests per client (and
-// tenant, for the tenant default). Mount it after bearerAuth; a request
-// without a principal is not counted here.
-func RateLimitByPrincipal(d *Deps) fiber.Handler {
-	return rateLimit(d, principalKey)
+// PublicClients tells public OAuth clients (no secret, such as the
+// EIMSNext web client's) from confidential ones; implemented by
+// *identity.Service. When Deps.Identity implements it, the limiters count
+// a public client's requests per user (API) and per source IP and login
+// name (token endpoint) instead of per client: every browser shares the
+// public client's id (spec eims-native.md §12.2).
+type PublicClients interface {
+	IsPublicClient(ctx context.Context, clientID string) (bool, error)
 }
 
-func principalKey(c *fiber.Ctx) (limits.Key, bool) {
-	p, ok := principal.From(c.UserContext())
-	if !ok || (p.ClientID == "" && p.Tenant == "") {
-		return limits.Key{}, false
+// publicClient reports whether id is a public client; false when unknown
+// or when the lookup fails (the request is then counted per client, the
+// stricter budget).
+func publicClient(c *fiber.Ctx, d *Deps, id string) bool {
+	pc, ok := d.Identity.(PublicClients)
+	if !ok || id == "" {
+		return false
 	}
-	return limits.Key{Kind: limits.API, Tenant: p.Tenant, Client: p.ClientID}, true
+	pub, err := pc.IsPublicClient(c.UserContext(), id)
+	return err == nil && pub
+}
+
+// RateLimitByPrincipal limits authenticated API requests per client (and
+// tenant, for the tenant default); a public client's requests per user at
+// the client's rate. Mount it after bearerAuth; a request without a
+// principal is not counted here.
+func RateLimitByPrincipal(d *Deps) fiber.Handler {
+	return rateLimit(d, func(c *fiber.Ctx) (limits.Key, bool) {
+		p, ok := principal.From(c.UserContext())
+		if !ok || (p.ClientID == "" && p.Tenant == "") {
+			return limits.Key{}, false
+		}
+		k := limits.Key{Kind: limits.API, Tenant: p.Tenant, Client: p.ClientID}
+		if p.UserID != "" && publicClient(c, d, p.ClientID) {
+			k.User = p.UserID
+		}
+		return k, true
+	})
 }
 
 // RateLimitByIP limits anonymous requests per source IP with the
@@ -114,7 +139,8 @@ func RateLimitByIP(d *Deps) fiber.Handler {
 // RateLimitTokenEndpoint limits /connect/token and /connect/revocation
 // against credential guessing with two budgets: per source IP, then per
 // client_id (from HTTP Basic or the form; a request naming no client is
-// counted per IP only). Those endpoints speak RFC 6749, so a refusal is an
+// counted per IP only) — for a public client per client_id, source IP and
+// username instead (§12.2). Those endpoints speak RFC 6749, so a refusal is an
 // OAuth error body: 429 {"error": "temporarily_unavailable"} with
 // Retry-After, or 503 temporarily_unavailable when a fail-closed limiter
 // cannot decide. No-op when d.Limits is nil.
@@ -125,7 +151,16 @@ func RateLimitTokenEndpoint(d *Deps) fiber.Handler {
 		}
 		keys := []limits.Key{{Kind: limits.TokenIP, IP: c.IP()}}
 		if id := tokenClientID(c); id != "" {
-			keys = append(keys, limits.Key{Kind: limits.TokenClient, Client: id})
+			if publicClient(c, d, id) {
+				// Per IP and login name: a per-client budget would be shared
+				// by every browser (§12.2). A request without a username (a
+				// refresh) is counted per IP only.
+				if login := strings.Clone(strings.TrimSpace(c.FormValue("username"))); login != "" { // FormValue views the request buffer
+					keys = append(keys, limits.Key{Kind: limits.TokenLogin, Client: id, IP: c.IP(), User: login})
+				}
+			} else {
+				keys = append(keys, limits.Key{Kind: limits.TokenClient, Client: id})
+			}
 		}
 		var shown limits.Decision // the tighter budget's headers
 		for i, k := range keys {

@@ -49,13 +49,18 @@ func New(d Deps) *fiber.App {
 		d.Options.MaxUpload = DefaultMaxUpload
 	}
 	dp := &d
+	corsP := newCORSPolicy(d.Options.CORS)
+	onError := errorHandler(dp)
 	// Bodies are streamed (fasthttp reads at most 8 KiB before a handler
 	// runs): limitBody buffers every body but an upload's, refusing one over
 	// its limit before reading it, and the upload handler streams its body
 	// to the blob store after authentication. Multipart forms are never
 	// pre-parsed (that would read an unauthenticated upload to disk).
 	app := fiber.New(fiber.Config{
-		ErrorHandler:                 errorHandler(dp),
+		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			corsP.apply(c) // errors raised below the middleware (fasthttp level)
+			return onError(c, err)
+		},
 		BodyLimit:                    d.Options.BodyLimit,
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
@@ -69,8 +74,10 @@ func New(d Deps) *fiber.App {
 	m := newHTTPMetrics()
 
 	// Middleware order: recover (safety net) → request id → observe (logs,
-	// metrics, panic recovery of the routes, error rendering) → routes.
-	app.Use(trackConns(app), recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m), limitBody(d.Options))
+	// metrics, panic recovery of the routes, error rendering) → CORS
+	// (preflights end here; headers set before any check can fail, §12.3)
+	// → body limits → routes.
+	app.Use(trackConns(app), recoverer(d.Logger), requestID(d.Logger), observe(d.Logger, m), cors(corsP), limitBody(d.Options))
 
 	app.Get("/healthz", healthzHandler(d.Options.Version))
 	app.Get("/readyz", readinessHandler(d.Ready, readyTimeout, d.Logger))
@@ -97,11 +104,15 @@ func bindAPI(r fiber.Router, d *Deps, prefix string, m *httpMetrics) {
 	r.Get("/api/v1/ping", pingHandler) // before the group: anonymous (§1.3)
 	bindAuthRoutes(r, d)
 	bindPublicFileRoutes(r, d.Files) // GET /files/{id}/{fileName}: public files, no token
+	if !d.Options.DisableCapabilityURLs {
+		bindCapabilityRoutes(r, d.Files) // GET /upload/{dir}/{name}: uploads by savePath, no token (§12.12)
+	}
 	api := r.Group("/api/v1", bearerAuth(d), RateLimitByPrincipal(d), requireJSONBody(prefix+"/api/v1", "/upload"))
 	m.groups[prefix+"/api/v1"] = true
 	bindWorkflowRoutes(api, d.Workflow)
 	bindDataflowRoutes(api, d.Dataflow)
 	bindFileRoutes(api, d.Files)
+	bindSystemRoutes(api, d) // /system/currentuser, /system/AppMenuPerms (§12.4)
 	bindWfDefinitionRoutes(api, d)
 	bindEntityRoutes(api, d) // last: /:entity would catch the families above
 	if odataBinder != nil {

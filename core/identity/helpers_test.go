@@ -46,7 +46,7 @@ type fixture struct {
 	sms *CaptureSender
 }
 
-func newFixture(t *testing.T, tweak ...func(*Config)) *fixture {
+func newFixture(t testing.TB, tweak ...func(*Config)) *fixture {
 	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -73,7 +73,7 @@ func newFixture(t *testing.T, tweak ...func(*Config)) *fixture {
 
 // newStore opens an empty embedded store (the hub's default, adapters/sqlite)
 // in a temporary directory, closed when the test ends.
-func newStore(t *testing.T) *sqlite.Store {
+func newStore(t testing.TB) *sqlite.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"))
 	if err != nil {

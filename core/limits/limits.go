@@ -29,6 +29,8 @@ package limits
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
 	"strings"
 	"sync"
@@ -58,6 +60,12 @@ const (
 	// per source IP (Config.AuthFailureIPRate): once spent, the host
 	// answers without checking (each check costs a hash comparison).
 	AuthFailIP
+	// TokenLogin is a token-endpoint request of a public client, counted
+	// per client, source IP and login name (Key.User) at the
+	// TokenEndpointRate: every browser shares a public client's id, so a
+	// per-client budget would let one user lock out all the others
+	// (spec eims-native.md §12.2).
+	TokenLogin
 )
 
 func (k Kind) String() string {
@@ -72,12 +80,14 @@ func (k Kind) String() string {
 		return "ip"
 	case AuthFailIP:
 		return "auth-fail-ip"
+	case TokenLogin:
+		return "token-login"
 	}
 	return "unknown"
 }
 
 // tokenEndpoint reports whether the kind is a token-endpoint check.
-func (k Kind) tokenEndpoint() bool { return k == TokenClient || k == TokenIP }
+func (k Kind) tokenEndpoint() bool { return k == TokenClient || k == TokenIP || k == TokenLogin }
 
 // Key names who a request is counted against.
 type Key struct {
@@ -89,8 +99,12 @@ type Key struct {
 	// Connector is the dialect connector the request came through ("" for
 	// the native API); it selects a per-connector override.
 	Connector string
-	// IP is the source address (TokenIP, IP, AuthFailIP).
+	// IP is the source address (TokenIP, IP, AuthFailIP, TokenLogin).
 	IP string
+	// User splits a client's budget by user: on an API key, the token's
+	// user id (a public client's requests are counted per user at the
+	// client's rate, §12.2); on a TokenLogin key, the login name.
+	User string
 }
 
 // Decision is the outcome of one check. Limit 0 means the request was not
@@ -345,6 +359,11 @@ func (l *Limits) resolve(ctx context.Context, k Key) (limiter.Rate, string, erro
 			return limiter.Rate{}, "", errs.Invalidf("limits: auth-failure key without an IP")
 		}
 		return l.authFail, "af:" + k.IP + ":" + l.authFail.Formatted, nil
+	case TokenLogin:
+		if k.Client == "" || k.IP == "" {
+			return limiter.Rate{}, "", errs.Invalidf("limits: token-login key without a client or an IP")
+		}
+		return l.token, "tl:" + k.Client + ":" + k.IP + ":" + counterPart(k.User) + ":" + l.token.Formatted, nil
 	case API:
 	default:
 		return limiter.Rate{}, "", errs.Invalidf("limits: unknown key kind %d", k.Kind)
@@ -365,7 +384,22 @@ func (l *Limits) resolve(ctx context.Context, k Key) (limiter.Rate, string, erro
 	if !ok {
 		r = l.tenantRate(k.Tenant)
 	}
+	if k.User != "" {
+		return r, "c:" + k.Client + ":u:" + k.Tenant + ":" + counterPart(k.User) + ":" + r.Formatted, nil
+	}
 	return r, "c:" + k.Client + ":" + r.Formatted, nil
+}
+
+// counterPart makes a caller-supplied name (a login as typed) safe inside
+// a counter key: lower-cased, and hashed when long or when it holds the
+// key separator or control characters, so keys stay short and unambiguous.
+func counterPart(s string) string {
+	s = strings.ToLower(s)
+	if len(s) <= 64 && !strings.ContainsAny(s, ":\x00\r\n ") {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "h" + hex.EncodeToString(sum[:12])
 }
 
 func (l *Limits) tenantRate(tenant string) limiter.Rate {

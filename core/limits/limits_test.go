@@ -320,3 +320,44 @@ func TestIPBudgetPerConnector(t *testing.T) {
 		t.Error("the same IP on another connector shares the budget")
 	}
 }
+
+// Public clients (spec eims-native.md §12.2): an API key with User counts
+// the client's rate per user; a TokenLogin key counts per client, IP and
+// login name (case-insensitively) at the token-endpoint rate.
+func TestPerUserBudgets(t *testing.T) {
+	l := newLimits(t, limits.Config{DefaultRate: "100-M", ClientRates: map[string]string{"web": "3-M"}, TokenEndpointRate: "2-M"})
+	api := func(user string) limits.Key {
+		return limits.Key{Kind: limits.API, Tenant: "t1", Client: "web", User: user}
+	}
+	login := func(ip, user string) limits.Key {
+		return limits.Key{Kind: limits.TokenLogin, Client: "web", IP: ip, User: user}
+	}
+	for _, tc := range []struct {
+		name    string
+		k       limits.Key
+		n, want int
+		limit   int64
+	}{
+		{"user a: the client's rate", api("u_a"), 5, 3, 3},
+		{"user b: a budget of its own", api("u_b"), 4, 3, 3},
+		{"no user: the client's own budget", limits.Key{Kind: limits.API, Tenant: "t1", Client: "web"}, 4, 3, 3},
+		{"user b in another tenant", limits.Key{Kind: limits.API, Tenant: "t2", Client: "web", User: "u_b"}, 1, 1, 3},
+		{"login alice from ip1", login("10.0.0.1", "alice"), 3, 2, 2},
+		{"ALICE from ip1 shares it", login("10.0.0.1", "ALICE"), 1, 0, 2},
+		{"alice from ip2", login("10.0.0.2", "alice"), 2, 2, 2},
+		{"bob from ip1", login("10.0.0.1", "bob"), 2, 2, 2},
+		{"a name with the separator", login("10.0.0.1", "a:b"), 2, 2, 2},
+		{"the same name hashed again", login("10.0.0.1", "A:B"), 1, 0, 2},
+		{"a long name", login("10.0.0.1", string(make([]byte, 300))), 3, 2, 2},
+	} {
+		allowed, d := fire(t, l, tc.k, tc.n)
+		if allowed != tc.want || d.Limit != tc.limit {
+			t.Errorf("%s: %d of %d allowed (limit %d), want %d (limit %d)", tc.name, allowed, tc.n, d.Limit, tc.want, tc.limit)
+		}
+	}
+	for _, k := range []limits.Key{{Kind: limits.TokenLogin, Client: "web", User: "x"}, {Kind: limits.TokenLogin, IP: "1.2.3.4", User: "x"}} {
+		if _, err := l.Allow(context.Background(), k); errs.CodeOf(err) != errs.Invalid {
+			t.Errorf("Allow(%+v) = %v, want Invalid", k, err)
+		}
+	}
+}

@@ -103,7 +103,7 @@ func fileInfo(d store.Doc) sdk.Doc {
 	out := make(sdk.Doc, len(d))
 	for k, v := range d {
 		switch k {
-		case "savePath", "deleted", "_rev":
+		case "savePath", "thumbPath", "deleted", "_rev": // thumbPath = savePath, a capability URL (spec §12.12)
 			continue
 		}
 		out[k] = v

@@ -146,7 +146,7 @@ func TestBridgeFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, _ := info["id"].(string)
-	if id == "" || info["fileName"] != "合同.txt" || info["size"] != int64(5) || info["savePath"] != nil ||
+	if id == "" || info["fileName"] != "合同.txt" || info["size"] != int64(5) || info["savePath"] != nil || info["thumbPath"] != nil ||
 		!strings.HasPrefix(info["contentType"].(string), "text/plain") {
 		t.Fatalf("info = %v", info)
 	}
