@@ -22,9 +22,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/valyala/fasthttp"
+	"gopkg.in/yaml.v3"
 )
 
 const (
@@ -38,7 +41,7 @@ const (
 	eofficeTodo = 20
 )
 
-var writeCap = flag.Int64("writes", 3000, "most requests (warm-up included) of each writing row: token and flow-start rows")
+var writeCap = flag.Int64("writes", 10000, "most requests (warm-up included) of each writing row: token and flow-start rows")
 
 // eofficeState is what the seeder leaves for the e-office group's rows.
 type eofficeState struct {
@@ -51,6 +54,42 @@ var eofficeStates = map[*hub]*eofficeState{}
 
 // groupSeeders seed a hub group beyond hub.seed, once per hub start.
 var groupSeeders = map[string]func(*hub) error{"eoffice": seedEOffice}
+
+// groupConfigs write the config of a hub group into the work directory
+// (after writeConfigs) and return its path.
+var groupConfigs = map[string]func(work string) (string, error){"eoffice": eofficeConfig}
+
+var eofficeIsolation = flag.String("eoffice-isolation", "process",
+	"connectors.eoffice.isolation of the e-office rows' hub: process (as configured in the example) | inproc (profiles then show the connector's code too)")
+
+// eofficeConfig is hub-process.yaml with the e-office connector's
+// isolation set to -eoffice-isolation.
+func eofficeConfig(work string) (string, error) {
+	if *eofficeIsolation != "process" && *eofficeIsolation != "inproc" {
+		return "", fmt.Errorf("-eoffice-isolation %q: process or inproc", *eofficeIsolation)
+	}
+	raw, err := os.ReadFile(filepath.Join(work, "hub-process.yaml"))
+	if err != nil {
+		return "", err
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		return "", err
+	}
+	conns, _ := cfg["connectors"].(map[string]any)
+	eo, _ := conns["eoffice"].(map[string]any)
+	if eo == nil {
+		return "", errors.New("example config has no connectors.eoffice")
+	}
+	eo["isolation"] = *eofficeIsolation
+	fmt.Fprintln(os.Stderr, "loadbench: e-office rows with connectors.eoffice.isolation", *eofficeIsolation)
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(work, "hub-eoffice.yaml")
+	return path, os.WriteFile(path, out, 0o600)
+}
 
 func init() {
 	// The e-office rows go before the closing bare row.

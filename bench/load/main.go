@@ -267,6 +267,11 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 				case "redis":
 					env = append(env, "EIMSHUB_REDIS_URL="+redisURL)
 				}
+				if gc := groupConfigs[sc.hub]; gc != nil {
+					if cfg, err = gc(o.work); err != nil {
+						return err
+					}
+				}
 				if cur, err = startHub(bin, o.work, sc.hub, cfg, env...); err != nil {
 					return err
 				}
