@@ -32,6 +32,9 @@ type target struct {
 	// included; a chain counts once): writes stay bounded whatever the
 	// machine's speed. The window then ends at the last answer.
 	budget int64
+	// conns, when > 0, replaces -c for this target (a route whose answers
+	// take seconds at -c would finish too few requests inside the window).
+	conns int
 }
 
 // result is one scenario's measurement.
@@ -65,6 +68,9 @@ const (
 // finished inside the measured window are counted. Statistics come from
 // HdrHistogram: one histogram per worker, merged at the end.
 func closedLoop(ctx context.Context, t target, conns int, warmup, dur time.Duration) (result, error) {
+	if t.conns > 0 {
+		conns = t.conns
+	}
 	uri := fasthttp.AcquireURI()
 	defer fasthttp.ReleaseURI(uri)
 	if err := uri.Parse(nil, []byte(t.url)); err != nil {
