@@ -4,8 +4,9 @@
 // record, a native 50-row page, the native GET with Redis tokens + limits,
 // and H3Yun LoadBizObject / 50-row LoadBizObjects through the plugin process
 // and in process, and the e-office routes of issue 13 next to their native
-// equivalents (eoffice.go) — and prints req/s, p50, p99, the ratio to the bare handler
-// and the issue-11 targets as pass/fail columns (never asserted).
+// equivalents (eoffice.go) — and prints req/s, p50, p99, the ratio to the
+// bare handler and the issue-11 targets as pass/fail columns (never
+// asserted).
 //
 //	go run ./bench/load [-d 5s] [-c 32] [-run REGEXP] [-pprof DIR]
 //
