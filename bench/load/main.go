@@ -3,8 +3,10 @@
 // Fiber handler and the hub's hot routes — /api/v1/ping, a native GET of one
 // record, a native 50-row page, the native GET with Redis tokens + limits,
 // and H3Yun LoadBizObject / 50-row LoadBizObjects through the plugin process
-// and in process — and prints req/s, p50, p99, the ratio to the bare handler
-// and the issue-11 targets as pass/fail columns (never asserted).
+// and in process, and the e-office routes of issue 13 next to their native
+// equivalents (eoffice.go) — and prints req/s, p50, p99, the ratio to the
+// bare handler and the issue-11 targets as pass/fail columns (never
+// asserted).
 //
 //	go run ./bench/load [-d 5s] [-c 32] [-run REGEXP] [-pprof DIR]
 //
@@ -40,7 +42,7 @@ import (
 type scenario struct {
 	id    string
 	label string
-	hub   string // "" bare handler; "process", "inproc", "redis": which hub serves it
+	hub   string // "" bare handler; "process", "inproc", "redis", "eoffice": which hub serves it
 	// target is the issue-11 ratio to the bare handler (percent); 0: none.
 	target float64
 	make   func(base string, h *hub) target
@@ -212,7 +214,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		}
 	}
 	var bin string
-	if needs["process"] || needs["inproc"] || needs["redis"] {
+	if needs["process"] || needs["inproc"] || needs["redis"] || needs["eoffice"] {
 		fmt.Fprintln(os.Stderr, "loadbench: building the hub …")
 		if bin, err = buildHub(ctx, o.root, o.work); err != nil {
 			return err
@@ -266,12 +268,22 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 				case "redis":
 					env = append(env, "EIMSHUB_REDIS_URL="+redisURL)
 				}
+				if gc := groupConfigs[sc.hub]; gc != nil {
+					if cfg, err = gc(o.work); err != nil {
+						return err
+					}
+				}
 				if cur, err = startHub(bin, o.work, sc.hub, cfg, env...); err != nil {
 					return err
 				}
 				curGroup = sc.hub
 				if err := cur.seed(); err != nil {
 					return fmt.Errorf("seed hub %s: %w", sc.hub, err)
+				}
+				if s := groupSeeders[sc.hub]; s != nil {
+					if err := s(cur); err != nil {
+						return fmt.Errorf("seed hub %s: %w", sc.hub, err)
+					}
 				}
 			}
 			base = cur.base
@@ -377,8 +389,12 @@ func printRow(out io.Writer, r row, bare float64) {
 	if r.cpu > 0 && r.res.requests > 0 {
 		cpu = fmt.Sprintf("%.0f µs", float64(r.cpu.Microseconds())/float64(r.res.requests))
 	}
+	label := r.sc.label
+	if r.res.capped {
+		label += fmt.Sprintf(" (-writes cap: %.1f s measured)", r.res.elapsed.Seconds())
+	}
 	fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n",
-		r.sc.label, rps, fmtDur(p50), fmtDur(p99), ratio, target, tail, failed, cpu)
+		label, rps, fmtDur(p50), fmtDur(p99), ratio, target, tail, failed, cpu)
 }
 
 func passFail(ok bool) string {

@@ -55,6 +55,9 @@ func writeConfigs(root, dir string) error {
 			cfg["limits"] = limits
 		}
 		limits["defaultRate"] = "10000000-S"
+		// The token rows (eoffice.go) call the token endpoints in a loop.
+		limits["tokenEndpointRate"] = "10000000-S"
+		limits["tokenEndpointIPRate"] = "10000000-S"
 		cfg["log"] = map[string]any{"level": "error", "format": "text"}
 		tenants, _ := cfg["tenants"].([]any)
 		for _, t := range tenants {
@@ -63,6 +66,13 @@ func writeConfigs(root, dir string) error {
 			for _, c := range clients {
 				if cm, ok := c.(map[string]any); ok {
 					cm["rateLimit"] = "10000000-S"
+					// Per-connector rates of a client (an e-office app's
+					// rate) would override it.
+					if cr, ok := cm["connectorRates"].(map[string]any); ok {
+						for k := range cr {
+							cr[k] = "10000000-S"
+						}
+					}
 				}
 			}
 		}
