@@ -194,6 +194,11 @@ func TestEdgeErrorsInTheCallersDialect(t *testing.T) {
 		{"e-office (another deployment prefix)", "/server/api/user/users", eoffice, map[int]want{
 			tooLarge: eo("0x011012"), unsupported: eo("0x000013"), malformed: eo("0x000013"),
 		}},
+		// Ends like the native upload route, whose body is streamed
+		// unbounded to its handler: a connector's path is bounded.
+		{"e-office (a path ending in /api/v1/upload)", eofficeAPI + "v1/upload", eoffice, map[int]want{
+			tooLarge: eo("0x011012"), unsupported: eo("0x000013"), malformed: eo("0x000013"),
+		}},
 		{"native", "/api/v1/contract", native, map[int]want{
 			tooLarge: nat(413, "payload_too_large"), unsupported: nat(415, "unsupported_media_type"), malformed: nat(400, "invalid_request"),
 		}},
