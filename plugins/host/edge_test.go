@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/httpapi"
 	"github.com/eimshub/eimshub/plugins/host"
 	"github.com/eimshub/eimshub/plugins/sdk/example"
 	"github.com/eimshub/eimshub/plugins/sdk/sdktest"
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // TestEdgeErrorsInTheConnectorsEnvelope: the errors the HTTP server
@@ -154,5 +156,36 @@ func TestEdgeErrorBeforeMount(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 404 || !strings.Contains(string(b), `"errorCode":404`) {
 		t.Fatalf("%d %s", res.StatusCode, b)
+	}
+}
+
+// BenchmarkEdgeErrorLookup: what EdgeError costs the server per error it
+// renders, with the native API's routes and the example connector mounted:
+// a path nobody owns (a 404 scan) and a connector's path.
+func BenchmarkEdgeErrorLookup(b *testing.B) {
+	m, err := host.New([]host.Config{{ID: example.ID, Enabled: true, Isolation: host.InProc, Mount: "/ex"}}, sdktest.NewMemHost(),
+		host.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Start(context.Background())
+	b.Cleanup(func() { _ = m.Close(context.Background()) })
+	app := httpapi.New(httpapi.Deps{Logger: slog.New(slog.DiscardHandler),
+		Options: httpapi.Options{PathPrefixes: []string{"/jlauth"}, EdgeError: m.EdgeError}})
+	m.Mount(app, host.Auth{}, nil)
+	b.Logf("%d routes", len(app.GetRoutes(true)))
+	for _, tc := range []struct{ name, path string }{{"unowned", "/no/such/path"}, {"connector", "/ex/records/f1/1"}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var rc fasthttp.RequestCtx
+			rc.Request.Header.SetMethod("POST")
+			rc.Request.SetRequestURI(tc.path)
+			c := app.AcquireCtx(&rc)
+			defer app.ReleaseCtx(c)
+			e := errs.New(errs.TooLarge, "too large")
+			b.ReportAllocs()
+			for b.Loop() {
+				m.EdgeError(c, e)
+			}
+		})
 	}
 }
