@@ -44,6 +44,7 @@ func TestEdgeErrorHook(t *testing.T) {
 		app.Post(p+"/echo", func(c *fiber.Ctx) error { return c.Send(c.Body()) })
 		app.Get(p+"/panic", func(*fiber.Ctx) error { panic("secret") })
 		app.Get(p+"/conflict", func(*fiber.Ctx) error { return errs.New(errs.Conflict, "taken") })
+		app.Get(p+"/internal", func(*fiber.Ctx) error { return errs.New(errs.Internal, "secret dsn") })
 	}
 	addr := serveTCP(t, app)
 
@@ -62,6 +63,7 @@ func TestEdgeErrorHook(t *testing.T) {
 		{"GET", "/echo", "", "", errs.MethodNotAllowed, "", 405, false},
 		{"GET", "/panic", "", "", errs.Internal, "", 500, false},
 		{"GET", "/conflict", "", "", errs.Conflict, "taken", 409, false},
+		{"GET", "/internal", "", "", errs.Internal, "", 500, false}, // an internal error's text never reaches the hook
 	} {
 		for _, side := range []string{"/dialect", "/native"} {
 			seen = nil

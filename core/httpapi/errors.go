@@ -273,8 +273,14 @@ func writeError(c *fiber.Ctx, err error, logger *slog.Logger) error {
 		}
 		logger.ErrorContext(c.UserContext(), "internal error", attrs...)
 	}
-	if hook, ok := edgeHooks.Load(c.App()); ok && hook.(func(*fiber.Ctx, error) bool)(c, coreError(err)) {
-		return nil // answered in the envelope of the path's owner (Options.EdgeError)
+	if hook, ok := edgeHooks.Load(c.App()); ok {
+		e := coreError(err)
+		if r.internal {
+			e = &errs.Error{Code: errs.Internal, Pos: -1, Err: err} // its text stays in the log
+		}
+		if hook.(func(*fiber.Ctx, error) bool)(c, e) {
+			return nil // answered in the envelope of the path's owner (Options.EdgeError)
+		}
 	}
 	if r.retryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(r.retryAfter))
