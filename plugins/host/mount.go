@@ -56,7 +56,8 @@ func RouteOf(fc *fiber.Ctx) (RouteInfo, bool) {
 // whose first start failed mounts the routes it registered and answers its
 // dialect's "unavailable" error until a restart succeeds. Call
 // Mount once, after Start. A route already registered by an earlier
-// connector is skipped with an error log.
+// connector is skipped with an error log. Mount also records which paths
+// each connector owns, for EdgeError (edge.go).
 func (m *Manager) Mount(app *fiber.App, auth Auth, limit fiber.Handler) {
 	m.auth = auth
 	m.creds = newCredCache(auth.CacheTTL)
