@@ -23,6 +23,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 	"gopkg.in/yaml.v3"
@@ -238,10 +239,12 @@ func nodeJSON(n *yaml.Node) (json.RawMessage, error) {
 // Limits means no limit. A connector that fails to start is logged and
 // reported at /admin/connectors; it does not stop the hub. The returned
 // closer drains in-flight connector requests until its ctx ends, then
-// stops the plugins; call it after the HTTP server has stopped.
+// stops the plugins; call it after the HTTP server has stopped. edge (may
+// be nil) is pointed at the manager once the routes are mounted, so the
+// errors the HTTP edge renders on a connector's paths use its envelope.
 func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, svc host.Services,
 	authenticate func(*fiber.Ctx) (*principal.Principal, error), deps *httpapi.Deps,
-	requireAdmin func(*fiber.Ctx) error, log *slog.Logger) (closer func(context.Context) error, err error) {
+	requireAdmin func(*fiber.Ctx) error, log *slog.Logger, edge *edgeErrors) (closer func(context.Context) error, err error) {
 	cfgs, err := connectorConfigs(cfg)
 	if err != nil {
 		return nil, err
@@ -287,6 +290,9 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, sv
 		}
 	}
 	m.Mount(app, auth, limit)
+	if edge != nil {
+		edge.m.Store(m)
+	}
 	app.Get("/admin/connectors", host.AdminHandler(m, requireAdmin))
 	if deps != nil && deps.Ready != nil {
 		// The same map the /readyz handler reads (httpapi.New keeps it); filled
@@ -297,6 +303,16 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, sv
 	}
 	logConnectorStates(log, m, cfg)
 	return m.Close, nil
+}
+
+// edgeErrors is httpapi.Options.EdgeError for a hub whose connectors are
+// mounted after the HTTP app is built: the plugin host's Manager.EdgeError
+// once set, the native envelope before.
+type edgeErrors struct{ m atomic.Pointer[host.Manager] }
+
+func (e *edgeErrors) render(c *fiber.Ctx, err error) bool {
+	m := e.m.Load()
+	return m != nil && m.EdgeError(c, err)
 }
 
 // connectorCheck is one enabled connector as /readyz sees it: ready while

@@ -202,9 +202,13 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	migrateWebClient(ctx, h.log, h.records, ents)
 	df := dataflow.New(h.store, dataflow.Options{Logger: h.log, Records: h.records})
 	fs := files.New(h.store, blobs, files.Options{MaxUpload: int64(cfg.Files.MaxUpload), Logger: h.log})
+	// The connectors are mounted after the app is built; until then (and
+	// for paths no connector owns) edge errors keep the native envelope.
+	edge := &edgeErrors{}
 	deps := httpapi.Deps{
 		Logger: h.log,
 		Options: httpapi.Options{
+			EdgeError:       edge.render,
 			BodyLimit:       int(cfg.Server.BodyLimit),
 			Swagger:         cfg.Native.Swagger,
 			PathPrefixes:    cfg.Native.PathPrefixes,
@@ -227,7 +231,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	auth := bearerPrincipal(h.ident)
 	svc := host.Services{Entities: ents, Identity: h.ident, Workflow: wf, Dataflow: df, Files: fs,
 		Aliases: alias.New(h.store), Store: h.store, DialectTokens: dialecttoken.New(h.cache, h.ident, lim)}
-	closeConnectors, err := startConnectors(ctx, cfg, h.app, svc, auth, &deps, operatorOnly(auth, cfg.Server.Operators), h.log)
+	closeConnectors, err := startConnectors(ctx, cfg, h.app, svc, auth, &deps, operatorOnly(auth, cfg.Server.Operators), h.log, edge)
 	if err != nil {
 		return nil, fmt.Errorf("connectors: %w", err)
 	}

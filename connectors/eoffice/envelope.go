@@ -260,9 +260,14 @@ func ErrorResponse(err error, lang string, start time.Time) *sdk.Response {
 func as(err error, target **Error) bool { return errors.As(err, target) }
 
 // errorEnvelope is what the hub renders when it answers for the connector
-// (plugin down or busy, host-side refusals): the e-office envelope with
-// 0x000018 for a rate limit, 0x000022 when the connector or the store is
-// unavailable and 0x000013 otherwise; always HTTP 200 (§3).
+// (plugin down or busy, host-side refusals, and requests its HTTP edge
+// refuses before routing): the e-office envelope with 0x000018 for a rate
+// limit, 0x000022 when the connector or the store is unavailable, 0x011012
+// ("file size too big", the catalogue's size error, §6.4) for a body over
+// the hub's limit, and 0x000013 ("Api error", what e-office answers for a
+// request it cannot handle, §6.2) otherwise: an unsupported
+// Content-Encoding or a malformed compressed body among them. Always HTTP
+// 200 (§3).
 func errorEnvelope() sdk.ErrorEnvelope {
 	return sdk.ErrorEnvelope{
 		ContentType: "application/json; charset=utf-8",
@@ -271,6 +276,7 @@ func errorEnvelope() sdk.ErrorEnvelope {
 			`{{if eq .Code "rate_limited"}}"0x000018","message":"请求失败"` +
 			`{{else if eq .Code "unauthorized"}}"0x003003","message":"无效令牌"` +
 			`{{else if eq .Code "unavailable"}}"0x000022","message":"mysql连接失败，请检查MySQL服务是否开启"` +
+			`{{else if eq .Code "payload_too_large"}}"0x011012","message":"文件太大"` +
 			`{{else}}"0x000013","message":"api错误"{{end}}}],"runtime":"0.000"}`,
 	}
 }

@@ -249,6 +249,8 @@ func TestHostSideErrorsUseTheEnvelope(t *testing.T) {
 		{sdk.Errorf(sdk.Invalid, `quote " and <tag>`), `参数格式错误：quote " and <tag>`},
 		{sdk.Errorf(sdk.Internal, "secret detail"), "服务器内部错误"},
 		{sdk.Errorf(sdk.TooLarge, "body too large"), "请求内容过大"},
+		{sdk.Errorf(sdk.UnsupportedMedia, `Content-Encoding "br" is not supported`), `参数格式错误：Content-Encoding "br" is not supported`},
+		{sdk.Errorf(sdk.MethodNotAllowed, "method not allowed"), "请求方式错误：只支持 POST"},
 	} {
 		status, ct, body := r.Render(tc.err, "rid")
 		var env map[string]any

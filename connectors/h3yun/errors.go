@@ -78,7 +78,7 @@ var catalogue = []message{
 	{sdk.NotFound, "", "数据不存在"},
 	{sdk.Invalid, "", "参数格式错误：%s"},
 	{sdk.TooLarge, "", "请求内容过大"},
-	{sdk.UnsupportedMedia, "", "参数格式错误：请使用 Content-Type: application/json"},
+	{sdk.UnsupportedMedia, "", "参数格式错误：%s"}, // only the hub's edge raises it: an unsupported Content-Encoding
 	{sdk.MethodNotAllowed, "", "请求方式错误：只支持 POST"},
 	{sdk.Internal, "", "服务器内部错误"},
 }

@@ -13,6 +13,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 // Checker reports whether a dependency (store, cache) is ready, for /readyz.
@@ -37,6 +39,16 @@ type Options struct {
 	// body limit in bytes (> 0), e.g. a connector route that takes
 	// attachments; 0 means BodyLimit. It cannot exempt a route from a limit.
 	RouteBodyLimit func(path string) int
+	// EdgeError, when not nil, is offered every error the server renders
+	// itself: a body refused by the edge (413, 415, a malformed compressed
+	// body), a panic, an unmatched path or method (404, 405), and errors
+	// raised below the middleware. err is an *errs.Error (a *fiber.Error or
+	// a panic is translated; an internal error carries no caller-visible
+	// text). It returns true when it wrote the answer (e.g. in the envelope
+	// of the connector that owns the path, plugins/host Manager.EdgeError);
+	// false leaves it to the native envelope (§1.5). Internal errors are
+	// logged by the server either way.
+	EdgeError func(c *fiber.Ctx, err error) bool
 	// Swagger serves /swagger and /swagger/v1/swagger.json. Default: true.
 	Swagger bool
 	// MaxUpload is the largest file of an upload request (/api/v1/upload);

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -129,6 +130,32 @@ func fiberStatusCode(status int) errs.Code {
 	return errs.Internal
 }
 
+// coreError is err as an *errs.Error: itself, a *fiber.Error by its status
+// (without fiber's message for 404/405/413: "Cannot GET /x" adds nothing
+// and is HTML-escaped), anything else (a panic included) Internal without a
+// message. The original error stays the cause (Err) for logs.
+func coreError(err error) *errs.Error {
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		e = &errs.Error{Code: fiberStatusCode(fe.Code), Pos: -1, Err: err}
+		switch e.Code {
+		case errs.NotFound, errs.MethodNotAllowed, errs.TooLarge, errs.Internal:
+		default:
+			e.Msg = fe.Message
+		}
+		return e
+	}
+	return &errs.Error{Code: errs.Internal, Pos: -1, Err: err}
+}
+
+// edgeHooks maps an app built by New to its Options.EdgeError (writeError
+// finds it through c.App(), as Serve finds the connection tracker).
+var edgeHooks sync.Map // *fiber.App → func(*fiber.Ctx, error) bool
+
 // rendered is an error resolved against the table, ready to write.
 type rendered struct {
 	status     int
@@ -140,22 +167,7 @@ type rendered struct {
 // render resolves err (an *errs.Error, a *fiber.Error, or anything else =
 // internal) into its status and envelope for the given language.
 func render(err error, english bool) rendered {
-	var e *errs.Error
-	var fe *fiber.Error
-	switch {
-	case errors.As(err, &e):
-		// keep e
-	case errors.As(err, &fe):
-		e = &errs.Error{Code: fiberStatusCode(fe.Code), Pos: -1}
-		switch {
-		case e.Code == errs.NotFound, e.Code == errs.MethodNotAllowed, e.Code == errs.TooLarge:
-			// table message: fiber's "Cannot GET /x" adds nothing and is HTML-escaped
-		case e.Code != errs.Internal:
-			e.Msg = fe.Message
-		}
-	default:
-		e = &errs.Error{Code: errs.Internal, Pos: -1}
-	}
+	e := coreError(err)
 	info, ok := codeTable[e.Code]
 	if !ok {
 		info, e = codeTable[errs.Internal], &errs.Error{Code: errs.Internal, Pos: -1}
@@ -241,7 +253,8 @@ func wantsEnglish(header string) bool {
 }
 
 // writeError renders err on c and logs internal errors (with their cause,
-// the request id and the panic stack when there was one).
+// the request id and the panic stack when there was one). Options.EdgeError
+// may answer instead of the native envelope.
 func writeError(c *fiber.Ctx, err error, logger *slog.Logger) error {
 	r := render(err, wantsEnglish(c.Get(fiber.HeaderAcceptLanguage)))
 	if logger == nil {
@@ -259,6 +272,15 @@ func writeError(c *fiber.Ctx, err error, logger *slog.Logger) error {
 			attrs = append(attrs, "stack", string(pe.stack))
 		}
 		logger.ErrorContext(c.UserContext(), "internal error", attrs...)
+	}
+	if hook, ok := edgeHooks.Load(c.App()); ok {
+		e := coreError(err)
+		if r.internal {
+			e = &errs.Error{Code: errs.Internal, Pos: -1, Err: err} // its text stays in the log
+		}
+		if hook.(func(*fiber.Ctx, error) bool)(c, e) {
+			return nil // answered in the envelope of the path's owner (Options.EdgeError)
+		}
 	}
 	if r.retryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(r.retryAfter))

@@ -247,11 +247,29 @@ const uploadSlack = 1 << 20
 // to its end; see limitBody.
 const bodyReadLocal = "bodyread"
 
-// isUploadPath reports whether path is an upload route (/api/v1/upload and
-// the original's /api/v1/Upload/Upload, under any path prefix).
-func isUploadPath(path string) bool {
-	p := strings.TrimSuffix(strings.ToLower(path), "/")
-	return strings.HasSuffix(p, "/api/v1/upload") || strings.HasSuffix(p, "/api/v1/upload/upload")
+// uploadPaths are the native upload routes (/api/v1/upload and the
+// original's /api/v1/Upload/Upload, at the root and under every
+// Options.PathPrefixes entry), lower case, as isUploadPath compares them.
+// Only these are exempt from the body limit: a connector's path that
+// merely ends the same way (e-office's catch-all /eoffice10/server/public/
+// api/v1/upload) is not an upload route of the hub and is bounded.
+func uploadPaths(prefixes []string) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range append([]string{""}, prefixes...) {
+		p = strings.ToLower(normalizePrefix(p))
+		out[p+"/api/v1/upload"] = true
+		out[p+"/api/v1/upload/upload"] = true
+	}
+	return out
+}
+
+// isUploadPath reports whether path (as requested) is one of uploads.
+func isUploadPath(uploads map[string]bool, path string) bool {
+	p := strings.ToLower(path)
+	if len(p) > 1 {
+		p = strings.TrimRight(p, "/")
+	}
+	return uploads[p]
 }
 
 // limitBody bounds what a request may make the hub read. Bodies are
@@ -271,8 +289,9 @@ func isUploadPath(path string) bool {
 // closed after the answer: the unread bytes must not be parsed as the next
 // request.
 func limitBody(o Options) fiber.Handler {
+	uploads := uploadPaths(o.PathPrefixes)
 	return func(c *fiber.Ctx) error {
-		if isUploadPath(c.Path()) {
+		if isUploadPath(uploads, c.Path()) {
 			err := c.Next()
 			if c.Request().BodyStream() != nil && c.Request().Header.ContentLength() != 0 && c.Locals(bodyReadLocal) == nil {
 				c.Context().SetConnectionClose()

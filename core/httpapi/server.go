@@ -95,6 +95,9 @@ func New(d Deps) *fiber.App {
 		}
 		bindAPI(app.Group(p), dp, p, m)
 	}
+	if d.Options.EdgeError != nil {
+		edgeHooks.Store(app, d.Options.EdgeError)
+	}
 	return app
 }
 

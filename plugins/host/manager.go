@@ -33,6 +33,7 @@ type Manager struct {
 	// Set by Mount.
 	auth  Auth
 	creds *credCache
+	edge  edgeTable // the connectors' paths, for EdgeError
 }
 
 // New validates cfgs (duplicate ids, bad isolation, external commands

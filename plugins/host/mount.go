@@ -56,17 +56,28 @@ func RouteOf(fc *fiber.Ctx) (RouteInfo, bool) {
 // whose first start failed mounts the routes it registered and answers its
 // dialect's "unavailable" error until a restart succeeds. Call
 // Mount once, after Start. A route already registered by an earlier
-// connector is skipped with an error log.
+// connector is skipped with an error log. Mount also records which paths
+// each connector owns, for EdgeError (edge.go).
 func (m *Manager) Mount(app *fiber.App, auth Auth, limit fiber.Handler) {
 	m.auth = auth
 	m.creds = newCredCache(auth.CacheTTL)
 	seen := map[string]string{}
+	// The routes already registered (the hub's own) win over a connector's
+	// at the same method and path: Fiber dispatches to the first.
+	hub := map[string]bool{}
+	for _, r := range app.GetRoutes(true) {
+		hub[r.Method+" "+r.Path] = true
+	}
+	m.edge.app, m.edge.owned = app, map[string]*edgeOwner{}
 	for _, c := range m.conns {
 		c.mu.RLock()
 		routes, enabled := c.info.Routes, c.cfg.Enabled
 		c.mu.RUnlock()
 		if !enabled {
 			continue
+		}
+		if c.cfg.Mount != "" {
+			m.edge.mounts = append(m.edge.mounts, edgeMount{prefix: normalizePath(c.cfg.Mount), owner: &edgeOwner{c: c}})
 		}
 		for _, r := range routes {
 			path := c.cfg.Mount + r.Path
@@ -82,6 +93,9 @@ func (m *Manager) Mount(app *fiber.App, auth Auth, limit fiber.Handler) {
 			}
 			handlers = append(handlers, c.proxyHandler(r))
 			app.Add(r.Method, path, handlers...)
+			if !hub[key] {
+				m.edge.owned[key] = &edgeOwner{c: c, r: r}
+			}
 		}
 	}
 }
@@ -254,8 +268,20 @@ func requestID(fc *fiber.Ctx) string {
 	return fc.Get(fiber.HeaderXRequestID)
 }
 
-// writeError renders err in the connector's envelope.
+// writeError logs a failed connector request and renders err in the
+// connector's envelope.
 func (c *conn) writeError(fc *fiber.Ctx, rt sdk.Route, err error) error {
+	e := errs.As(err)
+	if e.Code == errs.Internal || e.Reason == sdk.ReasonUnavailable || e.Reason == sdk.ReasonTimeout {
+		c.m.opts.Logger.Warn("connector request failed", "connector", c.cfg.ID, "path", fc.Path(), "error", err)
+	}
+	return c.renderError(fc, rt, err)
+}
+
+// renderError writes err in the connector's envelope: the status the
+// envelope fixes, or by code on ErrorStatusByCode routes; a rate limit's
+// Retry-After and the configured rateLimitStatus.
+func (c *conn) renderError(fc *fiber.Ctx, rt sdk.Route, err error) error {
 	c.mu.RLock()
 	r := c.renderer
 	c.mu.RUnlock()
@@ -263,9 +289,6 @@ func (c *conn) writeError(fc *fiber.Ctx, rt sdk.Route, err error) error {
 		r, _ = sdk.ErrorEnvelope{}.Compile()
 	}
 	e := errs.As(err)
-	if e.Code == errs.Internal || e.Reason == sdk.ReasonUnavailable || e.Reason == sdk.ReasonTimeout {
-		c.m.opts.Logger.Warn("connector request failed", "connector", c.cfg.ID, "path", fc.Path(), "error", err)
-	}
 	status, ct, body := r.Render(err, requestID(fc))
 	if rt.ErrorStatusByCode {
 		status = sdk.HTTPStatus(e.Code)

@@ -2,6 +2,7 @@ package sdktest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -76,6 +77,17 @@ func Conformance(t *testing.T, c sdk.Connector, opts ...ConformanceOption) {
 		status, ct, body := r.Render(errs.New(errs.Unavailable, `quote " and <tag>`), "rid")
 		if status < 100 || status > 599 || ct == "" || len(body) == 0 {
 			t.Errorf("Render = %d %q %q", status, ct, body)
+		}
+		// Every code the hub may render for the connector: its own
+		// refusals and what its HTTP edge refuses on the connector's paths
+		// (docs/PLUGINS.md "Errors the hub renders for you"). A JSON
+		// envelope must stay JSON whatever the message holds.
+		for c := errs.Internal; c <= errs.MethodNotAllowed; c++ {
+			status, ct, body := r.Render(errs.New(c, `Content-Encoding "br" is not supported <x>`), "rid")
+			if status < 100 || status > 599 || ct == "" || len(body) == 0 ||
+				(strings.Contains(ct, "json") && !json.Valid(body)) {
+				t.Errorf("Render(%v) = %d %q %q", c, status, ct, body)
+			}
 		}
 	})
 	t.Run("handle", func(t *testing.T) {
