@@ -18,8 +18,9 @@ import (
 // and a write on another instance sharing the store (or by `eimshub seed`)
 // is seen here within missTTL — the bound issue 11 sets for the hub's
 // caches. A miss read concurrently with a write is not kept (generation
-// check), so it cannot outlive the write. Lookups inside a transaction
-// (Allocate) bypass the cache: they may see uncommitted aliases.
+// check), so it cannot outlive the write. Allocate looks its ids up
+// through the cache first; the lookups inside its transaction (for the ids
+// still missing) bypass it: they may see uncommitted aliases.
 const (
 	missTTL      = time.Second
 	cacheMaxKeys = 1 << 16
