@@ -131,9 +131,6 @@ func TestLookupCache(t *testing.T) {
 			if err != nil || first["u1"] != "WV00000001" || first["u2"] != "WV00000002" {
 				t.Fatalf("first Allocate = %v, %v", first, err)
 			}
-			if _, err := a.ToExt(ctx, "t1", "eoffice", "user", []string{"u1", "u2"}); err != nil {
-				t.Fatal(err)
-			}
 			finds, txs := st.finds.Load(), st.txs.Load()
 			again, err := a.Allocate(ctx, "t1", "eoffice", "user", []string{"u2", "u1", "u2"}, seq)
 			if err != nil || fmt.Sprint(again) != fmt.Sprint(first) {
@@ -149,6 +146,31 @@ func TestLookupCache(t *testing.T) {
 			}
 			if m := st.txs.Load() - txs; m != 1 {
 				t.Errorf("mixed Allocate: %d transactions, want 1", m)
+			}
+			// What Allocate cached serves the lookups in both directions.
+			finds = st.finds.Load()
+			if m, err := a.ToHub(ctx, "t1", "eoffice", "user", []string{"WV00000001", "WV00000003"}); err != nil || m["WV00000001"] != "u1" || m["WV00000003"] != "u3" {
+				t.Errorf("ToHub = %v, %v", m, err)
+			}
+			if n := st.finds.Load() - finds; n != 0 {
+				t.Errorf("ToHub after Allocate: %d store reads, want 0", n)
+			}
+		}},
+		{"another instance reads the aliases in one transaction, then from its cache", func(t *testing.T, a, b *Service, st *countingStore, _ *clock) {
+			seq := Sequence{Prefix: "WV", Width: 8}
+			first, err := a.Allocate(ctx, "t1", "eoffice", "user", []string{"u1", "u2"}, seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []int64{1, 0} {
+				txs := st.txs.Load()
+				got, err := b.Allocate(ctx, "t1", "eoffice", "user", []string{"u1", "u2"}, seq)
+				if err != nil || fmt.Sprint(got) != fmt.Sprint(first) {
+					t.Fatalf("b's Allocate #%d = %v, %v; want %v", i+1, got, err, first)
+				}
+				if n := st.txs.Load() - txs; n != want {
+					t.Errorf("b's Allocate #%d: %d transactions, want %d", i+1, n, want)
+				}
 			}
 		}},
 		{"Allocate sees an alias another instance gave since its cached miss", func(t *testing.T, a, b *Service, _ *countingStore, _ *clock) {
