@@ -12,6 +12,7 @@ import (
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/core/query"
 	"github.com/eimshub/eimshub/core/store"
+	"github.com/eimshub/eimshub/core/workflow"
 )
 
 // These tests run the store against the driver's mock deployment and pin
@@ -552,5 +553,34 @@ func TestMockTx(t *testing.T) {
 		if err == nil || errs.CodeOf(err) != errs.Internal {
 			mt.Fatalf("err = %v, want internal", err)
 		}
+	})
+}
+
+// The workflow engine's index declarations (core/workflow Indexes) become
+// one createIndexes per collection, tenant first.
+func TestMockWorkflowIndexes(t *testing.T) {
+	mt := newMock(t)
+	mt.Run("workflow collections", func(mt *mtest.T) {
+		s := New(mt.Client, "")
+		for range workflow.Indexes() {
+			mt.AddMockResponses(mtest.CreateSuccessResponse())
+		}
+		if err := workflow.New(s, workflow.Options{}).EnsureIndexes(context.Background()); err != nil {
+			mt.Fatal(err)
+		}
+		ix := func(key string) string {
+			return `{"key":{"corpId":{"$numberInt":"1"},"` + key + `":{"$numberInt":"1"}},"name":"corpId_1_` + key + `_1"}`
+		}
+		for _, want := range []string{
+			`{"createIndexes":"wfapprovallog","indexes":[` + ix("dataId") + `,` + ix("wfInstanceId") + `]}`,
+			`{"createIndexes":"wfcc","indexes":[` + ix("employeeId") + `,` + ix("wfInstanceId") + `]}`,
+			`{"createIndexes":"wfinstance","indexes":[` + ix("dataId") + `,` + ix("initiator.id") + `]}`,
+			`{"createIndexes":"wftodo","indexes":[` + ix("employeeId") + `,` + ix("wfInstanceId") + `,` + ix("dataId") + `]}`,
+		} {
+			if got := pick(mt, nextCommand(mt, "createIndexes"), "createIndexes", "indexes"); got != want {
+				mt.Errorf("createIndexes\n got %s\nwant %s", got, want)
+			}
+		}
+		noMoreCommands(mt)
 	})
 }

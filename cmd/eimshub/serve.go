@@ -193,6 +193,12 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 	}
 
 	wf := workflow.New(h.store, workflow.Options{Logger: h.log, Records: h.records})
+	if err := wf.EnsureIndexes(ctx); err != nil { // the queries work without them, slower
+		h.log.WarnContext(ctx, "workflow indexes not declared", "err", err)
+	}
+	if err := h.ident.EnsureIndexes(ctx); err != nil {
+		h.log.WarnContext(ctx, "user lookup indexes not declared", "err", err)
+	}
 	h.records.SetWorkflow(wf)
 	ents := entity.New(h.store, entity.Options{Logger: h.log, Revoker: h.ident, Records: h.records, Outbox: outbox})
 	blobs, err := h.openBlobs()

@@ -253,6 +253,15 @@ func (s *Service) insertPair(ctx context.Context, tenant, ns, kind, ext, id stri
 // and new). A number whose external id is already taken (given by the
 // administrator) is skipped. Concurrent allocations are serialised by a
 // compare-and-set on the counter and retried on conflict.
+//
+// The ids are first looked up in the lookup cache (no store read): when
+// all of them have a cached alias — a list shown before — no transaction
+// is opened. Only the ids not cached go into the transaction, which reads
+// their aliases before allocating (another allocator, here or on another
+// instance, may have given them one since), so the allocation stays
+// race-free; once it has committed, the aliases of those ids (read or
+// allocated) are cached. Not to be called inside a caller's store
+// transaction: the cached aliases must be committed ones.
 func (s *Service) Allocate(ctx context.Context, tenant, ns, kind string, ids []string, seq Sequence) (map[string]string, error) {
 	if err := check(tenant, ns, kind); err != nil {
 		return nil, err
@@ -266,12 +275,16 @@ func (s *Service) Allocate(ctx context.Context, tenant, ns, kind string, ids []s
 	if seq.Width < 0 || seq.Width > maxWidth {
 		return nil, errs.Invalidf("alias width must be 0-%d", maxWidth).WithTarget("width")
 	}
-	var out map[string]string
+	known, missing := s.cache.known(tenant, ns, kind, ids)
+	if len(missing) == 0 {
+		return known, nil
+	}
 	var err error
+	var out map[string]string
 	for range maxAttempts {
 		err = s.st.Tx(ctx, func(ctx context.Context) error {
 			var err error
-			out, err = s.allocate(ctx, tenant, ns, kind, ids, seq)
+			out, err = s.allocate(ctx, tenant, ns, kind, missing, seq)
 			return err
 		})
 		if errs.CodeOf(err) != errs.Conflict {
@@ -282,6 +295,10 @@ func (s *Service) Allocate(ctx context.Context, tenant, ns, kind string, ids []s
 		return nil, err
 	}
 	s.cache.wrote(tenant, ns, kind, out)
+	s.cache.keep(tenant, ns, kind, out)
+	for id, ext := range known {
+		out[id] = ext
+	}
 	return out, nil
 }
 

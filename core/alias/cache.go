@@ -18,8 +18,10 @@ import (
 // and a write on another instance sharing the store (or by `eimshub seed`)
 // is seen here within missTTL — the bound issue 11 sets for the hub's
 // caches. A miss read concurrently with a write is not kept (generation
-// check), so it cannot outlive the write. Lookups inside a transaction
-// (Allocate) bypass the cache: they may see uncommitted aliases.
+// check), so it cannot outlive the write. Allocate answers the ids whose
+// alias is cached without a transaction; the lookups inside its
+// transaction (for the others) bypass the cache, and what they read or
+// allocated is cached once the transaction committed.
 const (
 	missTTL      = time.Second
 	cacheMaxKeys = 1 << 16
@@ -92,5 +94,38 @@ func (c *lookupCache) wrote(tenant, ns, kind string, pairs map[string]string) {
 	for id, ext := range pairs {
 		delete(c.m, cacheKey{tenant, ns, kind, dirHub, id})
 		delete(c.m, cacheKey{tenant, ns, kind, dirExt, ext})
+	}
+}
+
+// known splits ids into those with a cached alias (their aliases) and the
+// others (a cached miss included), each once.
+func (c *lookupCache) known(tenant, ns, kind string, ids []string) (map[string]string, []string) {
+	out := make(map[string]string, len(ids))
+	var missing []string
+	seen := map[string]bool{}
+	k := cacheKey{tenant: tenant, ns: ns, kind: kind, dir: dirHub}
+	for _, id := range ids {
+		k.value = id
+		if ext, ok := c.get(k); ok && ext != "" {
+			out[id] = ext
+		} else if !seen[id] {
+			seen[id] = true
+			missing = append(missing, id)
+		}
+	}
+	return out, missing
+}
+
+// keep caches committed aliases (hub id → external id) in both
+// directions.
+func (c *lookupCache) keep(tenant, ns, kind string, pairs map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m)+2*len(pairs) > cacheMaxKeys {
+		clear(c.m)
+	}
+	for id, ext := range pairs {
+		c.m[cacheKey{tenant, ns, kind, dirHub, id}] = cacheEntry{value: ext}
+		c.m[cacheKey{tenant, ns, kind, dirExt, ext}] = cacheEntry{value: id}
 	}
 }

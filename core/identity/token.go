@@ -291,17 +291,7 @@ func (s *Service) passwordGrant(ctx context.Context, req TokenRequest, cl *clien
 // or workEmail has upper-case letters is found only by that exact spelling;
 // the user service should store both lower-cased.
 func (s *Service) findUserByLogin(ctx context.Context, tenant, login string) (*user, error) {
-	cands := []string{login}
-	if l := strings.ToLower(login); l != login {
-		cands = append(cands, l)
-	}
-	var or []query.Expr
-	for _, c := range cands {
-		for _, f := range []string{"userName", "workPhone", "workEmail"} {
-			or = append(or, query.Cmp{Path: query.Path{f}, Op: query.Eq, Value: c})
-		}
-	}
-	docs, err := s.st.Find(ctx, collUser, tenant, query.Query{Filter: query.Or{Items: or}, Limit: 10})
+	docs, err := s.st.Find(ctx, collUser, tenant, loginQuery(login))
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "find user")
 	}
@@ -322,8 +312,7 @@ func (s *Service) findUserByLogin(ctx context.Context, tenant, login string) (*u
 
 // findUserByPhone returns the one active user of tenant with workPhone phone.
 func (s *Service) findUserByPhone(ctx context.Context, tenant, phone string) (*user, error) {
-	docs, err := s.st.Find(ctx, collUser, tenant, query.Query{
-		Filter: query.Cmp{Path: query.Path{"workPhone"}, Op: query.Eq, Value: phone}, Limit: 10})
+	docs, err := s.st.Find(ctx, collUser, tenant, phoneQuery(phone))
 	if err != nil {
 		return nil, errs.Wrap(errs.Unavailable, err, "find user")
 	}
@@ -442,4 +431,25 @@ func (s *Service) issue(ctx context.Context, cl *client, u *user, login string, 
 		resp.RefreshToken = rt
 	}
 	return resp, nil
+}
+
+// loginQuery is findUserByLogin's query: the login as typed and
+// lower-cased against each login field (userIndexPaths index them).
+func loginQuery(login string) query.Query {
+	cands := []string{login}
+	if l := strings.ToLower(login); l != login {
+		cands = append(cands, l)
+	}
+	var or []query.Expr
+	for _, c := range cands {
+		for _, f := range []string{"userName", "workPhone", "workEmail"} {
+			or = append(or, query.Cmp{Path: query.Path{f}, Op: query.Eq, Value: c})
+		}
+	}
+	return query.Query{Filter: query.Or{Items: or}, Limit: 10}
+}
+
+// phoneQuery is findUserByPhone's query.
+func phoneQuery(phone string) query.Query {
+	return query.Query{Filter: query.Cmp{Path: query.Path{"workPhone"}, Op: query.Eq, Value: phone}, Limit: 10}
 }
