@@ -289,6 +289,9 @@ func parseExpand(k *Kind, src string) ([]query.ExpandItem, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, nil
 	}
+	if items, ok := parsedExpands.get(k, src); ok {
+		return items, nil
+	}
 	items, err := query.ParseExpand(src)
 	if err != nil {
 		return nil, err
@@ -296,6 +299,7 @@ func parseExpand(k *Kind, src string) ([]query.ExpandItem, error) {
 	if err := checkExpand(k, items, 1); err != nil {
 		return nil, err
 	}
+	parsedExpands.put(k, src, items)
 	return items, nil
 }
 
