@@ -15,7 +15,7 @@ import (
 // only successful parses are kept, so every invalid option is parsed and
 // reported as before. The items are shared: read only (render and
 // checkExpand only read them).
-var parsedExpands = &expandMemo{m: map[expandKey][]query.ExpandItem{}}
+var parsedExpands = &expandMemo{m: map[expandKey][]query.ExpandItem{}, mine: map[*query.ExpandItem]struct{}{}}
 
 // maxParsedExpands bounds the memo; when full it starts over (callers'
 // option texts are few; a client varying them only costs the parse).
@@ -32,6 +32,9 @@ type expandKey struct {
 type expandMemo struct {
 	mu sync.RWMutex
 	m  map[expandKey][]query.ExpandItem
+	// mine holds the first item of every slice in m: owns tells the
+	// memo's (immutable) options from others.
+	mine map[*query.ExpandItem]struct{}
 }
 
 func (e *expandMemo) get(k *Kind, src string) ([]query.ExpandItem, bool) {
@@ -45,10 +48,27 @@ func (e *expandMemo) put(k *Kind, src string, items []query.ExpandItem) {
 	if len(src) > maxMemoExpandLen {
 		return
 	}
+	if len(items) == 0 {
+		return
+	}
 	e.mu.Lock()
 	if len(e.m) >= maxParsedExpands {
 		clear(e.m)
+		clear(e.mine)
 	}
 	e.m[expandKey{k, src}] = items
+	e.mine[&items[0]] = struct{}{}
 	e.mu.Unlock()
+}
+
+// owns reports whether items is an option the memo handed out (then its
+// items are immutable and their addresses identify them).
+func (e *expandMemo) owns(items []query.ExpandItem) bool {
+	if len(items) == 0 {
+		return false
+	}
+	e.mu.RLock()
+	_, ok := e.mine[&items[0]]
+	e.mu.RUnlock()
+	return ok
 }

@@ -67,12 +67,16 @@ type Service struct {
 	rec     *record.Service
 	canFn   func(*principal.Principal, string) bool
 	outbox  Outbox
+	// ver is st's committed version when it has one (expandcache.go).
+	ver      committedVersioner
+	expanded *expandCache
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
 	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, acc: opts.Access, revoker: opts.Revoker, rec: opts.Records,
-		canFn: opts.Can, outbox: opts.Outbox}
+		canFn: opts.Can, outbox: opts.Outbox, expanded: newExpandCache()}
+	s.ver, _ = st.(committedVersioner)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
