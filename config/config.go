@@ -86,8 +86,9 @@ type Server struct {
 	// answer 403 to everyone).
 	Operators []string `yaml:"operators"`
 	// GCPercent is the Go garbage collector's target (debug.SetGCPercent)
-	// for the serving hub: a collection starts when the heap has grown by
-	// this percentage since the last one. The hub's live heap is small, so
+	// for the serving hub and its built-in connector processes (as their
+	// GOGC): a collection starts when the heap has grown by this
+	// percentage since the last one. The hub's live heap is small, so
 	// at Go's 100 the collector ran every few milliseconds under load;
 	// 400 measured ≈ 20–35 % more throughput on listing routes for a heap
 	// a few tens of MB larger (docs/BENCHMARKS.md, issue 11 second pass).
