@@ -55,7 +55,12 @@ func (s *Service) renderExp(ctx context.Context, tenant string, k *Kind, docs []
 		var sub selTree
 		if it.Select != nil {
 			var err error
-			if sub, err = tk.selection(it.Select, nil); err != nil {
+			if memo {
+				sub, err = s.expanded.selection(tk, it)
+			} else {
+				sub, err = tk.selection(it.Select, nil)
+			}
+			if err != nil {
 				return nil, err
 			}
 		}

@@ -50,10 +50,34 @@ type expandCache struct {
 	mu         sync.RWMutex
 	m          map[expandCacheKey]expandEntry
 	viewerFree map[*query.ExpandItem]bool
+	selections map[*query.ExpandItem]selTree // shared: read only
 }
 
 func newExpandCache() *expandCache {
-	return &expandCache{m: map[expandCacheKey]expandEntry{}, viewerFree: map[*query.ExpandItem]bool{}}
+	return &expandCache{m: map[expandCacheKey]expandEntry{}, viewerFree: map[*query.ExpandItem]bool{},
+		selections: map[*query.ExpandItem]selTree{}}
+}
+
+// selection is tk.selection(it.Select, nil) of a memoized item (checked
+// when it was parsed), computed once.
+func (c *expandCache) selection(tk *Kind, it *query.ExpandItem) (selTree, error) {
+	c.mu.RLock()
+	sub, ok := c.selections[it]
+	c.mu.RUnlock()
+	if ok {
+		return sub, nil
+	}
+	sub, err := tk.selection(it.Select, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.selections) >= maxParsedExpands*4 {
+		clear(c.selections)
+	}
+	c.selections[it] = sub
+	c.mu.Unlock()
+	return sub, nil
 }
 
 // get returns a copy of the rendered target id of it in tenant cached at
