@@ -89,12 +89,13 @@ type Server struct {
 	// for the serving hub and its built-in connector processes (as their
 	// GOGC): a collection starts when the heap has grown by this
 	// percentage since the last one. The hub's live heap is small, so
-	// at Go's 100 the collector ran every few milliseconds under load;
-	// 400 measured ≈ 20–35 % more throughput on listing routes for a heap
-	// a few tens of MB larger (docs/BENCHMARKS.md, issue 11 second pass).
-	// To bound memory, also set GOMEMLIMIT in the environment: the
-	// collector then runs as often as needed to stay under it. A GOGC
-	// environment variable wins over this setting. Default: 400.
+	// at Go's 100 the collector ran very often under load; 400 took ≈ 20 %
+	// off the CPU per request of a native 50-row page (docs/BENCHMARKS.md,
+	// issue 11 second pass), at the cost of a heap that grows to about
+	// five times the live heap between collections (Go's 100: twice). To
+	// bound memory, also set GOMEMLIMIT in the environment: the collector
+	// then runs as often as needed to stay under it. A GOGC environment
+	// variable wins over this setting. Default: 400.
 	GCPercent int `yaml:"gcPercent"`
 }
 
