@@ -85,6 +85,18 @@ type Server struct {
 	// of that client, no user). Default: none (the operations routes
 	// answer 403 to everyone).
 	Operators []string `yaml:"operators"`
+	// GCPercent is the Go garbage collector's target (debug.SetGCPercent)
+	// for the serving hub and its built-in connector processes (as their
+	// GOGC): a collection starts when the heap has grown by this
+	// percentage since the last one. The hub's live heap is small, so
+	// at Go's 100 the collector ran very often under load; 400 took ≈ 20 %
+	// off the CPU per request of a native 50-row page (docs/BENCHMARKS.md,
+	// issue 11 second pass), at the cost of a heap that grows to about
+	// five times the live heap between collections (Go's 100: twice). To
+	// bound memory, also set GOMEMLIMIT in the environment: the collector
+	// then runs as often as needed to stay under it. A GOGC environment
+	// variable wins over this setting. Default: 400.
+	GCPercent int `yaml:"gcPercent"`
 }
 
 // Native configures the native EIMS API.
@@ -401,6 +413,7 @@ func Default() Config {
 			BodyLimit:       10 * MiB,
 			ShutdownTimeout: Duration(10 * time.Second),
 			TimeZone:        "Asia/Shanghai",
+			GCPercent:       400,
 		},
 		Native: Native{Swagger: true, CORS: CORS{AllowedOrigins: []string{"*"}},
 			Files: NativeFiles{CapabilityURLs: true}},
@@ -446,6 +459,9 @@ func (c *Config) applyDefaults() {
 		c.Server.ShutdownTimeout = d.Server.ShutdownTimeout
 	}
 	setStr(&c.Server.TimeZone, d.Server.TimeZone)
+	if c.Server.GCPercent == 0 {
+		c.Server.GCPercent = d.Server.GCPercent
+	}
 	setStr(&c.DataDir, d.DataDir)
 	if c.Storage.URL == "" && c.Storage.Mongo.URI != "" {
 		c.Storage.URL = c.Storage.Mongo.URI

@@ -91,6 +91,9 @@ func (c *Config) validateServer(v *collector) {
 	if c.Server.ShutdownTimeout <= 0 {
 		v.add("server.shutdownTimeout", "must be positive")
 	}
+	if c.Server.GCPercent < 25 || c.Server.GCPercent > 10000 {
+		v.add("server.gcPercent", "%d: want 25 to 10000", c.Server.GCPercent)
+	}
 	for i, op := range c.Server.Operators {
 		if !ValidOperator(op) {
 			v.add(fmt.Sprintf("server.operators[%d]", i), "%q: want \"TENANT/USER\" or \"client:CLIENT\"", op)

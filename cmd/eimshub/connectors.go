@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -249,7 +250,9 @@ func startConnectors(ctx context.Context, cfg *config.Config, app *fiber.App, sv
 	if err != nil {
 		return nil, err
 	}
-	opts := host.Options{Logger: log}
+	// Built-in connector processes get the hub's garbage collector target
+	// (a GOGC in the hub's environment is inherited and wins).
+	opts := host.Options{Logger: log, BuiltinEnv: []string{"GOGC=" + strconv.Itoa(cfg.Server.GCPercent)}}
 	if needsBuiltinProcess(cfgs) {
 		exe, err := os.Executable()
 		if err != nil {

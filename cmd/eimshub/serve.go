@@ -380,6 +380,7 @@ func serve(ctx context.Context, path string, logw io.Writer, getenv func(string)
 		return err
 	}
 	defer h.close()
+	applyGCPercent(cfg.Server.GCPercent, os.Getenv("GOGC"), h.log)
 	storeAt, cacheAt := cfg.SQLitePath(), "in-process"
 	if cfg.StorageDriver() == config.DriverMongo {
 		storeAt = hostOf(cmp.Or(cfg.Storage.URL, cfg.Storage.Mongo.URI)) + " database " + cfg.Storage.Mongo.Database

@@ -653,12 +653,22 @@ func operator(v any) (id, name string) {
 	return id, name
 }
 
-// companion is a resolved user/department {ObjectId, Name}, null when id is empty.
+// companion is a resolved user/department {ObjectId, Name}, null when id is
+// empty. It is never changed once built (a BizObject only gets encoded or
+// projected), so one value may appear under several keys.
 func companion(id, name string) any {
 	if id == "" {
 		return nil
 	}
-	return &bizObject{l: companionLayout, vals: []any{name, id}} // keys sorted: Name, ObjectId
+	c := &companionObj{v: [2]any{name, id}} // keys sorted: Name, ObjectId
+	c.b = bizObject{l: companionLayout, vals: c.v[:]}
+	return &c.b
+}
+
+// companionObj is a companion's BizObject and its values in one allocation.
+type companionObj struct {
+	b bizObject
+	v [2]any
 }
 
 // toBizObject renders a record in BizObject format (§5.1–5.3). dir may be
@@ -684,10 +694,15 @@ func (c *converter) toBizObject(rec sdk.Doc, dir *directory) *bizObject {
 	out.set(fModifiedTime, c.date(rec["updateTime"]))
 	out.set(fWorkflowInstID, extID(wfID))
 	out.set(fStatus, statusOf(flow, c.form.UsingWorkflow))
-	out.set("CreatedByObject", companion(createdExt, createdName))
-	out.set("OwnerIdObject", companion(createdExt, createdName))
+	owner := companion(createdExt, createdName)
+	out.set("CreatedByObject", owner)
+	out.set("OwnerIdObject", owner)
 	out.set("OwnerDeptIdObject", nil)
-	out.set("ModifiedByObject", companion(modifiedExt, modifiedName))
+	if modifiedExt == createdExt && modifiedName == createdName {
+		out.set("ModifiedByObject", owner)
+	} else {
+		out.set("ModifiedByObject", companion(modifiedExt, modifiedName))
+	}
 	if dir != nil {
 		if dept := dir.userDept[createdBy]; dept != "" {
 			out.set(fOwnerDeptID, c.ext(sdk.AliasKindDepartment, dept))

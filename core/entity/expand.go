@@ -19,6 +19,13 @@ const expandBatch = 1000
 // whatever the number of rows. docs must be fresh from the store: render
 // cleans them in place (cleanOwned), the answers may be the docs themselves.
 func (s *Service) render(ctx context.Context, tenant string, k *Kind, docs []store.Doc, sel selTree, exp []query.ExpandItem) ([]map[string]any, error) {
+	return s.renderExp(ctx, tenant, k, docs, sel, exp, parsedExpands.owns(exp))
+}
+
+// renderExp is render; memo is true when exp (and so every nested item)
+// comes from the memo of parsed options, whose expansions may be cached
+// (expandcache.go).
+func (s *Service) renderExp(ctx context.Context, tenant string, k *Kind, docs []store.Doc, sel selTree, exp []query.ExpandItem, memo bool) ([]map[string]any, error) {
 	out := make([]map[string]any, len(docs))
 	for i, d := range docs {
 		// docs are the store's answer, owned here: clean in place (render
@@ -26,7 +33,8 @@ func (s *Service) render(ctx context.Context, tenant string, k *Kind, docs []sto
 		out[i] = cleanOwned(project(d, sel))
 		redact(ctx, k, d, out[i])
 	}
-	for _, it := range exp {
+	for n := range exp {
+		it := &exp[n]
 		nav, ok := k.Nav(it.Name)
 		if !ok {
 			continue // checked by checkExpand
@@ -44,6 +52,38 @@ func (s *Service) render(ctx context.Context, tenant string, k *Kind, docs []sto
 				}
 			}
 		}
+		var sub selTree
+		if it.Select != nil {
+			var err error
+			if memo {
+				sub, err = s.expanded.selection(tk, it)
+			} else {
+				sub, err = tk.selection(it.Select, nil)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		byID := make(map[string]map[string]any, len(ids))
+		var (
+			ver    [6]uint64
+			cached bool
+		)
+		if memo && s.ver != nil && len(ids) > 0 && s.expanded.readerFree(tk, sub, it) {
+			// The version before the reads: a commit racing with them
+			// leaves entries that never match.
+			if ver, cached = s.ver.CommittedVersion(ctx); cached {
+				missing := ids[:0:0]
+				for _, id := range ids {
+					if m, ok := s.expanded.get(tenant, it, id.(string), ver); ok {
+						byID[id.(string)] = m
+					} else {
+						missing = append(missing, id)
+					}
+				}
+				ids = missing
+			}
+		}
 		var targets []store.Doc
 		for start := 0; start < len(ids); start += expandBatch {
 			batch := ids[start:min(start+expandBatch, len(ids))]
@@ -54,21 +94,16 @@ func (s *Service) render(ctx context.Context, tenant string, k *Kind, docs []sto
 			}
 			targets = append(targets, found...)
 		}
-		var sub selTree
-		if it.Select != nil {
-			var err error
-			if sub, err = tk.selection(it.Select, nil); err != nil {
-				return nil, err
-			}
-		}
-		rendered, err := s.render(ctx, tenant, tk, targets, sub, it.Expand)
+		rendered, err := s.renderExp(ctx, tenant, tk, targets, sub, it.Expand, memo)
 		if err != nil {
 			return nil, err
 		}
-		byID := make(map[string]map[string]any, len(targets))
 		for i, t := range targets {
 			id, _ := t["id"].(string)
 			byID[id] = rendered[i]
+			if cached {
+				s.expanded.put(tenant, it, id, ver, rendered[i])
+			}
 		}
 		for i := range out {
 			if nav.Many {

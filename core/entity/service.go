@@ -67,12 +67,16 @@ type Service struct {
 	rec     *record.Service
 	canFn   func(*principal.Principal, string) bool
 	outbox  Outbox
+	// ver is st's committed version when it has one (expandcache.go).
+	ver      committedVersioner
+	expanded *expandCache
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
 	s := &Service{st: st, log: opts.Logger, now: opts.Now, hash: opts.HashPassword, acc: opts.Access, revoker: opts.Revoker, rec: opts.Records,
-		canFn: opts.Can, outbox: opts.Outbox}
+		canFn: opts.Can, outbox: opts.Outbox, expanded: newExpandCache()}
+	s.ver, _ = st.(committedVersioner)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -289,6 +293,9 @@ func parseExpand(k *Kind, src string) ([]query.ExpandItem, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, nil
 	}
+	if items, ok := parsedExpands.get(k, src); ok {
+		return items, nil
+	}
 	items, err := query.ParseExpand(src)
 	if err != nil {
 		return nil, err
@@ -296,6 +303,7 @@ func parseExpand(k *Kind, src string) ([]query.ExpandItem, error) {
 	if err := checkExpand(k, items, 1); err != nil {
 		return nil, err
 	}
+	parsedExpands.put(k, src, items)
 	return items, nil
 }
 

@@ -174,6 +174,7 @@ func (m *Manager) startProcess(ctx context.Context, cfg Config) (*processBackend
 			return nil, sdk.Info{}, err
 		}
 		cmd.Args = append(cmd.Args, cfg.Args...)
+		cmd.Env = append(cmd.Env, m.opts.BuiltinEnv...)
 		if sum := m.opts.SelfSHA256; len(sum) > 0 {
 			secure = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 			want = "the pinned sha256 " + hex.EncodeToString(sum)

@@ -119,6 +119,11 @@ type Options struct {
 	// mismatch refuses the connector (no restart loop). Default: none
 	// (the hub's own executable is trusted as it is).
 	SelfSHA256 []byte
+	// BuiltinEnv is added to the environment of built-in connector
+	// processes (SelfCommand), before the connector's configured env and
+	// the hub's own environment, which win over it (e.g. the hub passes
+	// GOGC=server.gcPercent). Default: none.
+	BuiltinEnv []string
 	// HealthInterval is how often a running plugin is pinged. Default: 10s.
 	HealthInterval time.Duration
 	// BackoffMin and BackoffMax bound the delay between restarts; it doubles

@@ -340,13 +340,17 @@ type AliasResult struct {
 // department). Host implementations share it.
 func AliasIDs(items []Doc) map[string][]string {
 	out := map[string][]string{}
-	seen := map[string]bool{}
+	seen := make(map[[2]string]struct{}, 2*len(items)) // {kind, id}: no key built per id
 	add := func(kind string, v any) {
 		s, _ := v.(string)
-		if s == "" || seen[kind+"\x00"+s] {
+		if s == "" {
 			return
 		}
-		seen[kind+"\x00"+s] = true
+		k := [2]string{kind, s}
+		if _, ok := seen[k]; ok {
+			return
+		}
+		seen[k] = struct{}{}
 		out[kind] = append(out[kind], s)
 	}
 	ref := func(v any) any { m, _ := v.(map[string]any); return m["id"] }
