@@ -230,22 +230,13 @@ func (e *Engine) Handover(ctx context.Context, p *principal.Principal, req Hando
 		if err := s.closeTask(ctx, ti, TaskApproved); err != nil {
 			return err
 		}
-		for i := range in.Tasks {
-			if in.Tasks[i].Status == TaskPending {
-				if err := s.closeTask(ctx, i, TaskClosed); err != nil {
-					return err
-				}
-			}
+		if err := s.closePending(ctx, TaskClosed); err != nil {
+			return err
 		}
 		if err := e.appendLog(ctx, in, cur, actor, ResultApprove, req.Comment, req.Signature, s.now); err != nil {
 			return err
 		}
-		for k, v := range req.Variables {
-			if in.Variables == nil {
-				in.Variables = map[string]any{}
-			}
-			in.Variables[k] = v
-		}
+		in.setVariables(req.Variables)
 		var created []Task
 		if target < 0 {
 			next, err := Transition(in.Status, ActFinish)
