@@ -235,35 +235,9 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	case []any:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, el := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = e.value(b, el, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(e, b, x, depth)
 	case []map[string]any:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, el := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = e.value(b, el, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(e, b, x, depth)
 	case []string:
 		if x == nil {
 			return append(b, "null"...), nil
@@ -300,6 +274,25 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 		return x.AppendJSON(b)
 	}
 	return e.slow(b, v)
+}
+
+// appendArray appends x as a JSON array (null when nil), each element
+// encoded by e.value.
+func appendArray[T any](e *encoder, b []byte, x []T, depth int) ([]byte, error) {
+	if x == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	for i, el := range x {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = e.value(b, el, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
 }
 
 // slow appends v as encoding/json encodes it.
