@@ -624,33 +624,7 @@ type stepCtx struct {
 // action against the transition table and runs fn, all in one transaction.
 func (e *Engine) step(ctx context.Context, p *principal.Principal, instanceID, dataID string, a Action,
 	fn func(ctx context.Context, s *stepCtx) error) error {
-	if instanceID == "" && dataID == "" {
-		return errs.Invalidf("processInstanceId (or dataId) is required").WithTarget("processInstanceId")
-	}
-	return e.st.Tx(ctx, func(ctx context.Context) error {
-		var in *Instance
-		var err error
-		if instanceID != "" {
-			if in, err = e.Instance(ctx, p.Tenant, instanceID); err != nil {
-				return err
-			}
-			if dataID != "" && dataID != in.DataID {
-				return errs.Invalidf("dataId does not match the workflow instance").WithTarget("dataId")
-			}
-		} else {
-			if in, err = e.latestInstance(ctx, p.Tenant, dataID); err != nil {
-				return err
-			}
-			if in == nil {
-				_, err := Transition(StatusNone, a)
-				return err
-			}
-		}
-		if _, err := Transition(in.Status, a); err != nil {
-			return err
-		}
-		return fn(ctx, &stepCtx{e: e, in: in, rev: in.Rev, now: e.now().UnixMilli()})
-	})
+	return e.guarded(ctx, p, instanceID, dataID, a, StepGuard{}, fn)
 }
 
 // findTask locates the pending task the user acts on.

@@ -312,7 +312,8 @@ func (e *Engine) sender(ctx context.Context, in *Instance, t Task, req HandoverR
 	return j, users, host, nil
 }
 
-// guarded is step with g's stale check first.
+// guarded is step with g's stale check (none when g is zero) once the
+// instance is loaded, before the transition is checked.
 func (e *Engine) guarded(ctx context.Context, p *principal.Principal, instanceID, dataID string, a Action, g StepGuard,
 	fn func(ctx context.Context, s *stepCtx) error) error {
 	if instanceID == "" && dataID == "" {
@@ -328,17 +329,19 @@ func (e *Engine) guarded(ctx context.Context, p *principal.Principal, instanceID
 			if dataID != "" && dataID != in.DataID {
 				return errs.Invalidf("dataId does not match the workflow instance").WithTarget("dataId")
 			}
-		} else if in, err = e.latestInstance(ctx, p.Tenant, dataID); err != nil {
-			return err
+		} else {
+			if in, err = e.latestInstance(ctx, p.Tenant, dataID); err != nil {
+				return err
+			}
+			if in == nil {
+				_, err := Transition(StatusNone, a)
+				return err
+			}
 		}
-		if in != nil && g.StaleTaskID != "" && in.stale(g.StaleTaskID) {
+		if g.StaleTaskID != "" && in.stale(g.StaleTaskID) {
 			return errs.Conflictf("task %s is no longer current; refresh", g.StaleTaskID).WithReason(ReasonStaleTask).WithTarget("staleTaskId")
 		}
-		status := StatusNone
-		if in != nil {
-			status = in.Status
-		}
-		if _, err := Transition(status, a); err != nil {
+		if _, err := Transition(in.Status, a); err != nil {
 			return err
 		}
 		return fn(ctx, &stepCtx{e: e, in: in, rev: in.Rev, now: e.now().UnixMilli()})
