@@ -180,11 +180,24 @@ func attachRows(ctx context.Context, c *Call, docs []sdk.Doc) ([]any, error) {
 
 // fileOf resolves an attachment id to a hub file id ("" when unknown).
 func fileOf(ctx context.Context, c *Call, ext string) (string, error) {
-	hub, err := c.HubIDs(ctx, kindFile, []string{ext})
-	if err != nil {
-		return "", err
+	return c.hubID(ctx, kindFile, ext)
+}
+
+// fileInfos reads the infos of the files ids, in order; a file that is
+// gone is skipped.
+func fileInfos(ctx context.Context, c *Call, ids []string) ([]sdk.Doc, error) {
+	var docs []sdk.Doc
+	for _, id := range ids {
+		f, err := c.Host.ReadFile(ctx, c.P, id)
+		if err != nil {
+			if sdk.CodeOf(err) == sdk.NotFound {
+				continue
+			}
+			return nil, FromHost(err, nil)
+		}
+		docs = append(docs, f.Info)
 	}
-	return hub[ext], nil
+	return docs, nil
 }
 
 // attachList serves POST attachment/list: attach_ids (array or comma
@@ -209,20 +222,15 @@ func attachList(ctx context.Context, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var docs []sdk.Doc
+	ids := make([]string, 0, len(ext))
 	for _, e := range ext {
-		id := hub[e]
-		if id == "" {
-			continue
+		if id := hub[e]; id != "" {
+			ids = append(ids, id)
 		}
-		f, err := c.Host.ReadFile(ctx, c.P, id)
-		if err != nil {
-			if sdk.CodeOf(err) == sdk.NotFound {
-				continue
-			}
-			return nil, FromHost(err, nil)
-		}
-		docs = append(docs, f.Info)
+	}
+	docs, err := fileInfos(ctx, c, ids)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := attachRows(ctx, c, docs)
 	if err != nil {
@@ -313,16 +321,9 @@ func entityAttachments(ctx context.Context, c *Call, table, dataID string) (any,
 		}
 	}
 	collect(m.Form.Fields, data)
-	var docs []sdk.Doc
-	for _, fid := range files {
-		f, err := c.Host.ReadFile(ctx, c.P, fid)
-		if err != nil {
-			if sdk.CodeOf(err) == sdk.NotFound {
-				continue
-			}
-			return nil, FromHost(err, nil)
-		}
-		docs = append(docs, f.Info)
+	docs, err := fileInfos(ctx, c, files)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := attachRows(ctx, c, docs)
 	if err != nil || rows == nil {

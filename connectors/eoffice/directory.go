@@ -657,21 +657,16 @@ func deptCreate(ctx context.Context, c *Call) (any, error) {
 	if err := setDirector(ctx, c, body); err != nil {
 		return nil, err
 	}
-	doc, err := c.Host.EntityCreate(ctx, c.P, "department", body)
-	if err != nil {
-		return nil, FromHost(err, nil)
-	}
-	id := str(doc, "id")
-	ext, err := ExtIDs(ctx, c.Host, c.Svc, kindDept, []string{id})
+	ext, err := createEntity(ctx, c, "department", kindDept, body)
 	if err != nil {
 		return nil, err
 	}
 	if parentHub == "" {
-		return Obj{{"dept_id", numeric(ext[id])}, {"dept_path", []any{numeric(ext[id])}}, {"dept_arr_parent_id", 0}}, nil
+		return Obj{{"dept_id", numeric(ext)}, {"dept_path", []any{numeric(ext)}}, {"dept_arr_parent_id", 0}}, nil
 	}
 	arr, chain := d.arrParent(d.deptByHub[parentHub])
-	path := append(append(append([]string{}, chain...), d.deptExt[parentHub]), ext[id])
-	return Obj{{"dept_id", numeric(ext[id])}, {"dept_path", path}, {"dept_arr_parent_id", arr + "," + d.deptExt[parentHub]}}, nil
+	path := append(append(append([]string{}, chain...), d.deptExt[parentHub]), ext)
+	return Obj{{"dept_id", numeric(ext)}, {"dept_path", path}, {"dept_arr_parent_id", arr + "," + d.deptExt[parentHub]}}, nil
 }
 
 // deptDelete serves DELETE system/department/{deptId}: refused while the

@@ -138,12 +138,7 @@ func userResult(ctx context.Context, c *Call, d *directory, doc sdk.Doc) (any, e
 
 // userOf resolves the path's user id to a hub id ("" when unknown).
 func userOf(ctx context.Context, c *Call) (string, error) {
-	ext := c.Params["userId"]
-	hub, err := c.HubIDs(ctx, kindUser, []string{ext})
-	if err != nil {
-		return "", err
-	}
-	return hub[ext], nil
+	return c.hubID(ctx, kindUser, c.Params["userId"])
 }
 
 // userEdit serves POST user/{userId}: a partial edit; the updated row.
@@ -333,16 +328,26 @@ func roleCreate(ctx context.Context, c *Call) (any, error) {
 		}
 		return nil, err
 	}
-	doc, err := c.Host.EntityCreate(ctx, c.P, "role", body)
-	if err != nil {
-		return nil, FromHost(err, nil)
-	}
-	id := str(doc, "id")
-	ext, err := ExtIDs(ctx, c.Host, c.Svc, kindRole, []string{id})
+	ext, err := createEntity(ctx, c, "role", kindRole, body)
 	if err != nil {
 		return nil, err
 	}
-	return numeric(ext[id]), nil
+	return numeric(ext), nil
+}
+
+// createEntity creates a directory entity (department, role) from body
+// and allocates its e-office id of kind, which it returns.
+func createEntity(ctx context.Context, c *Call, entity, kind string, body sdk.Doc) (string, error) {
+	doc, err := c.Host.EntityCreate(ctx, c.P, entity, body)
+	if err != nil {
+		return "", FromHost(err, nil)
+	}
+	id := str(doc, "id")
+	ext, err := ExtIDs(ctx, c.Host, c.Svc, kind, []string{id})
+	if err != nil {
+		return "", err
+	}
+	return ext[id], nil
 }
 
 // roleEdit serves PUT role/{roleId}: no data.

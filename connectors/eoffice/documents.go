@@ -73,29 +73,11 @@ func documentColumns(m *FormMap) Columns {
 
 // documentRows renders records as document list rows.
 func documentRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc, detail bool) ([]any, error) {
-	ids, users := make([]string, len(recs)), []string{}
-	for i, r := range recs {
-		ids[i] = str(r, "id")
-		if cb, ok := r["createBy"].(map[string]any); ok {
-			users = append(users, ToStr(cb["id"]))
-		}
-	}
-	ext, err := ExtIDs(ctx, c.Host, c.Svc, kindData, ids)
+	rs, err := loadRows(ctx, c, m, recs)
 	if err != nil {
 		return nil, err
 	}
-	uext, err := ExtIDs(ctx, c.Host, c.Svc, kindUser, users)
-	if err != nil {
-		return nil, err
-	}
-	vals := make([]map[string]any, len(recs))
-	for i, r := range recs {
-		data, _ := r["data"].(map[string]any)
-		vals[i] = m.FromHub(data, c.Cfg.loc)
-	}
-	if err := m.FilesToExt(ctx, c, vals); err != nil {
-		return nil, err
-	}
+	ids, ext, uext, vals := rs.ids, rs.ext, rs.uext, rs.vals
 	out := make([]any, len(recs))
 	for i, r := range recs {
 		cb, _ := r["createBy"].(map[string]any)

@@ -3,9 +3,7 @@ package eoffice_test
 import (
 	"context"
 	"encoding/base64"
-	"io"
 	"os"
-	"os/exec"
 	"regexp"
 	"sync"
 	"testing"
@@ -14,8 +12,6 @@ import (
 	"github.com/eimshub/eimshub/connectors/eoffice"
 	"github.com/eimshub/eimshub/plugins/sdk"
 	"github.com/eimshub/eimshub/plugins/sdk/sdktest"
-	hclog "github.com/hashicorp/go-hclog"
-	plugin "github.com/hashicorp/go-plugin"
 )
 
 // The test binary doubles as the plugin process (go-plugin's helperProcess
@@ -105,134 +101,11 @@ func newHost() *sdktest.MemHost {
 
 // ---- a connector running in a real plugin process ----
 
-// forwardHost is the Host API served to the plugin process: it forwards to
-// the host of the request in flight, so golden files can give each request
-// its own RecordingHost.
-type forwardHost struct {
-	mu sync.Mutex
-	h  sdk.Host
-}
-
-func (s *forwardHost) set(h sdk.Host) { s.mu.Lock(); s.h = h; s.mu.Unlock() }
-func (s *forwardHost) get() sdk.Host  { s.mu.Lock(); defer s.mu.Unlock(); return s.h }
-
-func (s *forwardHost) ListForms(ctx context.Context, p *sdk.Principal) ([]sdk.Form, error) {
-	return s.get().ListForms(ctx, p)
-}
-func (s *forwardHost) GetForm(ctx context.Context, p *sdk.Principal, k string) (*sdk.Form, error) {
-	return s.get().GetForm(ctx, p, k)
-}
-func (s *forwardHost) GetRecord(ctx context.Context, p *sdk.Principal, f, id string, o ...sdk.ReadOption) (sdk.Doc, error) {
-	return s.get().GetRecord(ctx, p, f, id, o...)
-}
-func (s *forwardHost) FindRecords(ctx context.Context, p *sdk.Principal, f string, q sdk.Query, c bool, o ...sdk.ReadOption) (sdk.Page, error) {
-	return s.get().FindRecords(ctx, p, f, q, c, o...)
-}
-func (s *forwardHost) EntityFind(ctx context.Context, p *sdk.Principal, e string, q sdk.Query, o sdk.EntityOptions) (sdk.Page, error) {
-	return s.get().EntityFind(ctx, p, e, q, o)
-}
-func (s *forwardHost) EntityGet(ctx context.Context, p *sdk.Principal, e, id string, o sdk.EntityOptions) (sdk.Doc, error) {
-	return s.get().EntityGet(ctx, p, e, id, o)
-}
-func (s *forwardHost) EntityCreate(ctx context.Context, p *sdk.Principal, e string, b sdk.Doc) (sdk.Doc, error) {
-	return s.get().EntityCreate(ctx, p, e, b)
-}
-func (s *forwardHost) EntityUpdate(ctx context.Context, p *sdk.Principal, e, id string, b sdk.Doc, o sdk.EntityOptions) (sdk.Doc, error) {
-	return s.get().EntityUpdate(ctx, p, e, id, b, o)
-}
-func (s *forwardHost) EntityDelete(ctx context.Context, p *sdk.Principal, e, id string, o sdk.EntityOptions) error {
-	return s.get().EntityDelete(ctx, p, e, id, o)
-}
-func (s *forwardHost) WorkflowTasks(ctx context.Context, p *sdk.Principal, q sdk.TaskQuery) (sdk.TaskPage, error) {
-	return s.get().WorkflowTasks(ctx, p, q)
-}
-func (s *forwardHost) WorkflowAct(ctx context.Context, p *sdk.Principal, a sdk.WorkflowAction) (*sdk.WorkflowResult, error) {
-	return s.get().WorkflowAct(ctx, p, a)
-}
-func (s *forwardHost) Aliases(ctx context.Context, p *sdk.Principal, r sdk.AliasRequest) (*sdk.AliasResult, error) {
-	return s.get().Aliases(ctx, p, r)
-}
-func (s *forwardHost) CreateRecord(ctx context.Context, p *sdk.Principal, f string, d map[string]any) (sdk.Doc, error) {
-	return s.get().CreateRecord(ctx, p, f, d)
-}
-func (s *forwardHost) UpdateRecord(ctx context.Context, p *sdk.Principal, f, id string, d map[string]any, o ...sdk.WriteOption) (sdk.Doc, error) {
-	return s.get().UpdateRecord(ctx, p, f, id, d, o...)
-}
-func (s *forwardHost) DeleteRecord(ctx context.Context, p *sdk.Principal, f, id string) error {
-	return s.get().DeleteRecord(ctx, p, f, id)
-}
-func (s *forwardHost) BatchCreateRecords(ctx context.Context, p *sdk.Principal, f string, d []map[string]any) ([]sdk.Doc, error) {
-	return s.get().BatchCreateRecords(ctx, p, f, d)
-}
-func (s *forwardHost) BatchGetRecords(ctx context.Context, p *sdk.Principal, f string, ids []string) ([]sdk.Doc, error) {
-	return s.get().BatchGetRecords(ctx, p, f, ids)
-}
-func (s *forwardHost) CreateRecords(ctx context.Context, p *sdk.Principal, f string, d []map[string]any, o sdk.CreateOptions) ([]sdk.CreatedRecord, error) {
-	return s.get().CreateRecords(ctx, p, f, d, o)
-}
-func (s *forwardHost) UploadFile(ctx context.Context, p *sdk.Principal, f sdk.FileUpload) (sdk.Doc, error) {
-	return s.get().UploadFile(ctx, p, f)
-}
-func (s *forwardHost) ReadFile(ctx context.Context, p *sdk.Principal, id string) (*sdk.File, error) {
-	return s.get().ReadFile(ctx, p, id)
-}
-func (s *forwardHost) DeleteFile(ctx context.Context, p *sdk.Principal, id string) error {
-	return s.get().DeleteFile(ctx, p, id)
-}
-func (s *forwardHost) RunDataflow(ctx context.Context, p *sdk.Principal, key string, in map[string]any) (*sdk.DataflowResult, error) {
-	return s.get().RunDataflow(ctx, p, key, in)
-}
-func (s *forwardHost) VerifyClient(ctx context.Context, id, sec string) (*sdk.Principal, error) {
-	return s.get().VerifyClient(ctx, id, sec)
-}
-func (s *forwardHost) IssueToken(ctx context.Context, p *sdk.Principal, u string, sc []string) (*sdk.Token, error) {
-	return s.get().IssueToken(ctx, p, u, sc)
-}
-func (s *forwardHost) RefreshToken(ctx context.Context, id, rt string) (*sdk.Token, error) {
-	return s.get().RefreshToken(ctx, id, rt)
-}
-func (s *forwardHost) RevokeToken(ctx context.Context, p *sdk.Principal, tok string) error {
-	return s.get().RevokeToken(ctx, p, tok)
-}
-func (s *forwardHost) ResolveToken(ctx context.Context, tok string) (*sdk.Principal, error) {
-	return s.get().ResolveToken(ctx, tok)
-}
-func (s *forwardHost) FindUsers(ctx context.Context, p *sdk.Principal, q sdk.Query, c bool) (sdk.Page, error) {
-	return s.get().FindUsers(ctx, p, q, c)
-}
-func (s *forwardHost) FindDepartments(ctx context.Context, p *sdk.Principal, q sdk.Query, c bool) (sdk.Page, error) {
-	return s.get().FindDepartments(ctx, p, q, c)
-}
-func (s *forwardHost) FindRoles(ctx context.Context, p *sdk.Principal, q sdk.Query, c bool) (sdk.Page, error) {
-	return s.get().FindRoles(ctx, p, q, c)
-}
-
-var _ sdk.Host = (*forwardHost)(nil)
-
-func (s *forwardHost) dt() sdk.DialectTokenStore { return s.get().(sdk.DialectTokenStore) }
-func (s *forwardHost) IssueDialectToken(ctx context.Context, p *sdk.Principal, u string, spec sdk.DialectTokenSpec, a map[string]string) (*sdk.DialectToken, error) {
-	return s.dt().IssueDialectToken(ctx, p, u, spec, a)
-}
-func (s *forwardHost) ResolveDialectToken(ctx context.Context, spec sdk.DialectTokenSpec, tok, limit string) (*sdk.DialectToken, error) {
-	return s.dt().ResolveDialectToken(ctx, spec, tok, limit)
-}
-func (s *forwardHost) RefreshDialectToken(ctx context.Context, spec sdk.DialectTokenSpec, tok, rt string) (*sdk.DialectToken, error) {
-	return s.dt().RefreshDialectToken(ctx, spec, tok, rt)
-}
-func (s *forwardHost) TouchDialectToken(ctx context.Context, spec sdk.DialectTokenSpec, tok string, a map[string]string, renew bool) (*sdk.DialectToken, error) {
-	return s.dt().TouchDialectToken(ctx, spec, tok, a, renew)
-}
-func (s *forwardHost) RevokeDialectToken(ctx context.Context, spec sdk.DialectTokenSpec, tok string) error {
-	return s.dt().RevokeDialectToken(ctx, spec, tok)
-}
-
-var _ sdk.DialectTokenStore = (*forwardHost)(nil)
-
 // pluginConnector is an sdk.Connector whose Handle runs in the plugin
 // process behind go-plugin, with the request's host installed first.
 type pluginConnector struct {
 	rc  *sdk.RemoteConnector
-	fwd *forwardHost
+	fwd *sdktest.SwitchHost
 	mu  sync.Mutex
 }
 
@@ -241,8 +114,8 @@ func (*pluginConnector) Info() sdk.Info { return eoffice.Info() }
 func (p *pluginConnector) Handle(ctx context.Context, req *sdk.Request, h sdk.Host) (*sdk.Response, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.fwd.set(h)
-	defer p.fwd.set(nil)
+	p.fwd.Set(h)
+	defer p.fwd.Set(nil)
 	resp, err := p.rc.Handle(ctx, req)
 	if resp != nil {
 		resp.Body = normalize(resp.Body)
@@ -260,27 +133,8 @@ func normalize(b []byte) []byte { return volatile.ReplaceAll(b, []byte(`"$1":"*"
 // re-executed) configured with config.
 func startPlugin(t testing.TB, config []byte) *pluginConnector {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), pluginEnv+"=1")
-	fwd := &forwardHost{}
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.PluginSets(&sdk.GRPCPlugin{Host: fwd}),
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
-	})
-	t.Cleanup(client.Kill)
-	proto, err := client.Client()
-	if err != nil {
-		t.Fatalf("start plugin: %v", err)
-	}
-	raw, err := proto.Dispense(sdk.PluginName)
-	if err != nil {
-		t.Fatalf("dispense: %v", err)
-	}
-	rc := raw.(*sdk.RemoteConnector)
+	fwd := &sdktest.SwitchHost{}
+	rc, _ := sdktest.StartPlugin(t, pluginEnv, fwd)
 	info, err := rc.Describe(context.Background())
 	if err != nil || info.ID != eoffice.ID {
 		t.Fatalf("describe: %v (%q)", err, info.ID)

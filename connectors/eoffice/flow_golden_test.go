@@ -271,18 +271,6 @@ func TestFlowGolden(t *testing.T) {
 	sdktest.RunGolden(t, startPlugin(t, goldenConfig), filepath.Join("testdata", "flow"))
 }
 
-// WorkflowInspect passes sdk.WorkflowInspector through to the request's
-// host (the plugin's WorkflowInspect calls come back here).
-func (s *forwardHost) WorkflowInspect(ctx context.Context, p *sdk.Principal, q sdk.InspectQuery) (*sdk.Inspection, error) {
-	wi, ok := s.get().(sdk.WorkflowInspector)
-	if !ok {
-		return nil, sdk.Errorf(sdk.Unavailable, "the host cannot inspect workflow instances")
-	}
-	return wi.WorkflowInspect(ctx, p, q)
-}
-
-var _ sdk.WorkflowInspector = (*forwardHost)(nil)
-
 // flowLookup reads a dotted path with array indexes ("data.list.0.x").
 func flowLookup(body []byte, path string) string {
 	var v any

@@ -566,8 +566,19 @@ func isTimestamp(m *FormMap, code string) bool {
 	return f != nil && f.Type == "timestamp"
 }
 
-// formRows renders records as form-modeling rows (ids allocated).
-func formRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc, list bool) ([]any, error) {
+// rowsOf is what formRows and documentRows render records from: the
+// records' hub ids, their external data ids, their creators' external user
+// ids (by hub user id) and their data in the e-office shape (file ids
+// external).
+type rowsOf struct {
+	ids       []string
+	ext, uext map[string]string
+	vals      []map[string]any
+}
+
+// loadRows allocates the external ids of recs and their creators and
+// converts their data to the e-office shape.
+func loadRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc) (*rowsOf, error) {
 	ids, users := make([]string, len(recs)), []string{}
 	for i, r := range recs {
 		ids[i] = str(r, "id")
@@ -583,14 +594,24 @@ func formRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc, list boo
 	if err != nil {
 		return nil, err
 	}
-	all := make([]map[string]any, len(recs))
+	vals := make([]map[string]any, len(recs))
 	for i, r := range recs {
 		data, _ := r["data"].(map[string]any)
-		all[i] = m.FromHub(data, c.Cfg.loc)
+		vals[i] = m.FromHub(data, c.Cfg.loc)
 	}
-	if err := m.FilesToExt(ctx, c, all); err != nil {
+	if err := m.FilesToExt(ctx, c, vals); err != nil {
 		return nil, err
 	}
+	return &rowsOf{ids: ids, ext: ext, uext: uext, vals: vals}, nil
+}
+
+// formRows renders records as form-modeling rows (ids allocated).
+func formRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc, list bool) ([]any, error) {
+	rs, err := loadRows(ctx, c, m, recs)
+	if err != nil {
+		return nil, err
+	}
+	ids, ext, uext, all := rs.ids, rs.ext, rs.uext, rs.vals
 	out := make([]any, len(recs))
 	for i, r := range recs {
 		row := Obj{{"data_id", numeric(ext[ids[i]])}}
@@ -618,11 +639,7 @@ func formRows(ctx context.Context, c *Call, m *FormMap, recs []sdk.Doc, list boo
 // recordOf resolves a data id of the path to a hub record id ("" when
 // unknown).
 func recordOf(ctx context.Context, c *Call, ext string) (string, error) {
-	hub, err := c.HubIDs(ctx, kindData, []string{ext})
-	if err != nil {
-		return "", err
-	}
-	return hub[ext], nil
+	return c.hubID(ctx, kindData, ext)
 }
 
 // formGet serves GET form-modeling/data/{tableKey}/{dataId}: a missing

@@ -61,6 +61,15 @@ func (c *Call) HubIDs(ctx context.Context, kind string, ext []string) (map[strin
 	return hubIDs(ctx, c.Host, c.P, kind, ext)
 }
 
+// hubID resolves one e-office id of kind to its hub id ("" when unknown).
+func (c *Call) hubID(ctx context.Context, kind string, ext string) (string, error) {
+	hub, err := c.HubIDs(ctx, kind, []string{ext})
+	if err != nil {
+		return "", err
+	}
+	return hub[ext], nil
+}
+
 // numeric renders an allocated integer id as a JSON number (dept_id,
 // role_id, data_id are integers); a non-numeric id stays a string.
 func numeric(s string) any {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -16,8 +15,6 @@ import (
 	"github.com/eimshub/eimshub/connectors/h3yun"
 	"github.com/eimshub/eimshub/plugins/sdk"
 	"github.com/eimshub/eimshub/plugins/sdk/sdktest"
-	hclog "github.com/hashicorp/go-hclog"
-	plugin "github.com/hashicorp/go-plugin"
 )
 
 // The test binary doubles as the plugin process (go-plugin's helperProcess
@@ -126,115 +123,11 @@ func newHost() *sdktest.MemHost {
 
 // ---- a connector running in a real plugin process ----
 
-// switchHost is the Host API served to the plugin process: it forwards to
-// the host of the request in flight, so golden files can give each request
-// its own RecordingHost.
-type switchHost struct {
-	mu sync.Mutex
-	h  sdk.Host
-}
-
-func (s *switchHost) set(h sdk.Host) { s.mu.Lock(); s.h = h; s.mu.Unlock() }
-func (s *switchHost) get() sdk.Host  { s.mu.Lock(); defer s.mu.Unlock(); return s.h }
-
-func (s *switchHost) ListForms(ctx context.Context, p *sdk.Principal) ([]sdk.Form, error) {
-	return s.get().ListForms(ctx, p)
-}
-func (s *switchHost) GetForm(ctx context.Context, p *sdk.Principal, k string) (*sdk.Form, error) {
-	return s.get().GetForm(ctx, p, k)
-}
-func (s *switchHost) GetRecord(ctx context.Context, p *sdk.Principal, f, id string, o ...sdk.ReadOption) (sdk.Doc, error) {
-	return s.get().GetRecord(ctx, p, f, id, o...)
-}
-func (s *switchHost) FindRecords(ctx context.Context, p *sdk.Principal, f string, q sdk.Query, c bool, o ...sdk.ReadOption) (sdk.Page, error) {
-	return s.get().FindRecords(ctx, p, f, q, c, o...)
-}
-func (s *switchHost) EntityFind(ctx context.Context, p *sdk.Principal, e string, q sdk.Query, o sdk.EntityOptions) (sdk.Page, error) {
-	return s.get().EntityFind(ctx, p, e, q, o)
-}
-func (s *switchHost) EntityGet(ctx context.Context, p *sdk.Principal, e, id string, o sdk.EntityOptions) (sdk.Doc, error) {
-	return s.get().EntityGet(ctx, p, e, id, o)
-}
-func (s *switchHost) EntityCreate(ctx context.Context, p *sdk.Principal, e string, b sdk.Doc) (sdk.Doc, error) {
-	return s.get().EntityCreate(ctx, p, e, b)
-}
-func (s *switchHost) EntityUpdate(ctx context.Context, p *sdk.Principal, e, id string, b sdk.Doc, o sdk.EntityOptions) (sdk.Doc, error) {
-	return s.get().EntityUpdate(ctx, p, e, id, b, o)
-}
-func (s *switchHost) EntityDelete(ctx context.Context, p *sdk.Principal, e, id string, o sdk.EntityOptions) error {
-	return s.get().EntityDelete(ctx, p, e, id, o)
-}
-func (s *switchHost) WorkflowTasks(ctx context.Context, p *sdk.Principal, q sdk.TaskQuery) (sdk.TaskPage, error) {
-	return s.get().WorkflowTasks(ctx, p, q)
-}
-func (s *switchHost) WorkflowAct(ctx context.Context, p *sdk.Principal, a sdk.WorkflowAction) (*sdk.WorkflowResult, error) {
-	return s.get().WorkflowAct(ctx, p, a)
-}
-func (s *switchHost) Aliases(ctx context.Context, p *sdk.Principal, r sdk.AliasRequest) (*sdk.AliasResult, error) {
-	return s.get().Aliases(ctx, p, r)
-}
-func (s *switchHost) CreateRecord(ctx context.Context, p *sdk.Principal, f string, d map[string]any) (sdk.Doc, error) {
-	return s.get().CreateRecord(ctx, p, f, d)
-}
-func (s *switchHost) UpdateRecord(ctx context.Context, p *sdk.Principal, f, id string, d map[string]any, o ...sdk.WriteOption) (sdk.Doc, error) {
-	return s.get().UpdateRecord(ctx, p, f, id, d, o...)
-}
-func (s *switchHost) DeleteRecord(ctx context.Context, p *sdk.Principal, f, id string) error {
-	return s.get().DeleteRecord(ctx, p, f, id)
-}
-func (s *switchHost) BatchCreateRecords(ctx context.Context, p *sdk.Principal, f string, d []map[string]any) ([]sdk.Doc, error) {
-	return s.get().BatchCreateRecords(ctx, p, f, d)
-}
-func (s *switchHost) BatchGetRecords(ctx context.Context, p *sdk.Principal, f string, ids []string) ([]sdk.Doc, error) {
-	return s.get().BatchGetRecords(ctx, p, f, ids)
-}
-func (s *switchHost) CreateRecords(ctx context.Context, p *sdk.Principal, f string, d []map[string]any, o sdk.CreateOptions) ([]sdk.CreatedRecord, error) {
-	return s.get().CreateRecords(ctx, p, f, d, o)
-}
-func (s *switchHost) UploadFile(ctx context.Context, p *sdk.Principal, f sdk.FileUpload) (sdk.Doc, error) {
-	return s.get().UploadFile(ctx, p, f)
-}
-func (s *switchHost) ReadFile(ctx context.Context, p *sdk.Principal, id string) (*sdk.File, error) {
-	return s.get().ReadFile(ctx, p, id)
-}
-func (s *switchHost) DeleteFile(ctx context.Context, p *sdk.Principal, id string) error {
-	return s.get().DeleteFile(ctx, p, id)
-}
-func (s *switchHost) RunDataflow(ctx context.Context, p *sdk.Principal, key string, in map[string]any) (*sdk.DataflowResult, error) {
-	return s.get().RunDataflow(ctx, p, key, in)
-}
-func (s *switchHost) VerifyClient(ctx context.Context, id, sec string) (*sdk.Principal, error) {
-	return s.get().VerifyClient(ctx, id, sec)
-}
-func (s *switchHost) IssueToken(ctx context.Context, p *sdk.Principal, u string, sc []string) (*sdk.Token, error) {
-	return s.get().IssueToken(ctx, p, u, sc)
-}
-func (s *switchHost) RefreshToken(ctx context.Context, id, rt string) (*sdk.Token, error) {
-	return s.get().RefreshToken(ctx, id, rt)
-}
-func (s *switchHost) RevokeToken(ctx context.Context, p *sdk.Principal, tok string) error {
-	return s.get().RevokeToken(ctx, p, tok)
-}
-func (s *switchHost) ResolveToken(ctx context.Context, tok string) (*sdk.Principal, error) {
-	return s.get().ResolveToken(ctx, tok)
-}
-func (s *switchHost) FindUsers(ctx context.Context, p *sdk.Principal, q sdk.Query, c bool) (sdk.Page, error) {
-	return s.get().FindUsers(ctx, p, q, c)
-}
-func (s *switchHost) FindDepartments(ctx context.Context, p *sdk.Principal, q sdk.Query, c bool) (sdk.Page, error) {
-	return s.get().FindDepartments(ctx, p, q, c)
-}
-func (s *switchHost) FindRoles(ctx context.Context, p *sdk.Principal, q sdk.Query, c bool) (sdk.Page, error) {
-	return s.get().FindRoles(ctx, p, q, c)
-}
-
-var _ sdk.Host = (*switchHost)(nil)
-
 // pluginConnector is an sdk.Connector whose Handle runs in the plugin
 // process: each call installs the given host behind the broker first.
 type pluginConnector struct {
 	rc     *sdk.RemoteConnector
-	sw     *switchHost
+	sw     *sdktest.SwitchHost
 	mu     sync.Mutex // one request at a time: the switch holds one host
 	config []byte
 	pid    int // the plugin process
@@ -253,8 +146,8 @@ func (*pluginConnector) Info() sdk.Info { return h3yun.Info() }
 func (p *pluginConnector) Handle(ctx context.Context, req *sdk.Request, h sdk.Host) (*sdk.Response, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.sw.set(h)
-	defer p.sw.set(nil)
+	p.sw.Set(h)
+	defer p.sw.Set(nil)
 	return p.rc.Handle(ctx, req)
 }
 
@@ -262,27 +155,8 @@ func (p *pluginConnector) Handle(ctx context.Context, req *sdk.Request, h sdk.Ho
 // re-executed) and returns it configured with config.
 func startPlugin(t testing.TB, config []byte) *pluginConnector {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), pluginEnv+"=1")
-	sw := &switchHost{}
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.PluginSets(&sdk.GRPCPlugin{Host: sw}),
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Logger:           hclog.New(&hclog.LoggerOptions{Output: io.Discard}),
-	})
-	t.Cleanup(client.Kill)
-	proto, err := client.Client()
-	if err != nil {
-		t.Fatalf("start plugin: %v", err)
-	}
-	raw, err := proto.Dispense(sdk.PluginName)
-	if err != nil {
-		t.Fatalf("dispense: %v", err)
-	}
-	rc := raw.(*sdk.RemoteConnector)
+	sw := &sdktest.SwitchHost{}
+	rc, pid := sdktest.StartPlugin(t, pluginEnv, sw)
 	info, err := rc.Describe(context.Background())
 	if err != nil {
 		t.Fatalf("describe: %v", err)
@@ -292,10 +166,6 @@ func startPlugin(t testing.TB, config []byte) *pluginConnector {
 	}
 	if err := rc.Configure(context.Background(), config); err != nil {
 		t.Fatalf("configure: %v", err)
-	}
-	pid := 0
-	if rcfg := client.ReattachConfig(); rcfg != nil {
-		pid = rcfg.Pid
 	}
 	return &pluginConnector{rc: rc, sw: sw, config: config, pid: pid}
 }

@@ -8,6 +8,9 @@
 // shapes are fast. The native API's answers go through it (a 50-row page
 // spent a third of its CPU in encoding/json's reflective map encoder, most
 // of it sorting keys through reflect.Value).
+//
+// AppendEscapeHTML is the same encoder with encoding/json's default HTML
+// escaping on (json.Marshal's bytes); plugins/sdk.AppendJSON is built on it.
 package jsonenc
 
 import (
@@ -29,7 +32,7 @@ const maxDepth = 200
 // Marshal returns v as JSON followed by a newline, as
 // json.NewEncoder(w).SetEscapeHTML(false); Encode(v) writes it.
 func Marshal(v any) ([]byte, error) {
-	e := encoderPool.Get().(*encoder)
+	e := plainPool.Get().(*encoder)
 	defer e.release()
 	b, err := e.value(e.buf[:0], v, 0)
 	if err != nil {
@@ -44,11 +47,29 @@ func Marshal(v any) ([]byte, error) {
 	return out, nil
 }
 
-// Append appends v as JSON (no newline) to dst.
+// Append appends v as JSON (no newline) to dst, HTML escaping off: what
+// Marshal returns without its newline. On an error it returns nil.
 func Append(dst []byte, v any) ([]byte, error) {
-	e := encoderPool.Get().(*encoder)
+	e := plainPool.Get().(*encoder)
 	defer e.release()
 	return e.value(dst, v, 0)
+}
+
+// AppendEscapeHTML appends v to dst as json.Marshal(v) returns it: the
+// same encoding as Append but with encoding/json's default HTML escaping
+// (<, > and & as \u003c, \u003e, \u0026), and its errors. On an error it
+// returns nil.
+func AppendEscapeHTML(dst []byte, v any) ([]byte, error) {
+	e := htmlPool.Get().(*encoder)
+	defer e.release()
+	return e.value(dst, v, 0)
+}
+
+// Appender is a value that encodes itself (the fast path calls it instead
+// of encoding/json). Its bytes must be what encoding/json gives it, so it
+// should also implement json.Marshaler with the same, compact, bytes.
+type Appender interface {
+	AppendJSON(dst []byte) ([]byte, error)
 }
 
 // encoder holds the scratch space of one encoding: key slices, one per
@@ -61,12 +82,19 @@ type encoder struct {
 	// buf is the scratch buffer Marshal encodes into before it copies the
 	// result out (one allocation of the right size per answer).
 	buf []byte
+	// html: escape <, > and & (json.Marshal) or not (Encoder with
+	// SetEscapeHTML(false)); fixed per pool, as the remembered quoted keys
+	// depend on it.
+	html bool
 }
 
 // maxScratch bounds the scratch buffer an encoder keeps between uses.
 const maxScratch = 1 << 20
 
-var encoderPool = sync.Pool{New: func() any { return &encoder{} }}
+var (
+	plainPool = sync.Pool{New: func() any { return &encoder{} }}
+	htmlPool  = sync.Pool{New: func() any { return &encoder{html: true} }}
+)
 
 // member is one member of a map being encoded.
 type member struct {
@@ -83,7 +111,11 @@ func (e *encoder) release() {
 		clear(e.members[i])
 		e.members[i] = e.members[i][:0]
 	}
-	encoderPool.Put(e)
+	if e.html {
+		htmlPool.Put(e)
+	} else {
+		plainPool.Put(e)
+	}
 }
 
 // keyOrder is the sorted key set of a map shape met before, with each
@@ -129,7 +161,7 @@ func (e *encoder) sorted(x map[string]any, depth int) (ms []member, ord *keyOrde
 		o := &keyOrder{keys: make([]string, len(ms)), quoted: make([][]byte, len(ms))}
 		for i := range ms {
 			o.keys[i] = strings.Clone(ms[i].k)
-			o.quoted[i] = append(appendString(nil, ms[i].k), ':')
+			o.quoted[i] = append(appendString(nil, ms[i].k, e.html), ':')
 		}
 		if len(e.orders) < maxOrders {
 			e.orders = append(e.orders, o)
@@ -157,13 +189,13 @@ func (e *encoder) keySlice(depth int, n int) []string {
 
 func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 	if depth > maxDepth {
-		return slow(b, v)
+		return e.slow(b, v)
 	}
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendString(b, x), nil
+		return appendString(b, x, e.html), nil
 	case bool:
 		if x {
 			return append(b, "true"...), nil
@@ -177,7 +209,7 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 		return strconv.AppendInt(b, int64(x), 10), nil
 	case float64:
 		if math.IsInf(x, 0) || math.IsNaN(x) {
-			return slow(b, v) // encoding/json's UnsupportedValueError
+			return e.slow(b, v) // encoding/json's UnsupportedValueError
 		}
 		return appendFloat(b, x), nil
 	case map[string]any:
@@ -193,7 +225,7 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 			if ord != nil {
 				b = append(b, ord.quoted[i]...)
 			} else {
-				b = appendString(b, ms[i].k)
+				b = appendString(b, ms[i].k, e.html)
 				b = append(b, ':')
 			}
 			var err error
@@ -203,35 +235,9 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	case []any:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, el := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = e.value(b, el, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(e, b, x, depth)
 	case []map[string]any:
-		if x == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '[')
-		for i, el := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = e.value(b, el, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(e, b, x, depth)
 	case []string:
 		if x == nil {
 			return append(b, "null"...), nil
@@ -241,7 +247,7 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = appendString(b, s, e.html)
 		}
 		return append(b, ']'), nil
 	case map[string]string:
@@ -259,17 +265,45 @@ func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, k)
+			b = appendString(b, k, e.html)
 			b = append(b, ':')
-			b = appendString(b, x[k])
+			b = appendString(b, x[k], e.html)
 		}
 		return append(b, '}'), nil
+	case Appender:
+		return x.AppendJSON(b)
 	}
-	return slow(b, v)
+	return e.slow(b, v)
+}
+
+// appendArray appends x as a JSON array (null when nil), each element
+// encoded by e.value.
+func appendArray[T any](e *encoder, b []byte, x []T, depth int) ([]byte, error) {
+	if x == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	for i, el := range x {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = e.value(b, el, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
 }
 
 // slow appends v as encoding/json encodes it.
-func slow(b []byte, v any) ([]byte, error) {
+func (e *encoder) slow(b []byte, v any) ([]byte, error) {
+	if e.html {
+		j, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		return append(b, j...), nil
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -300,17 +334,30 @@ func appendFloat(b []byte, f float64) []byte {
 
 const hex = "0123456789abcdef"
 
-// safe reports the ASCII bytes a JSON string holds unescaped (escapeHTML
-// off: everything from space up but '"' and '\\').
-func safe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
+// safe[html][c] reports the ASCII bytes a JSON string holds unescaped:
+// everything from space up but '"' and '\\', and with HTML escaping not
+// '<', '>' or '&' either.
+var safe = func() (t [2][utf8.RuneSelf]bool) {
+	for c := byte(0x20); c < utf8.RuneSelf; c++ {
+		ok := c != '"' && c != '\\'
+		t[0][c] = ok
+		t[1][c] = ok && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
-// appendString is encoding/json's string encoding with escapeHTML off.
-func appendString(b []byte, s string) []byte {
+// appendString is encoding/json's string encoding, with escapeHTML as
+// html says.
+func appendString(b []byte, s string, html bool) []byte {
+	set := &safe[0]
+	if html {
+		set = &safe[1]
+	}
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if safe(c) {
+			if set[c] {
 				i++
 				continue
 			}

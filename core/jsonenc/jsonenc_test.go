@@ -97,6 +97,11 @@ func FuzzMarshal(f *testing.F) {
 			if (werr == nil) != (gerr == nil) || !bytes.Equal(got, want) {
 				t.Fatalf("%q: got %s (%v), want %s (%v)", text, got, gerr, want, werr)
 			}
+			want, werr = json.Marshal(v)
+			got, gerr = AppendEscapeHTML([]byte("p:"), v)
+			if (werr == nil) != (gerr == nil) || werr == nil && !bytes.Equal(got, append([]byte("p:"), want...)) {
+				t.Fatalf("%q: AppendEscapeHTML got %s (%v), json.Marshal %s (%v)", text, got, gerr, want, werr)
+			}
 		}
 		check(text)
 		var v any
@@ -155,6 +160,35 @@ func BenchmarkMarshal(b *testing.B) {
 			}
 		}
 	})
+}
+
+// selfAppender encodes itself (an Appender), with the bytes of its
+// MarshalJSON.
+type selfAppender struct{ s string }
+
+func (a selfAppender) AppendJSON(dst []byte) ([]byte, error) {
+	dst, err := AppendEscapeHTML(append(dst, `{"s":`...), a.s)
+	return append(dst, '}'), err
+}
+
+func (a selfAppender) MarshalJSON() ([]byte, error) { return a.AppendJSON(nil) }
+
+// Both modes, across shared map shapes (the remembered quoted keys differ
+// by mode), with an Appender, against encoding/json.
+func TestEscapeHTMLModes(t *testing.T) {
+	v := []any{map[string]any{"<k>": "a&b", "x": map[string]string{">": "<"}}, []string{"&"}, selfAppender{"<&>"}}
+	for range 2 {
+		want, _ := reference(v)
+		got, err := Marshal(v)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("Marshal: got %s (%v)\nwant %s", got, err, want)
+		}
+		want, _ = json.Marshal(v)
+		got, err = AppendEscapeHTML(nil, v)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("AppendEscapeHTML: got %s (%v)\nwant %s", got, err, want)
+		}
+	}
 }
 
 // Maps of remembered shapes: same sizes with other keys, more shapes than

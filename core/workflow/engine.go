@@ -346,22 +346,15 @@ func (e *Engine) Decide(ctx context.Context, p *principal.Principal, req DecideR
 		}
 		// Mode all (designer.go): an agreement waits for the node's other assignees.
 		waitOthers := req.Result == ActAgree && waitsForOthers(in, node)
-		for i := range in.Tasks {
-			if in.Tasks[i].Status == TaskPending && !waitOthers {
-				if err := s.closeTask(ctx, i, TaskClosed); err != nil {
-					return err
-				}
+		if !waitOthers {
+			if err := s.closePending(ctx, TaskClosed); err != nil {
+				return err
 			}
 		}
 		if err := e.appendLog(ctx, in, node, actor, result, req.Comment, req.Signature, s.now); err != nil {
 			return err
 		}
-		for k, v := range req.Variables {
-			if in.Variables == nil {
-				in.Variables = map[string]any{}
-			}
-			in.Variables[k] = v
-		}
+		in.setVariables(req.Variables)
 		var created []Task
 		if req.Result == ActReject {
 			in.Status = StatusRejected
@@ -483,12 +476,8 @@ func (e *Engine) Withdraw(ctx context.Context, p *principal.Principal, req Withd
 			return errs.Forbiddenf("the workflow definition does not allow withdrawing")
 		}
 		node, _ := in.CurrentNode()
-		for i := range in.Tasks {
-			if in.Tasks[i].Status == TaskPending {
-				if err := s.closeTask(ctx, i, TaskWithdrawn); err != nil {
-					return err
-				}
-			}
+		if err := s.closePending(ctx, TaskWithdrawn); err != nil {
+			return err
 		}
 		actor, err := e.operator(ctx, p, p.UserID)
 		if err != nil {
@@ -520,12 +509,8 @@ func (e *Engine) CancelForRecord(ctx context.Context, tenant, recordID string) e
 			return err
 		}
 		s := &stepCtx{e: e, in: in, rev: in.Rev, now: e.now().UnixMilli()}
-		for i := range in.Tasks {
-			if in.Tasks[i].Status == TaskPending {
-				if err := s.closeTask(ctx, i, TaskWithdrawn); err != nil {
-					return err
-				}
-			}
+		if err := s.closePending(ctx, TaskWithdrawn); err != nil {
+			return err
 		}
 		in.Status = StatusCancelled
 		return s.saveInstance(ctx, in.Initiator)
@@ -639,33 +624,7 @@ type stepCtx struct {
 // action against the transition table and runs fn, all in one transaction.
 func (e *Engine) step(ctx context.Context, p *principal.Principal, instanceID, dataID string, a Action,
 	fn func(ctx context.Context, s *stepCtx) error) error {
-	if instanceID == "" && dataID == "" {
-		return errs.Invalidf("processInstanceId (or dataId) is required").WithTarget("processInstanceId")
-	}
-	return e.st.Tx(ctx, func(ctx context.Context) error {
-		var in *Instance
-		var err error
-		if instanceID != "" {
-			if in, err = e.Instance(ctx, p.Tenant, instanceID); err != nil {
-				return err
-			}
-			if dataID != "" && dataID != in.DataID {
-				return errs.Invalidf("dataId does not match the workflow instance").WithTarget("dataId")
-			}
-		} else {
-			if in, err = e.latestInstance(ctx, p.Tenant, dataID); err != nil {
-				return err
-			}
-			if in == nil {
-				_, err := Transition(StatusNone, a)
-				return err
-			}
-		}
-		if _, err := Transition(in.Status, a); err != nil {
-			return err
-		}
-		return fn(ctx, &stepCtx{e: e, in: in, rev: in.Rev, now: e.now().UnixMilli()})
-	})
+	return e.guarded(ctx, p, instanceID, dataID, a, StepGuard{}, fn)
 }
 
 // findTask locates the pending task the user acts on.
@@ -713,6 +672,28 @@ func (s *stepCtx) closeTask(ctx context.Context, i int, status string) error {
 		return errs.Wrap(errs.CodeOf(err), err, "workflow: close task "+t.ID)
 	}
 	return nil
+}
+
+// closePending closes every pending task of the instance with status.
+func (s *stepCtx) closePending(ctx context.Context, status string) error {
+	for i := range s.in.Tasks {
+		if s.in.Tasks[i].Status == TaskPending {
+			if err := s.closeTask(ctx, i, status); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// setVariables sets vars on the instance's variables.
+func (in *Instance) setVariables(vars map[string]any) {
+	for k, v := range vars {
+		if in.Variables == nil {
+			in.Variables = map[string]any{}
+		}
+		in.Variables[k] = v
+	}
 }
 
 // commit writes the instance (compare-and-set on its revision) and the

@@ -230,22 +230,13 @@ func (e *Engine) Handover(ctx context.Context, p *principal.Principal, req Hando
 		if err := s.closeTask(ctx, ti, TaskApproved); err != nil {
 			return err
 		}
-		for i := range in.Tasks {
-			if in.Tasks[i].Status == TaskPending {
-				if err := s.closeTask(ctx, i, TaskClosed); err != nil {
-					return err
-				}
-			}
+		if err := s.closePending(ctx, TaskClosed); err != nil {
+			return err
 		}
 		if err := e.appendLog(ctx, in, cur, actor, ResultApprove, req.Comment, req.Signature, s.now); err != nil {
 			return err
 		}
-		for k, v := range req.Variables {
-			if in.Variables == nil {
-				in.Variables = map[string]any{}
-			}
-			in.Variables[k] = v
-		}
+		in.setVariables(req.Variables)
 		var created []Task
 		if target < 0 {
 			next, err := Transition(in.Status, ActFinish)
@@ -321,7 +312,8 @@ func (e *Engine) sender(ctx context.Context, in *Instance, t Task, req HandoverR
 	return j, users, host, nil
 }
 
-// guarded is step with g's stale check first.
+// guarded is step with g's stale check (none when g is zero) once the
+// instance is loaded, before the transition is checked.
 func (e *Engine) guarded(ctx context.Context, p *principal.Principal, instanceID, dataID string, a Action, g StepGuard,
 	fn func(ctx context.Context, s *stepCtx) error) error {
 	if instanceID == "" && dataID == "" {
@@ -337,17 +329,19 @@ func (e *Engine) guarded(ctx context.Context, p *principal.Principal, instanceID
 			if dataID != "" && dataID != in.DataID {
 				return errs.Invalidf("dataId does not match the workflow instance").WithTarget("dataId")
 			}
-		} else if in, err = e.latestInstance(ctx, p.Tenant, dataID); err != nil {
-			return err
+		} else {
+			if in, err = e.latestInstance(ctx, p.Tenant, dataID); err != nil {
+				return err
+			}
+			if in == nil {
+				_, err := Transition(StatusNone, a)
+				return err
+			}
 		}
-		if in != nil && g.StaleTaskID != "" && in.stale(g.StaleTaskID) {
+		if g.StaleTaskID != "" && in.stale(g.StaleTaskID) {
 			return errs.Conflictf("task %s is no longer current; refresh", g.StaleTaskID).WithReason(ReasonStaleTask).WithTarget("staleTaskId")
 		}
-		status := StatusNone
-		if in != nil {
-			status = in.Status
-		}
-		if _, err := Transition(status, a); err != nil {
+		if _, err := Transition(in.Status, a); err != nil {
 			return err
 		}
 		return fn(ctx, &stepCtx{e: e, in: in, rev: in.Rev, now: e.now().UnixMilli()})

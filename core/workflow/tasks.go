@@ -95,12 +95,8 @@ func (e *Engine) Return(ctx context.Context, p *principal.Principal, req ReturnR
 		if err := s.closeTask(ctx, ti, TaskReturned); err != nil {
 			return err
 		}
-		for i := range in.Tasks {
-			if in.Tasks[i].Status == TaskPending {
-				if err := s.closeTask(ctx, i, TaskClosed); err != nil {
-					return err
-				}
-			}
+		if err := s.closePending(ctx, TaskClosed); err != nil {
+			return err
 		}
 		if err := e.appendLog(ctx, in, cur, actor, ResultReturn, req.Comment, "", s.now); err != nil {
 			return err

@@ -47,6 +47,10 @@ type docDecoder struct {
 // maxInternedKeys bounds the key table of one call.
 const maxInternedKeys = 4096
 
+// maxFastDepth hands deeper documents to encoding/json (the depth at
+// which core/jsonenc hands values to it too).
+const maxFastDepth = 200
+
 // key decodes an object key at d.i (which is '"'), interned when it has
 // no escapes.
 func (d *docDecoder) key() (string, bool) {
