@@ -121,7 +121,7 @@ func TestDocCacheSeesEveryCommit(t *testing.T) {
 func TestDocCacheWriterProcess(t *testing.T) {
 	path := os.Getenv("EIMSHUB_DOCCACHE_WRITER")
 	if path == "" {
-		t.Skip("run by TestDocCacheSeesEveryCommit")
+		t.Skip("helper process: runs only when TestDocCacheSeesEveryCommit starts it with EIMSHUB_DOCCACHE_WRITER set")
 	}
 	ctx := context.Background()
 	s, err := Open(ctx, path, WithDocCache(0))

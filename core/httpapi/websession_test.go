@@ -220,43 +220,6 @@ func (h *wsHub) login(user, pass string) string {
 	return tok
 }
 
-// subset reports where got does not contain want: objects by key (extra
-// keys allowed), arrays element-wise with equal length, scalars equal.
-func wsSubset(want, got any, at string) string {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return fmt.Sprintf("%s: got %v, want an object", at, got)
-		}
-		for k, wv := range w {
-			gv, ok := g[k]
-			if !ok {
-				return fmt.Sprintf("%s.%s: missing", at, k)
-			}
-			if msg := wsSubset(wv, gv, at+"."+k); msg != "" {
-				return msg
-			}
-		}
-		return ""
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Sprintf("%s: got %v, want %d elements", at, got, len(w))
-		}
-		for i := range w {
-			if msg := wsSubset(w[i], g[i], fmt.Sprintf("%s[%d]", at, i)); msg != "" {
-				return msg
-			}
-		}
-		return ""
-	}
-	if fmt.Sprint(want) != fmt.Sprint(got) {
-		return fmt.Sprintf("%s: got %v, want %v", at, got, want)
-	}
-	return ""
-}
-
 func wsObj(s string) any {
 	var v any
 	if err := json.Unmarshal([]byte(s), &v); err != nil {
@@ -309,7 +272,7 @@ func (h *wsHub) run(t *testing.T, vs []wsVector) {
 				}
 			}
 			if v.want != nil {
-				if msg := wsSubset(v.want, r.json(t), "body"); msg != "" {
+				if msg := subset(r.json(t), v.want, "body"); msg != "" {
 					t.Errorf("%s (body %s)", msg, r.body)
 				}
 			}
@@ -599,7 +562,7 @@ func TestWebClientUploadWTV12(t *testing.T) {
 	}
 	f := upload(h.ta, "报价单.pdf", "application/pdf", pdf, "")
 	sp, _ := f["savePath"].(string)
-	if msg := wsSubset(wsObj(`{"fileName":"报价单.pdf","fileExt":".pdf","fileSize":2}`), f, "value[0]"); msg != "" || !wsSavePathRE.MatchString(sp) || f["thumbPath"] != sp {
+	if msg := subset(f, wsObj(`{"fileName":"报价单.pdf","fileExt":".pdf","fileSize":2}`), "value[0]"); msg != "" || !wsSavePathRE.MatchString(sp) || f["thumbPath"] != sp {
 		t.Fatalf("upload answer %v (%s)", f, msg)
 	}
 	if strings.Contains(sp, f["id"].(string)) {
