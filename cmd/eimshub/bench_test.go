@@ -18,17 +18,7 @@ import (
 // connector running as a real plugin process: one record by id, a 50-row
 // page of the contract form, and one create.
 func BenchmarkH3YunVsNative(b *testing.B) {
-	// The example config with the rate limits out of the way.
-	example, err := os.ReadFile("../../config/eimshub.example.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := strings.NewReplacer("defaultRate: 100-S", "defaultRate: 1000000-S", "rateLimit: 20-S", "rateLimit: 1000000-S").Replace(string(example))
-	path := filepath.Join(b.TempDir(), "bench.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	h := startHub(b, b.TempDir(), map[string]string{"EIMSHUB_CONFIG": path})
+	h := startBenchHub(b)
 	token, _ := h.login("demo-client", "demo-secret", "admin", "admin-pass")
 	var first string
 	for i := 0; i < 60; i++ {
@@ -95,4 +85,19 @@ func BenchmarkH3YunVsNative(b *testing.B) {
 			}
 		})
 	}
+}
+
+// startBenchHub starts the hub on the example config with the rate limits
+// out of the way, for benchmarks that compare routes of one running hub.
+func startBenchHub(b *testing.B) *testHub {
+	example, err := os.ReadFile("../../config/eimshub.example.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := strings.NewReplacer("defaultRate: 100-S", "defaultRate: 1000000-S", "rateLimit: 20-S", "rateLimit: 1000000-S").Replace(string(example))
+	path := filepath.Join(b.TempDir(), "bench.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return startHub(b, b.TempDir(), map[string]string{"EIMSHUB_CONFIG": path})
 }

@@ -4,8 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -16,16 +14,7 @@ import (
 // list (20 pending leave approvals) and starting a leave approval (native:
 // create the record + start; e-office: flow-save, which does both).
 func BenchmarkEOfficeFlowVsNative(b *testing.B) {
-	example, err := os.ReadFile("../../config/eimshub.example.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := strings.NewReplacer("defaultRate: 100-S", "defaultRate: 1000000-S", "rateLimit: 20-S", "rateLimit: 1000000-S").Replace(string(example))
-	path := filepath.Join(b.TempDir(), "bench.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	h := startHub(b, b.TempDir(), map[string]string{"EIMSHUB_CONFIG": path})
+	h := startBenchHub(b)
 	bob, _ := h.login("demo-client", "demo-secret", "bob", "bob-pass")
 	alice, _ := h.login("demo-client", "demo-secret", "alice", "alice-pass")
 	for i := 0; i < 20; i++ {
