@@ -304,6 +304,18 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 					profDone <- h.profile(profPath, secs)
 				}(cur)
 			}
+			// Out-of-process H3Yun rows: the connector process's CPU too.
+			var connDone chan error
+			var connPath string
+			if profDone != nil && strings.HasPrefix(sc.id, "h3-") && sc.hub == "process" {
+				connPath = filepath.Join(o.pprofDir, sc.id+".connector.pprof")
+				connDone = make(chan error, 1)
+				secs := max(1, int(o.dur/time.Second))
+				go func(h *hub) {
+					time.Sleep(o.warmup)
+					connDone <- h.profileConnector(connPath, secs)
+				}(cur)
+			}
 			serverPID := 0
 			if bareProc != nil {
 				serverPID = bareProc.cmd.Process.Pid
@@ -318,6 +330,13 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 					fmt.Fprintln(os.Stderr, "loadbench: profile", sc.id+":", perr)
 				} else {
 					profiles = append(profiles, sc.id+"\t"+profPath)
+				}
+			}
+			if connDone != nil {
+				if perr := <-connDone; perr != nil {
+					fmt.Fprintln(os.Stderr, "loadbench: connector profile", sc.id+":", perr)
+				} else {
+					profiles = append(profiles, sc.id+" (connector process)\t"+connPath)
 				}
 			}
 		}
@@ -356,7 +375,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		id, path, _ := strings.Cut(p, "\t")
 		for _, mode := range []string{"-flat", "-cum"} {
 			top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", mode, "-nodecount=15", bin, path).CombinedOutput()
-			fmt.Fprintf(out, "\n## CPU profile of the hub: %s, top 15 %s (%s)\n\n```\n%s```\n", id, mode[1:], path, top)
+			fmt.Fprintf(out, "\n## CPU profile (the hub unless said): %s, top 15 %s (%s)\n\n```\n%s```\n", id, mode[1:], path, top)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "loadbench: go tool pprof:", err)
 			}

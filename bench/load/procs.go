@@ -185,6 +185,7 @@ type hub struct {
 	*child
 	base      string // http://127.0.0.1:port
 	pprofAddr string
+	connPprof string // the h3yun connector process's pprof address
 	token     string // demo-client / admin bearer token
 	recordID  string // a seeded contract
 }
@@ -206,16 +207,23 @@ func startHub(bin, work, name, cfg string, extraEnv ...string) (*hub, error) {
 	if err != nil {
 		return nil, err
 	}
+	caddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
 	env := append([]string{
 		"EIMSHUB_LISTEN=" + addr,
 		"EIMSHUB_DATA_DIR=" + filepath.Join(work, "data-"+name),
 		"EIMSHUB_BENCH_PPROF=" + paddr,
+		// The connector runs from the hub binary here (no eimshub-connector
+		// next to it), built with the same tag: it serves pprof too.
+		"EIMSHUB_BENCH_PPROF_CONNECTOR=h3yun=" + caddr,
 	}, extraEnv...)
 	c, err := startChild("hub "+name, filepath.Join(work, name+".log"), env, bin, "serve", "--config", cfg)
 	if err != nil {
 		return nil, err
 	}
-	h := &hub{child: c, base: "http://" + addr, pprofAddr: paddr}
+	h := &hub{child: c, base: "http://" + addr, pprofAddr: paddr, connPprof: caddr}
 	if err := waitHTTP(c, h.base+"/healthz"); err != nil {
 		c.stop()
 		return nil, err
@@ -274,8 +282,15 @@ func (h *hub) seed() error {
 }
 
 // profile fetches a CPU profile of the hub for secs seconds into path.
-func (h *hub) profile(path string, secs int) error {
-	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", h.pprofAddr, secs))
+func (h *hub) profile(path string, secs int) error { return fetchProfile(h.pprofAddr, path, secs) }
+
+// profileConnector fetches a CPU profile of the h3yun connector process.
+func (h *hub) profileConnector(path string, secs int) error {
+	return fetchProfile(h.connPprof, path, secs)
+}
+
+func fetchProfile(addr, path string, secs int) error {
+	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
 	if err != nil {
 		return fmt.Errorf("pprof (hub built without -tags %s?): %w", pprofTag, err)
 	}

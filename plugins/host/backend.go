@@ -14,7 +14,6 @@ import (
 	"github.com/eimshub/eimshub/core/errs"
 	"github.com/eimshub/eimshub/plugins/sdk"
 	plugin "github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
 )
 
 // backend is one running instance of a connector: a plugin process or the
@@ -191,8 +190,7 @@ func (m *Manager) startProcess(ctx context.Context, cfg Config) (*processBackend
 		AutoMTLS:         true,
 		StartTimeout:     m.opts.StartTimeout,
 		Logger:           newPluginLogger(m.opts.Logger, cfg.ID),
-		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(sdk.MaxMessageSize), grpc.MaxCallSendMsgSize(sdk.MaxMessageSize))},
+		GRPCDialOptions:  sdk.GRPCDialOptions(),
 	})
 	fail := func(err error) (*processBackend, sdk.Info, error) {
 		client.Kill()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -115,8 +114,7 @@ func (s *connectorServer) Configure(_ context.Context, req *pb.ConfigureRequest)
 	// The host serves its API once per process at one broker id: a
 	// reconfiguration keeps the connection (the broker accepts one dial).
 	if !connected {
-		conn, err := s.broker.DialWithOptions(req.HostBrokerId, grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)))
+		conn, err := s.broker.DialWithOptions(req.HostBrokerId, GRPCDialOptions()...)
 		if err != nil {
 			return &pb.ConfigureResult{Error: ToProto().Error(errs.Wrap(errs.Unavailable, err, "dial the host API"), pb.Source_SOURCE_PLUGIN)}, nil
 		}
@@ -211,8 +209,7 @@ func (r *RemoteConnector) Configure(ctx context.Context, raw []byte) error {
 	r.once.Do(func() {
 		r.hostID = r.broker.NextId()
 		go r.broker.AcceptAndServe(r.hostID, func(opts []grpc.ServerOption) *grpc.Server {
-			opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize), grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))))
-			s := grpc.NewServer(opts...)
+			s := grpc.NewServer(grpcServerOptions(opts)...)
 			pb.RegisterHostServer(s, &hostServer{h: r.host})
 			return s
 		})

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -46,8 +45,7 @@ func ServeBuiltin(id string) error {
 // GRPCServer builds the plugin's gRPC server with the SDK's message limits.
 // Connector authors do not need it.
 func GRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize), grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))))
-	return grpc.NewServer(opts...)
+	return grpc.NewServer(grpcServerOptions(opts)...)
 }
 
 // NewPluginLogHandler returns a slog handler writing hclog-style JSON lines
