@@ -48,7 +48,7 @@ type walHdr [walHdrSize / 8]uint64
 // header is being rewritten or not initialised (the caller then neither
 // trusts nor fills the cache).
 func (w *walVersion) current() (v walHdr, ok bool) {
-	if w == nil {
+	if w == nil || len(w.mem) < 2*walHdrSize { // off, or closed
 		return v, false
 	}
 	base := unsafe.Pointer(unsafe.SliceData(w.mem))

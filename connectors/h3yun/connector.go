@@ -85,8 +85,12 @@ type settings struct {
 	MaxAttachment int `json:"maxAttachment"`
 	// Controllers route custom controller calls (§4.7) to dataflows.
 	Controllers []controllerRoute `json:"controllers"`
+	// ReadCacheBytes bounds the LoadBizObject(s) answers kept for reuse
+	// (readcache.go). Default (0): 16 MiB; negative: off.
+	ReadCacheBytes int `json:"readCacheBytes"`
 
-	loc *time.Location
+	loc   *time.Location
+	reads *readCache
 }
 
 // Connector is the H3Yun connector. Its state is its configuration and
@@ -100,7 +104,7 @@ type Connector struct {
 func New() sdk.Connector {
 	c := &Connector{forms: newFormCache()}
 	c.cfg.Store(&settings{TimeZone: defaultTimeZoneID, MaxBatch: defaultMaxBatch, MaxAttachment: defaultMaxAttachment,
-		loc: defaultLocation})
+		loc: defaultLocation, reads: newReadCache(defaultReadCacheBytes)})
 	return c
 }
 
@@ -136,6 +140,11 @@ func (c *Connector) Configure(raw []byte) error {
 		}
 		s.loc = loc
 	}
+	if s.ReadCacheBytes == 0 {
+		s.ReadCacheBytes = defaultReadCacheBytes
+	}
+	// A new configuration starts with no kept answers (they depend on it).
+	s.reads = newReadCache(s.ReadCacheBytes)
 	c.cfg.Store(&s)
 	// A (re)configuration starts from an empty form cache: the golden
 	// harness relies on it to run every golden file cold.
@@ -241,6 +250,24 @@ func (c *Connector) invoke(ctx context.Context, req *sdk.Request, host sdk.Host)
 	}
 	k.body = req.Body
 	k.in.ActionName = strings.TrimSpace(k.in.ActionName)
+	if k.in.ActionName != actionLoad && k.in.ActionName != actionLoadMany {
+		return k.dispatch(ctx)
+	}
+	// Reads: an identical request under the same StoreVersion gets the
+	// answer kept for it (readcache.go).
+	key := readKey(p, req.Body)
+	if body := k.cfg.reads.get(key, req.StoreVersion); body != nil {
+		return answer(body), nil
+	}
+	resp, err := k.dispatch(ctx)
+	if err == nil && resp != nil && resp.Status == http.StatusOK {
+		k.cfg.reads.put(key, req.StoreVersion, resp.Body)
+	}
+	return resp, err
+}
+
+// dispatch runs the Invoke action.
+func (k *call) dispatch(ctx context.Context) (*sdk.Response, error) {
 	k.in.SchemaCode = strings.TrimSpace(k.in.SchemaCode)
 	k.in.BizObjectId = hubID(k.in.BizObjectId)
 	if k.in.ActionName == actionLoad || k.in.ActionName == actionUpdate || k.in.ActionName == actionRemove {

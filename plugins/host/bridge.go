@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 
 	"github.com/eimshub/eimshub/core/alias"
 	"github.com/eimshub/eimshub/core/dataflow"
@@ -124,6 +126,31 @@ func (b *bridge) GetRecord(ctx context.Context, p *sdk.Principal, form, id strin
 		return b.ents.GetRecordExpand(ctx, cp, form, id, o.Expand)
 	}
 	return b.ents.GetRecord(ctx, cp, form, id)
+}
+
+// StoreVersion is the store's committed version for sdk.Request.StoreVersion
+// ("" when the store names none: connectors then reuse nothing).
+func (b *bridge) StoreVersion(ctx context.Context) string {
+	v, ok := b.st.(committedVersioner)
+	if !ok {
+		return ""
+	}
+	h, ok := v.CommittedVersion(ctx)
+	if !ok {
+		return ""
+	}
+	var raw [6 * 8]byte
+	for i, w := range h {
+		binary.BigEndian.PutUint64(raw[8*i:], w)
+	}
+	return hex.EncodeToString(raw[:])
+}
+
+// committedVersioner is a store that names its committed state
+// (adapters/sqlite CommittedVersion): ok is false inside a transaction,
+// with the store's caches off, or when the state cannot be read.
+type committedVersioner interface {
+	CommittedVersion(ctx context.Context) (v [6]uint64, ok bool)
 }
 
 // FindRecords implements sdk.Host (v2: with a native $expand and the form).

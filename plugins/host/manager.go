@@ -407,3 +407,18 @@ func (c *conn) adoptRegisteredRoutes() {
 	c.info = reg
 	c.renderer = renderer
 }
+
+// storeVersioner is a Core that names the store's committed state (the
+// bridge over a SQLite store).
+type storeVersioner interface {
+	StoreVersion(ctx context.Context) string
+}
+
+// storeVersion is sdk.Request.StoreVersion: taken after the caller was
+// authenticated, before the connector runs.
+func (m *Manager) storeVersion(ctx context.Context) string {
+	if v, ok := m.core.(storeVersioner); ok {
+		return v.StoreVersion(ctx)
+	}
+	return ""
+}

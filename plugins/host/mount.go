@@ -178,7 +178,9 @@ func (c *conn) proxy(fc *fiber.Ctx, r sdk.Route) error {
 	}
 	ctx, cancel := context.WithTimeout(fc.UserContext(), c.cfg.Timeout)
 	defer cancel()
-	resp, err := be.Handle(ctx, buildRequest(fc, r))
+	req := buildRequest(fc, r)
+	req.StoreVersion = c.m.storeVersion(ctx)
+	resp, err := be.Handle(ctx, req)
 	if err != nil && errs.CodeOf(err) == errs.Unavailable && pastDeadline(ctx) {
 		// The deadline (as the plugin saw it, which gRPC's timeout header
 		// can round a little early) passed while the connector gave up: the

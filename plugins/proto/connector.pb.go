@@ -511,17 +511,20 @@ func (x *Values) GetValues() []string {
 }
 
 type HTTPRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Method        string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
-	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	Route         string                 `protobuf:"bytes,3,opt,name=route,proto3" json:"route,omitempty"` // the matched route pattern
-	PathParams    map[string]string      `protobuf:"bytes,4,rep,name=path_params,json=pathParams,proto3" json:"path_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Query         map[string]*Values     `protobuf:"bytes,5,rep,name=query,proto3" json:"query,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Headers       map[string]*Values     `protobuf:"bytes,6,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Body          []byte                 `protobuf:"bytes,7,opt,name=body,proto3" json:"body,omitempty"`
-	Principal     *Principal             `protobuf:"bytes,8,opt,name=principal,proto3" json:"principal,omitempty"` // set when the host resolved one
-	ClientIp      string                 `protobuf:"bytes,9,opt,name=client_ip,json=clientIp,proto3" json:"client_ip,omitempty"`
-	RequestId     string                 `protobuf:"bytes,10,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Method     string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	Path       string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Route      string                 `protobuf:"bytes,3,opt,name=route,proto3" json:"route,omitempty"` // the matched route pattern
+	PathParams map[string]string      `protobuf:"bytes,4,rep,name=path_params,json=pathParams,proto3" json:"path_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Query      map[string]*Values     `protobuf:"bytes,5,rep,name=query,proto3" json:"query,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Headers    map[string]*Values     `protobuf:"bytes,6,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Body       []byte                 `protobuf:"bytes,7,opt,name=body,proto3" json:"body,omitempty"`
+	Principal  *Principal             `protobuf:"bytes,8,opt,name=principal,proto3" json:"principal,omitempty"` // set when the host resolved one
+	ClientIp   string                 `protobuf:"bytes,9,opt,name=client_ip,json=clientIp,proto3" json:"client_ip,omitempty"`
+	RequestId  string                 `protobuf:"bytes,10,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The store's committed state when the host received the request ("" =
+	// the store names none): see sdk.Request.StoreVersion.
+	StoreVersion  string `protobuf:"bytes,11,opt,name=store_version,json=storeVersion,proto3" json:"store_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -622,6 +625,13 @@ func (x *HTTPRequest) GetClientIp() string {
 func (x *HTTPRequest) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *HTTPRequest) GetStoreVersion() string {
+	if x != nil {
+		return x.StoreVersion
 	}
 	return ""
 }
@@ -824,7 +834,7 @@ const file_connector_proto_rawDesc = "" +
 	"\x0fConfigureResult\x12.\n" +
 	"\x05error\x18\x01 \x01(\v2\x18.eimshub.plugin.v1.ErrorR\x05error\" \n" +
 	"\x06Values\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\x9f\x05\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\xc4\x05\n" +
 	"\vHTTPRequest\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x14\n" +
@@ -838,7 +848,8 @@ const file_connector_proto_rawDesc = "" +
 	"\tclient_ip\x18\t \x01(\tR\bclientIp\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\n" +
-	" \x01(\tR\trequestId\x1a=\n" +
+	" \x01(\tR\trequestId\x12#\n" +
+	"\rstore_version\x18\v \x01(\tR\fstoreVersion\x1a=\n" +
 	"\x0fPathParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aS\n" +

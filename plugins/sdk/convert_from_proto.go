@@ -255,7 +255,7 @@ func (f ConvertFromProto) Request(r *pb.HTTPRequest) *Request {
 	return &Request{
 		Method: r.Method, Path: r.Path, Route: r.Route, PathParams: params,
 		Query: url.Values(valuesFromProto(r.Query)), Headers: http.Header(valuesFromProto(r.Headers)),
-		Body: r.Body, Principal: f.Principal(r.Principal), ClientIP: r.ClientIp, RequestID: r.RequestId,
+		Body: r.Body, Principal: f.Principal(r.Principal), ClientIP: r.ClientIp, RequestID: r.RequestId, StoreVersion: r.StoreVersion,
 	}
 }
 

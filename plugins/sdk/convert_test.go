@@ -148,7 +148,7 @@ func TestRequestResponseInfoRoundTrip(t *testing.T) {
 		Method: "POST", Path: "/acme/x/1", Route: "/x/:id", PathParams: map[string]string{"id": "1"},
 		Query: url.Values{"a": {"1", "2"}}, Headers: http.Header{"Content-Type": {"application/json"}},
 		Body: []byte(`{"k":1}`), Principal: &sdk.Principal{Tenant: "t1", UserID: "u1", Scopes: []string{"api.read"}, AuthTime: 9},
-		ClientIP: "10.0.0.1", RequestID: "rid",
+		ClientIP: "10.0.0.1", RequestID: "rid", StoreVersion: "00ff",
 	}
 	if got := sdk.FromProto().Request(roundTrip(t, sdk.ToProto().Request(req))); !reflect.DeepEqual(got, req) {
 		t.Errorf("request: got %#v", got)

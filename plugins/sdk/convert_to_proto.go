@@ -246,7 +246,7 @@ func (t ConvertToProto) Request(r *Request) *pb.HTTPRequest {
 	return &pb.HTTPRequest{
 		Method: r.Method, Path: r.Path, Route: r.Route, PathParams: r.PathParams,
 		Query: valuesToProto(url.Values(r.Query)), Headers: valuesToProto(http.Header(r.Headers)),
-		Body: r.Body, Principal: t.Principal(r.Principal), ClientIp: r.ClientIP, RequestId: r.RequestID,
+		Body: r.Body, Principal: t.Principal(r.Principal), ClientIp: r.ClientIP, RequestId: r.RequestID, StoreVersion: r.StoreVersion,
 	}
 }
 

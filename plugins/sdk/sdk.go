@@ -193,6 +193,16 @@ type Request struct {
 	ClientIP string
 	// RequestID correlates logs across the hub and the plugin.
 	RequestID string
+	// StoreVersion names the store's committed state when the host
+	// received the request, taken after the caller was authenticated and
+	// before the connector runs: any write to the store — records, forms,
+	// users, roles, aliases, by any process — changes it. "" when the store
+	// names none (MongoDB, MemHost). A connector that kept the answer it
+	// built for an identical request (same route, body, principal and
+	// configuration) under the same StoreVersion may send it again without
+	// reading anything: nothing it could read has changed since. See
+	// docs/PLUGINS.md, "Reusing answers".
+	StoreVersion string
 }
 
 // Response is a connector's HTTP response.
