@@ -95,6 +95,8 @@ var scenarios = []scenario{
 	{"native-page50", "native 50-row page", "process", 5, nativeGet(page50)},
 	{"h3-get-process", "H3Yun LoadBizObject, plugin process", "process", 12, h3yun(h3Get)},
 	{"h3-page50-process", "H3Yun LoadBizObjects 50, plugin process", "process", 5, h3yun(h3Page)},
+	{"h3-get-fresh", "H3Yun LoadBizObject, plugin process, no answer reuse", "fresh", 0, h3yun(h3Get)},
+	{"h3-page50-fresh", "H3Yun LoadBizObjects 50, plugin process, no answer reuse", "fresh", 0, h3yun(h3Page)},
 	{"h3-get-inproc", "H3Yun LoadBizObject, inproc", "inproc", 25, h3yun(h3Get)},
 	{"h3-page50-inproc", "H3Yun LoadBizObjects 50, inproc", "inproc", 5, h3yun(h3Page)},
 	{"redis-native-get", "native GET record, Redis tokens+limits", "redis", 25, nativeGet("/api/v1/contract/{id}")},
@@ -263,8 +265,8 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 				cfg := filepath.Join(o.work, "hub-process.yaml")
 				var env []string
 				switch sc.hub {
-				case "inproc":
-					cfg = filepath.Join(o.work, "hub-inproc.yaml")
+				case "inproc", "fresh":
+					cfg = filepath.Join(o.work, "hub-"+sc.hub+".yaml")
 				case "redis":
 					env = append(env, "EIMSHUB_REDIS_URL="+redisURL)
 				}
@@ -307,7 +309,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 			// Out-of-process H3Yun rows: the connector process's CPU too.
 			var connDone chan error
 			var connPath string
-			if profDone != nil && strings.HasPrefix(sc.id, "h3-") && sc.hub == "process" {
+			if profDone != nil && strings.HasPrefix(sc.id, "h3-") && (sc.hub == "process" || sc.hub == "fresh") {
 				connPath = filepath.Join(o.pprofDir, sc.id+".connector.pprof")
 				connDone = make(chan error, 1)
 				secs := max(1, int(o.dur/time.Second))

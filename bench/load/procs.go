@@ -38,13 +38,14 @@ func buildHub(ctx context.Context, root, dir string) (string, error) {
 
 // writeConfigs writes the example config with the rate limits out of the
 // way and logging at error level, once per H3Yun isolation mode
-// (hub-process.yaml, hub-inproc.yaml), as the shared hubbench.sh does.
+// (hub-process.yaml, hub-inproc.yaml), as the shared hubbench.sh does, and
+// once more with the plugin process's answer reuse off (hub-fresh.yaml).
 func writeConfigs(root, dir string) error {
 	raw, err := os.ReadFile(filepath.Join(root, "config", "eimshub.example.yaml"))
 	if err != nil {
 		return err
 	}
-	for _, iso := range []string{"process", "inproc"} {
+	for _, mode := range []string{"process", "inproc", "fresh"} {
 		var cfg map[string]any
 		if err := yaml.Unmarshal(raw, &cfg); err != nil {
 			return fmt.Errorf("example config: %w", err)
@@ -81,6 +82,18 @@ func writeConfigs(root, dir string) error {
 		if h3 == nil {
 			return fmt.Errorf("example config has no connectors.h3yun")
 		}
+		iso := mode
+		if mode == "fresh" {
+			// A plugin process that never reuses an answer: every read
+			// crosses the boundary (what a request not seen before costs).
+			iso = "process"
+			h3c, _ := h3["config"].(map[string]any)
+			if h3c == nil {
+				h3c = map[string]any{}
+				h3["config"] = h3c
+			}
+			h3c["readCacheBytes"] = -1
+		}
 		h3["isolation"] = iso
 		// The Redis hub runs the embedded store with a Redis cache on one
 		// machine, which the hub refuses unless allowed (split data).
@@ -94,7 +107,7 @@ func writeConfigs(root, dir string) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "hub-"+iso+".yaml"), out, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "hub-"+mode+".yaml"), out, 0o600); err != nil {
 			return err
 		}
 	}
