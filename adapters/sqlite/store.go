@@ -66,6 +66,10 @@ type Store struct {
 	docs *docCache
 	wal  *walVersion
 	pin  *sql.Conn
+
+	// writer is the store's write gate (writegate.go): one writer of this
+	// process at a time, in arrival order, before SQLite's write lock.
+	writer writeGate
 }
 
 type options struct {
@@ -156,7 +160,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	db.SetMaxOpenConns(o.maxConns)
 	db.SetMaxIdleConns(o.maxConns)
-	s := &Store{db: db, opts: o, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: db, opts: o, stmts: map[string]*sql.Stmt{}, writer: newWriteGate()}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -281,6 +285,12 @@ func (r runner) exec(ctx context.Context, text string, args ...any) (sql.Result,
 		return nil, err
 	}
 	defer done()
+	if r.st == nil { // an autocommit write: through the gate
+		if err := r.s.writer.enter(ctx, r.s.opts.busyTimeout); err != nil {
+			return nil, err
+		}
+		defer r.s.writer.leave()
+	}
 	return st.ExecContext(ctx, args...)
 }
 
@@ -326,6 +336,10 @@ func (r runner) ddl(ctx context.Context, text string) error {
 	if r.st != nil {
 		_, err = r.st.tx.ExecContext(ctx, text)
 	} else {
+		if err := r.s.writer.enter(ctx, r.s.opts.busyTimeout); err != nil {
+			return err
+		}
+		defer r.s.writer.leave()
 		_, err = r.s.db.ExecContext(ctx, text)
 	}
 	return err
@@ -369,6 +383,10 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) erro
 		}
 		return nil
 	}
+	if err := s.writer.enter(ctx, s.opts.busyTimeout); err != nil {
+		return err
+	}
+	defer s.writer.leave() // after the commit or the rollback below
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return err

@@ -216,7 +216,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		}
 	}
 	var bin string
-	if needs["process"] || needs["inproc"] || needs["redis"] || needs["eoffice"] {
+	if len(needs) > 1 || !needs[""] { // any row with a hub (not only the bare handler)
 		fmt.Fprintln(os.Stderr, "loadbench: building the hub …")
 		if bin, err = buildHub(ctx, o.root, o.work); err != nil {
 			return err
