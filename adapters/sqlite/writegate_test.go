@@ -16,11 +16,7 @@ import (
 // writes mixed — all succeed: they queue on the write gate, never on
 // SQLite's busy handler.
 func TestWriteGateConcurrentWriters(t *testing.T) {
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"), WithBusyTimeout(30*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openWithBusyTimeout(t, 30*time.Second)
 	ctx := context.Background()
 	const writers, each = 16, 15
 	var wg sync.WaitGroup
@@ -60,16 +56,12 @@ func TestWriteGateConcurrentWriters(t *testing.T) {
 // (Unavailable, as SQLite's own busy error) or when its context ends; a
 // transaction's own writes (its context) pass while it holds the gate.
 func TestWriteGateTimeoutAndCancel(t *testing.T) {
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"), WithBusyTimeout(50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openWithBusyTimeout(t, 50*time.Millisecond)
 	ctx := context.Background()
 	if err := s.Insert(ctx, "things", store.Doc{"id": "a", "corpId": "t1"}); err != nil {
 		t.Fatal(err)
 	}
-	err = s.Tx(ctx, func(txCtx context.Context) error {
+	err := s.Tx(ctx, func(txCtx context.Context) error {
 		if err := s.Insert(txCtx, "things", store.Doc{"id": "b", "corpId": "t1"}); err != nil {
 			return fmt.Errorf("the transaction's own write: %w", err)
 		}
@@ -94,4 +86,14 @@ func TestWriteGateTimeoutAndCancel(t *testing.T) {
 	if err := s.Insert(ctx, "things", store.Doc{"id": "c", "corpId": "t1"}); err != nil {
 		t.Fatalf("after the transaction: %v", err)
 	}
+}
+
+func openWithBusyTimeout(t *testing.T, d time.Duration) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"), WithBusyTimeout(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }

@@ -295,28 +295,15 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		if err := once(t); err != nil {
 			r.err = fmt.Errorf("first request: %w", err)
 		} else {
-			var profDone chan error
-			var profPath string
+			// A CPU profile of the hub over the measured window and, for
+			// out-of-process H3Yun rows, of the connector process too.
+			var profs []*profileJob
 			if o.pprofDir != "" && cur != nil && sc.hub != "" && o.pprofRoutes[sc.id] {
-				profPath = filepath.Join(o.pprofDir, sc.id+".pprof")
-				profDone = make(chan error, 1)
-				secs := max(1, int(o.dur/time.Second))
-				go func(h *hub) {
-					time.Sleep(o.warmup)
-					profDone <- h.profile(profPath, secs)
-				}(cur)
-			}
-			// Out-of-process H3Yun rows: the connector process's CPU too.
-			var connDone chan error
-			var connPath string
-			if profDone != nil && strings.HasPrefix(sc.id, "h3-") && (sc.hub == "process" || sc.hub == "fresh") {
-				connPath = filepath.Join(o.pprofDir, sc.id+".connector.pprof")
-				connDone = make(chan error, 1)
-				secs := max(1, int(o.dur/time.Second))
-				go func(h *hub) {
-					time.Sleep(o.warmup)
-					connDone <- h.profileConnector(connPath, secs)
-				}(cur)
+				profs = append(profs, startProfile(cur.pprofAddr, sc.id, filepath.Join(o.pprofDir, sc.id+".pprof"), o))
+				if strings.HasPrefix(sc.id, "h3-") && (sc.hub == "process" || sc.hub == "fresh") {
+					profs = append(profs, startProfile(cur.connPprof, sc.id+" (connector process)",
+						filepath.Join(o.pprofDir, sc.id+".connector.pprof"), o))
+				}
 			}
 			serverPID := 0
 			if bareProc != nil {
@@ -327,18 +314,11 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 			cpuDone := measureCPU(serverPID, o.warmup, o.dur)
 			r.res, r.err = closedLoop(ctx, t, o.conns, o.warmup, o.dur)
 			r.cpu = <-cpuDone
-			if profDone != nil {
-				if perr := <-profDone; perr != nil {
-					fmt.Fprintln(os.Stderr, "loadbench: profile", sc.id+":", perr)
+			for _, p := range profs {
+				if perr := <-p.done; perr != nil {
+					fmt.Fprintln(os.Stderr, "loadbench: profile", p.label+":", perr)
 				} else {
-					profiles = append(profiles, sc.id+"\t"+profPath)
-				}
-			}
-			if connDone != nil {
-				if perr := <-connDone; perr != nil {
-					fmt.Fprintln(os.Stderr, "loadbench: connector profile", sc.id+":", perr)
-				} else {
-					profiles = append(profiles, sc.id+" (connector process)\t"+connPath)
+					profiles = append(profiles, p.label+"\t"+p.path)
 				}
 			}
 		}
@@ -450,4 +430,22 @@ func commit(root string) string {
 		return "?"
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// profileJob is a CPU profile being taken over a row's measured window.
+type profileJob struct {
+	label, path string
+	done        chan error
+}
+
+// startProfile fetches a CPU profile from the pprof endpoint at addr into
+// path, from the end of the warm-up for the measured duration.
+func startProfile(addr, label, path string, o options) *profileJob {
+	p := &profileJob{label: label, path: path, done: make(chan error, 1)}
+	secs := max(1, int(o.dur/time.Second))
+	go func() {
+		time.Sleep(o.warmup)
+		p.done <- fetchProfile(addr, path, secs)
+	}()
+	return p
 }

@@ -294,14 +294,8 @@ func (h *hub) seed() error {
 	return nil
 }
 
-// profile fetches a CPU profile of the hub for secs seconds into path.
-func (h *hub) profile(path string, secs int) error { return fetchProfile(h.pprofAddr, path, secs) }
-
-// profileConnector fetches a CPU profile of the h3yun connector process.
-func (h *hub) profileConnector(path string, secs int) error {
-	return fetchProfile(h.connPprof, path, secs)
-}
-
+// fetchProfile fetches a CPU profile of secs seconds from the pprof
+// endpoint at addr (the hub's, or the h3yun connector process's) into path.
 func fetchProfile(addr, path string, secs int) error {
 	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
 	if err != nil {
