@@ -3,6 +3,7 @@ package entity
 import (
 	"context"
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/eimshub/eimshub/core/errs"
@@ -121,7 +122,21 @@ func versionGroup(doc store.Doc) query.Expr {
 	return nil
 }
 
-// nextVersion is one more than the highest version of doc's workflow.
+// versionGroupKey names the workflow of doc for claims ("" when it has
+// neither a form nor a key), as versionGroup selects it.
+func versionGroupKey(doc store.Doc) string {
+	if src, _ := doc["sourceId"].(string); src != "" {
+		return "sourceId:" + src
+	}
+	if k, _ := doc["key"].(string); k != "" {
+		return "key:" + k
+	}
+	return ""
+}
+
+// nextVersion is one more than the highest version of doc's workflow,
+// claimed for doc (claim.go): two concurrent new versions of one workflow
+// cannot both take it.
 func (s *Service) nextVersion(ctx context.Context, tenant string, doc store.Doc) (int64, error) {
 	g := versionGroup(doc)
 	if g == nil {
@@ -129,11 +144,19 @@ func (s *Service) nextVersion(ctx context.Context, tenant string, doc store.Doc)
 	}
 	found, err := s.st.Find(ctx, collWfDefinition, tenant, query.Query{Filter: g,
 		Sort: []query.Sort{{Path: query.Path{"version"}, Desc: true}}, Limit: 1})
-	if err != nil || len(found) == 0 {
-		return 1, err
+	if err != nil {
+		return 0, err
 	}
-	v, _ := toInt(found[0]["version"])
-	return v + 1, nil
+	v := int64(1)
+	if len(found) > 0 {
+		last, _ := toInt(found[0]["version"])
+		v = last + 1
+	}
+	id, _ := doc["id"].(string)
+	if err := s.claim(ctx, tenant, collWfDefinition, "version", versionGroupKey(doc)+"#"+strconv.FormatInt(v, 10), id, "version"); err != nil {
+		return 0, err
+	}
+	return v, nil
 }
 
 // wfDefinitionDeletable refuses to delete a released version (the
@@ -224,6 +247,14 @@ func (s *Service) ActivateDefinition(ctx context.Context, p *principal.Principal
 			}
 		}
 		now := s.now().UnixMilli()
+		// Concurrent activations of one workflow's versions write the same
+		// claim (claim.go): one of them fails instead of both becoming
+		// current.
+		if k := versionGroupKey(d); k != "" {
+			if err := s.claim(ctx, tenant, collWfDefinition, "current", k, id, "id"); err != nil {
+				return err
+			}
+		}
 		if g := versionGroup(d); g != nil {
 			others, err := s.st.Find(ctx, collWfDefinition, tenant, query.Query{Filter: query.AndOf(g,
 				query.Cmp{Path: query.Path{"isCurrent"}, Op: query.Eq, Value: true}), Limit: -1})

@@ -404,7 +404,12 @@ func (s *Service) unique(ctx context.Context, tenant, coll, prop string, doc sto
 			return errs.Conflictf("%s %q already exists", prop, v).WithTarget(prop)
 		}
 	}
-	return nil
+	key := v
+	if fold {
+		key = strings.ToLower(v)
+	}
+	id, _ := doc["id"].(string)
+	return s.claim(ctx, tenant, coll, prop, key, id, prop)
 }
 
 // createRecord creates a record (§6.3) through the record core: the form
