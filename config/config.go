@@ -299,6 +299,31 @@ type Messages struct {
 	// MaxAttempts bounds the deliveries of a queued message before it is
 	// marked failed. Default: 8.
 	MaxAttempts int `yaml:"maxAttempts"`
+	// SMTP, when its addr is set, delivers e-mail through that relay
+	// (SMS still goes to webhookURL, or fails without one). Default: none.
+	SMTP SMTP `yaml:"smtp"`
+}
+
+// SMTP is an e-mail relay of the outbox (core/messages.SMTP): one message
+// per connection, UTF-8 text bodies.
+type SMTP struct {
+	// Addr is the relay's host:port, e.g. "smtp.example.com:587".
+	// Default: "" (no e-mail relay).
+	Addr string `yaml:"addr"`
+	// Security is the connection's protection: starttls (the relay must
+	// offer it; never downgraded), tls (implicit TLS, usually port 465) or
+	// none (plain text, for a relay on localhost or a trusted network).
+	// Default: "starttls".
+	Security string `yaml:"security"`
+	// Username, when set, authenticates with AUTH PLAIN (with password),
+	// over TLS or to localhost only. Default: "" (no authentication).
+	Username string `yaml:"username"`
+	// Password is the username's password; use ${ENV} expansion to keep it
+	// out of the file. Default: "".
+	Password string `yaml:"password"`
+	// From is the sender address, e.g. "EIMS Hub <noreply@example.com>".
+	// Required with addr.
+	From string `yaml:"from"`
 }
 
 // Log configures the process log (log/slog).

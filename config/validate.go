@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"slices"
@@ -146,6 +147,17 @@ func (c *Config) validateServer(v *collector) {
 	if u := c.Messages.WebhookURL; u != "" {
 		if msg := checkHTTPURL(u); msg != "" {
 			v.add("messages.webhookURL", "%s", msg)
+		}
+	}
+	if sm := c.Messages.SMTP; sm.Addr != "" || sm.From != "" || sm.Username != "" {
+		if _, port, err := net.SplitHostPort(sm.Addr); err != nil || port == "" {
+			v.add("messages.smtp.addr", "want host:port, got %q", sm.Addr)
+		}
+		if !oneOf(sm.Security, "", "starttls", "tls", "none") {
+			v.add("messages.smtp.security", "invalid security %q (want starttls, tls or none)", sm.Security)
+		}
+		if _, err := mail.ParseAddress(sm.From); err != nil {
+			v.add("messages.smtp.from", "want an address such as \"EIMS Hub <noreply@example.com>\", got %q", sm.From)
 		}
 	}
 	if c.Messages.MaxAttempts < 0 {

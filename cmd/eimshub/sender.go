@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 
 	"github.com/eimshub/eimshub/core/identity"
@@ -29,18 +30,14 @@ func senderFrom(ctx context.Context) identity.Sender {
 // in ctx or the configured webhook, and runs its dispatcher until the hub
 // closes. Without a gateway messages are recorded, not delivered.
 func (h *hub) startOutbox(ctx context.Context) *messages.Outbox {
-	gw := senderFrom(ctx)
-	if gw == nil && h.cfg.Messages.WebhookURL != "" {
-		wh := &messages.Webhook{URL: h.cfg.Messages.WebhookURL}
-		if tok := h.cfg.Messages.WebhookToken; tok != "" {
-			wh.Header = http.Header{"Authorization": {"Bearer " + tok}}
-		}
-		gw = wh
-	}
 	log := h.log.With("component", "outbox")
+	gw := senderFrom(ctx)
+	if gw == nil {
+		gw = h.configuredGateway(log)
+	}
 	ob := messages.New(h.store, messages.Options{Gateway: gw, Logger: log, MaxAttempts: h.cfg.Messages.MaxAttempts})
 	if !ob.Delivers() {
-		log.Info("no message gateway configured (messages.webhookURL): e-mail and SMS are recorded in the outbox, not delivered")
+		log.Info("no message gateway configured (messages.webhookURL, messages.smtp): e-mail and SMS are recorded in the outbox, not delivered")
 		return ob
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -53,4 +50,31 @@ func (h *hub) startOutbox(ctx context.Context) *messages.Outbox {
 	}()
 	h.closers = append(h.closers, func() error { cancel(); <-done; return nil })
 	return ob
+}
+
+// configuredGateway is the gateway of the config: the webhook for every
+// channel, or e-mail through messages.smtp and SMS through the webhook
+// (an SMS without a webhook then fails, and is marked failed); nil when
+// neither is configured.
+func (h *hub) configuredGateway(log *slog.Logger) messages.Sender {
+	mc := h.cfg.Messages
+	var wh messages.Sender
+	if mc.WebhookURL != "" {
+		w := &messages.Webhook{URL: mc.WebhookURL}
+		if tok := mc.WebhookToken; tok != "" {
+			w.Header = http.Header{"Authorization": {"Bearer " + tok}}
+		}
+		wh = w
+	}
+	if mc.SMTP.Addr == "" {
+		return wh
+	}
+	ch := messages.Channels{messages.ChannelEmail: &messages.SMTP{Addr: mc.SMTP.Addr, Security: mc.SMTP.Security,
+		Username: mc.SMTP.Username, Password: mc.SMTP.Password, From: mc.SMTP.From}}
+	if wh != nil {
+		ch[messages.ChannelSMS] = wh
+	} else {
+		log.Warn("messages.smtp delivers e-mail; no SMS gateway (messages.webhookURL): SMS messages will fail")
+	}
+	return ch
 }
