@@ -76,7 +76,9 @@ func Failf(code int, format string, args ...any) *Error {
 func missing(name string) *Error { return Failf(CodeInvalid, "参数错误：缺少参数 %s", name) }
 
 // notFound is errcode 10002 naming what was looked for.
-func notFound(name, id string) *Error { return Failf(CodeNotFound, "数据不存在：%s=%s", name, id) }
+func notFound(name, id string) *Error {
+	return Failf(CodeNotFound, "数据不存在：%s=%s", name, id)
+}
 
 // FromHost maps any error to a Dabei error (spec 8: one place mapping the
 // typed core errors).

@@ -298,7 +298,7 @@ func decide(ctx context.Context, c *Call, act string) (*result, error) {
 			wa.Users = append(wa.Users, hub)
 		}
 	}
-	_, step, err := c.actionTask(ctx, p, record)
+	in, step, err := c.actionTask(ctx, p, record)
 	if err != nil {
 		return nil, err
 	}
@@ -308,16 +308,22 @@ func decide(ctx context.Context, c *Call, act string) (*result, error) {
 	if step.AssigneeID != p.UserID {
 		return nil, Failf(CodeForbidden, "没有权限：不是该任务的处理人")
 	}
-	wa.TaskID = step.TaskID
+	wa.TaskID, wa.InstanceID = step.TaskID, in.InstanceID
+	// variables are the instance's variables (the engine's), validated
+	// against the form; the record itself is locked while it is approving
+	// (only the workflow changes it), so they do not change its fields
+	// (docs/DEVIATIONS.md).
 	if _, err := c.Host.WorkflowAct(ctx, p, wa); err != nil {
 		return nil, err
 	}
 	return ok(nil), nil
 }
 
-func taskSubmit(ctx context.Context, c *Call) (*result, error)   { return decide(ctx, c, sdk.ActApprove) }
-func taskDeny(ctx context.Context, c *Call) (*result, error)     { return decide(ctx, c, sdk.ActReject) }
-func taskTransfer(ctx context.Context, c *Call) (*result, error) { return decide(ctx, c, sdk.ActTransfer) }
+func taskSubmit(ctx context.Context, c *Call) (*result, error) { return decide(ctx, c, sdk.ActApprove) }
+func taskDeny(ctx context.Context, c *Call) (*result, error)   { return decide(ctx, c, sdk.ActReject) }
+func taskTransfer(ctx context.Context, c *Call) (*result, error) {
+	return decide(ctx, c, sdk.ActTransfer)
+}
 
 // taskRevoke serves POST …/tasks/{task_id}/revoke (spec 6.5): the
 // initiator withdraws the process; the record returns to draft.

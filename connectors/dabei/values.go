@@ -41,7 +41,9 @@ func lookupField(fields []sdk.Field, key string) *sdk.Field {
 	return found
 }
 
-func typeErr(key string) error { return Failf(CodeInvalid, "参数错误：字段 %s 的值类型错误", key) }
+func typeErr(key string) error {
+	return Failf(CodeInvalid, "参数错误：字段 %s 的值类型错误", key)
+}
 
 // number reads a JSON number or a numeric string.
 func number(key string, v any) (float64, error) {
