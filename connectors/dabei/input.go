@@ -73,11 +73,7 @@ func decodeJSON(b []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if dec.More() {
-		return nil, errTrailing
-	}
-	var extra any
-	if err := dec.Decode(&extra); err == nil {
+	if len(bytes.TrimSpace(b[dec.InputOffset():])) > 0 {
 		return nil, errTrailing
 	}
 	return v, nil
