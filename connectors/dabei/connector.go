@@ -242,7 +242,10 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 // unrouted answers a path no endpoint has (404, errcode 10002) or a known
 // path with another method (405, errcode 10001).
 func unrouted(req *sdk.Request) *sdk.Response {
-	rest := req.PathParams["*"]
+	rest, ok := req.PathParams["*"]
+	if !ok {
+		rest = req.PathParams["*1"] // Fiber's name of the first wildcard
+	}
 	segs := strings.Split(strings.Trim(rest, "/"), "/")
 	for _, r := range routes {
 		if matchPattern(r.path, segs) {
