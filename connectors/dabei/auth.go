@@ -65,7 +65,7 @@ func str(d map[string]any, k string) string { s, _ := d[k].(string); return s }
 
 // roleCodes reads a user document's roles ([{roleCode}] or codes).
 func roleCodes(u sdk.Doc) []string {
-	out := []string{}
+	var out []string // nil when none, as the gRPC hop hands it over
 	rs, _ := u["roles"].([]any)
 	for _, r := range rs {
 		switch x := r.(type) {

@@ -219,6 +219,10 @@ var scenarios = []scenario{
 		want: `{"errcode":10002,"data":null,"success":false}`},
 	{name: "other_record_upper_case", method: "GET", target: formPath + "/records/{{RU}}?user_id=" + u1, headers: otherCreds,
 		want: `{"errcode":10002,"data":null,"success":false}`},
+	{name: "other_record_guid_spelling", method: "GET", target: formPath + "/records/{{RG}}?user_id=" + u1, headers: otherCreds,
+		want: `{"errcode":10002,"data":null,"success":false}`},
+	{name: "other_record_hub_id", method: "GET", target: formPath + "/records/{{RH}}?user_id=" + u1, headers: otherCreds,
+		want: `{"errcode":10002,"data":null,"success":false}`},
 	{name: "other_record_list", method: "POST", target: formPath + "/records", headers: otherCreds,
 		body: `{"user_id":"` + u1 + `","filter":{"id":["{{R}}","{{RU}}"]}}`, want: `{"errcode":0,"data":[],"total":0}`},
 	{name: "other_record_update", method: "POST", target: formPath + "/record_update", headers: otherCreds,
@@ -393,8 +397,10 @@ func runAll(t *testing.T, c sdk.Connector) map[string]outcome {
 			}
 		}
 		check(t, s, o.resp, vars)
-		if vars["R"] != "" {
-			vars["RU"] = strings.ToUpper(vars["R"])
+		if r := vars["R"]; r != "" {
+			vars["RU"] = strings.ToUpper(r)
+			vars["RG"] = r[0:8] + "-" + r[8:12] + "-" + r[12:16] + "-" + r[16:20] + "-" + r[20:] // the dashed GUID
+			vars["RH"] = sdk.FromGUID(vars["RG"])                                               // the hub id
 		}
 		out[s.name] = o
 	}
@@ -548,6 +554,12 @@ func renderGolden(o outcome) string {
 // TestScenarios runs every vector in process against the real core.
 func TestScenarios(t *testing.T) {
 	runAll(t, dabei.New())
+}
+
+// TestGoldenInProcess replays testdata in process (the same canned host
+// results): the connector behaves the same with and without the hop.
+func TestGoldenInProcess(t *testing.T) {
+	sdktest.RunGolden(t, dabei.New(), "testdata")
 }
 
 // TestGenerateGolden runs every vector through the plugin process against
