@@ -400,7 +400,7 @@ func runAll(t *testing.T, c sdk.Connector) map[string]outcome {
 		if r := vars["R"]; r != "" {
 			vars["RU"] = strings.ToUpper(r)
 			vars["RG"] = r[0:8] + "-" + r[8:12] + "-" + r[12:16] + "-" + r[16:20] + "-" + r[20:] // the dashed GUID
-			vars["RH"] = sdk.FromGUID(vars["RG"])                                               // the hub id
+			vars["RH"] = sdk.FromGUID(vars["RG"])                                                // the hub id
 		}
 		out[s.name] = o
 	}
