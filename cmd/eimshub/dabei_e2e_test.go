@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -15,7 +17,29 @@ import (
 // core.
 func TestDabeiThroughTheHub(t *testing.T) {
 	t.Parallel()
-	h := startHub(t, t.TempDir(), nil)
+	testDabei(t, startHub(t, t.TempDir(), nil))
+}
+
+// TestDabeiInProcess: the same with isolation: inproc.
+func TestDabeiInProcess(t *testing.T) {
+	t.Parallel()
+	example, err := os.ReadFile("../../config/eimshub.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yml := strings.Replace(string(example), "  dabei:                    # Dabei", "  dabei:  # inproc\n    isolation: inproc\n  nodabei:                  # Dabei", 1)
+	yml = strings.Replace(yml, "  nodabei:                  # Dabei (搭贝) open API at /dabei/apps, /dabei/orgs, /dabei/oauth2/… (connectors/dabei/README.md)\n    isolation: process\n", "", 1)
+	if !strings.Contains(yml, "isolation: inproc\n    mount: /dabei") {
+		t.Fatalf("could not switch dabei to inproc")
+	}
+	path := filepath.Join(t.TempDir(), "inproc.yaml")
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testDabei(t, startHub(t, t.TempDir(), map[string]string{"EIMSHUB_CONFIG": path}))
+}
+
+func testDabei(t *testing.T, h *testHub) {
 	call := func(method, path, body string, headers map[string]string) (int, map[string]any, string) {
 		t.Helper()
 		req, err := http.NewRequest(method, h.base+"/dabei"+path, bytes.NewReader([]byte(body)))
