@@ -135,3 +135,28 @@ func TestCodeLifetime(t *testing.T) {
 		t.Fatalf("after 300 s: %s", late.resp.Body)
 	}
 }
+
+// The admin switches of spec 5.4 and 6.1: the record list as
+// {"list","total"}, the task list as a bare array.
+func TestShapeSwitches(t *testing.T) {
+	core, _ := newCore(t)
+	c := dabei.New()
+	if err := c.(sdk.Configurer).Configure([]byte(`{"recordListShape":"object","bareTaskList":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	o := run(t, c, core, scenario{name: "create", method: "POST", target: formPath + "/record_create?start_flow=true&flow_code=order_flow",
+		body: `{"user_id":"` + u1 + `","k_text":"甲"}`}, vars)
+	r := body(t, o)["data"].(map[string]any)["id"].(string)
+	o = run(t, c, core, scenario{name: "list", method: "POST", target: formPath + "/records", body: `{"user_id":"` + u1 + `"}`}, vars)
+	m := body(t, o)
+	d, _ := m["data"].(map[string]any)
+	if l, _ := d["list"].([]any); len(l) != 1 || d["total"] != float64(1) || m["total"] != nil {
+		t.Fatalf("object shape: %s", o.resp.Body)
+	}
+	o = run(t, c, core, scenario{name: "tasks", method: "GET", target: formPath + "/records/" + r + "/tasks?user_id=" + u2}, vars)
+	var tasks []map[string]any
+	if err := json.Unmarshal(o.resp.Body, &tasks); err != nil || len(tasks) != 1 || tasks[0]["taskName"] != "主管审批" {
+		t.Fatalf("bare task list: %s", o.resp.Body)
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestConfigure(t *testing.T) {
-	for _, bad := range []string{`{"stringData":["apps"]}`, `{"timeZone":"Mars/Olympus"}`, `{"nope":1}`, `[1]`} {
+	for _, bad := range []string{`{"recordListShape":"map"}`, `{"stringData":["apps"]}`, `{"timeZone":"Mars/Olympus"}`, `{"nope":1}`, `[1]`} {
 		if err := New().(*Connector).Configure([]byte(bad)); sdk.CodeOf(err) != sdk.Invalid {
 			t.Errorf("%s: %v", bad, err)
 		}

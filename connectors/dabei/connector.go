@@ -117,6 +117,13 @@ type Settings struct {
 	// RevokeOnTransferPath treats a transfer without transferIds and with
 	// a user_id as revoke (spec 6.5). Default: true.
 	RevokeOnTransferPath *bool `json:"revokeOnTransferPath"`
+	// RecordListShape is the record list's data (spec 5.4): "array"
+	// (default; paging in extra envelope keys) or "object"
+	// ({"list":[…],"total":n}).
+	RecordListShape string `json:"recordListShape"`
+	// BareTaskList answers the task list as a bare JSON array, without
+	// the envelope, as the vendor sample shows (spec 6.1). Default: false.
+	BareTaskList bool `json:"bareTaskList"`
 
 	loc        *time.Location
 	stringData map[string]bool
@@ -171,6 +178,13 @@ func (c *Connector) Configure(raw []byte) error {
 		default:
 			return sdk.Errorf(sdk.Invalid, "dabei config: stringData %q is not one of orgs, org, users, user", k)
 		}
+	}
+	switch s.RecordListShape {
+	case "":
+		s.RecordListShape = "array"
+	case "array", "object":
+	default:
+		return sdk.Errorf(sdk.Invalid, "dabei config: recordListShape %q is not array or object", s.RecordListShape)
 	}
 	if s.RevokeOnTransferPath == nil {
 		t := true
@@ -229,6 +243,13 @@ func (c *Connector) Handle(ctx context.Context, req *sdk.Request, host sdk.Host)
 	}
 	call := &Call{Req: req, Host: host, Svc: req.Principal, In: in, Cfg: cfg, Log: log}
 	res, herr := rt.handler(ctx, call)
+	if herr == nil && res != nil && res.bare {
+		b, err := marshal(res.data)
+		if err != nil {
+			return errorResponse(&Error{Code: CodeInternal, Err: err}), nil
+		}
+		return jsonResponse(http.StatusOK, b), nil
+	}
 	if herr != nil {
 		e := FromHost(herr)
 		if e.Code == CodeInternal {

@@ -122,6 +122,8 @@ type result struct {
 	data     any
 	asString bool
 	extra    Obj
+	// bare sends data without the envelope (bareTaskList).
+	bare bool
 }
 
 func ok(data any) *result { return &result{data: data} }

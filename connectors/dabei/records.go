@@ -281,6 +281,9 @@ func recordList(ctx context.Context, c *Call) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Cfg.RecordListShape == "object" {
+		return ok(Obj{{"list", rows}, {"total", pg.Total}}), nil
+	}
 	return &result{data: rows, extra: Obj{{"total", pg.Total}, {"page_no", pageNo}, {"page_size", size}}}, nil
 }
 

@@ -119,7 +119,7 @@ func taskList(ctx context.Context, c *Call) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(tasks), nil
+	return &result{data: tasks, bare: c.Cfg.BareTaskList}, nil
 }
 
 // reqKeys are the request-object wrappers (spec 6.2), any of them for any
