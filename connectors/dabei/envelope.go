@@ -176,8 +176,9 @@ func errorStatus(status int, err error) *sdk.Response {
 
 // errorEnvelope is what the hub renders for the connector: refused
 // credentials (40001), rate limits (42900), a body over the limit or an
-// unparseable body (10001), unknown paths (10002), and the connector
-// unavailable (500). Always HTTP 200 except the router's 405.
+// unparseable body (10001), unknown paths (10002), forbidden (40300),
+// conflict (40900), and the connector unavailable or failing (500).
+// Always HTTP 200 except the router's 405.
 func errorEnvelope() sdk.ErrorEnvelope {
 	return sdk.ErrorEnvelope{
 		ContentType: "application/json; charset=utf-8",
@@ -189,6 +190,8 @@ func errorEnvelope() sdk.ErrorEnvelope {
 			`{{else if eq .Code "method_not_allowed"}}10001,"errmsg":"请求方法不支持"` +
 			`{{else if eq .Code "payload_too_large"}}10001,"errmsg":"请求体过大"` +
 			`{{else if eq .Code "invalid" "unsupported_media_type"}}10001,"errmsg":"参数错误"` +
+			`{{else if eq .Code "forbidden"}}40300,"errmsg":"没有权限"` +
+			`{{else if eq .Code "conflict"}}40900,"errmsg":"数据冲突"` +
 			`{{else}}500,"errmsg":"系统繁忙，请稍后重试"{{end}},"data":null,"success":false}`,
 	}
 }

@@ -288,7 +288,7 @@ func TestEnvelope(t *testing.T) {
 		t.Fatal(err)
 	}
 	for code, want := range map[sdk.Code]string{sdk.Unauthorized: "40001", sdk.RateLimited: "42900", sdk.TooLarge: "10001", sdk.NotFound: "10002",
-		sdk.Unavailable: "500", sdk.MethodNotAllowed: "10001"} {
+		sdk.Unavailable: "500", sdk.MethodNotAllowed: "10001", sdk.Forbidden: "40300", sdk.Conflict: "40900", sdk.Internal: "500"} {
 		status, _, b := rend.Render(sdk.Errorf(code, "x"), "rid")
 		var m map[string]any
 		if err := json.Unmarshal(b, &m); err != nil || fmt.Sprint(m["errcode"]) != want || m["success"] != false || status != 200 {
