@@ -145,7 +145,7 @@ func TestDocBlocks(t *testing.T) {
 		}
 	}
 	h := startHub(t, t.TempDir(), nil)
-	for _, file := range []string{"README.md", "docs/FLOWS.md", "connectors/eoffice/README.md", "connectors/eoffice/FLOWS.md"} {
+	for _, file := range []string{"README.md", "docs/FLOWS.md", "connectors/eoffice/README.md", "connectors/eoffice/FLOWS.md", "connectors/dabei/README.md"} {
 		blocks := docBlocks(t, file)
 		if len(blocks) == 0 {
 			t.Errorf("%s: no <!-- doctest --> blocks", file)

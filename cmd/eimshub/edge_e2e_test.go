@@ -163,6 +163,15 @@ func TestEdgeErrorsInTheCallersDialect(t *testing.T) {
 			return nil
 		}}
 	}
+	dabei := map[string]string{"Content-Type": "application/json", "client_id": "dbcli0000000000000000000000000001", "client_secret": "s3cret-dabei"}
+	db := func(msg string) want {
+		return want{200, func(b []byte) error {
+			if string(b) != `{"errcode":10001,"errmsg":"`+msg+`","data":null,"success":false}` {
+				return fmt.Errorf("want the Dabei envelope with %q", msg)
+			}
+			return nil
+		}}
+	}
 	nat := func(status int, code string) want {
 		return want{status, func(b []byte) error {
 			var m struct {
@@ -198,6 +207,9 @@ func TestEdgeErrorsInTheCallersDialect(t *testing.T) {
 		// unbounded to its handler: a connector's path is bounded.
 		{"e-office (a path ending in /api/v1/upload)", eofficeAPI + "v1/upload", eoffice, map[int]want{
 			tooLarge: eo("0x011012"), unsupported: eo("0x000013"), malformed: eo("0x000013"),
+		}},
+		{"Dabei", "/dabei/apps/4f9c487af41b7a52219a981f801a449f/forms/f0000000000000000000000000000001/record_create", dabei, map[int]want{
+			tooLarge: db("请求体过大"), unsupported: db("参数错误"), malformed: db("参数错误"),
 		}},
 		{"native", "/api/v1/contract", native, map[int]want{
 			tooLarge: nat(413, "payload_too_large"), unsupported: nat(415, "unsupported_media_type"), malformed: nat(400, "invalid_request"),

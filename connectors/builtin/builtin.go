@@ -15,6 +15,7 @@
 package builtin
 
 import (
+	_ "github.com/eimshub/eimshub/connectors/dabei"   // Dabei (搭贝) open API
 	_ "github.com/eimshub/eimshub/connectors/eoffice" // e-office 10 (泛微) open API
 	_ "github.com/eimshub/eimshub/connectors/h3yun"   // H3Yun (氚云) OpenApi
 )
