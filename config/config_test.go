@@ -272,6 +272,7 @@ func TestExampleFile(t *testing.T) {
 		{ID: "demo-limited", Secret: "demo-limited-secret", Name: "Demo client (5 requests/s)", Grants: allGrants, Scopes: scopes, ServiceUser: "admin", RateLimit: "5-S"},
 		{ID: "demo-engine", Secret: "demo-engine-secret", Name: "H3Yun engine", Grants: []string{"client_credentials"}, Scopes: []string{"api.readwrite"}, ServiceUser: "admin", RateLimit: "20-S"},
 		{ID: "demo-eoffice", Secret: "Yq1a9bXc2Vd3Ue4Tf5Sg6Rh7Qi8Pj9Ok", Name: "e-office app", Grants: []string{"client_credentials"}, Scopes: []string{"api.readwrite"}, ServiceUser: "admin", RateLimit: "20-S"},
+		{ID: "dbcli0000000000000000000000000001", Secret: "s3cret-dabei", Name: "Dabei open API", Grants: []string{"client_credentials"}, Scopes: []string{"api.readwrite"}, ServiceUser: "admin"},
 		// The EIMSNext web client's built-in id: public, password grant, 8 h (spec §12.2).
 		{ID: "EIMSD160507G0401S171201B1014Next", Public: true, Name: "EIMSNext.Web", Grants: []string{"password"}, Scopes: scopes, AccessTokenTTL: Duration(8 * time.Hour)},
 	}
@@ -280,14 +281,16 @@ func TestExampleFile(t *testing.T) {
 	}
 	wantUsers := []User{
 		{UserName: "admin", Password: "admin-pass", Code: "E001", Name: "Admin", Phone: "13800000000", Department: "hq", Roles: []string{"admin"},
-			Aliases: map[string]string{"eoffice": "admin"}},
-		{UserName: "alice", Password: "alice-pass", Code: "E002", Name: "Alice", Phone: "13800000001", Department: "sales", Roles: []string{"manager"}, Manager: true},
+			Aliases: map[string]string{"eoffice": "admin", "dabei": "e0000000000000000000000000000001"}},
+		{UserName: "alice", Password: "alice-pass", Code: "E002", Name: "Alice", Phone: "13800000001", Department: "sales", Roles: []string{"manager"}, Manager: true,
+			Aliases: map[string]string{"dabei": "e0000000000000000000000000000002"}},
 		{UserName: "bob", Password: "bob-pass", Code: "E003", Name: "Bob", Phone: "13800000002", Department: "sales"},
 	}
 	if !reflect.DeepEqual(demo.Users, wantUsers) {
 		t.Errorf("demo users =\n%+v\nwant\n%+v", demo.Users, wantUsers)
 	}
-	if d := demo.Departments; len(d) != 2 || !reflect.DeepEqual(d[1], Department{Code: "sales", Name: "Sales", Parent: "hq", Manager: "alice"}) {
+	if d := demo.Departments; len(d) != 2 || !reflect.DeepEqual(d[1], Department{Code: "sales", Name: "Sales", Parent: "hq", Manager: "alice",
+		Aliases: map[string]string{"dabei": "d0000000000000000000000000000001"}}) {
 		t.Errorf("demo departments = %+v", d)
 	}
 	var keys []string
@@ -311,9 +314,10 @@ func TestExampleFile(t *testing.T) {
 		t.Errorf("demo2 = %+v", demo2)
 	}
 
-	if got := cfg.DemoSecretsInUse(); len(got) != 10 || got[0] != "demo/client demo-client" ||
-		!slices.Contains(got, "demo/client demo-engine") || !slices.Contains(got, "demo/client demo-eoffice") {
-		t.Errorf("DemoSecretsInUse = %q, want the 6 clients (demo-engine and the e-office apps included) and 4 users of both tenants", got)
+	if got := cfg.DemoSecretsInUse(); len(got) != 11 || got[0] != "demo/client demo-client" ||
+		!slices.Contains(got, "demo/client demo-engine") || !slices.Contains(got, "demo/client demo-eoffice") ||
+		!slices.Contains(got, "demo/client dbcli0000000000000000000000000001") {
+		t.Errorf("DemoSecretsInUse = %q, want the 7 clients (demo-engine, the e-office apps and the Dabei client included) and 4 users of both tenants", got)
 	}
 	// Every secret and password the example file ships is public: each
 	// seeded client and user is reported (a new demo secret must be added

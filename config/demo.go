@@ -10,6 +10,8 @@ var demoSecrets = map[string]bool{
 	"svc-secret": true, "123456": true,
 	// the e-office apps' Secrets (connectors.eoffice)
 	"Yq1a9bXc2Vd3Ue4Tf5Sg6Rh7Qi8Pj9Ok": true, "demo2-eoffice-secret-0000000000": true,
+	// the Dabei demo client's secret (connectors.dabei, spec 12's fixture)
+	"s3cret-dabei": true,
 }
 
 // DemoSecretsInUse lists the seeded clients and users whose secret or
