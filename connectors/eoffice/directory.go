@@ -626,6 +626,9 @@ func deptCreate(ctx context.Context, c *Call) (any, error) {
 	if !c.In.Has("parent_id") {
 		return nil, FailMsg(CodeValidation, "The parent_id field is required.")
 	}
+	if !scalar(c.In["parent_id"]) { // an array or object is not cast to 0 (top level)
+		return nil, FailField(CodeIllegalField, "parent_id")
+	}
 	d, err := loadDirectory(ctx, c)
 	if err != nil {
 		return nil, err
