@@ -3,6 +3,7 @@ package eoffice_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/eimshub/eimshub/connectors/eoffice"
@@ -61,5 +62,55 @@ func TestDepartmentParentOfTheWrongType(t *testing.T) {
 	}
 	if after := tree(); after != before {
 		t.Errorf("the tree changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// TestHugeInListOnTheUserList: the user list's virtual keys (user_id,
+// dept_id, role_id) and the flow lists' (run_id, …) take at most 1000
+// values too (the store is never asked for more).
+func TestHugeInListOnTheUserList(t *testing.T) {
+	core := flowCore(t)
+	c := eoffice.New()
+	if err := c.(sdk.Configurer).Configure(goldenConfig); err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, target, ct, body string) map[string]any {
+		t.Helper()
+		s := scenario{method: method, target: target, ct: ct, body: body}
+		resp, err := sdk.SafeHandle(context.Background(), c, buildRequest(t, s.requestText(nil)), core)
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("%s %s: %v %+v", method, target, err, resp)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(resp.Body, &m); err != nil {
+			t.Fatalf("%s %s: not JSON: %s", method, target, resp.Body)
+		}
+		return m
+	}
+	tok := call("POST", "open-api/get-token", ctJSON, tokenOf("admin"))["data"].(map[string]any)["token"].(string)
+	many := `[` + strings.TrimSuffix(strings.Repeat(`"WV00000001",`, 1001), ",") + `]`
+	limit := `[` + strings.TrimSuffix(strings.Repeat(`"WV00000001",`, 1000), ",") + `]`
+	for _, tc := range []struct{ name, method, target, ct, body, code string }{
+		{"user_id", "POST", "user/users", ctJSON, `{"api_token":"` + tok + `","search":{"user_id":[` + many + `,"in"]}}`, "0x000007"},
+		{"dept_id", "POST", "user/users", ctJSON, `{"api_token":"` + tok + `","search":{"dept_id":[` + many + `]}}`, "0x000007"},
+		{"flow_creator_id", "GET", "flow/flow-list/teed-to-do-list?api_token=" + tok + "&search=" + q(`{"flow_creator_id":[`+many+`,"in"]}`), "", "", "0x000007"},
+		{"flow_creator_id at the limit", "GET", "flow/flow-list/teed-to-do-list?api_token=" + tok + "&search=" + q(`{"flow_creator_id":[`+limit+`,"in"]}`), "", "", ""},
+		{"user_id at the limit", "POST", "user/users", ctJSON, `{"api_token":"` + tok + `","search":{"user_id":[` + limit + `,"in"]}}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := call(tc.method, tc.target, tc.ct, tc.body)
+			if tc.code == "" {
+				if m["status"] != float64(1) {
+					t.Fatalf("want success, got %.300v", m)
+				}
+				return
+			}
+			errsV, _ := m["errors"].([]any)
+			// The message names the caller's key (not the alias lookup's "toHub").
+			if m["status"] != float64(0) || len(errsV) != 1 || errsV[0].(map[string]any)["code"] != tc.code ||
+				!strings.Contains(errsV[0].(map[string]any)["message"].(string), tc.name) {
+				t.Fatalf("want %s naming %s, got %.300v", tc.code, tc.name, m)
+			}
+		})
 	}
 }

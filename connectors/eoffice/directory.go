@@ -277,7 +277,10 @@ func userList(ctx context.Context, c *Call) (any, error) {
 		switch key {
 		case "user_id", "dept_id", "role_id":
 			kind := map[string]string{"user_id": kindUser, "dept_id": kindDept, "role_id": kindRole}[key]
-			vals := ListValues(v)
+			vals, err := inValues(key, v)
+			if err != nil {
+				return nil, true, err
+			}
 			ext := make([]string, 0, len(vals))
 			for _, x := range vals {
 				ext = append(ext, ToStr(x))
