@@ -41,7 +41,7 @@ type probe struct {
 	// the path is read, so in the native envelope whatever the path
 	// (docs/DEVIATIONS.md).
 	edge  bool
-	check   func(t *testing.T, status int, raw []byte)
+	check func(t *testing.T, status int, raw []byte)
 }
 
 // sweepConfig is the example config with the rates out of the way (the
