@@ -322,6 +322,22 @@ func TestBadInputSweep(t *testing.T) {
 			probe{name: base + " DELETE other tenant", method: "DELETE", path: base + "/" + demo2Rec},
 			probe{name: base + " GET other tenant", method: "GET", path: base + "/" + demo2Rec},
 			probe{name: base + " GET other tenant GUID", method: "GET", path: base + "/" + ids.GUID(demo2Rec)},
+			probe{name: base + " amount NaN", method: "POST", path: base, ct: appJSON, body: js(`{"title":"nan","amount":"NaN"}`)},
+			probe{name: base + " amount Infinity", method: "POST", path: base, ct: appJSON, body: js(`{"title":"inf","amount":"Infinity"}`)},
+			probe{name: base + " amount -Inf", method: "POST", path: base, ct: appJSON, body: js(`{"title":"inf","amount":"-inf"}`)},
+			probe{name: base + " amount overflow", method: "POST", path: base, ct: appJSON, body: js(`{"title":"big","amount":1e400}`)},
+			probe{name: base + " amount overflow string", method: "POST", path: base, ct: appJSON, body: js(`{"title":"big","amount":"1e400"}`)},
+			probe{name: base + " amount hex", method: "POST", path: base, ct: appJSON, body: js(`{"title":"hex","amount":"0x1p-2"}`)},
+			probe{name: base + " timestamp huge", method: "POST", path: base, ct: appJSON, body: js(`{"title":"ts","signed_at":1e300}`)},
+			probe{name: base + " timestamp huge string", method: "POST", path: base, ct: appJSON, body: js(`{"title":"ts","signed_at":"99999999999999999999999"}`)},
+			probe{name: base + " timestamp negative huge", method: "POST", path: base, ct: appJSON, body: js(`{"title":"ts","signed_at":-9.3e18}`)},
+			probe{name: base + " timestamp bad date", method: "POST", path: base, ct: appJSON, body: js(`{"title":"ts","signed_at":"2025-13-45T99:99:99Z"}`)},
+			probe{name: base + " duplicate keys", method: "POST", path: base, ct: appJSON, body: js(`{"title":"a","title":{"$ne":1}}`)},
+			probe{name: base + " files wrong type", method: "POST", path: base, ct: appJSON, body: js(`{"title":"f","files":"../../etc/passwd"}`)},
+			probe{name: base + " filter amount NaN", method: "GET", path: q(base, "$filter", "data/amount eq NaN"), mayPass: true},
+			probe{name: base + " filter amount huge", method: "GET", path: q(base, "$filter", "data/amount gt 1e400")},
+			probe{name: base + " filter timestamp huge", method: "GET", path: q(base, "$filter", "data/signed_at gt 99999999999999999999999")},
+			probe{name: base + " filter date overflow", method: "GET", path: q(base, "$filter", "data/signed_at gt 99999-01-01T00:00:00Z")},
 			probe{name: base + " PUT own with bad type", method: "PUT", path: base + "/" + demoRec, ct: appJSON, body: js(`{"amount":[1,2]}`)},
 			probe{name: base + " PUT malformed", method: "PUT", path: base + "/" + demoRec, ct: appJSON, body: js(`{"amount":`)},
 			probe{name: base + " PUT array", method: "PUT", path: base + "/" + demoRec, ct: appJSON, body: js(`[1]`)},
@@ -531,6 +547,13 @@ func TestBadInputSweep(t *testing.T) {
 		named("Create BizObject array", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":"[1]"}`)),
 		named("Create BizObject number", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":5}`)),
 		named("Create BizObject wrong types", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":"{\"title\":{\"$ne\":null},\"amount\":\"many\"}"}`)),
+		named("Create amount NaN", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":"{\"title\":\"x\",\"amount\":\"NaN\"}"}`)),
+		named("Create amount Infinity", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":"{\"title\":\"x\",\"amount\":\"Infinity\"}"}`)),
+		named("Create amount overflow", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":"{\"title\":\"x\",\"amount\":1e400}"}`)),
+		named("Create date overflow", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":"{\"title\":\"x\",\"signed_at\":\"99999/99/99 99:99:99\"}"}`)),
+		named("Create date huge number", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":"{\"title\":\"x\",\"signed_at\":1e300}"}`)),
+		named("Matcher value NaN", inv(matcher(`{"Type":"Item","Name":"amount","Operator":2,"Value":"NaN"}`))),
+		named("Matcher date overflow", inv(matcher(`{"Type":"Item","Name":"signed_at","Operator":0,"Value":"99999-99-99"}`))),
 		named("Create BizObject missing required", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":"{\"amount\":1}"}`)),
 		named("Create unknown SchemaCode", inv(`{"ActionName":"CreateBizObject","SchemaCode":"nosuch","BizObject":"{\"title\":\"x\"}"}`)),
 		named("Create OwnerId other tenant", inv(`{"ActionName":"CreateBizObject","SchemaCode":"contract","BizObject":"{\"title\":\"x\",\"OwnerId\":\"`+demo2Rec+`\"}"}`)),
@@ -624,6 +647,13 @@ func TestBadInputSweep(t *testing.T) {
 		eo("bad percent", "POST", "form-modeling/data/1001", form, tk+"&field_1=%ZZ%&field_3=%FF"),
 		eo("NUL and invalid UTF-8", "POST", "form-modeling/data/1001", form, tk+"&field_1=a%00b%FF&field_3=x"),
 		eo("field wrong type", "POST", "form-modeling/data/1001", form, tk+"&field_1=x&field_3=many"),
+		eo("field NaN", "POST", "form-modeling/data/1001", form, tk+"&field_1=x&field_3=NaN"),
+		eo("field INF", "POST", "form-modeling/data/1001", form, tk+"&field_1=x&field_3=INF"),
+		eo("field overflow", "POST", "form-modeling/data/1001", form, tk+"&field_1=x&field_3=1e400"),
+		eo("date overflow", "POST", "form-modeling/data/1001", form, tk+"&field_1=x&field_4=99999-99-99"),
+		eo("date huge", "POST", "form-modeling/data/1001", appJSON, `{"api_token":"`+eoTok+`","field_1":"x","field_4":1e300}`),
+		eoOK("search NaN", "GET", "form-modeling/data/1001?"+tk+"&search="+url.QueryEscape(`{"field_3":["NaN",">"]}`), "", ""),
+		eoOK("search between NaN", "GET", "form-modeling/data/1001?"+tk+"&search="+url.QueryEscape(`{"field_3":[["NaN","Infinity"],"between"]}`), "", ""),
 		eo("operator key", "POST", "form-modeling/data/1001", form, tk+"&%24where=1&field_3%5B%24gt%5D=1"),
 		eo("missing required", "POST", "form-modeling/data/1001", form, tk+"&field_3=5"),
 		eo("malformed JSON body", "POST", "form-modeling/data/1001", appJSON, `{"api_token":"`+eoTok+`","field_1":`),
@@ -770,6 +800,32 @@ func TestBadInputSweep(t *testing.T) {
 	if after := snapshot(eoUploads.Load()); after != before {
 		t.Errorf("the sweep changed data:\nbefore %s\nafter  %s", before, after)
 	}
+	// A file reference is stored as sent (spec 6.3: an array of file
+	// references); one naming another tenant's file must not open it in
+	// any dialect.
+	ref := h.jsonReq("POST", contract, admin, map[string]any{"title": "file ref", "files": []any{map[string]any{"id": demo2File}}})
+	mustStatus(t, "record with another tenant's file id", ref, 200)
+	refID := ref.json(t)["id"].(string)
+	leaks := func(what string, raw []byte) {
+		t.Helper()
+		if bytes.Contains(raw, []byte("demo2.txt")) || bytes.Contains(raw, []byte("demo2 file")) {
+			t.Errorf("%s shows demo2's file: %.400s", what, raw)
+		}
+	}
+	r0 := h.jsonReq("GET", contract+"/"+refID+"?$expand=files", admin, nil)
+	leaks("native", r0.body)
+	_, h3 := h.h3yunInvoke(t, "demo-engine-secret", `{"ActionName":"LoadBizObject","SchemaCode":"contract","BizObjectId":"`+refID+`"}`)
+	leaks("H3Yun", []byte(toJSON(h3)))
+	_, _, eoRaw := h.eoCall(t, "GET", "form-modeling/data/1001?"+tk+"&search="+url.QueryEscape(`{"field_1":["file ref"]}`), "", nil, nil)
+	leaks("e-office list", eoRaw)
+	for _, p := range []string{"attachment/index/" + demo2File + "?" + tk + "&operate=download", "attachment/index/" + ids.GUID(demo2File) + "?" + tk} {
+		_, _, raw := h.eoCall(t, "GET", p, "", nil, nil)
+		leaks("e-office "+p, raw)
+	}
+	_, _, raw = h.eoCall(t, "POST", "attachment/list", appJSON, []byte(`{"api_token":"`+eoTok+`","entity_table":"1001","entity_id":"`+refID+`"}`), nil)
+	leaks("e-office attachment list", raw)
+	mustStatus(t, "delete the file ref record", h.jsonReq("DELETE", contract+"/"+refID, admin, nil), 204)
+
 	// The demo fixture survived too.
 	r := h.jsonReq("GET", contract+"/"+demoRec, admin, nil)
 	mustStatus(t, "demo fixture", r, 200)
