@@ -113,6 +113,19 @@ func nativeEnvelope(status int, raw []byte) error {
 	return nil
 }
 
+// tokenEnvelope checks the RFC 6749 error object of the token endpoint
+// (native spec 2.2, the one exception to 1.5).
+func tokenEnvelope(status int, raw []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("not a JSON object: %v", err)
+	}
+	if e, _ := m["error"].(string); e == "" || (status != 400 && status != 401 && status != 415 && status != 429) {
+		return fmt.Errorf("not the RFC 6749 error object")
+	}
+	return nil
+}
+
 func h3yunEnvelope(status int, raw []byte) error {
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -482,6 +495,60 @@ func TestBadInputSweep(t *testing.T) {
 		probe{name: "tampered token write", method: "POST", path: contract, ct: appJSON, body: js(`{"title":"tampered"}`), token: tampered},
 		probe{name: "bob writes a form", method: "POST", path: "/api/v1/form", ct: appJSON, body: js(`{"name":"x","key":"x"}`), token: bob},
 	)
+	// ---- the token endpoint (RFC 6749 errors) ----
+	tokForm := "application/x-www-form-urlencoded"
+	tp := func(name, ct, body string) probe {
+		return probe{name: name, method: "POST", path: "/connect/token", ct: ct, body: []byte(body), token: "-"}
+	}
+	add("token",
+		tp("no grant_type", tokForm, "client_id=demo-client&client_secret=demo-secret"),
+		tp("unknown grant_type", tokForm, "grant_type=%24where&client_id=demo-client&client_secret=demo-secret"),
+		tp("username operator key", tokForm, "grant_type=password&client_id=demo-client&client_secret=demo-secret&username%5B%24ne%5D=x&password%5B%24ne%5D=x"),
+		tp("username operator value", tokForm, "grant_type=password&client_id=demo-client&client_secret=demo-secret&username=%7B%22%24ne%22%3Anull%7D&password=x"),
+		tp("duplicate username", tokForm, "grant_type=password&client_id=demo-client&client_secret=demo-secret&username=alice&username=admin&password=admin-pass"),
+		tp("wrong password", tokForm, "grant_type=password&client_id=demo-client&client_secret=demo-secret&username=alice&password=wrong"),
+		tp("huge password", tokForm, "grant_type=password&client_id=demo-client&client_secret=demo-secret&username=alice&password="+strings.Repeat("p", 100<<10)),
+		tp("NUL username", tokForm, "grant_type=password&client_id=demo-client&client_secret=demo-secret&username=admin%00&password=admin-pass"),
+		tp("other tenant's user", tokForm, "grant_type=password&client_id=demo-client&client_secret=demo-secret&username=carol&password=carol-pass"),
+		tp("forged refresh token", tokForm, "grant_type=refresh_token&client_id=demo-client&client_secret=demo-secret&refresh_token="+strings.Repeat("r", 64)),
+		tp("refresh token is an access token", tokForm, "grant_type=refresh_token&client_id=demo-client&client_secret=demo-secret&refresh_token="+admin),
+		tp("wrong client secret", tokForm, "grant_type=client_credentials&client_id=demo-client&client_secret=wrong"),
+		tp("client id operator", tokForm, "grant_type=client_credentials&client_id%5B%24ne%5D=x&client_secret=demo-secret"),
+		tp("engine secret for another client", tokForm, "grant_type=client_credentials&client_id=demo2-client&client_secret=demo-secret"),
+		tp("JSON body", appJSON, `{"grant_type":"password","client_id":"demo-client","client_secret":"demo-secret","username":"admin","password":"admin-pass"}`),
+		tp("scope escalation", tokForm, "grant_type=client_credentials&client_id=demo-engine&client_secret=demo-engine-secret&scope=openid+admin+%24where"),
+		tp("bad percent", tokForm, "grant_type=password&client_id=demo-client&client_secret=demo-secret&username=%ZZ&password=%"),
+		tp("code grant forged code", tokForm, "grant_type=code&client_id=demo-client&client_secret=demo-secret&phone=13800000000&code=000000"),
+		tp("code grant phone operator", tokForm, "grant_type=code&client_id=demo-client&client_secret=demo-secret&phone%5B%24ne%5D=1&code=1"),
+	)
+	add("native",
+		probe{name: "sendcode phone operator", method: "POST", path: "/auth/sendcode", ct: appJSON, body: js(`{"phone":{"$ne":null}}`), token: "-"},
+		probe{name: "sendcode malformed", method: "POST", path: "/auth/sendcode", ct: appJSON, body: js(`{"phone":`), token: "-"},
+		probe{name: "sendcode other tenant client", method: "POST", path: "/auth/sendcode", ct: appJSON, body: js(`{"phone":"13900000001","client_id":{"$gt":""}}`), token: "-"},
+		probe{name: "userinfo forged token", method: "GET", path: "/connect/userinfo", token: tampered},
+		probe{name: "userinfo expired token", method: "GET", path: "/connect/userinfo", token: expired},
+		probe{name: "dataflow deep input", method: "POST", path: "/api/v1/dataflow/run", ct: appJSON, body: js(`{"dataFlowDefinitionId":"order_total","inputData":{"items":` + nested("[", "1", "]", 5000) + `}}`), mayPass: true}, // an array, as declared: the script's own result
+		probe{name: "dataflow huge input", method: "POST", path: "/api/v1/dataflow/run", ct: appJSON, body: js(`{"dataFlowDefinitionId":"order_total","inputData":{"items":[` + strings.TrimSuffix(strings.Repeat(`{"price":"x","qty":{}},`, 5000), ",") + `]}}`), mayPass: true},
+		probe{name: "method override delete other tenant", method: "POST", path: contract + "/" + demo2Rec, ct: appJSON, body: js(`{}`), hdr: map[string]string{"X-HTTP-Method-Override": "DELETE"}},
+		probe{name: "method override delete own", method: "POST", path: contract + "/" + demoRec, ct: appJSON, body: js(`{}`), hdr: map[string]string{"X-HTTP-Method-Override": "DELETE"}},
+		probe{name: "expand with hostile filter", method: "GET", path: q(contract, "$expand", "creator($filter=$where eq 1)")},
+		probe{name: "expand select traversal", method: "GET", path: q(contract, "$expand", "creator($select=passwordHash,password)")},
+		probe{name: "select password", method: "GET", path: q("/api/v1/user", "$select", "passwordHash")},
+		probe{name: "filter password", method: "GET", path: q("/api/v1/user", "$filter", "passwordHash ne null")},
+		probe{name: "orderby password", method: "GET", path: q("/api/v1/user", "$orderby", "passwordHash")},
+		probe{name: "filter password via expand", method: "GET", path: q(contract, "$filter", "creator/passwordHash ne null")},
+		probe{name: "$search option", method: "GET", path: q(contract, "$search", "x")},
+		probe{name: "$apply option", method: "GET", path: q(contract, "$apply", "groupby((corpId))")},
+		probe{name: "$count hostile body", method: "POST", path: "/odata/v1/Contract/$count", ct: "text/plain", body: js(`$filter=corpId ne 'demo'`), mayPass: true,
+			check: func(t *testing.T, status int, raw []byte) {
+				if status == 200 && strings.TrimSpace(string(raw)) != "0" {
+					t.Errorf("count across tenants: %s", raw)
+				}
+			}},
+		probe{name: "api v2", method: "GET", path: "/api/v2/contract"},
+		probe{name: "double slash", method: "GET", path: "//api/v1/contract/" + demo2Rec},
+		probe{name: "encoded entity", method: "GET", path: "/api/v1/%63ontract/" + demo2Rec},
+	)
 	for _, name := range []string{"../../etc/passwd", "/etc/passwd", `C:\Windows\win.ini`, "..\\..\\x.txt", "a\x00.txt", strings.Repeat("n", 5000) + ".txt", "", ".", ".."} {
 		ct, body := multipartFile(t, "file", name, []byte("x"))
 		add("native", probe{name: fmt.Sprintf("upload name %.40q", name), method: "POST", path: "/api/v1/upload", ct: ct, body: body, mayPass: true,
@@ -787,7 +854,7 @@ func TestBadInputSweep(t *testing.T) {
 			}})
 	}
 
-	envelope := map[string]func(int, []byte) error{"native": nativeEnvelope, "h3yun": h3yunEnvelope, "eoffice": eofficeEnvelope}
+	envelope := map[string]func(int, []byte) error{"token": tokenEnvelope, "native": nativeEnvelope, "h3yun": h3yunEnvelope, "eoffice": eofficeEnvelope}
 	t.Run("probes", func(t *testing.T) {
 		for dialect, ps := range probes {
 			dialect, ps := dialect, ps
