@@ -961,6 +961,14 @@ func TestBadInputSweep(t *testing.T) {
 	if d := r.json(t)["data"].(map[string]any); d["title"] != "demo fixture" || d["amount"] != float64(1) {
 		t.Errorf("demo fixture changed: %s", r.body)
 	}
+	// No request reached an unexpected error or a panic, on the hub or in
+	// a connector process (both log there; H3Yun and e-office render
+	// internal errors in their envelope with HTTP 200).
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(line, "internal error") || strings.Contains(strings.ToLower(line), "panic") {
+			t.Errorf("hub log: %.600s", line)
+		}
+	}
 	n := 0
 	for d, ps := range probes {
 		t.Logf("%s: %d requests", d, len(ps))
