@@ -818,6 +818,9 @@ func TestBadInputSweep(t *testing.T) {
 		eoOK("record id negative", "GET", "form-modeling/data/1001/-1?"+tk, "", ""),
 		eoOK("user other tenant", "GET", "user/carol?"+tk, "", ""),
 		eoOK("user other tenant hub id", "GET", "user/"+carolID+"?"+tk, "", ""),
+		eoOK("attachment list other tenant file", "POST", "attachment/list", appJSON, `{"api_token":"`+eoTok+`","attach_ids":"`+demo2File+`,`+ids.GUID(demo2File)+`"}`),
+		eo("document with other tenant file", "POST", "document", appJSON, `{"api_token":"`+eoTok+`","subject":"x","folder_id":0,"attachment_id":["`+demo2File+`"]}`),
+		eo("form record with other tenant file", "POST", "form-modeling/data/1001", appJSON, `{"api_token":"`+eoTok+`","field_1":"x","field_5":["`+demo2File+`"]}`),
 		eo("department parent other tenant hub id", "POST", "system/department", appJSON, `{"api_token":"`+eoTok+`","dept_name":"x","parent_id":"`+demo2Dept+`"}`),
 		eo("user create other tenant dept", "POST", "user", appJSON, `{"api_token":"`+eoTok+`","user_accounts":"xt","user_name":"X","dept_id":"`+demo2Dept+`","role_id_init":"1"}`),
 		eo("user create other tenant role", "POST", "user", appJSON, `{"api_token":"`+eoTok+`","user_accounts":"xt2","user_name":"X","dept_id":"1","role_id_init":"`+demo2Role+`"}`),
@@ -954,6 +957,45 @@ func TestBadInputSweep(t *testing.T) {
 	_, _, raw = h.eoCall(t, "POST", "attachment/list", appJSON, []byte(`{"api_token":"`+eoTok+`","entity_table":"1001","entity_id":"`+refID+`"}`), nil)
 	leaks("e-office attachment list", raw)
 	mustStatus(t, "delete the file ref record", h.jsonReq("DELETE", contract+"/"+refID, admin, nil), 204)
+
+	// H3Yun attachments with hostile file names on a record of the tenant:
+	// stored under a base name (or refused), never a path.
+	target := h.jsonReq("POST", contract, admin, map[string]any{"title": "upload target"})
+	mustStatus(t, "upload target", target, 200)
+	targetID := target.json(t)["id"].(string)
+	for _, name := range []string{"ok.txt", "../../etc/passwd", "../../x.txt", "/etc/x.txt", "/etc/passwd", `..\..\win.ini`, "a\x00b.txt", strings.Repeat("n", 5000) + ".txt"} {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		fw, _ := w.CreateFormFile("media", name)
+		_, _ = fw.Write([]byte("x"))
+		_ = w.Close()
+		status, raw, err := h.raw(t, "POST", "/OpenApi/UploadAttachment?"+url.Values{"SchemaCode": {"contract"}, "FilePropertyName": {"files"}, "BizObjectId": {targetID}}.Encode(),
+			w.FormDataContentType(), buf.Bytes(), map[string]string{"EngineCode": "demo-engine", "EngineSecret": "demo-engine-secret"})
+		if err != nil || status != 200 {
+			t.Fatalf("upload %.40q: %d %v %s", name, status, err, raw)
+		}
+	}
+	stored := h.jsonReq("GET", contract+"/"+targetID, admin, nil)
+	mustStatus(t, "upload target", stored, 200)
+	var files struct {
+		Data struct {
+			Files []map[string]any `json:"files"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(stored.body, &files)
+	for _, f := range files.Data.Files {
+		name, _ := f["fileName"].(string)
+		if strings.ContainsAny(name, "/\\\x00") || strings.Contains(name, "..") || len(name) > 1024 {
+			t.Errorf("H3Yun upload stored the name %.80q", name)
+		}
+		if id, _ := f["id"].(string); id != "" {
+			mustStatus(t, "delete an H3Yun upload", h.jsonReq("DELETE", "/api/v1/file/"+id, admin, nil), 204)
+		}
+	}
+	if len(files.Data.Files) == 0 {
+		t.Errorf("not even ok.txt was stored: %s", stored.body)
+	}
+	mustStatus(t, "delete the upload target", h.jsonReq("DELETE", contract+"/"+targetID, admin, nil), 204)
 
 	// The demo fixture survived too.
 	r := h.jsonReq("GET", contract+"/"+demoRec, admin, nil)
