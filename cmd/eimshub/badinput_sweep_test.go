@@ -224,6 +224,16 @@ func TestBadInputSweep(t *testing.T) {
 	const eoSecret = "Yq1a9bXc2Vd3Ue4Tf5Sg6Rh7Qi8Pj9Ok"
 	eoTok := h.eoToken(t, "100001", eoSecret, "admin")
 	eoCarol := h.eoToken(t, "100002", "demo2-eoffice-secret-0000000000", "carol")
+	// A token that is no longer valid: refreshed, so revoked (e-office's
+	// tokens live a fixed time; this is the expired token a client holds).
+	var eoRevoked string
+	{
+		_, m, raw := h.eoCall(t, "POST", "open-api/get-token", "application/json", []byte(`{"agent_id":"100001","secret":"`+eoSecret+`","user":"admin"}`), nil)
+		d := eoData(t, "get-token", m, raw).(map[string]any)
+		eoRevoked = d["token"].(string)
+		_, m, raw = h.eoCall(t, "POST", "open-api/refresh-token", "application/json", []byte(`{"token":"`+eoRevoked+`","refresh_token":"`+d["refresh_token"].(string)+`"}`), nil)
+		eoData(t, "refresh", m, raw)
+	}
 
 	// Fixtures: a record and a file of each tenant.
 	mk := func(tok, title string) string {
@@ -835,6 +845,14 @@ func TestBadInputSweep(t *testing.T) {
 		eo("token non-hex", "GET", "role?api_token="+strings.Repeat("z", 128), "", ""),
 		eo("token NUL", "GET", "role?api_token="+eoTok[:127]+"%00", "", ""),
 		eo("token native JWT", "GET", "role?api_token="+admin, "", ""),
+		eo("token revoked", "GET", "role?api_token="+eoRevoked, "", ""),
+		func() probe {
+			p := eo("token revoked bearer", "GET", "role", "", "")
+			p.hdr = map[string]string{"Authorization": "Bearer " + eoRevoked}
+			return p
+		}(),
+		eo("token revoked write", "POST", "form-modeling/data/1001", form, "api_token="+eoRevoked+"&field_1=revoked"),
+		eo("token other tenant's for a demo record", "POST", "form-modeling/data/1001/"+demoRec, appJSON, `{"api_token":"`+eoCarol+`","field_1":"hijack"}`),
 		eo("token forged write", "POST", "form-modeling/data/1001", form, "api_token="+strings.Repeat("b", 128)+"&field_1=forged"),
 		eo("get-token wrong secret", "POST", "open-api/get-token", form, "agent_id=100001&secret=wrong&user=admin"),
 		eo("get-token other tenant user", "POST", "open-api/get-token", form, "agent_id=100001&secret="+eoSecret+"&user=carol"),
