@@ -263,6 +263,8 @@ func TestBadInputSweep(t *testing.T) {
 	demo2Dept, demo2Role := firstID(carol, "/api/v1/department"), firstID(carol, "/api/v1/role")
 	demo2Form, demo2App := firstID(carol, "/api/v1/form"), firstID(carol, "/api/v1/app")
 	demoBob := firstID(admin, "/api/v1/user?$filter="+url.QueryEscape("userName eq 'bob'"))
+	appOf := firstID(admin, "/api/v1/app")
+	contractForm := firstID(admin, "/api/v1/form?$filter="+url.QueryEscape("key eq 'contract'"))
 
 	counted := []string{"contract", "document", "leave_request", "user", "department", "form", "file", "role", "app"}
 	snapshot := func(extraFiles int64) string {
@@ -556,6 +558,26 @@ func TestBadInputSweep(t *testing.T) {
 				}
 			}},
 		probe{name: "api v2", method: "GET", path: "/api/v2/contract"},
+		// The form designer's content (spec 12.10): layout/options are JSON text.
+		probe{name: "formdef layout not JSON", method: "POST", path: "/odata/v1/FormDef", ct: appJSON, body: js(`{"id":"","appId":"` + appOf + `","name":"F1","content":{"layout":"[{","options":"{}"}}`)},
+		probe{name: "formdef layout object", method: "POST", path: "/odata/v1/FormDef", ct: appJSON, body: js(`{"id":"","appId":"` + appOf + `","name":"F2","content":{"layout":{"$where":1},"options":"{}"}}`)},
+		probe{name: "formdef layout deep", method: "POST", path: "/odata/v1/FormDef", ct: appJSON, body: js(`{"id":"","appId":"` + appOf + `","name":"F3","content":{"layout":` + jsonText(nested(`[{"type":"fcRow","children":`, `[]`, `}]`, 3000)) + `,"options":"{}"}}`)},
+		probe{name: "formdef layout deep table", method: "POST", path: "/odata/v1/FormDef", ct: appJSON, body: js(`{"id":"","appId":"` + appOf + `","name":"F4","content":{"layout":` + jsonText(`[{"type":"tableform","field":"t","props":{"columns":[{"rule":`+nested(`[{"type":"tableform","field":"u","props":{"columns":[{"rule":`, `[]`, `}]}}]`, 200)+`}]}}]`) + `,"options":"{}"}}`)},
+		probe{name: "formdef field names hostile", method: "POST", path: "/odata/v1/FormDef", ct: appJSON, body: js(`{"id":"","appId":"` + appOf + `","name":"F5","content":{"layout":` + jsonText(`[{"type":"input","field":"$where"},{"type":"input","field":"a.b"},{"type":"input","field":"../x"},{"type":"input","field":"corpId"}]`) + `,"options":"{}"}}`)},
+		probe{name: "formdef field types hostile", method: "POST", path: "/odata/v1/FormDef", ct: appJSON, body: js(`{"id":"","appId":"` + appOf + `","name":"F6","content":{"layout":` + jsonText(`[{"type":"input","field":["x"]},{"type":{"a":1},"field":"y"},{"type":"select","field":"z","options":"nope"}]`) + `,"options":"{}"}}`)},
+		probe{name: "formdef options not JSON", method: "POST", path: "/odata/v1/FormDef", ct: appJSON, body: js(`{"id":"","appId":"` + appOf + `","name":"F7","content":{"layout":"[]","options":"{"}}`)},
+		probe{name: "wfdefinition content not JSON", method: "POST", path: "/odata/v1/WfDefinition", ct: appJSON, body: js(`{"id":"","appId":"` + appOf + `","name":"W1","flowType":"0","externalId":"nope","content":"{","eventSource":"0","sourceId":"nope"}`)},
+		probe{name: "wfdefinition content deep", method: "POST", path: "/odata/v1/WfDefinition", ct: appJSON, body: js(`{"id":"","appId":"` + appOf + `","name":"W2","flowType":"0","externalId":"nope","content":` + jsonText(nested(`{"childNode":`, `null`, `}`, 3000)) + `,"eventSource":"0","sourceId":"nope"}`)},
+		probe{name: "formdata action hostile", method: "POST", path: "/api/v1/FormData", ct: appJSON, body: js(`{"formId":"` + contractForm + `","action":{"$ne":0},"data":{"title":"x"}}`)},
+		probe{name: "formdata action unknown", method: "POST", path: "/api/v1/FormData", ct: appJSON, body: js(`{"formId":"` + contractForm + `","action":99,"data":{"title":"x"}}`)},
+		probe{name: "AppMenuPerms hostile", method: "GET", path: q("/api/v1/system/AppMenuPerms", "appId", `{"$ne":null}`), mayPass: true},
+		probe{name: "odata key unterminated", method: "GET", path: "/odata/v1/Contract('" + demoRec},
+		probe{name: "odata key quote trick", method: "GET", path: "/odata/v1/Contract('" + demoRec + "'')"},
+		probe{name: "odata key other tenant", method: "GET", path: "/odata/v1/Contract('" + demo2Rec + "')"},
+		probe{name: "workflow return hostile", method: "POST", path: "/api/v1/workflow/return", ct: appJSON, body: js(`{"wfInstanceId":{"$ne":null},"toNode":"../x"}`)},
+		probe{name: "workflow cc other tenant", method: "POST", path: "/api/v1/workflow/cc", ct: appJSON, body: js(`{"dataId":"` + demo2Rec + `","users":["` + carolID + `"]}`)},
+		probe{name: "workflow tasks hostile", method: "GET", path: q("/api/v1/workflow/tasks/todo", "userId", carolID, "$top", "-1")},
+		probe{name: "workflow tasks unknown box", method: "GET", path: "/api/v1/workflow/tasks/..%2F..%2Fuser"},
 		probe{name: "double slash", method: "GET", path: "//api/v1/contract/" + demo2Rec},
 		probe{name: "encoded entity", method: "GET", path: "/api/v1/%63ontract/" + demo2Rec},
 	)
