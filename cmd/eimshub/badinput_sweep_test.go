@@ -23,11 +23,18 @@ import (
 	"github.com/eimshub/eimshub/core/ids"
 )
 
-// The bad-input sweep: one hub, per dialect a battery of hostile requests.
-// Every answer must be a client error (never 5xx; 503 only where a probe
-// says so) in the caller's own dialect envelope, and nothing may be
-// written: the record, user, department, form and file counts of both demo
-// tenants are the same after the sweep as before it.
+// The bad-input sweep: one hub (the example config, rates raised, body
+// limit 256 KiB), per dialect — native /api/v1 and /odata/v1, the token
+// endpoint, H3Yun /OpenApi, e-office — a battery of hostile requests:
+// malformed and mistyped bodies, operator-looking keys and values, hostile
+// filters and paging, oversized bodies and headers, forged, expired,
+// revoked and other tenants' tokens, other tenants' ids in every spelling,
+// path tricks in file names and paths. For every answer: no 5xx but 503,
+// the caller's own error envelope (a 2xx only where the probe says the
+// spec allows it, and then its check holds), and afterwards: nothing
+// written (both tenants' contracts as stored, and their record, user,
+// department, role, app, form and file counts), no internal error or panic
+// in the hub's log (its connector processes included).
 
 type probe struct {
 	name    string
