@@ -29,6 +29,8 @@ type testHub struct {
 	// sms receives every SMS the hub sends, codes included (the outbox
 	// keeps them masked): tests read codes here, as a phone would.
 	sms *identity.CaptureSender
+	// logs are the hub's log lines (its connectors' included).
+	logs *syncBuffer
 }
 
 func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub {
@@ -56,7 +58,7 @@ func startHub(t testing.TB, dataDir string, extraEnv map[string]string) *testHub
 		}
 		done <- serve(ctx, path, logs, getenv, ready)
 	}()
-	h := &testHub{t: t, dataDir: dataDir, cancel: cancel, done: done, sms: sms}
+	h := &testHub{t: t, dataDir: dataDir, cancel: cancel, done: done, sms: sms, logs: logs}
 	select {
 	case addr := <-ready:
 		h.base = "http://" + addr

@@ -277,7 +277,10 @@ func userList(ctx context.Context, c *Call) (any, error) {
 		switch key {
 		case "user_id", "dept_id", "role_id":
 			kind := map[string]string{"user_id": kindUser, "dept_id": kindDept, "role_id": kindRole}[key]
-			vals := ListValues(v)
+			vals, err := inValues(key, v)
+			if err != nil {
+				return nil, true, err
+			}
 			ext := make([]string, 0, len(vals))
 			for _, x := range vals {
 				ext = append(ext, ToStr(x))
@@ -625,6 +628,9 @@ func deptCreate(ctx context.Context, c *Call) (any, error) {
 	}
 	if !c.In.Has("parent_id") {
 		return nil, FailMsg(CodeValidation, "The parent_id field is required.")
+	}
+	if !scalar(c.In["parent_id"]) { // an array or object is not cast to 0 (top level)
+		return nil, FailField(CodeIllegalField, "parent_id")
 	}
 	d, err := loadDirectory(ctx, c)
 	if err != nil {

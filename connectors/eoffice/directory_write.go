@@ -211,6 +211,9 @@ func deptEdit(ctx context.Context, c *Call) (any, error) {
 	}
 	parentHub := str(dept, "parentId")
 	if c.In.Has("parent_id") {
+		if !scalar(c.In["parent_id"]) {
+			return nil, FailField(CodeIllegalField, "parent_id")
+		}
 		parentHub = ""
 		if IntOf(c.In["parent_id"]) != 0 {
 			p, err := deptByExt(ctx, c, d, c.In.Str("parent_id"))

@@ -60,6 +60,12 @@ func (s *flowSearch) virtual(key string, value any, _ string) (sdk.Expr, bool, e
 		return out
 	}
 	switch key {
+	case "run_id", "flow_id", "flow_run.flow_id", "flow_creator_id", "creator":
+		if _, err := inValues(key, value); err != nil {
+			return nil, true, err
+		}
+	}
+	switch key {
 	case "run_id":
 		s.runs = append(s.runs, vals()...)
 	case "flow_id", "flow_run.flow_id":

@@ -325,7 +325,10 @@ func Cond(col Column, key string, value any, op string) (sdk.Expr, error) {
 	case "not like":
 		return sdk.Not{X: likePattern(p, ToStr(value))}, nil
 	case "in", "not_in":
-		vals := ListValues(value)
+		vals, err := inValues(key, value)
+		if err != nil {
+			return nil, err
+		}
 		conv := make([]sdk.Value, len(vals))
 		for i, v := range vals {
 			conv[i] = convert(col, v)
@@ -370,6 +373,20 @@ func likePattern(p sdk.Path, pat string) sdk.Expr {
 		return sdk.Str{Path: p, Fn: sdk.EndsWith, Value: core}
 	}
 	return sdk.Cmp{Path: p, Op: sdk.Eq, Value: pat}
+}
+
+// maxInValues bounds the values of one in / not_in search condition (the
+// hub's limit, as PHP's max_input_vars bounds a form's pairs): a longer
+// list is an illegal field (0x000007), never a query of unbounded size.
+const maxInValues = maxInputVars
+
+// inValues is ListValues for an in / not_in condition on key.
+func inValues(key string, v any) ([]any, error) {
+	vals := ListValues(v)
+	if len(vals) > maxInValues {
+		return nil, FailField(CodeIllegalField, key)
+	}
+	return vals, nil
 }
 
 // ListValues reads an in/not_in value: an array, or a comma-separated

@@ -529,14 +529,22 @@ func (k *call) loadManyWith(ctx context.Context, cv *converter) (*sdk.Response, 
 // ownerOf returns the owner id a BizObject names ("" for none): OwnerId,
 // else CreatedBy (§5.1). Records are created as that user — the Host
 // checks it is a user of the tenant; without one, as the engine's service
-// user, the tenant administrator (§6).
-func ownerOf(obj map[string]any) string {
+// user, the tenant administrator (§6). An OwnerId or CreatedBy that is
+// neither null nor a string is an error, never a silent "no owner": the
+// record would otherwise be written as the service user.
+func ownerOf(obj map[string]any, where string) (string, error) {
 	for _, key := range []string{fOwnerID, fCreatedBy} {
-		if s, ok := obj[key].(string); ok && strings.TrimSpace(s) != "" {
-			return hubID(s)
+		switch v := obj[key].(type) {
+		case nil:
+		case string:
+			if strings.TrimSpace(v) != "" {
+				return hubID(v), nil
+			}
+		default:
+			return "", failf(reasonData, "%s%s: 应为用户 ID 字符串", where, key)
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // lifecycle maps IsSubmit (§6) to the Host API's create options: on a form
@@ -573,7 +581,11 @@ func (k *call) createWith(ctx context.Context, cv *converter) (*sdk.Response, er
 		return nil, err
 	}
 	opts := lifecycle(cv, isSubmit)
-	if owner := ownerOf(obj); owner != "" {
+	owner, err := ownerOf(obj, "")
+	if err != nil {
+		return nil, err
+	}
+	if owner != "" {
 		opts.Owners = []string{owner}
 	}
 	out, err := k.createRecords(ctx, cv.form.Key, []map[string]any{data}, opts)
@@ -616,7 +628,9 @@ func (k *call) createManyWith(ctx context.Context, cv *converter) (*sdk.Response
 			}
 			return nil, err
 		}
-		owners[i] = ownerOf(obj)
+		if owners[i], err = ownerOf(obj, fmt.Sprintf("BizObjectArray[%d].", i)); err != nil {
+			return nil, err
+		}
 		anyOwner = anyOwner || owners[i] != ""
 	}
 	if anyOwner {

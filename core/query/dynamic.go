@@ -170,6 +170,24 @@ func ParseDynamicFilterWith(raw json.RawMessage, r Resolver, opts Options) (Expr
 	return c.node(raw, "filter", 0)
 }
 
+// operatorKey returns the first key of the JSON object raw that starts
+// with "$" (a database-operator look-alike), if any.
+func operatorKey(raw json.RawMessage) (string, bool) {
+	if bytes.IndexByte(raw, '$') < 0 {
+		return "", false // the common case: no "$" anywhere
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return "", false
+	}
+	for k := range m {
+		if strings.HasPrefix(strings.TrimSpace(k), "$") {
+			return k, true
+		}
+	}
+	return "", false
+}
+
 type dynCompiler struct {
 	r     Resolver
 	opts  Options
@@ -205,6 +223,11 @@ func (c *dynCompiler) node(raw json.RawMessage, where string, depth int) (Expr, 
 	var n dynNode
 	if err := json.Unmarshal(raw, &n); err != nil {
 		return nil, dynErr(ReasonFilter, "", "%s: %v", where, err)
+	}
+	if k, ok := operatorKey(raw); ok {
+		// {"$where": …}, {"$or": [...]}: no DynamicFilter property starts
+		// with "$"; ignored, such a node would be an empty group (every row).
+		return nil, dynErr(ReasonFilter, "", "%s: unknown key %q", where, k)
 	}
 	if n.Field == "" {
 		return c.group(n, where, depth)

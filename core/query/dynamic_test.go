@@ -143,6 +143,10 @@ func TestParseDynamicErrors(t *testing.T) {
 		{"bad rel", `{"filter":{"rel":"xor","items":[]}}`, "invalid_filter", "filter", `rel must be "and" or "or"`},
 		{"op without field", `{"filter":{"op":"eq","value":1}}`, "invalid_filter", "filter", "a condition needs a field"},
 		{"filter not an object", `{"filter":[1]}`, "invalid_filter", "filter", "must be an object"},
+		// Operator-looking keys are errors, never an empty group matching every row (bad-input sweep).
+		{"operator key", `{"filter":{"$where":"1"}}`, "invalid_filter", "filter", `filter: unknown key "$where"`},
+		{"operator key in a group", `{"filter":{"items":[{"field":"name","value":"a"},{"$or":[{"field":"name"}]}]}}`, "invalid_filter", "filter", `filter.items[1]: unknown key "$or"`},
+		{"operator key beside a condition", `{"filter":{"field":"name","value":"a","$ne":null}}`, "invalid_filter", "filter", `unknown key "$ne"`},
 		{"too many nodes", `{"filter":` + many(query.MaxFilterNodes, `{"field":"name","value":"a"}`) + `}`, "invalid_filter", "filter", "more than 200 conditions"},
 		{"too deep", `{"filter":` + deep + `}`, "invalid_filter", "filter", "nested deeper than 32"},
 		{"bad json", `{"filter":`, "invalid_request", "body", "not a valid query"},
