@@ -73,6 +73,12 @@ type Server struct {
 	// BodyLimit caps a request body (JSON and form bodies; uploads are capped
 	// by files.maxUpload). Bytes or a size such as "10MiB". Default: 10MiB.
 	BodyLimit ByteSize `yaml:"bodyLimit"`
+	// MaxHeaderBytes caps the request line and headers together (a longer
+	// one is refused before routing: 400, "Request Header Fields Too
+	// Large", in the native envelope). e-office and Dabei clients
+	// send list filters as JSON in GET query strings, which pass 4 KiB with
+	// a few hundred ids. Between 4KiB and 1MiB. Default: 16KiB.
+	MaxHeaderBytes ByteSize `yaml:"maxHeaderBytes"`
 	// ShutdownTimeout bounds a graceful shutdown. Default: 10s.
 	ShutdownTimeout Duration `yaml:"shutdownTimeout"`
 	// TimeZone is the IANA zone used where the API renders local dates.
@@ -436,6 +442,7 @@ func Default() Config {
 		Server: Server{
 			Listen:          "127.0.0.1:8080",
 			BodyLimit:       10 * MiB,
+			MaxHeaderBytes:  16 * KiB,
 			ShutdownTimeout: Duration(10 * time.Second),
 			TimeZone:        "Asia/Shanghai",
 			GCPercent:       400,
@@ -479,6 +486,9 @@ func (c *Config) applyDefaults() {
 	setStr(&c.Server.Listen, d.Server.Listen)
 	if c.Server.BodyLimit == 0 {
 		c.Server.BodyLimit = d.Server.BodyLimit
+	}
+	if c.Server.MaxHeaderBytes == 0 {
+		c.Server.MaxHeaderBytes = d.Server.MaxHeaderBytes
 	}
 	if c.Server.ShutdownTimeout == 0 {
 		c.Server.ShutdownTimeout = d.Server.ShutdownTimeout

@@ -89,6 +89,9 @@ func (c *Config) validateServer(v *collector) {
 	if c.Server.BodyLimit <= 0 {
 		v.add("server.bodyLimit", "must be positive")
 	}
+	if h := c.Server.MaxHeaderBytes; h < 4*KiB || h > MiB {
+		v.add("server.maxHeaderBytes", "must be between 4KiB and 1MiB")
+	}
 	if c.Server.ShutdownTimeout <= 0 {
 		v.add("server.shutdownTimeout", "must be positive")
 	}

@@ -216,6 +216,7 @@ func buildHub(ctx context.Context, cfg *config.Config, logw io.Writer) (_ *hub, 
 		Options: httpapi.Options{
 			EdgeError:       edge.render,
 			BodyLimit:       int(cfg.Server.BodyLimit),
+			MaxHeaderBytes:  int(cfg.Server.MaxHeaderBytes),
 			Swagger:         cfg.Native.Swagger,
 			PathPrefixes:    cfg.Native.PathPrefixes,
 			ShutdownTimeout: cfg.Server.ShutdownTimeout.Std(),

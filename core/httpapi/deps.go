@@ -35,6 +35,9 @@ type Options struct {
 	// BodyLimit is the maximum request body in bytes of every route but the
 	// upload routes. Default: 10 MiB.
 	BodyLimit int
+	// MaxHeaderBytes caps the request line and headers together (fasthttp's
+	// read buffer). Default: 16 KiB.
+	MaxHeaderBytes int
 	// RouteBodyLimit, when not nil, may give a path (as requested) its own
 	// body limit in bytes (> 0), e.g. a connector route that takes
 	// attachments; 0 means BodyLimit. It cannot exempt a route from a limit.

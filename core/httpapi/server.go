@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,6 +63,7 @@ func New(d Deps) *fiber.App {
 			return onError(c, err)
 		},
 		BodyLimit:                    d.Options.BodyLimit,
+		ReadBufferSize:               cmp.Or(d.Options.MaxHeaderBytes, 16<<10),
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 		CaseSensitive:                false,
