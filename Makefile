@@ -78,7 +78,8 @@ FUZZTARGETS := core/query:FuzzParseFilter core/query:FuzzParseDynamic core/query
 	core/workflow:FuzzParseDefinition core/ids:FuzzFromGUID connectors/h3yun:FuzzDecodeBizObject \
 	connectors/h3yun:FuzzDecodeFilter connectors/h3yun:FuzzReadMedia adapters/compilefuzz:FuzzCompilers \
 	connectors/eoffice:FuzzParseQuery connectors/eoffice:FuzzCompileSearch connectors/eoffice:FuzzOrderBy \
-	plugins/sdk:FuzzAppendJSON plugins/sdk:FuzzDecodeDoc
+	plugins/sdk:FuzzAppendJSON plugins/sdk:FuzzDecodeDoc connectors/internal/ordjson:FuzzWriteString \
+	connectors/dabei:FuzzFilter connectors/dabei:FuzzBodies
 fuzz:
 	@set -e; out=$$(mktemp); sum=$$(mktemp); trap 'rm -f "$$out" "$$sum"' EXIT; \
 	for t in $(FUZZTARGETS); do \

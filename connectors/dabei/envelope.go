@@ -2,13 +2,12 @@ package dabei
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 
+	"github.com/eimshub/eimshub/connectors/internal/ordjson"
 	"github.com/eimshub/eimshub/plugins/sdk"
 )
 
@@ -142,7 +141,7 @@ func okResponse(r *result) (*sdk.Response, error) {
 	}
 	if r.asString {
 		var s bytes.Buffer
-		writeString(&s, string(b))
+		ordjson.WriteString(&s, string(b))
 		b = s.Bytes()
 	}
 	var buf bytes.Buffer
@@ -151,7 +150,7 @@ func okResponse(r *result) (*sdk.Response, error) {
 	buf.WriteString(`,"success":true`)
 	for _, kv := range r.extra {
 		buf.WriteByte(',')
-		writeString(&buf, kv.K)
+		ordjson.WriteString(&buf, kv.K)
 		buf.WriteByte(':')
 		vb, err := marshal(kv.V)
 		if err != nil {
@@ -169,7 +168,7 @@ func errorStatus(status int, err error) *sdk.Response {
 	e := FromHost(err)
 	var buf bytes.Buffer
 	buf.WriteString(`{"errcode":` + strconv.Itoa(e.Code) + `,"errmsg":`)
-	writeString(&buf, e.message())
+	ordjson.WriteString(&buf, e.message())
 	buf.WriteString(`,"data":null,"success":false}`)
 	return jsonResponse(status, buf.Bytes())
 }
@@ -205,111 +204,15 @@ type KV struct {
 // Obj is a JSON object that keeps its key order.
 type Obj []KV
 
-// MarshalJSON writes the keys in order.
-func (o Obj) MarshalJSON() ([]byte, error) { return marshal(o) }
+// MarshalJSON writes the keys in order, without HTML escaping; maps with
+// sorted keys (what the vendor's map-based serializer produces), through
+// connectors/internal/ordjson.
+func (o Obj) MarshalJSON() ([]byte, error) { return ordjson.Marshal(o) }
 
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := writeJSON(&buf, v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+// Len and Field make Obj an ordjson.Object.
+func (o Obj) Len() int { return len(o) }
 
-// writeJSON encodes v without HTML escaping; maps with sorted keys (what
-// the vendor's map-based serializer produces).
-func writeJSON(buf *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case nil:
-		buf.WriteString("null")
-	case Obj:
-		buf.WriteByte('{')
-		for i, kv := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, kv.K)
-			buf.WriteByte(':')
-			if err := writeJSON(buf, kv.V); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case []Obj:
-		buf.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeJSON(buf, e); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case []any:
-		buf.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeJSON(buf, e); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case []string:
-		buf.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, e)
-		}
-		buf.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		buf.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, k)
-			buf.WriteByte(':')
-			if err := writeJSON(buf, x[k]); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case string:
-		writeString(buf, x)
-	case bool:
-		buf.WriteString(strconv.FormatBool(x))
-	case int:
-		buf.WriteString(strconv.Itoa(x))
-	case int64:
-		buf.WriteString(strconv.FormatInt(x, 10))
-	default:
-		var tmp bytes.Buffer
-		enc := json.NewEncoder(&tmp)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		buf.Write(bytes.TrimRight(tmp.Bytes(), "\n"))
-	}
-	return nil
-}
+// Field returns the i-th key and value.
+func (o Obj) Field(i int) (string, any) { return o[i].K, o[i].V }
 
-// writeString writes s as a JSON string without HTML escaping (invalid
-// UTF-8 becomes U+FFFD).
-func writeString(buf *bytes.Buffer, s string) {
-	var tmp bytes.Buffer
-	enc := json.NewEncoder(&tmp)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	buf.Write(bytes.TrimRight(tmp.Bytes(), "\n"))
-}
+func marshal(v any) ([]byte, error) { return ordjson.Marshal(v) }

@@ -2,14 +2,12 @@ package eoffice
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/eimshub/eimshub/connectors/internal/ordjson"
 	"github.com/eimshub/eimshub/plugins/sdk"
 )
 
@@ -28,14 +26,14 @@ type KV struct {
 // server's key order; §2.2, §5.3).
 type Obj []KV
 
-// MarshalJSON writes the keys in order.
-func (o Obj) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	if err := writeJSON(&buf, o); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+// MarshalJSON writes the keys in order (connectors/internal/ordjson).
+func (o Obj) MarshalJSON() ([]byte, error) { return ordjson.Marshal(o) }
+
+// Len and Field make Obj an ordjson.Object.
+func (o Obj) Len() int { return len(o) }
+
+// Field returns the i-th key and value.
+func (o Obj) Field(i int) (string, any) { return o[i].K, o[i].V }
 
 // Get returns the value of key k (nil when absent).
 func (o Obj) Get(k string) any {
@@ -48,147 +46,7 @@ func (o Obj) Get(k string) any {
 }
 
 // marshal encodes v without HTML escaping (run_name_html keeps its <div>).
-func marshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := writeJSON(&buf, v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// writeJSON encodes v into buf in one pass: the shapes handlers build
-// (Obj, maps, slices, scalars) directly, anything else through
-// encoding/json. Nested Obj values are not re-compacted, as json.Marshaler
-// results would be.
-func writeJSON(buf *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case nil:
-		buf.WriteString("null")
-	case Obj:
-		buf.WriteByte('{')
-		for i, kv := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, kv.K)
-			buf.WriteByte(':')
-			if err := writeJSON(buf, kv.V); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case []any:
-		buf.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeJSON(buf, e); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case []string:
-		buf.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, e)
-		}
-		buf.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		buf.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, k)
-			buf.WriteByte(':')
-			if err := writeJSON(buf, x[k]); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case string:
-		writeString(buf, x)
-	case bool:
-		buf.WriteString(strconv.FormatBool(x))
-	case int:
-		buf.WriteString(strconv.Itoa(x))
-	case int64:
-		buf.WriteString(strconv.FormatInt(x, 10))
-	default:
-		var tmp bytes.Buffer
-		enc := json.NewEncoder(&tmp)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		buf.Write(bytes.TrimRight(tmp.Bytes(), "\n"))
-	}
-	return nil
-}
-
-// writeString writes s as a JSON string without HTML escaping.
-func writeString(buf *bytes.Buffer, s string) {
-	buf.WriteByte('"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			buf.WriteString(s[start:i])
-			switch c {
-			case '"', '\\':
-				buf.WriteByte('\\')
-				buf.WriteByte(c)
-			case '\n':
-				buf.WriteString(`\n`)
-			case '\r':
-				buf.WriteString(`\r`)
-			case '\t':
-				buf.WriteString(`\t`)
-			default:
-				buf.WriteString(`\u00`)
-				buf.WriteByte(hexDigits[c>>4])
-				buf.WriteByte(hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf.WriteString(s[start:i])
-			buf.WriteString(`\ufffd`)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			buf.WriteString(s[start:i])
-			buf.WriteString(`\u202`)
-			buf.WriteByte(hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	buf.WriteString(s[start:])
-	buf.WriteByte('"')
-}
-
-const hexDigits = "0123456789abcdef"
+func marshal(v any) ([]byte, error) { return ordjson.Marshal(v) }
 
 // Runtime renders the elapsed time since start as e-office does: seconds
 // with 3 decimals, at most 5 characters ("0.035", "12.34").
