@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/eimshub/eimshub/core/identity"
@@ -26,6 +27,7 @@ func TestMain(m *testing.M) {
 		identity.UseFastHashesInTests() // bcrypt cost 10 under -race: seconds per hash
 		os.Exit(m.Run())
 	case "example":
+		writeEnvFile()
 		sdk.Serve(example.New)
 	case "v2": // a plugin built against a future contract
 		hs := sdk.Handshake
@@ -67,4 +69,18 @@ func testBinarySHA256(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// envFileVar names a file the example plugin process writes its whole
+// environment to (NUL-separated, as /proc/PID/environ) before it serves:
+// what TestBuiltinEnv checks, on any OS.
+const envFileVar = "EIMSHUB_TEST_ENVFILE"
+
+func writeEnvFile() {
+	if p := os.Getenv(envFileVar); p != "" {
+		if err := os.WriteFile(p, []byte(strings.Join(os.Environ(), "\x00")), 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, "write env file:", err)
+			os.Exit(2)
+		}
+	}
 }
