@@ -4,30 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"crypto/ed25519"
-	"crypto/rand"
-
-	"github.com/eimshub/eimshub/adapters/blob"
-	"github.com/eimshub/eimshub/adapters/memory"
-	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/connectors/dabei"
-	"github.com/eimshub/eimshub/core/alias"
-	"github.com/eimshub/eimshub/core/dataflow"
-	"github.com/eimshub/eimshub/core/dialecttoken"
-	"github.com/eimshub/eimshub/core/entity"
-	"github.com/eimshub/eimshub/core/files"
-	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/store"
 	"github.com/eimshub/eimshub/core/workflow"
-	"github.com/eimshub/eimshub/plugins/host"
+	"github.com/eimshub/eimshub/plugins/host/hosttest"
 	"github.com/eimshub/eimshub/plugins/sdk"
 	"github.com/eimshub/eimshub/plugins/sdk/sdktest"
 )
@@ -89,27 +75,8 @@ func orderFields() []any {
 func newCore(t testing.TB) (sdk.Host, *clock) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	c := memory.NewCache()
-	t.Cleanup(func() { _ = c.Close() })
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.DiscardHandler)
-	ident, err := identity.New(identity.Config{SigningKey: key}, st, c, nil, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := blob.NewDisk(filepath.Join(t.TempDir(), "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	aliases := alias.New(st)
+	k := hosttest.NewCore(t)
+	st, aliases := k.Store, k.Aliases
 	sum, osum := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(otherSecret))
 	admin := []any{map[string]any{"roleId": "role-admin", "roleName": "管理员", "roleCode": "admin"}}
 	seeds := []struct {
@@ -170,14 +137,8 @@ func newCore(t testing.TB) (sdk.Host, *clock) {
 		}
 	}
 	clk := &clock{}
-	dts := dialecttoken.New(c, ident, nil)
-	dts.SetClock(clk.now)
-	ents := entity.New(st, entity.Options{Logger: quiet})
-	return host.NewBridge(host.Services{Entities: ents, Identity: ident,
-		Workflow: workflow.New(st, workflow.Options{Logger: quiet}),
-		Dataflow: dataflow.New(st, dataflow.Options{Logger: quiet}),
-		Files:    files.New(st, blobs, files.Options{Logger: quiet}),
-		Aliases:  aliases, Store: st, DialectTokens: dts}), clk
+	k.DialectTokens.SetClock(clk.now)
+	return k.Host, clk
 }
 
 // ---- a connector running in a real plugin process ----

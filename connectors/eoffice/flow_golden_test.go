@@ -2,32 +2,20 @@ package eoffice_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/eimshub/eimshub/adapters/blob"
-	"github.com/eimshub/eimshub/adapters/memory"
-	"github.com/eimshub/eimshub/adapters/sqlite"
 	"github.com/eimshub/eimshub/connectors/eoffice"
-	"github.com/eimshub/eimshub/core/alias"
-	"github.com/eimshub/eimshub/core/dataflow"
-	"github.com/eimshub/eimshub/core/dialecttoken"
-	"github.com/eimshub/eimshub/core/entity"
-	"github.com/eimshub/eimshub/core/files"
-	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/store"
 	"github.com/eimshub/eimshub/core/workflow"
-	"github.com/eimshub/eimshub/plugins/host"
+	"github.com/eimshub/eimshub/plugins/host/hosttest"
 	"github.com/eimshub/eimshub/plugins/sdk"
 	"github.com/eimshub/eimshub/plugins/sdk/sdktest"
 )
@@ -51,27 +39,8 @@ func flowCore(t *testing.T) sdk.Host { return flowCoreB(t) }
 func flowCoreB(t testing.TB) sdk.Host {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	c := memory.NewCache()
-	t.Cleanup(func() { _ = c.Close() })
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.DiscardHandler)
-	ident, err := identity.New(identity.Config{SigningKey: key}, st, c, nil, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := blob.NewDisk(filepath.Join(t.TempDir(), "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	aliases := alias.New(st)
+	k := hosttest.NewCore(t)
+	st, aliases := k.Store, k.Aliases
 	sum, osum := sha256.Sum256([]byte(appSecret)), sha256.Sum256([]byte(otherSecret))
 	role := []any{map[string]any{"roleId": "role-1", "roleName": "OA管理员", "roleCode": "admin"}}
 	for _, d := range []struct {
@@ -121,12 +90,7 @@ func flowCoreB(t testing.TB) sdk.Host {
 			t.Fatal(err)
 		}
 	}
-	ents := entity.New(st, entity.Options{Logger: quiet})
-	return host.NewBridge(host.Services{Entities: ents, Identity: ident,
-		Workflow: workflow.New(st, workflow.Options{Logger: quiet}),
-		Dataflow: dataflow.New(st, dataflow.Options{Logger: quiet}),
-		Files:    files.New(st, blobs, files.Options{Logger: quiet}),
-		Aliases:  aliases, Store: st, DialectTokens: dialecttoken.New(c, ident, nil)})
+	return k.Host
 }
 
 func tokenOf(user string) string {

@@ -2,36 +2,28 @@ package host_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/eimshub/eimshub/adapters/blob"
-	"github.com/eimshub/eimshub/adapters/memory"
-	"github.com/eimshub/eimshub/adapters/sqlite"
-	"github.com/eimshub/eimshub/core/alias"
-	"github.com/eimshub/eimshub/core/dataflow"
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/eimshub/eimshub/core/entity"
 	"github.com/eimshub/eimshub/core/errs"
-	"github.com/eimshub/eimshub/core/files"
 	"github.com/eimshub/eimshub/core/identity"
 	"github.com/eimshub/eimshub/core/principal"
 	"github.com/eimshub/eimshub/core/store"
-	"github.com/eimshub/eimshub/core/workflow"
 	"github.com/eimshub/eimshub/plugins/host"
+	"github.com/eimshub/eimshub/plugins/host/hosttest"
 	"github.com/eimshub/eimshub/plugins/sdk"
 	"github.com/eimshub/eimshub/plugins/sdk/example"
 	"github.com/eimshub/eimshub/plugins/sdk/example/exampletest"
-	"github.com/gofiber/fiber/v2"
 )
 
 // realCore is the hub's real core (SQLite store, in-process cache, entity
@@ -58,31 +50,8 @@ func sha256Secret(s string) string {
 func newRealCore(t *testing.T) *realCore {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	c := memory.NewCache()
-	t.Cleanup(func() { _ = c.Close() })
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ident, err := identity.New(identity.Config{SigningKey: key}, st, c, nil, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ents := entity.New(st, entity.Options{Logger: slog.New(slog.DiscardHandler)})
-	blobs, err := blob.NewDisk(filepath.Join(t.TempDir(), "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := &realCore{st: st, ents: ents, ident: ident, host: host.NewBridge(host.Services{Entities: ents, Identity: ident,
-		Workflow: workflow.New(st, workflow.Options{Logger: slog.New(slog.DiscardHandler)}),
-		Dataflow: dataflow.New(st, dataflow.Options{Logger: slog.New(slog.DiscardHandler)}),
-		Files:    files.New(st, blobs, files.Options{Logger: slog.New(slog.DiscardHandler)}),
-		Aliases:  alias.New(st), Store: st})}
+	k := hosttest.NewCore(t)
+	rc := &realCore{st: k.Store, ents: k.Entities, ident: k.Identity, host: k.Host}
 	rc.seed(t)
 	u := exampletest.User
 	tok, err := rc.host.IssueToken(ctx, &u, "", nil)
