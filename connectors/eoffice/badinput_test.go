@@ -1,13 +1,9 @@
 package eoffice_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/eimshub/eimshub/connectors/eoffice"
-	"github.com/eimshub/eimshub/plugins/sdk"
 )
 
 // TestDepartmentParentOfTheWrongType: a parent_id sent as an array or an
@@ -15,24 +11,7 @@ import (
 // top-level department was created) is an illegal field, 0x000007, on
 // create and on edit, and the tree does not change.
 func TestDepartmentParentOfTheWrongType(t *testing.T) {
-	core := flowCore(t)
-	c := eoffice.New()
-	if err := c.(sdk.Configurer).Configure(goldenConfig); err != nil {
-		t.Fatal(err)
-	}
-	call := func(method, target, ct, body string) map[string]any {
-		t.Helper()
-		s := scenario{method: method, target: target, ct: ct, body: body}
-		resp, err := sdk.SafeHandle(context.Background(), c, buildRequest(t, s.requestText(nil)), core)
-		if err != nil || resp.Status != 200 {
-			t.Fatalf("%s %s: %v %+v", method, target, err, resp)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(resp.Body, &m); err != nil {
-			t.Fatalf("%s %s: not JSON: %s", method, target, resp.Body)
-		}
-		return m
-	}
+	call := flowCaller(t)
 	tok := call("POST", "open-api/get-token", ctJSON, tokenOf("admin"))["data"].(map[string]any)["token"].(string)
 	tree := func() string {
 		b, _ := json.Marshal(call("GET", "system/department/all-tree?api_token="+tok, "", "")["data"])
@@ -69,24 +48,7 @@ func TestDepartmentParentOfTheWrongType(t *testing.T) {
 // dept_id, role_id) and the flow lists' (run_id, …) take at most 1000
 // values too (the store is never asked for more).
 func TestHugeInListOnTheUserList(t *testing.T) {
-	core := flowCore(t)
-	c := eoffice.New()
-	if err := c.(sdk.Configurer).Configure(goldenConfig); err != nil {
-		t.Fatal(err)
-	}
-	call := func(method, target, ct, body string) map[string]any {
-		t.Helper()
-		s := scenario{method: method, target: target, ct: ct, body: body}
-		resp, err := sdk.SafeHandle(context.Background(), c, buildRequest(t, s.requestText(nil)), core)
-		if err != nil || resp.Status != 200 {
-			t.Fatalf("%s %s: %v %+v", method, target, err, resp)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(resp.Body, &m); err != nil {
-			t.Fatalf("%s %s: not JSON: %s", method, target, resp.Body)
-		}
-		return m
-	}
+	call := flowCaller(t)
 	tok := call("POST", "open-api/get-token", ctJSON, tokenOf("admin"))["data"].(map[string]any)["token"].(string)
 	many := `[` + strings.TrimSuffix(strings.Repeat(`"WV00000001",`, 1001), ",") + `]`
 	limit := `[` + strings.TrimSuffix(strings.Repeat(`"WV00000001",`, 1000), ",") + `]`

@@ -268,24 +268,7 @@ func flowLookup(body []byte, path string) string {
 // real core: every answer is an e-office error envelope with the right
 // code, nothing panics, and the instance does not move.
 func TestFlowBadInput(t *testing.T) {
-	core := flowCore(t)
-	c := eoffice.New()
-	if err := c.(sdk.Configurer).Configure(goldenConfig); err != nil {
-		t.Fatal(err)
-	}
-	call := func(method, target, ct, body string) map[string]any {
-		t.Helper()
-		s := scenario{method: method, target: target, ct: ct, body: body}
-		resp, err := sdk.SafeHandle(context.Background(), c, buildRequest(t, s.requestText(nil)), core)
-		if err != nil || resp.Status != 200 {
-			t.Fatalf("%s %s: %v %+v", method, target, err, resp)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(resp.Body, &m); err != nil {
-			t.Fatalf("%s %s: not JSON: %s", method, target, resp.Body)
-		}
-		return m
-	}
+	call := flowCaller(t)
 	tok := call("POST", "open-api/get-token", ctJSON, tokenOf("admin"))["data"].(map[string]any)["token"].(string)
 	start := call("POST", "flow/new-page/flow-save", ctJSON, `{"api_token":"`+tok+`","flow_id":"1","flow_run_name":"x","run_name_html":"x"}`)
 	run := jsonNum(start["data"].(map[string]any)["run_id"])
@@ -347,4 +330,29 @@ func TestFlowBadInput(t *testing.T) {
 func jsonNum(v any) string {
 	f, _ := v.(float64)
 	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// flowCaller is an e-office connector, configured with goldenConfig, over
+// a fresh flowCore: call sends one request as an e-office client would
+// and returns the decoded answer (HTTP 200 and JSON, or the test fails).
+func flowCaller(t *testing.T) func(method, target, ct, body string) map[string]any {
+	t.Helper()
+	core := flowCore(t)
+	c := eoffice.New()
+	if err := c.(sdk.Configurer).Configure(goldenConfig); err != nil {
+		t.Fatal(err)
+	}
+	return func(method, target, ct, body string) map[string]any {
+		t.Helper()
+		s := scenario{method: method, target: target, ct: ct, body: body}
+		resp, err := sdk.SafeHandle(context.Background(), c, buildRequest(t, s.requestText(nil)), core)
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("%s %s: %v %+v", method, target, err, resp)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(resp.Body, &m); err != nil {
+			t.Fatalf("%s %s: not JSON: %s", method, target, resp.Body)
+		}
+		return m
+	}
 }
